@@ -1,0 +1,27 @@
+import type { Knex } from 'knex';
+import * as createUsers from './20261125_01_create_users.js';
+import * as createSessions from './20261125_02_create_sessions.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Migrations are imported, not discovered on disk, so they run the same from TypeScript
+ * sources and from the compiled build. Append new ones; never reorder or rename.
+ */
+const migrations: Record<string, Migration> = {
+  '20261125_01_create_users': createUsers,
+  '20261125_02_create_sessions': createSessions,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`Unknown migration ${name}`);
+    return migration;
+  },
+};

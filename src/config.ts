@@ -1,0 +1,199 @@
+/**
+ * Settings. This module is the only reader of the environment: everything else receives a
+ * validated {@link Config}. A bad value throws a {@link ConfigError} naming the setting and the
+ * value it got, so the process stops before it listens.
+ */
+
+export type SessionLimitStrategy = 'revoke-oldest' | 'deny-new';
+
+export interface Config {
+  /** `PORT`: TCP port to listen on. Default `4000`; `0` picks a free port (tests). */
+  port: number;
+  /** `HOST`: interface to listen on. Default `127.0.0.1`. */
+  host: string;
+  /** `NODE_ENV`. Default `development`. `production` turns on secure cookies by default. */
+  nodeEnv: string;
+  /**
+   * `DATABASE_URL`: `sqlite:<path>`, `sqlite::memory:` or `postgres://…`.
+   * Default `sqlite:./data/gatehouse.db` (the folder is created).
+   */
+  databaseUrl: string;
+  /** `REDIS_URL`: when set, session events cross instances over Redis pub/sub. Default unset. */
+  redisUrl: string | undefined;
+  /** `SESSION_MAX_AGE`: absolute lifetime of a session, in ms. Default `7d`. */
+  sessionMaxAgeMs: number;
+  /** `SESSION_IDLE_TIMEOUT`: a session unused this long ends, in ms. Default `24h`. */
+  sessionIdleTimeoutMs: number;
+  /** `MAX_SESSIONS_PER_USER`: active sessions allowed per user; `0` is no limit, `1` single login. Default `0`. */
+  maxSessionsPerUser: number;
+  /** `SESSION_LIMIT_STRATEGY`: what a login beyond the limit does. Default `revoke-oldest`. */
+  sessionLimitStrategy: SessionLimitStrategy;
+  /** `SWEEP_INTERVAL`: how often the sweeper runs, in ms. Default `1m`. */
+  sweepIntervalMs: number;
+  /** `SESSION_RETENTION`: how long ended or expired rows are kept before deletion, in ms. Default `30d`. */
+  sessionRetentionMs: number;
+  /** `ADMIN_USERNAME`: admin created at start when no admin exists. Default unset (`admin`, random password). */
+  adminUsername: string | undefined;
+  /** `ADMIN_PASSWORD`: password for {@link Config.adminUsername}. Default unset. */
+  adminPassword: string | undefined;
+  /** `COOKIE_NAME`: session cookie name; gets the `__Host-` prefix when secure. Default `gatehouse_session`. */
+  cookieName: string;
+  /** `COOKIE_SECURE`: `Secure` flag and `__Host-` prefix. Default on when `NODE_ENV=production`, else off. */
+  cookieSecure: boolean;
+  /** `ALLOWED_ORIGINS`: comma-separated browser origins allowed besides the server's own. Default none. */
+  allowedOrigins: string[];
+  /** `TRUST_PROXY`: take the client IP from `X-Forwarded-For`. Default off. */
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    readonly value: string,
+    expected: string,
+  ) {
+    super(`Invalid setting ${setting}=${JSON.stringify(value)}: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** Parses `250ms`, `30s`, `15m`, `24h`, `7d` (or a bare number of ms). Returns undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const unit = DURATION_UNITS_MS[match[2] ?? 'ms'] ?? 1;
+  const ms = Math.round(amount * unit);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new ConfigError(name, value, `an integer from ${min} to ${max}`);
+    }
+    return parsed;
+  }
+
+  duration(name: string, fallback: string, minMs = 1): number {
+    const value = this.raw(name) ?? fallback;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < minMs) {
+      throw new ConfigError(name, value, `a duration such as 500ms, 30s, 15m, 24h or 7d (at least ${minMs}ms)`);
+    }
+    return ms;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (['1', 'true', 'on', 'yes'].includes(lower)) return true;
+    if (['0', 'false', 'off', 'no'].includes(lower)) return false;
+    throw new ConfigError(name, value, 'one of on/off, true/false, 1/0, yes/no');
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(name, value, `one of ${allowed.join(', ')}`);
+    }
+    return value as T;
+  }
+}
+
+function parseOrigins(reader: EnvReader): string[] {
+  const value = reader.optionalString('ALLOWED_ORIGINS');
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+    .map((origin) => {
+      let url: URL;
+      try {
+        url = new URL(origin);
+      } catch {
+        throw new ConfigError('ALLOWED_ORIGINS', value, 'comma-separated origins such as https://app.example.com');
+      }
+      if (url.origin === 'null' || url.pathname !== '/' || url.search !== '' || origin.endsWith('/')) {
+        throw new ConfigError('ALLOWED_ORIGINS', value, 'origins without a path, such as https://app.example.com');
+      }
+      return url.origin;
+    });
+}
+
+function validateDatabaseUrl(value: string): string {
+  if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return value;
+  if (/^postgres(ql)?:\/\//.test(value)) return value;
+  throw new ConfigError('DATABASE_URL', value, 'sqlite:<path>, sqlite::memory: or postgres://…');
+}
+
+/** Reads and validates every setting. Throws {@link ConfigError} on the first bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+  const nodeEnv = read.string('NODE_ENV', 'development');
+  const adminUsername = read.optionalString('ADMIN_USERNAME');
+  const adminPassword = read.optionalString('ADMIN_PASSWORD');
+  if ((adminUsername === undefined) !== (adminPassword === undefined)) {
+    const missing = adminUsername === undefined ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD';
+    throw new ConfigError(
+      missing,
+      '',
+      'to be set together with ' + (missing === 'ADMIN_USERNAME' ? 'ADMIN_PASSWORD' : 'ADMIN_USERNAME'),
+    );
+  }
+  const cookieName = read.string('COOKIE_NAME', 'gatehouse_session');
+  // RFC 6265 token characters only: anything else would break the Cookie header.
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
+    throw new ConfigError('COOKIE_NAME', cookieName, "a cookie name made of letters, digits and !#$%&'*+-.^_`|~");
+  }
+  return {
+    port: read.integer('PORT', 4000, 0, 65535),
+    host: read.string('HOST', '127.0.0.1'),
+    nodeEnv,
+    databaseUrl: validateDatabaseUrl(read.string('DATABASE_URL', 'sqlite:./data/gatehouse.db')),
+    redisUrl: read.optionalString('REDIS_URL'),
+    sessionMaxAgeMs: read.duration('SESSION_MAX_AGE', '7d', 1000),
+    sessionIdleTimeoutMs: read.duration('SESSION_IDLE_TIMEOUT', '24h', 1000),
+    maxSessionsPerUser: read.integer('MAX_SESSIONS_PER_USER', 0, 0, 10_000),
+    sessionLimitStrategy: read.oneOf('SESSION_LIMIT_STRATEGY', 'revoke-oldest', ['revoke-oldest', 'deny-new'] as const),
+    sweepIntervalMs: read.duration('SWEEP_INTERVAL', '1m', 100),
+    sessionRetentionMs: read.duration('SESSION_RETENTION', '30d', 0),
+    adminUsername,
+    adminPassword,
+    cookieName,
+    cookieSecure: read.boolean('COOKIE_SECURE', nodeEnv === 'production'),
+    allowedOrigins: parseOrigins(read),
+    trustProxy: read.boolean('TRUST_PROXY', false),
+  };
+}

@@ -1,0 +1,13 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './scalars.js';
+import './user.js';
+import './session.js';
+import './auth.js';
+
+export const schema: GraphQLSchema = builder.toSchema();
+
+/** The committed `schema.graphql`: printed from the code, sorted so diffs stay readable. */
+export function printSchemaSDL(): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

@@ -1,0 +1,22 @@
+import type { SessionService } from '../sessions/service.js';
+import type { Viewer } from '../sessions/types.js';
+import { readBearerToken, type SessionCookie } from './cookies.js';
+
+/** The two headers a request can carry credentials in. */
+export interface CredentialHeaders {
+  cookie?: string | null | undefined;
+  authorization?: string | null | undefined;
+}
+
+/**
+ * The one way a request becomes a viewer, for HTTP, SSE, WebSocket upgrades and forward auth
+ * alike. A bearer token wins over the cookie: a client that sends one means it.
+ */
+export function createViewerResolver(sessions: SessionService, cookie: SessionCookie) {
+  return function resolveViewer(headers: CredentialHeaders): Promise<Viewer | null> {
+    const token = readBearerToken(headers.authorization) ?? cookie.read(headers.cookie);
+    return sessions.authenticate(token);
+  };
+}
+
+export type ViewerResolver = ReturnType<typeof createViewerResolver>;

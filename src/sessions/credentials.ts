@@ -1,0 +1,55 @@
+import { badUserInput } from './errors.js';
+
+export const USERNAME_MIN_LENGTH = 3;
+export const USERNAME_MAX_LENGTH = 64;
+export const PASSWORD_MIN_LENGTH = 8;
+/** Long enough for any passphrase or manager-generated secret; short enough to bound hashing work. */
+export const PASSWORD_MAX_LENGTH = 256;
+
+// Letters and digits of any script, plus . _ - @; starting with a letter or digit.
+const USERNAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._@-]*$/u;
+
+export interface NormalizedUsername {
+  /** As shown: NFC, trimmed. */
+  display: string;
+  /** As compared: NFKC and lower case, so `Alice`, `ALICE` and `Ａｌｉｃｅ` are one user. */
+  key: string;
+}
+
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase();
+}
+
+/** Validates a username for a new account; throws BAD_USER_INPUT naming the rule it broke. */
+export function normalizeNewUsername(raw: string): NormalizedUsername {
+  const display = raw.trim().normalize('NFC');
+  const length = [...display].length;
+  if (length < USERNAME_MIN_LENGTH || length > USERNAME_MAX_LENGTH) {
+    throw badUserInput(`Username must be ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters long`, 'username');
+  }
+  if (!USERNAME_PATTERN.test(display)) {
+    throw badUserInput(
+      'Username may contain letters, digits and . _ - @, and must start with a letter or digit',
+      'username',
+    );
+  }
+  return { display, key: usernameKey(display) };
+}
+
+/** Validates a new password; throws BAD_USER_INPUT naming the rule it broke. */
+export function validateNewPassword(password: string, field = 'password'): void {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
+    throw badUserInput(`Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`, field);
+  }
+  if (password.trim() === '') throw badUserInput('Password must not be only spaces', field);
+}
+
+/**
+ * Login input that no account could match is refused as BAD_USER_INPUT without hashing: it says
+ * nothing about whether the account exists, and an 8 KB "password" costs us nothing.
+ */
+export function checkLoginInputSize(username: string, password: string): void {
+  if (username.length > USERNAME_MAX_LENGTH * 4) throw badUserInput('Username is too long', 'username');
+  if (password.length > PASSWORD_MAX_LENGTH * 4) throw badUserInput('Password is too long', 'password');
+}

@@ -1,0 +1,30 @@
+/**
+ * Expected failures of the session rules. Each carries the code that clients see as
+ * `extensions.code`; the API layer maps them, and masks every other error.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INVALID_CREDENTIALS'
+  | 'RATE_LIMITED'
+  | 'SESSION_LIMIT'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND';
+
+export class GatehouseError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra fields for `extensions` (e.g. `retryAfterSeconds`). Never secrets. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'GatehouseError';
+  }
+}
+
+export const invalidCredentials = () => new GatehouseError('INVALID_CREDENTIALS', 'Invalid username or password');
+export const unauthenticated = () => new GatehouseError('UNAUTHENTICATED', 'Not signed in');
+export const forbidden = (message = 'Not allowed') => new GatehouseError('FORBIDDEN', message);
+export const badUserInput = (message: string, field?: string) =>
+  new GatehouseError('BAD_USER_INPUT', message, field ? { field } : {});

@@ -1,0 +1,23 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const TOKEN_BYTES = 32;
+/** base64url of 32 bytes, no padding. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** A new session token: 32 random bytes, base64url. Only the caller ever sees it. */
+export function generateToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/**
+ * Garbage of any size or alphabet is rejected here, before hashing or touching storage, so a
+ * hostile cookie costs nothing and can never reach a query.
+ */
+export function isWellFormedToken(token: string): boolean {
+  return TOKEN_PATTERN.test(token);
+}
+
+/** What the database keeps: SHA-256 of the token, hex. A dump of it signs no one in. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,60 @@
+import type { Viewer } from './types.js';
+
+/**
+ * Validated sessions by token hash, so an authenticated request usually costs no query.
+ *
+ * Safety rests on two rules. Every path that ends a session calls {@link evictSession}
+ * synchronously (and other instances do so from the event bus), so an ended session is never
+ * served. And a lookup that raced with an eviction is not cached: {@link generation} moves on
+ * every eviction, and {@link setIfUnchanged} refuses a row read before the latest one.
+ * Expiry is not the cache's business: the caller checks it on every hit.
+ */
+export class ViewerCache {
+  private readonly byTokenHash = new Map<string, Viewer>();
+  private readonly tokenHashBySessionId = new Map<string, string>();
+  private evictions = 0;
+
+  constructor(private readonly maxEntries: number) {}
+
+  /** Read before a storage lookup; pass to {@link setIfUnchanged} after it. */
+  get generation(): number {
+    return this.evictions;
+  }
+
+  get size(): number {
+    return this.byTokenHash.size;
+  }
+
+  get(tokenHash: string): Viewer | undefined {
+    return this.byTokenHash.get(tokenHash);
+  }
+
+  setIfUnchanged(tokenHash: string, viewer: Viewer, generation: number): void {
+    if (this.maxEntries === 0 || generation !== this.evictions) return;
+    if (this.byTokenHash.size >= this.maxEntries) {
+      // Maps iterate in insertion order: dropping the first entry drops the oldest.
+      const oldest = this.byTokenHash.keys().next();
+      if (!oldest.done) this.remove(oldest.value);
+    }
+    this.byTokenHash.set(tokenHash, viewer);
+    this.tokenHashBySessionId.set(viewer.session.id, tokenHash);
+  }
+
+  evictSession(sessionId: string): void {
+    this.evictions++;
+    const tokenHash = this.tokenHashBySessionId.get(sessionId);
+    if (tokenHash !== undefined) this.remove(tokenHash);
+  }
+
+  evictAll(): void {
+    this.evictions++;
+    this.byTokenHash.clear();
+    this.tokenHashBySessionId.clear();
+  }
+
+  private remove(tokenHash: string): void {
+    const viewer = this.byTokenHash.get(tokenHash);
+    this.byTokenHash.delete(tokenHash);
+    if (viewer) this.tokenHashBySessionId.delete(viewer.session.id);
+  }
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+import { migrationSource } from '../../migrations/index.js';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export function databaseKind(databaseUrl: string): DatabaseKind {
+  return databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+}
+
+/**
+ * Every SQLite connection: WAL so readers never wait for the writer; synchronous=FULL so an
+ * acknowledged logout survives a power cut; foreign keys on (off by default in SQLite); and a
+ * busy timeout instead of failing at once if another process holds the write lock.
+ */
+const SQLITE_PRAGMAS = [
+  'PRAGMA journal_mode = WAL',
+  'PRAGMA synchronous = FULL',
+  'PRAGMA foreign_keys = ON',
+  'PRAGMA busy_timeout = 5000',
+].join('; ');
+
+/** Timestamps are stored as epoch milliseconds in a bigint; pg returns int8 as a string by default. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Opens the database named by `DATABASE_URL` (see config). Does not migrate. */
+export function createDatabase(databaseUrl: string): Knex {
+  if (databaseKind(databaseUrl) === 'postgres') {
+    return knex({
+      client: 'pg',
+      connection: { connectionString: databaseUrl, types: pgTypes } as Knex.PgConnectionConfig,
+      pool: { min: 0, max: 10 },
+    });
+  }
+  const filename = databaseUrl.slice('sqlite:'.length);
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  return knex({
+    client: 'sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    // One connection: SQLite has one writer anyway, and a single connection makes every
+    // transaction (a login applying the session limit) run alone without SQLITE_BUSY retries.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(
+        connection: { exec(sql: string, done: (error: Error | null) => void): void },
+        done: (error: Error | null, connection: unknown) => void,
+      ) {
+        connection.exec(SQLITE_PRAGMAS, (error) => done(error, connection));
+      },
+    },
+  });
+}
+
+/** Brings the schema up to date; run at every start. */
+export async function migrateToLatest(db: Knex): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}

@@ -1,0 +1,88 @@
+import { Model, snakeCaseMappers, type Pojo, type RelationMappings } from 'objection';
+import type { Role, SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
+
+/** Columns holding epoch milliseconds in the database and `Date`s in the models. */
+function parseTimestamps(json: Pojo, columns: readonly string[]): Pojo {
+  for (const column of columns) {
+    const value = json[column];
+    if (value !== null && value !== undefined && !(value instanceof Date)) json[column] = new Date(Number(value));
+  }
+  return json;
+}
+
+function formatTimestamps(json: Pojo, columns: readonly string[]): Pojo {
+  for (const column of columns) {
+    const value = json[column];
+    if (value instanceof Date) json[column] = value.getTime();
+  }
+  return json;
+}
+
+abstract class BaseModel extends Model {
+  static override get columnNameMappers() {
+    return snakeCaseMappers();
+  }
+
+  protected static readonly timestampColumns: readonly string[] = [];
+
+  override $parseDatabaseJson(json: Pojo): Pojo {
+    // Mapping runs first so that the timestamp columns carry their camelCase names here.
+    return parseTimestamps(super.$parseDatabaseJson(json), (this.constructor as typeof BaseModel).timestampColumns);
+  }
+
+  override $formatDatabaseJson(json: Pojo): Pojo {
+    return super.$formatDatabaseJson(formatTimestamps(json, (this.constructor as typeof BaseModel).timestampColumns));
+  }
+}
+
+export class User extends BaseModel implements UserRecord {
+  static override tableName = 'users';
+  protected static override readonly timestampColumns = ['createdAt', 'updatedAt'];
+
+  // `declare` keeps these type-only: real class fields would shadow what Objection assigns.
+  declare id: string;
+  declare username: string;
+  declare usernameKey: string;
+  declare passwordHash: string;
+  declare role: Role;
+  declare sessionLimit: number | null;
+  declare createdAt: Date;
+  declare updatedAt: Date;
+
+  static override get relationMappings(): RelationMappings {
+    return {
+      sessions: {
+        relation: Model.HasManyRelation,
+        modelClass: Session,
+        join: { from: 'users.id', to: 'sessions.user_id' },
+      },
+    };
+  }
+}
+
+export class Session extends BaseModel implements SessionRecord {
+  static override tableName = 'sessions';
+  protected static override readonly timestampColumns = ['createdAt', 'lastSeenAt', 'expiresAt', 'endedAt'];
+
+  declare id: string;
+  declare userId: string;
+  declare tokenHash: string;
+  declare createdAt: Date;
+  declare lastSeenAt: Date;
+  declare expiresAt: Date;
+  declare endedAt: Date | null;
+  declare endReason: SessionEndReason | null;
+  declare userAgent: string | null;
+  declare ipAddress: string | null;
+  declare user?: User;
+
+  static override get relationMappings(): RelationMappings {
+    return {
+      user: {
+        relation: Model.BelongsToOneRelation,
+        modelClass: User,
+        join: { from: 'sessions.user_id', to: 'users.id' },
+      },
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import type { Clock } from '../../src/sessions/clock.js';
+
+/** A clock the test moves by hand, for expiry rules. Starts at the real time. */
+export class ManualClock implements Clock {
+  private current: number;
+
+  constructor(start: Date = new Date()) {
+    this.current = start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}

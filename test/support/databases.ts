@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** A database for one test server, created empty and dropped afterwards. */
+export interface TestDatabase {
+  kind: 'sqlite' | 'postgres';
+  url: string;
+  /** For SQLite, the file; tests scan it for secrets. */
+  sqlitePath?: string;
+  drop(): Promise<void>;
+}
+
+/** PostgreSQL suites run when this is set (`.ci/run` sets it). */
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL;
+/** Redis suites run when this is set (`.ci/run` sets it). */
+export const REDIS_URL = process.env.TEST_REDIS_URL;
+
+export const DATABASE_KINDS: Array<'sqlite' | 'postgres'> = POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export function createSqliteDatabase(): TestDatabase {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const sqlitePath = join(dir, 'gatehouse.db');
+  return {
+    kind: 'sqlite',
+    url: `sqlite:${sqlitePath}`,
+    sqlitePath,
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function createPostgresDatabase(): Promise<TestDatabase> {
+  if (!POSTGRES_URL) throw new Error('TEST_POSTGRES_URL is not set');
+  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<TestDatabase> {
+  return kind === 'sqlite' ? Promise.resolve(createSqliteDatabase()) : createPostgresDatabase();
+}
