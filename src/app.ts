@@ -11,6 +11,7 @@ import { consoleLogger, type Logger } from './logger.js';
 import { systemClock, type Clock } from './sessions/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './sessions/passwords.js';
 import { SessionService } from './sessions/service.js';
+import { Sweeper } from './sessions/sweeper.js';
 import { ViewerCache } from './sessions/viewer-cache.js';
 import { createDatabase, databaseKind, migrateToLatest } from './storage/database.js';
 import { KnexSessionStore } from './storage/knex-store.js';
@@ -30,6 +31,7 @@ export interface App {
   server: Server;
   db: Knex;
   sessions: SessionService;
+  sweeper: Sweeper;
   /** Migrates, makes sure an admin exists, listens. Resolves with the URL it listens on. */
   start(): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, flushes and closes the database. */
@@ -73,7 +75,13 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     trustProxy: config.trustProxy,
     production: config.nodeEnv === 'production',
   });
-  const server = createHttpServer({ yoga, store });
+  const server = createHttpServer({ yoga, store, resolveViewer, logger });
+  const sweeper = new Sweeper({
+    sessions,
+    intervalMs: config.sweepIntervalMs,
+    retentionMs: config.sessionRetentionMs,
+    logger,
+  });
 
   async function start(): Promise<string> {
     await migrateToLatest(db);
@@ -93,6 +101,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
         resolve();
       });
     });
+    sweeper.start();
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(':') ? `[${address}]` : address;
     return `http://${host}:${port}`;
@@ -104,9 +113,10 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await closed;
+    await sweeper.stop();
     await sessions.close();
     await db.destroy();
   }
 
-  return { config, yoga, server, db, sessions, start, stop };
+  return { config, yoga, server, db, sessions, sweeper, start, stop };
 }

@@ -1,3 +1,4 @@
+import { unauthenticated } from '../sessions/errors.js';
 import type { SessionService } from '../sessions/service.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
 
@@ -12,4 +13,10 @@ export interface GraphQLContext {
   setSessionCookie(token: string, expiresAt: Date): void;
   /** Clears the session cookie on this request's response. */
   clearSessionCookie(): void;
+}
+
+/** The viewer of a field whose `authScopes` already require a session. */
+export function viewerOf(context: GraphQLContext): Viewer {
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
 }

@@ -1,5 +1,8 @@
 import { SESSION_END_REASONS } from '../sessions/types.js';
 import { builder } from './builder.js';
+import { viewerOf } from './context.js';
+import { loadersFor } from './loaders.js';
+import { checkPageSize, decodeSessionCursor, encodeSessionCursor } from './pagination.js';
 
 export const SessionEndReasonEnum = builder.enumType('SessionEndReason', { values: SESSION_END_REASONS });
 
@@ -9,8 +12,10 @@ builder.objectType('Session', {
     id: t.exposeID('id', { description: 'Public id; never the token.' }),
     user: t.field({
       type: 'User',
-      resolve: async (session, _args, { viewer, sessions }) =>
-        viewer?.user.id === session.userId ? viewer.user : sessions.requireUser(session.userId),
+      resolve: (session, _args, context) =>
+        context.viewer?.user.id === session.userId
+          ? context.viewer.user
+          : loadersFor(context).user.load(session.userId),
     }),
     active: t.boolean({
       description: 'Not ended and not expired at the time of the request.',
@@ -33,11 +38,143 @@ builder.objectType('Session', {
   }),
 });
 
+builder.objectType('SessionEdge', {
+  fields: (t) => ({
+    cursor: t.string({ resolve: (session) => encodeSessionCursor(session) }),
+    node: t.field({ type: 'Session', resolve: (session) => session }),
+  }),
+});
+
+builder.objectType('PageInfo', {
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.boolean({
+      description: 'Always false: pages are read forwards only.',
+      resolve: () => false,
+    }),
+    startCursor: t.string({
+      nullable: true,
+      resolve: ({ sessions }) => (sessions[0] ? encodeSessionCursor(sessions[0]) : null),
+    }),
+    endCursor: t.string({
+      nullable: true,
+      resolve: ({ sessions }) => {
+        const last = sessions[sessions.length - 1];
+        return last ? encodeSessionCursor(last) : null;
+      },
+    }),
+  }),
+});
+
+builder.objectType('SessionConnection', {
+  description: 'Active sessions, newest first; cursors stay valid while sessions start and end.',
+  fields: (t) => ({
+    edges: t.field({ type: ['SessionEdge'], resolve: (page) => page.sessions }),
+    pageInfo: t.field({ type: 'PageInfo', resolve: (page) => page }),
+    totalCount: t.exposeInt('totalCount', { description: 'Active sessions across all pages.' }),
+  }),
+});
+
+builder.objectType('EndReasonCount', {
+  fields: (t) => ({
+    reason: t.field({ type: SessionEndReasonEnum, resolve: (row) => row.reason }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+builder.objectType('SessionStats', {
+  description: 'Figures for an operator dashboard. The "last 24 hours" figures count from `since`.',
+  fields: (t) => ({
+    activeSessions: t.exposeInt('activeSessions'),
+    activeUsers: t.exposeInt('activeUsers', { description: 'Users with at least one active session.' }),
+    totalUsers: t.exposeInt('totalUsers'),
+    sessionsStartedLast24h: t.exposeInt('sessionsStartedSince'),
+    sessionsEndedLast24h: t.exposeInt('sessionsEndedSince'),
+    endReasonsLast24h: t.field({ type: ['EndReasonCount'], resolve: (stats) => stats.endReasonsSince }),
+    averageSessionsPerActiveUser: t.float({
+      resolve: (stats) => (stats.activeUsers === 0 ? 0 : stats.activeSessions / stats.activeUsers),
+    }),
+    since: t.expose('since', { type: 'DateTime' }),
+  }),
+});
+
 builder.queryField('currentSession', (t) =>
   t.field({
     type: 'Session',
     nullable: true,
     description: 'The session that made this request; null when not signed in.',
     resolve: (_root, _args, { viewer }) => viewer?.session ?? null,
+  }),
+);
+
+builder.queryField('activeSessions', (t) =>
+  t.field({
+    type: 'SessionConnection',
+    description: 'Active sessions of everyone, or of one user; newest first. ADMIN only.',
+    authScopes: { admin: true },
+    args: {
+      first: t.arg.int({ defaultValue: 50 }),
+      after: t.arg.string(),
+      userId: t.arg.id(),
+    },
+    resolve: (_root, args, { sessions }) =>
+      sessions.listActiveSessions({
+        first: checkPageSize(args.first ?? 50),
+        ...(args.after ? { after: decodeSessionCursor(args.after) } : {}),
+        ...(args.userId ? { userId: args.userId } : {}),
+      }),
+  }),
+);
+
+builder.queryField('sessionsByUser', (t) =>
+  t.field({
+    type: ['Session'],
+    description: "A user's sessions, newest first (at most 500). ADMIN or the user themself.",
+    args: {
+      userId: t.arg.id({ required: true }),
+      includeEnded: t.arg.boolean({ defaultValue: false }),
+    },
+    authScopes: (_root, args) => ({ admin: true, self: args.userId }),
+    resolve: async (_root, args, { sessions }) => {
+      await sessions.requireUser(args.userId);
+      return sessions.listUserSessions(args.userId, args.includeEnded ?? false);
+    },
+  }),
+);
+
+builder.queryField('sessionStats', (t) =>
+  t.field({
+    type: 'SessionStats',
+    description: 'Dashboard figures. ADMIN only.',
+    authScopes: { admin: true },
+    resolve: (_root, _args, { sessions }) => sessions.stats(),
+  }),
+);
+
+builder.mutationField('kickSession', (t) =>
+  t.field({
+    type: 'Session',
+    description:
+      "Ends a session (KICKED). ADMIN: any session; a user: their own. Another user's session is NOT_FOUND. An ended session is returned unchanged.",
+    authScopes: { signedIn: true },
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => context.sessions.kickSession(viewerOf(context), args.sessionId),
+  }),
+);
+
+builder.mutationField('revokeOtherSessions', (t) =>
+  t.int({
+    description: "Ends all of the caller's sessions except this one (USER_SESSIONS_REVOKED). Returns how many.",
+    authScopes: { signedIn: true },
+    resolve: (_root, _args, context) => context.sessions.revokeOtherSessions(viewerOf(context)),
+  }),
+);
+
+builder.mutationField('revokeUserSessions', (t) =>
+  t.int({
+    description: "Ends all of a user's sessions (USER_SESSIONS_REVOKED). Returns how many. ADMIN only.",
+    authScopes: { admin: true },
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: (_root, args, { sessions }) => sessions.revokeUserSessions(args.userId),
   }),
 );

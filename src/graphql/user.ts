@@ -1,5 +1,7 @@
 import { ROLES } from '../sessions/types.js';
 import { builder } from './builder.js';
+import { viewerOf } from './context.js';
+import { loadersFor } from './loaders.js';
 
 export const RoleEnum = builder.enumType('Role', { values: ROLES });
 
@@ -10,6 +12,23 @@ builder.objectType('User', {
     username: t.exposeString('username'),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    activeSessionCount: t.int({
+      description: 'Sessions of this user that are active now.',
+      resolve: (user, _args, context) => loadersFor(context).activeSessionCount.load(user.id),
+    }),
+    sessionLimit: t.int({
+      nullable: true,
+      description: "This user's own session limit (0 = none); null when the global limit applies. ADMIN or self.",
+      authScopes: (user) => ({ admin: true, self: user.id }),
+      resolve: (user) => user.sessionLimit,
+    }),
+    sessions: t.field({
+      type: ['Session'],
+      description: 'Newest first (at most 500). ADMIN or the user themself.',
+      authScopes: (user) => ({ admin: true, self: user.id }),
+      args: { includeEnded: t.arg.boolean({ defaultValue: false }) },
+      resolve: (user, args, { sessions }) => sessions.listUserSessions(user.id, args.includeEnded ?? false),
+    }),
   }),
 });
 
@@ -34,5 +53,31 @@ builder.mutationField('createUser', (t) =>
     },
     resolve: (_root, args, { sessions }) =>
       sessions.createUser({ username: args.username, password: args.password, role: args.role ?? 'USER' }),
+  }),
+);
+
+builder.mutationField('changePassword', (t) =>
+  t.boolean({
+    description: "Changes the caller's password and ends their other sessions (PASSWORD_CHANGED).",
+    authScopes: { signedIn: true },
+    args: {
+      currentPassword: t.arg.string({ required: true }),
+      newPassword: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, context) => {
+      await context.sessions.changePassword(viewerOf(context), args.currentPassword, args.newPassword);
+      return true;
+    },
+  }),
+);
+
+builder.mutationField('setUserSessionLimit', (t) =>
+  t.field({
+    type: 'User',
+    description:
+      "Sets a user's own session limit (0 = no limit), overriding MAX_SESSIONS_PER_USER; null falls back to it. Applies from the next login. ADMIN only.",
+    authScopes: { admin: true },
+    args: { userId: t.arg.id({ required: true }), limit: t.arg.int({ required: false }) },
+    resolve: (_root, args, { sessions }) => sessions.setUserSessionLimit(args.userId, args.limit ?? null),
   }),
 );

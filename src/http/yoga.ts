@@ -33,7 +33,9 @@ export interface YogaOptions {
  * else is logged and masked, so no stack trace or SQL ever leaks.
  */
 function createErrorMasker(logger: Logger) {
-  return (error: unknown, message: string, isDev?: boolean): Error => {
+  // Yoga's own masker adds the original message and stack when NODE_ENV=development; Gatehouse
+  // never does (DESIGN: unexpected errors are masked), so `isDev` is deliberately ignored.
+  return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof GatehouseError) {
       const graphQLError = error instanceof GraphQLError ? error : undefined;
@@ -45,7 +47,7 @@ function createErrorMasker(logger: Logger) {
     }
     if (error instanceof GraphQLError && !error.originalError) return error;
     logger.error('unexpected error', { error: original });
-    return maskError(error, message, isDev);
+    return maskError(error, message, false);
   };
 }
 

@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { checkLoginInputSize, normalizeNewUsername, usernameKey, validateNewPassword } from './credentials.js';
-import { GatehouseError, invalidCredentials } from './errors.js';
+import { badUserInput, GatehouseError, invalidCredentials } from './errors.js';
 import type { PasswordHasher } from './passwords.js';
-import type { SessionStore } from './store.js';
+import type { SessionCursor, SessionStats, SessionStore } from './store.js';
 import { generateToken, hashToken, isWellFormedToken } from './tokens.js';
 import type { DeviceInfo, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
@@ -47,6 +47,25 @@ export interface LoginResult {
 
 /** `lastSeenAt` is written at most this often per session (DESIGN: once a minute). */
 const LAST_SEEN_WRITE_INTERVAL_MS = 60_000;
+/** Rows the sweeper ends or deletes per statement: short transactions leave room for requests. */
+const SWEEP_BATCH_SIZE = 500;
+/** Per-user limits an admin can set; 0 means no limit for that user. */
+export const MAX_SESSION_LIMIT = 10_000;
+/** `sessionsByUser` is a plain list; this bounds it for users with a long history. */
+const USER_SESSION_LIST_LIMIT = 500;
+
+export interface SessionPage {
+  sessions: SessionRecord[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+export interface SweepResult {
+  /** Sessions found past their expiry and ended with `EXPIRED`. */
+  expired: number;
+  /** Rows deleted because they ended longer ago than the retention period. */
+  deleted: number;
+}
 
 /**
  * The session rules: sign in, authenticate a token, end sessions. Knows nothing of GraphQL,
@@ -78,7 +97,11 @@ export class SessionService {
     this.listeners = options.listeners ?? [];
     this.policy = options.policy;
     this.lastSeenWriteIntervalMs = Math.min(LAST_SEEN_WRITE_INTERVAL_MS, Math.floor(options.policy.idleTimeoutMs / 4));
-    this.flushTimer = setInterval(() => void this.flushLastSeen(), options.lastSeenFlushIntervalMs ?? 1000);
+    // Flushing well within the throttle interval keeps the stored value (which other instances
+    // and SQL counts see) close to what this process knows.
+    const flushIntervalMs =
+      options.lastSeenFlushIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(this.lastSeenWriteIntervalMs / 2)));
+    this.flushTimer = setInterval(() => void this.flushLastSeen(), flushIntervalMs);
     this.flushTimer.unref();
   }
 
@@ -109,13 +132,15 @@ export class SessionService {
       ipAddress: device.ipAddress,
     };
     const limit = user.sessionLimit ?? this.policy.maxSessionsPerUser;
+    // The login may supersede sessions whose ids are not known yet (see endSession).
+    if (limit > 0) this.cache?.evictUser(user.id);
 
     // The limit is checked and applied under the user's row lock, in the same transaction as the
     // insert: concurrent logins cannot both see room for one more.
     const superseded = await this.store.withUserLocked(user.id, async (tx) => {
       let ended: SessionRecord[] = [];
       if (limit > 0) {
-        const open = await tx.listOpenSessions(now, this.policy.idleTimeoutMs);
+        const open = await tx.listActiveSessions(this.activeAt(now));
         if (open.length >= limit) {
           if (this.policy.limitStrategy === 'deny-new') {
             throw new GatehouseError('SESSION_LIMIT', `Session limit reached (${limit} active)`, { limit });
@@ -202,6 +227,120 @@ export class SessionService {
     return ended;
   }
 
+  /**
+   * Ends one session on behalf of `actor`: an ADMIN may end any, a user only their own. Someone
+   * else's session is reported as not found, so ids cannot be probed. An already-ended session
+   * is returned unchanged.
+   */
+  async kickSession(actor: Viewer, sessionId: string): Promise<SessionRecord> {
+    const session = await this.store.findSessionById(sessionId);
+    if (!session || (actor.user.role !== 'ADMIN' && session.userId !== actor.user.id)) {
+      throw new GatehouseError('NOT_FOUND', 'No such session');
+    }
+    if (session.endedAt !== null) return session;
+    return (await this.endSession(sessionId, 'KICKED')) ?? (await this.store.findSessionById(sessionId)) ?? session;
+  }
+
+  /** Ends all of the viewer's sessions but the current one. Returns how many ended. */
+  async revokeOtherSessions(viewer: Viewer): Promise<number> {
+    return (await this.endUserSessions(viewer.user.id, 'USER_SESSIONS_REVOKED', viewer.session.id)).length;
+  }
+
+  /** Ends all of a user's sessions (an admin action). Returns how many ended. */
+  async revokeUserSessions(userId: string): Promise<number> {
+    await this.requireUser(userId);
+    return (await this.endUserSessions(userId, 'USER_SESSIONS_REVOKED')).length;
+  }
+
+  /**
+   * Changes the viewer's password after checking the current one, and ends their other
+   * sessions (`PASSWORD_CHANGED`): whoever knew the old password is signed out everywhere else.
+   */
+  async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<number> {
+    checkLoginInputSize(viewer.user.username, currentPassword);
+    validateNewPassword(newPassword, 'newPassword');
+    const user = await this.requireUser(viewer.user.id);
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      throw new GatehouseError('INVALID_CREDENTIALS', 'Current password is wrong');
+    }
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.store.updatePasswordHash(user.id, passwordHash, this.clock.now());
+    viewer.user.passwordHash = passwordHash;
+    return (await this.endUserSessions(user.id, 'PASSWORD_CHANGED', viewer.session.id)).length;
+  }
+
+  /**
+   * Sets a user's own session limit (0 = unlimited for them), or null to fall back to the
+   * global `MAX_SESSIONS_PER_USER`. Applies from the user's next login.
+   */
+  async setUserSessionLimit(userId: string, limit: number | null): Promise<UserRecord> {
+    if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > MAX_SESSION_LIMIT)) {
+      throw badUserInput(`Session limit must be from 0 (no limit) to ${MAX_SESSION_LIMIT}, or null`, 'limit');
+    }
+    const user = await this.store.updateSessionLimit(userId, limit, this.clock.now());
+    if (!user) throw new GatehouseError('NOT_FOUND', 'No such user');
+    return user;
+  }
+
+  /** One page of active sessions, newest first, with the total across all pages. */
+  async listActiveSessions(query: { userId?: string; first: number; after?: SessionCursor }): Promise<SessionPage> {
+    const activeAt = this.activeAt(this.clock.now());
+    const [rows, totalCount] = await Promise.all([
+      this.store.listSessions({ ...query, activeAt, limit: query.first + 1 }),
+      this.store.countActiveSessions(activeAt, query.userId),
+    ]);
+    return { sessions: rows.slice(0, query.first), hasNextPage: rows.length > query.first, totalCount };
+  }
+
+  /** A user's sessions, newest first; ended and expired ones too when `includeEnded`. */
+  async listUserSessions(userId: string, includeEnded: boolean): Promise<SessionRecord[]> {
+    return this.store.listSessions({
+      userId,
+      ...(includeEnded ? {} : { activeAt: this.activeAt(this.clock.now()) }),
+      limit: USER_SESSION_LIST_LIMIT,
+    });
+  }
+
+  async findUsersByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    return this.store.findUsersByIds(ids);
+  }
+
+  /** Active session counts per user; users without one are absent from the map. */
+  async countActiveSessionsByUser(userIds: readonly string[]): Promise<Map<string, number>> {
+    return this.store.countActiveSessionsByUser(this.activeAt(this.clock.now()), userIds);
+  }
+
+  /** Dashboard figures; the "since" figures cover the last 24 hours. */
+  async stats(): Promise<SessionStats & { since: Date }> {
+    const now = this.clock.now();
+    const since = new Date(now.getTime() - 86_400_000);
+    return { ...(await this.store.sessionStats(this.activeAt(now), since)), since };
+  }
+
+  /**
+   * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and
+   * deletes rows that ended longer than `retentionMs` ago, a batch per statement.
+   */
+  async sweep(retentionMs: number): Promise<SweepResult> {
+    // Activity this process has not written yet would otherwise make live sessions look idle.
+    await this.flushLastSeen();
+    const now = this.clock.now();
+    const result: SweepResult = { expired: 0, deleted: 0 };
+    for (;;) {
+      const ended = await this.store.endInactiveSessions(this.activeAt(now), SWEEP_BATCH_SIZE);
+      for (const session of ended) this.afterSessionEnded(session);
+      result.expired += ended.length;
+      if (ended.length < SWEEP_BATCH_SIZE) break;
+    }
+    const cutoff = new Date(now.getTime() - retentionMs);
+    for (;;) {
+      const deleted = await this.store.deleteSessionsEndedBefore(cutoff, SWEEP_BATCH_SIZE);
+      result.deleted += deleted;
+      if (deleted < SWEEP_BATCH_SIZE) break;
+    }
+    return result;
+  }
+
   /** Creates a user with a validated username and password. */
   async createUser(input: { username: string; password: string; role: Role }): Promise<UserRecord> {
     const username = normalizeNewUsername(input.username);
@@ -262,6 +401,21 @@ export class SessionService {
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
     await this.flushLastSeen();
+  }
+
+  private async endUserSessions(
+    userId: string,
+    reason: SessionEndReason,
+    exceptSessionId?: string,
+  ): Promise<SessionRecord[]> {
+    this.cache?.evictUser(userId);
+    const ended = await this.store.endUserSessions(userId, reason, this.clock.now(), exceptSessionId);
+    for (const session of ended) this.afterSessionEnded(session);
+    return ended;
+  }
+
+  private activeAt(now: Date) {
+    return { now, idleTimeoutMs: this.policy.idleTimeoutMs };
   }
 
   private afterSessionEnded(session: SessionRecord): void {

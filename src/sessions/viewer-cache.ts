@@ -3,15 +3,16 @@ import type { Viewer } from './types.js';
 /**
  * Validated sessions by token hash, so an authenticated request usually costs no query.
  *
- * Safety rests on two rules. Every path that ends a session calls {@link evictSession}
- * synchronously (and other instances do so from the event bus), so an ended session is never
- * served. And a lookup that raced with an eviction is not cached: {@link generation} moves on
- * every eviction, and {@link setIfUnchanged} refuses a row read before the latest one.
- * Expiry is not the cache's business: the caller checks it on every hit.
+ * Safety rests on two rules. Every path that ends a session evicts it synchronously (and other
+ * instances do so from the event bus), so an ended session is never served. And a lookup that
+ * raced with an eviction is not cached: {@link generation} moves on every eviction, and
+ * {@link setIfUnchanged} refuses a row read before the latest one. Expiry is not the cache's
+ * business: the caller checks it on every hit.
  */
 export class ViewerCache {
   private readonly byTokenHash = new Map<string, Viewer>();
   private readonly tokenHashBySessionId = new Map<string, string>();
+  private readonly tokenHashesByUserId = new Map<string, Set<string>>();
   private evictions = 0;
 
   constructor(private readonly maxEntries: number) {}
@@ -38,6 +39,9 @@ export class ViewerCache {
     }
     this.byTokenHash.set(tokenHash, viewer);
     this.tokenHashBySessionId.set(viewer.session.id, tokenHash);
+    let userTokens = this.tokenHashesByUserId.get(viewer.user.id);
+    if (!userTokens) this.tokenHashesByUserId.set(viewer.user.id, (userTokens = new Set()));
+    userTokens.add(tokenHash);
   }
 
   evictSession(sessionId: string): void {
@@ -46,15 +50,26 @@ export class ViewerCache {
     if (tokenHash !== undefined) this.remove(tokenHash);
   }
 
+  /** Evicts every cached session of the user (before ending several of them at once). */
+  evictUser(userId: string): void {
+    this.evictions++;
+    for (const tokenHash of this.tokenHashesByUserId.get(userId) ?? []) this.remove(tokenHash);
+  }
+
   evictAll(): void {
     this.evictions++;
     this.byTokenHash.clear();
     this.tokenHashBySessionId.clear();
+    this.tokenHashesByUserId.clear();
   }
 
   private remove(tokenHash: string): void {
     const viewer = this.byTokenHash.get(tokenHash);
+    if (!viewer) return;
     this.byTokenHash.delete(tokenHash);
-    if (viewer) this.tokenHashBySessionId.delete(viewer.session.id);
+    this.tokenHashBySessionId.delete(viewer.session.id);
+    const userTokens = this.tokenHashesByUserId.get(viewer.user.id);
+    userTokens?.delete(tokenHash);
+    if (userTokens?.size === 0) this.tokenHashesByUserId.delete(viewer.user.id);
   }
 }

@@ -1,11 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { NewUser, SessionStore, UserSessionsTx } from '../sessions/store.js';
+import type { QueryBuilder } from 'objection';
+import type { ActiveAt, NewUser, SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
 import type { SessionEndReason, SessionRecord, UserRecord, Viewer } from '../sessions/types.js';
 import { databaseKind, type DatabaseKind } from './database.js';
 import { Session, User } from './models.js';
 
 const UNIQUE_VIOLATION = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
+
+type AnyQuery = Knex.QueryBuilder | QueryBuilder<Session, unknown>;
+
+/** Restricts a sessions query to sessions active at `activeAt` (see {@link ActiveAt}). */
+function whereActive<Q extends AnyQuery>(query: Q, { now, idleTimeoutMs }: ActiveAt, table = 'sessions'): Q {
+  return query
+    .whereNull(`${table}.ended_at`)
+    .where(`${table}.expires_at`, '>', now.getTime())
+    .where(`${table}.last_seen_at`, '>', now.getTime() - idleTimeoutMs) as Q;
+}
+
+/** Open (not ended) but no longer active: past the absolute expiry or idle too long. */
+function whereOpenButInactive<Q extends AnyQuery>(query: Q, { now, idleTimeoutMs }: ActiveAt): Q {
+  return query
+    .whereNull('ended_at')
+    .where((expired) =>
+      expired.where('expires_at', '<=', now.getTime()).orWhere('last_seen_at', '<=', now.getTime() - idleTimeoutMs),
+    ) as Q;
+}
+
+function toCount(row: unknown): number {
+  const value = (row as { count?: unknown } | undefined)?.count;
+  return Number(value ?? 0);
+}
 
 /** The session store over Knex and Objection, for SQLite and PostgreSQL alike. */
 export class KnexSessionStore implements SessionStore {
@@ -20,6 +45,11 @@ export class KnexSessionStore implements SessionStore {
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
     return User.query(this.db).findById(id);
+  }
+
+  async findUsersByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    if (ids.length === 0) return [];
+    return User.query(this.db).whereIn('id', ids);
   }
 
   async findUserByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
@@ -41,6 +71,15 @@ export class KnexSessionStore implements SessionStore {
     }
   }
 
+  async updatePasswordHash(userId: string, passwordHash: string, now: Date): Promise<void> {
+    await User.query(this.db).findById(userId).patch({ passwordHash, updatedAt: now });
+  }
+
+  async updateSessionLimit(userId: string, sessionLimit: number | null, now: Date): Promise<UserRecord | undefined> {
+    const updated = await User.query(this.db).findById(userId).patch({ sessionLimit, updatedAt: now });
+    return updated === 0 ? undefined : this.findUserById(userId);
+  }
+
   async countAdmins(): Promise<number> {
     return User.query(this.db).where('role', 'ADMIN').resultSize();
   }
@@ -60,9 +99,100 @@ export class KnexSessionStore implements SessionStore {
     return Session.query(this.db).findById(id);
   }
 
+  async listSessions(query: {
+    userId?: string;
+    activeAt?: ActiveAt;
+    after?: { createdAt: Date; id: string };
+    limit: number;
+  }): Promise<SessionRecord[]> {
+    let builder = Session.query(this.db);
+    if (query.userId !== undefined) builder = builder.where('user_id', query.userId);
+    if (query.activeAt) builder = whereActive(builder, query.activeAt);
+    const after = query.after;
+    if (after) {
+      // Keyset: rows strictly older than the cursor in (created_at desc, id desc) order, so
+      // sessions added or ended between pages neither repeat nor shift the next page.
+      const createdAt = after.createdAt.getTime();
+      builder = builder.where((older) =>
+        older
+          .where('created_at', '<', createdAt)
+          .orWhere((tie) => tie.where('created_at', createdAt).where('id', '<', after.id)),
+      );
+    }
+    return builder
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(query.limit);
+  }
+
+  async countActiveSessions(activeAt: ActiveAt, userId?: string): Promise<number> {
+    let builder = whereActive(this.db('sessions'), activeAt);
+    if (userId !== undefined) builder = builder.where('user_id', userId);
+    return toCount(await builder.count({ count: '*' }).first());
+  }
+
+  async countActiveSessionsByUser(activeAt: ActiveAt, userIds: readonly string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows: Array<{ user_id: string; count: unknown }> = await whereActive(this.db('sessions'), activeAt)
+      .whereIn('user_id', userIds)
+      .groupBy('user_id')
+      .select('user_id')
+      .count({ count: '*' });
+    return new Map(rows.map((row) => [row.user_id, Number(row.count)]));
+  }
+
+  async sessionStats(activeAt: ActiveAt, since: Date): Promise<SessionStats> {
+    const sinceMs = since.getTime();
+    const [activeSessions, activeUsers, totalUsers, started, ended, reasons] = await Promise.all([
+      this.countActiveSessions(activeAt),
+      whereActive(this.db('sessions'), activeAt).countDistinct({ count: 'user_id' }).first().then(toCount),
+      this.db('users').count({ count: '*' }).first().then(toCount),
+      this.db('sessions').where('created_at', '>=', sinceMs).count({ count: '*' }).first().then(toCount),
+      this.db('sessions').where('ended_at', '>=', sinceMs).count({ count: '*' }).first().then(toCount),
+      this.db('sessions')
+        .where('ended_at', '>=', sinceMs)
+        .groupBy('end_reason')
+        .select('end_reason')
+        .count({ count: '*' }) as Promise<Array<{ end_reason: SessionEndReason; count: unknown }>>,
+    ]);
+    return {
+      activeSessions,
+      activeUsers,
+      totalUsers,
+      sessionsStartedSince: started,
+      sessionsEndedSince: ended,
+      endReasonsSince: reasons
+        .map((row) => ({ reason: row.end_reason, count: Number(row.count) }))
+        .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+    };
+  }
+
   async endSession(id: string, reason: SessionEndReason, at: Date): Promise<SessionRecord | undefined> {
-    const [ended] = await endOpenSessions(this.db, [id], reason, at);
+    const [ended] = await endOpenSessions(this.db('sessions').where('id', id), reason, at);
     return ended;
+  }
+
+  async endUserSessions(
+    userId: string,
+    reason: SessionEndReason,
+    at: Date,
+    exceptSessionId?: string,
+  ): Promise<SessionRecord[]> {
+    let query = this.db('sessions').where('user_id', userId);
+    if (exceptSessionId !== undefined) query = query.whereNot('id', exceptSessionId);
+    return endOpenSessions(query, reason, at);
+  }
+
+  async endInactiveSessions(activeAt: ActiveAt, limit: number): Promise<SessionRecord[]> {
+    const batch = whereOpenButInactive(this.db('sessions'), activeAt).select('id').limit(limit);
+    return endOpenSessions(this.db('sessions').whereIn('id', batch), 'EXPIRED', activeAt.now);
+  }
+
+  async deleteSessionsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const batch = this.db('sessions').where('ended_at', '<', cutoff.getTime()).select('id').limit(limit);
+    return this.db('sessions').whereIn('id', batch).delete();
   }
 
   async touchSessions(lastSeen: ReadonlyMap<string, Date>): Promise<void> {
@@ -83,14 +213,12 @@ export class KnexSessionStore implements SessionStore {
       // needs the row lock to queue concurrent logins of the same user.
       if (this.kind === 'postgres') await trx('users').where({ id: userId }).forUpdate().first('id');
       return work({
-        listOpenSessions: async (now, idleTimeoutMs) =>
-          await Session.query(trx)
-            .where('user_id', userId)
-            .whereNull('ended_at')
-            .where('expires_at', '>', now.getTime())
-            .where('last_seen_at', '>', now.getTime() - idleTimeoutMs)
-            .orderBy([{ column: 'created_at' }, { column: 'id' }]),
-        endSessions: (ids, reason, at) => endOpenSessions(trx, ids, reason, at),
+        listActiveSessions: async (activeAt) =>
+          await whereActive(Session.query(trx).where('user_id', userId), activeAt).orderBy([
+            { column: 'created_at' },
+            { column: 'id' },
+          ]),
+        endSessions: (ids, reason, at) => endOpenSessions(trx('sessions').whereIn('id', ids), reason, at),
         insertSession: async (session) => {
           await Session.query(trx).insert(session);
         },
@@ -108,20 +236,13 @@ export class KnexSessionStore implements SessionStore {
   }
 }
 
-/** Ends those of `ids` that are still open; returns exactly the sessions this call ended. */
-async function endOpenSessions(
-  db: Knex | Knex.Transaction,
-  ids: readonly string[],
-  reason: SessionEndReason,
-  at: Date,
-): Promise<SessionRecord[]> {
-  if (ids.length === 0) return [];
+/** Ends the open sessions among those `query` selects; returns exactly the sessions this call ended. */
+async function endOpenSessions(query: Knex.QueryBuilder, reason: SessionEndReason, at: Date): Promise<SessionRecord[]> {
   // RETURNING (SQLite ≥ 3.35, PostgreSQL) makes "which rows did I end" exact even when a
   // concurrent request ends some of the same sessions.
-  const rows: Record<string, unknown>[] = await db('sessions')
-    .update({ ended_at: at.getTime(), end_reason: reason })
-    .whereIn('id', ids)
+  const rows: Record<string, unknown>[] = await query
     .whereNull('ended_at')
+    .update({ ended_at: at.getTime(), end_reason: reason })
     .returning('*');
   return rows.map((row) => Session.fromDatabaseJson(row));
 }

@@ -1,0 +1,31 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ViewerResolver } from './viewer.js';
+
+/**
+ * `GET /auth/verify` for nginx `auth_request` and Traefik ForwardAuth: 200 with the viewer in
+ * `X-User-*` / `X-Session-Id` headers when the cookie or bearer token is good, else 401. Any
+ * method is answered alike, since Traefik forwards the original one.
+ *
+ * Usernames may be any script, but header values must be Latin-1, so `X-User-Name` is
+ * percent-encoded (decodeURIComponent gives the name back; plain ASCII names are unchanged
+ * except `@`).
+ */
+export function createForwardAuthHandler(resolveViewer: ViewerResolver) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const viewer = await resolveViewer({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+    const headers: Record<string, string> = { 'Cache-Control': 'no-store', 'Content-Length': '0' };
+    if (!viewer) {
+      res.writeHead(401, { ...headers, 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, {
+      ...headers,
+      'X-User-Id': viewer.user.id,
+      'X-User-Name': encodeURIComponent(viewer.user.username),
+      'X-User-Role': viewer.user.role,
+      'X-Session-Id': viewer.session.id,
+    });
+    res.end();
+  };
+}
