@@ -4,7 +4,11 @@ import type { Knex } from 'knex';
 import type { Config } from './config.js';
 import { schema } from './graphql/schema.js';
 import { SessionCookie } from './http/cookies.js';
+import { createEventBus } from './events/bus.js';
+import { SessionEndWatcher } from './events/session-end-watcher.js';
+import { toSessionEventMessage } from './events/types.js';
 import { createHttpServer } from './http/server.js';
+import { attachWebSocketServer } from './http/websocket.js';
 import { createViewerResolver } from './http/viewer.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -40,6 +44,8 @@ export interface App {
 
 /** Validated sessions kept per process; enough for a busy instance, bounded for memory. */
 const VIEWER_CACHE_ENTRIES = 50_000;
+/** How long stop() waits for requests in flight before cutting their connections. */
+const STOP_GRACE_MS = 5_000;
 
 export function buildApp(config: Config, overrides: AppOverrides = {}): App {
   const clock = overrides.clock ?? systemClock;
@@ -63,6 +69,16 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     },
     ...(cacheIsSafe ? { cache: new ViewerCache(VIEWER_CACHE_ENTRIES) } : {}),
   });
+  let beginShutdown!: () => void;
+  const shutdown = new Promise<void>((resolve) => (beginShutdown = resolve));
+  const bus = createEventBus(config.redisUrl, logger);
+  sessions.addListener({
+    sessionStarted: (session) => bus.publish(toSessionEventMessage('STARTED', session)),
+    sessionEnded: (session) => bus.publish(toSessionEventMessage('ENDED', session)),
+  });
+  const watcher = new SessionEndWatcher(bus, logger);
+  // Ends on other instances arrive here; ends in this process were already evicted, twice is harmless.
+  watcher.onAnyEnded((event) => sessions.evictFromCache(event.session.id));
   const cookie = new SessionCookie({ name: config.cookieName, secure: config.cookieSecure });
   const resolveViewer = createViewerResolver(sessions, cookie);
   const yoga = createGatehouseYoga({
@@ -72,10 +88,22 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     cookie,
     clock,
     logger,
+    pubsub: bus.pubsub,
+    watcher,
+    shutdown,
     trustProxy: config.trustProxy,
     production: config.nodeEnv === 'production',
   });
   const server = createHttpServer({ yoga, store, resolveViewer, logger });
+  const webSockets = attachWebSocketServer({
+    server,
+    yoga,
+    resolveViewer,
+    watcher,
+    logger,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
+  });
   const sweeper = new Sweeper({
     sessions,
     intervalMs: config.sweepIntervalMs,
@@ -112,9 +140,17 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     // hold it open forever, so those are closed now.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // Streams never finish by themselves: end every subscription (SSE responses then complete)
+    // and close the sockets, then wait for ordinary requests in flight.
+    beginShutdown();
+    await webSockets.close();
+    const forceClose = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
     await closed;
+    clearTimeout(forceClose);
+    await watcher.close();
     await sweeper.stop();
     await sessions.close();
+    await bus.close();
     await db.destroy();
   }
 

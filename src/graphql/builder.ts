@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { forbidden, unauthenticated } from '../sessions/errors.js';
+import type { SessionEvent } from '../events/types.js';
 import type { SessionPage } from '../sessions/service.js';
 import type { SessionStats } from '../sessions/store.js';
 import type { SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
@@ -29,6 +30,8 @@ export const builder = new SchemaBuilder<{
     PageInfo: SessionPage;
     SessionStats: SessionStats & { since: Date };
     EndReasonCount: { reason: SessionEndReason; count: number };
+    SessionRevokedEvent: SessionEvent;
+    SessionEvent: SessionEvent;
   };
   DefaultFieldNullability: false;
 }>({
@@ -47,3 +50,4 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

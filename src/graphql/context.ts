@@ -1,17 +1,24 @@
+import type { PubSub } from '@graphql-yoga/subscription';
+import type { SessionTopics } from '../events/bus.js';
+import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { SessionService } from '../sessions/service.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
 
-/** What every resolver gets. Built per request (or per socket) by the context factory in `http/`. */
+/** What every resolver gets. Built per request (or per socket operation) by the context factory in `http/`. */
 export interface GraphQLContext {
   /** The signed-in user and the session that made this request; null when anonymous. */
   viewer: Viewer | null;
   sessions: SessionService;
+  /** Session events, for subscriptions. */
+  pubsub: PubSub<SessionTopics>;
+  /** Session ends by session id, for subscriptions that end with their session. */
+  watcher: SessionEndWatcher;
   /** Where this request came from, recorded on sessions it starts. */
   device: DeviceInfo;
-  /** Sets the session cookie on this request's response. */
+  /** Sets the session cookie on this request's response (no-op over WebSocket). */
   setSessionCookie(token: string, expiresAt: Date): void;
-  /** Clears the session cookie on this request's response. */
+  /** Clears the session cookie on this request's response (no-op over WebSocket). */
   clearSessionCookie(): void;
 }
 

@@ -4,6 +4,7 @@ import './scalars.js';
 import './user.js';
 import './session.js';
 import './auth.js';
+import './subscriptions.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

@@ -1,21 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PubSub } from '@graphql-yoga/subscription';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { SessionTopics } from '../events/bus.js';
+import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../sessions/clock.js';
 import { GatehouseError } from '../sessions/errors.js';
 import type { SessionService } from '../sessions/service.js';
+import type { DeviceInfo } from '../sessions/types.js';
 import { clientIp } from './client-ip.js';
+import { useEndSubscriptions } from './close-on-session-end.js';
 import type { SessionCookie } from './cookies.js';
-import type { ViewerResolver } from './viewer.js';
+import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 
-export interface NodeServerContext {
-  req: IncomingMessage;
-  res: ServerResponse;
+/** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
+export interface TransportContext {
+  credentials: CredentialHeaders;
+  device: DeviceInfo;
 }
 
-export type GatehouseYoga = YogaServerInstance<NodeServerContext, GraphQLContext>;
+export interface ServerContext {
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  /** Set by the WebSocket server; absent for HTTP and SSE. */
+  transport?: TransportContext;
+}
+
+export type GatehouseYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
 export interface YogaOptions {
   schema: GraphQLSchema;
@@ -24,6 +37,10 @@ export interface YogaOptions {
   cookie: SessionCookie;
   clock: Clock;
   logger: Logger;
+  pubsub: PubSub<SessionTopics>;
+  watcher: SessionEndWatcher;
+  /** Resolves when the server begins to stop: every subscription then ends. */
+  shutdown: Promise<void>;
   trustProxy: boolean;
   production: boolean;
 }
@@ -65,6 +82,8 @@ function useSessionResponseHeaders(pendingCookies: WeakMap<Request, string[]>): 
   };
 }
 
+const noop = () => {};
+
 export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
   const pendingCookies = new WeakMap<Request, string[]>();
   const queueCookie = (request: Request, value: string) => {
@@ -73,27 +92,40 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     else pendingCookies.set(request, [value]);
   };
 
-  return createYoga<NodeServerContext, GraphQLContext>({
+  return createYoga<ServerContext, GraphQLContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: !options.production,
     logging: false,
     maskedErrors: { maskError: createErrorMasker(options.logger) },
-    plugins: [useSessionResponseHeaders(pendingCookies)],
-    context: async ({ request, req }): Promise<GraphQLContext> => ({
-      viewer: await options.resolveViewer({
-        cookie: request.headers.get('cookie'),
-        authorization: request.headers.get('authorization'),
-      }),
-      sessions: options.sessions,
-      device: {
-        userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
-        ipAddress: clientIp(req, options.trustProxy),
-      },
-      setSessionCookie: (token, expiresAt) =>
-        queueCookie(request, options.cookie.serialize(token, expiresAt, options.clock.now())),
-      clearSessionCookie: () => queueCookie(request, options.cookie.clear()),
-    }),
+    plugins: [useSessionResponseHeaders(pendingCookies), useEndSubscriptions(options.watcher, options.shutdown)],
+    // The one context factory: HTTP, SSE and WebSocket operations all authenticate here.
+    context: async ({ request, req, transport }): Promise<GraphQLContext> => {
+      const shared = { sessions: options.sessions, pubsub: options.pubsub, watcher: options.watcher };
+      if (transport) {
+        return {
+          ...shared,
+          viewer: await options.resolveViewer(transport.credentials),
+          device: transport.device,
+          setSessionCookie: noop,
+          clearSessionCookie: noop,
+        };
+      }
+      return {
+        ...shared,
+        viewer: await options.resolveViewer({
+          cookie: request.headers.get('cookie'),
+          authorization: request.headers.get('authorization'),
+        }),
+        device: {
+          userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
+          ipAddress: clientIp(req, options.trustProxy),
+        },
+        setSessionCookie: (token, expiresAt) =>
+          queueCookie(request, options.cookie.serialize(token, expiresAt, options.clock.now())),
+        clearSessionCookie: () => queueCookie(request, options.cookie.clear()),
+      };
+    },
   });
 }

@@ -203,6 +203,10 @@ export class SessionService {
     return session.endedAt === null && !this.hasExpired(session, this.clock.now());
   }
 
+  async findSession(sessionId: string): Promise<SessionRecord | undefined> {
+    return this.store.findSessionById(sessionId);
+  }
+
   async requireUser(userId: string): Promise<UserRecord> {
     const user = await this.store.findUserById(userId);
     if (!user) throw new GatehouseError('NOT_FOUND', 'No such user');

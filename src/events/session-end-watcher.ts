@@ -1,0 +1,78 @@
+import type { Logger } from '../logger.js';
+import type { EventBus } from './bus.js';
+import { fromSessionEventMessage, type SessionEvent } from './types.js';
+
+export interface SessionEndHandlers {
+  /** Called at once when the session ends: deliver the news (e.g. a `sessionRevoked` event). */
+  ended?(event: SessionEvent): void;
+  /**
+   * Called once everything `ended` set in motion has been written out: close what the session
+   * opened (subscriptions, sockets). Deferred to the next turn of the event loop so the
+   * `sessionRevoked` event always reaches the client before its stream or socket closes.
+   */
+  close?(event: SessionEvent): void;
+}
+
+/**
+ * Dispatches session ends, from this instance or (over Redis) any other, to whatever in this
+ * process depends on that session: one bus subscription per process, a map lookup per event.
+ */
+export class SessionEndWatcher {
+  private readonly watchers = new Map<string, Set<SessionEndHandlers>>();
+  private readonly endedListeners: Array<(event: SessionEvent) => void> = [];
+  private readonly subscription: ReturnType<EventBus['pubsub']['subscribe']>;
+  private readonly done: Promise<void>;
+
+  constructor(bus: EventBus, logger: Logger) {
+    const subscription = bus.pubsub.subscribe('sessions');
+    this.subscription = subscription;
+    this.done = (async () => {
+      for await (const message of subscription) {
+        if (message.type !== 'ENDED') continue;
+        try {
+          this.dispatch(fromSessionEventMessage(message));
+        } catch (error) {
+          logger.error('session end handler failed', { error });
+        }
+      }
+    })();
+  }
+
+  /** Every end, whichever session (the validated-session cache evicts through this). */
+  onAnyEnded(listener: (event: SessionEvent) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  /** Watches one session until it ends or the returned function is called. */
+  watch(sessionId: string, handlers: SessionEndHandlers): () => void {
+    let set = this.watchers.get(sessionId);
+    if (!set) this.watchers.set(sessionId, (set = new Set()));
+    set.add(handlers);
+    return () => {
+      const current = this.watchers.get(sessionId);
+      current?.delete(handlers);
+      if (current?.size === 0) this.watchers.delete(sessionId);
+    };
+  }
+
+  /** Sessions with at least one watcher (for metrics and tests). */
+  get watchedSessions(): number {
+    return this.watchers.size;
+  }
+
+  async close(): Promise<void> {
+    await this.subscription.return();
+    await this.done;
+  }
+
+  private dispatch(event: SessionEvent): void {
+    for (const listener of this.endedListeners) listener(event);
+    const handlers = this.watchers.get(event.session.id);
+    if (!handlers) return;
+    this.watchers.delete(event.session.id);
+    for (const handler of handlers) handler.ended?.(event);
+    setImmediate(() => {
+      for (const handler of handlers) handler.close?.(event);
+    });
+  }
+}

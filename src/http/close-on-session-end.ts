@@ -1,0 +1,33 @@
+import { Repeater } from '@graphql-yoga/subscription';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { SessionEndWatcher } from '../events/session-end-watcher.js';
+import type { GraphQLContext } from '../graphql/context.js';
+
+/**
+ * Ends subscriptions that must not outlive what they stand on:
+ * - every subscription opened by a session ends when that session ends, whatever the transport
+ *   (the SSE response closes; over WebSocket the operation completes and the socket is closed
+ *   too). The watcher calls `close` only after `sessionRevoked` has delivered its event;
+ * - every subscription ends when the server shuts down, so streams do not hold it open.
+ */
+export function useEndSubscriptions(watcher: SessionEndWatcher, shutdown: Promise<void>): Plugin<GraphQLContext> {
+  return {
+    onSubscribe({ args }) {
+      const viewer = (args.contextValue as GraphQLContext).viewer;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result)) return;
+          const ended = new Repeater<never>((_push, stop) => {
+            void shutdown.then(() => stop());
+            if (viewer) {
+              const stopWatching = watcher.watch(viewer.session.id, { close: () => stop() });
+              void stop.then(stopWatching);
+            }
+          });
+          // race() finishes when either side does and returns the other, so the source's cleanup runs.
+          setResult(Repeater.race([result, ended]));
+        },
+      };
+    },
+  };
+}
