@@ -1,0 +1,518 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { systemClock } from '../src/sessions/clock.js';
+import { createDatabase } from '../src/storage/database.js';
+import {
+  CurrentSessionDocument,
+  KickSessionDocument,
+  LogoutDocument,
+  MeDocument,
+  RevokeUserSessionsDocument,
+  SessionsByUserDocument,
+} from './generated/graphql.js';
+import type { TestClient } from './support/client.js';
+import { DATABASE_KINDS, POSTGRES_URL } from './support/databases.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
+import {
+  createUser,
+  findSessionRow,
+  insertSessionRows,
+  rawSession,
+  sessionRow,
+  signIn,
+  sleep,
+  sweep,
+  type SignedIn,
+} from './support/sessions.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const QUIET_SWEEPER = { SWEEP_INTERVAL: '1h' };
+
+async function me(client: TestClient): Promise<string | null> {
+  return (await client.data(MeDocument)).me?.id ?? null;
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(`expiry with a manual clock: SESSION_IDLE_TIMEOUT=30m, SESSION_MAX_AGE=2h (${kind})`, () => {
+    let server: TestServer;
+    let adminClient: TestClient;
+
+    before(async () => {
+      server = await startTestServer({
+        database: kind,
+        env: { ...QUIET_SWEEPER, SESSION_IDLE_TIMEOUT: '30m', SESSION_MAX_AGE: '2h' },
+      });
+      adminClient = (await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD)).client;
+      for (const username of ['idle', 'busy', 'racer', 'lapsed']) await createUser(adminClient, username);
+    });
+    after(() => server.stop());
+
+    it('activity within the idle window keeps a session alive and moves lastSeenAt; 31 idle minutes end it with EXPIRED', async () => {
+      const { client, user, session } = await signIn(server, 'idle');
+      const bearer = server.client({ authorization: `Bearer ${client.token}` });
+      const loginAt = server.clock.now().getTime();
+      assert.equal(await me(client), user.id);
+
+      server.clock.advance(29 * MINUTE);
+      assert.equal(await me(client), user.id, 'after 29 idle minutes');
+      const firstUse = server.clock.now().getTime();
+      await server.app.sessions.flushLastSeen();
+      assert.equal((await sessionRow(server, session.id)).lastSeenAt, firstUse);
+
+      // 58 minutes after the login, 29 after the last use.
+      server.clock.advance(29 * MINUTE);
+      assert.equal(await me(bearer), user.id, 'after another 29 idle minutes');
+      const secondUse = server.clock.now().getTime();
+      await server.app.sessions.flushLastSeen();
+      assert.equal((await sessionRow(server, session.id)).lastSeenAt, secondUse);
+      assert.equal(secondUse - loginAt, 58 * MINUTE);
+
+      server.clock.advance(31 * MINUTE);
+      assert.deepEqual(await client.data(CurrentSessionDocument), { currentSession: null });
+      assert.equal(await me(bearer), null);
+      const row = await sessionRow(server, session.id);
+      assert.deepEqual(
+        { endedAt: row.endedAt, endReason: row.endReason, lastSeenAt: row.lastSeenAt },
+        { endedAt: server.clock.now().getTime(), endReason: 'EXPIRED', lastSeenAt: secondUse },
+      );
+      // It stays ended.
+      server.clock.advance(MINUTE);
+      assert.equal(await me(client), null);
+      assert.equal((await sessionRow(server, session.id)).endedAt, row.endedAt);
+    });
+
+    it('a session in constant use still ends at SESSION_MAX_AGE (EXPIRED)', async () => {
+      const { client, user, session } = await signIn(server, 'busy');
+      const loginAt = Date.parse(session.createdAt);
+      assert.equal(Date.parse(session.expiresAt) - loginAt, 2 * HOUR);
+      // Each use is queued and written within a second of real time; the manual clock skips that
+      // second, so the test writes it.
+      for (let minutes = 20; minutes <= 100; minutes += 20) {
+        server.clock.advance(20 * MINUTE);
+        assert.equal(await me(client), user.id, `after ${minutes} minutes`);
+        await server.app.sessions.flushLastSeen();
+      }
+      server.clock.advance(19 * MINUTE + 59_999);
+      assert.equal(await me(client), user.id, 'a millisecond before the absolute expiry');
+      await server.app.sessions.flushLastSeen();
+      server.clock.advance(1);
+      assert.equal(await me(client), null, 'at the absolute expiry');
+      const row = await sessionRow(server, session.id);
+      assert.deepEqual([row.endReason, row.endedAt], ['EXPIRED', loginAt + 2 * HOUR]);
+      assert.equal(row.lastSeenAt, loginAt + 2 * HOUR - 1, 'it was in use until the end');
+    });
+
+    it(
+      'ending a user’s sessions treats one that already idled out as EXPIRED: not revoked, not counted, not kicked',
+      {
+        todo: 'bug: endUserSessions and kickSession end every open row, so an idled-out (inactive, not yet swept) session is counted by revokeUserSessions/revokeOtherSessions and recorded as USER_SESSIONS_REVOKED or KICKED',
+      },
+      async () => {
+        const lapsed = await signIn(server, 'lapsed');
+        const alsoLapsed = await signIn(server, 'lapsed');
+        server.clock.advance(31 * MINUTE);
+        const live = await signIn(server, 'lapsed');
+        const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+        const listed = await admin.client.data(SessionsByUserDocument, { userId: live.user.id });
+        assert.deepEqual(
+          listed.sessionsByUser.map((s) => s.id),
+          [live.session.id],
+          'the admin sees one active session',
+        );
+
+        const kicked = await admin.client.data(KickSessionDocument, { sessionId: alsoLapsed.session.id });
+        assert.equal(kicked.kickSession.endReason, 'EXPIRED', 'kicking a session that had already expired');
+        const revoked = await admin.client.data(RevokeUserSessionsDocument, { userId: live.user.id });
+        assert.equal(revoked.revokeUserSessions, 1, 'revoked: the one active session');
+        assert.equal((await sessionRow(server, lapsed.session.id)).endReason, 'EXPIRED');
+        assert.equal((await sessionRow(server, live.session.id)).endReason, 'USER_SESSIONS_REVOKED');
+      },
+    );
+
+    it(
+      'a session used within the idle window is not expired while its lastSeenAt write is still in flight',
+      {
+        skip: kind === 'sqlite' ? 'SQLite has one connection: a read waits for the write in flight' : false,
+        todo: 'bug: flushLastSeen takes the batch out of pendingLastSeen before it is written; authenticate() in between reads the old row (no cache on PostgreSQL without Redis) and ends the session as EXPIRED',
+      },
+      async () => {
+        assert.ok(POSTGRES_URL);
+        const { client, user, session } = await signIn(server, 'racer');
+        // A slow write, made deterministic: another connection holds the session's row lock, so
+        // the flush of lastSeenAt blocks the way a busy database would make it slow.
+        const blocker = new pg.Client({ connectionString: new URL(server.database.url).toString() });
+        await blocker.connect();
+        let released = false;
+        const release = async () => {
+          if (released) return;
+          released = true;
+          await blocker.query('COMMIT');
+          await blocker.end();
+        };
+        try {
+          await blocker.query('BEGIN');
+          await blocker.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [session.id]);
+
+          server.clock.advance(29 * MINUTE);
+          assert.equal(await me(client), user.id, 'used 29 minutes after login');
+          const flushing = server.app.sessions.flushLastSeen();
+          await waitForLockWaiters(server, 1);
+
+          // 31 minutes after the login, but only 2 after the last use: well within the window.
+          server.clock.advance(2 * MINUTE);
+          const request = me(client);
+          const timer = setTimeout(() => void release(), 1000);
+          const seen = await request;
+          clearTimeout(timer);
+          await release();
+          await flushing;
+          assert.equal(seen, user.id, 'signed out 2 minutes after a use, with a 30-minute idle timeout');
+          const row = await sessionRow(server, session.id);
+          assert.deepEqual([row.endedAt, row.endReason], [null, null]);
+        } finally {
+          await release();
+        }
+      },
+    );
+  });
+
+  describe(`expiry in real time: SESSION_IDLE_TIMEOUT=2s, SESSION_MAX_AGE=4s (${kind})`, () => {
+    let server: TestServer;
+
+    before(async () => {
+      server = await startTestServer({
+        database: kind,
+        env: { ...QUIET_SWEEPER, SESSION_IDLE_TIMEOUT: '2s', SESSION_MAX_AGE: '4s' },
+        overrides: { clock: systemClock },
+      });
+      const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+      for (const username of ['steady', 'pauser']) await createUser(admin.client, username);
+    });
+    after(() => server.stop());
+
+    it('requests every 500 ms keep a session past the 2 s idle timeout; 2 s without one end it; 4 s end it regardless', async () => {
+      const steady = await signIn(server, 'steady');
+      const pauser = await signIn(server, 'pauser');
+      const t0 = Date.parse(steady.session.createdAt);
+      const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
+      assert.equal(Date.parse(steady.session.expiresAt) - t0, 4000);
+
+      // Both in use every 500 ms for the first second; then only `steady`.
+      for (let ms = 500; ms <= 3000; ms += 500) {
+        await at(ms);
+        assert.equal(await me(steady.client), steady.user.id, `steady at ${ms} ms`);
+        if (ms <= 1000) assert.equal(await me(pauser.client), pauser.user.id, `pauser at ${ms} ms`);
+      }
+      assert.ok(Date.now() - t0 > 2000, 'steady outlived the idle timeout');
+
+      // 2.3 s after pauser's last request (and before anyone's 4 s): idle, so ended.
+      await at(3300);
+      assert.equal(await me(pauser.client), null, 'pauser after 2.3 s without a request');
+      const pauserRow = await sessionRow(server, pauser.session.id);
+      assert.equal(pauserRow.endReason, 'EXPIRED');
+      assert.ok(pauserRow.endedAt !== null && pauserRow.endedAt < pauserRow.expiresAt, 'ended by idleness');
+
+      await at(3500);
+      assert.equal(await me(steady.client), steady.user.id, 'steady at 3.5 s');
+      await at(3750);
+      assert.equal(await me(steady.client), steady.user.id, 'steady at 3.75 s');
+      await at(4300);
+      assert.equal(await me(steady.client), null, 'steady at 4.3 s, in use but past SESSION_MAX_AGE');
+      const steadyRow = await sessionRow(server, steady.session.id);
+      assert.equal(steadyRow.endReason, 'EXPIRED');
+      assert.ok(steadyRow.endedAt !== null && steadyRow.endedAt >= steadyRow.expiresAt, 'ended at the absolute expiry');
+      assert.ok(steadyRow.lastSeenAt >= t0 + 2500, 'lastSeenAt moved with the requests');
+    });
+  });
+
+  describe(`sweeper: SESSION_IDLE_TIMEOUT=1h, SESSION_RETENTION=1d (${kind})`, () => {
+    let server: TestServer;
+    let admin: SignedIn;
+
+    before(async () => {
+      server = await startTestServer({
+        database: kind,
+        env: { ...QUIET_SWEEPER, SESSION_IDLE_TIMEOUT: '1h', SESSION_RETENTION: '1d' },
+      });
+      admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+      for (const username of ['napper', 'leaver', 'worker']) await createUser(admin.client, username);
+    });
+    after(() => server.stop());
+
+    it('ends sessions that expired without a request (EXPIRED), and deletes rows once they ended longer ago than the retention', async () => {
+      assert.deepEqual(await sweep(server), { expired: 0, deleted: 0 });
+      const t0 = server.clock.now().getTime();
+      const napper = await signIn(server, 'napper');
+      const leaver = await signIn(server, 'leaver');
+      await leaver.client.data(LogoutDocument);
+      const worker = await signIn(server, 'worker');
+
+      // Two hours, with the worker and the admin in use every 50 minutes: only napper idles out.
+      for (const step of [50 * MINUTE, 50 * MINUTE, 20 * MINUTE]) {
+        server.clock.advance(step);
+        assert.ok(await me(worker.client));
+        assert.ok(await me(admin.client));
+      }
+      assert.equal((await sessionRow(server, napper.session.id)).endedAt, null, 'expired, but not ended yet');
+      assert.deepEqual(await sweep(server), { expired: 1, deleted: 0 });
+      const sweptAt = t0 + 2 * HOUR;
+      const swept = await admin.client.data(SessionsByUserDocument, {
+        userId: napper.user.id,
+        includeEnded: true,
+      });
+      assert.deepEqual(
+        swept.sessionsByUser.map((s) => [s.id, s.endReason, s.endedAt, s.active]),
+        [[napper.session.id, 'EXPIRED', new Date(sweptAt).toISOString(), false]],
+      );
+      assert.equal((await sessionRow(server, leaver.session.id)).endReason, 'LOGOUT', 'ended rows are left alone');
+      assert.equal((await sessionRow(server, worker.session.id)).endedAt, null, 'active rows are left alone');
+      assert.deepEqual(await sweep(server), { expired: 0, deleted: 0 }, 'a second run has nothing to do');
+
+      // leaver's row ended at t0: kept until exactly one day later, deleted after.
+      server.clock.advance(t0 + DAY - server.clock.now().getTime());
+      await sweep(server);
+      assert.ok(await findSessionRow(server, leaver.session.id), 'not older than the retention yet');
+      server.clock.advance(1);
+      await sweep(server);
+      assert.equal(await findSessionRow(server, leaver.session.id), undefined, 'deleted after the retention');
+      assert.ok(await findSessionRow(server, napper.session.id), 'ended 2 h after leaver: still kept');
+      // The idle worker was ended by that run, not deleted.
+      assert.equal((await sessionRow(server, worker.session.id)).endReason, 'EXPIRED');
+
+      server.clock.advance(2 * HOUR);
+      await sweep(server);
+      assert.equal(await findSessionRow(server, napper.session.id), undefined);
+    });
+  });
+
+  describe(`sweeper in batches: 1,200 expired rows (${kind})`, () => {
+    let server: TestServer;
+
+    before(async () => {
+      server = await startTestServer({
+        database: kind,
+        env: { ...QUIET_SWEEPER, SESSION_IDLE_TIMEOUT: '1h', SESSION_RETENTION: '1d' },
+      });
+    });
+    after(() => server.stop());
+
+    it('ends them all with EXPIRED, at most 500 per statement, and later deletes them all the same way', async () => {
+      const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+      const userId = await createUser(admin.client, 'bulk');
+      await admin.client.data(LogoutDocument);
+      const now = server.clock.now().getTime();
+      const expired = Array.from({ length: 1200 }, (_, i) =>
+        rawSession(userId, {
+          createdAt: now - 3 * HOUR - i,
+          // Half past the absolute expiry, half idle for two hours.
+          expiresAt: i % 2 === 0 ? now - 1 : now + DAY,
+          lastSeenAt: now - 2 * HOUR,
+        }),
+      );
+      const live = Array.from({ length: 5 }, () =>
+        rawSession(userId, { createdAt: now - MINUTE, lastSeenAt: now, expiresAt: now + DAY }),
+      );
+      await insertSessionRows(server, [...expired, ...live]);
+
+      const batches = await recordBatches(server, () => sweep(server));
+      assert.deepEqual(batches.result, { expired: 1200, deleted: 0 });
+      assert.ok(batches.ended.length >= 3, `ended in ${batches.ended.length} statements`);
+      assert.ok(Math.max(...batches.ended) <= 500, `batches: ${batches.ended.join(', ')}`);
+      assert.equal(
+        batches.ended.reduce((sum, n) => sum + n, 0),
+        1200,
+      );
+
+      const byReason = (await server.app
+        .db('sessions')
+        .where({ user_id: userId })
+        .select('end_reason', 'ended_at')
+        .count({ count: '*' })
+        .groupBy('end_reason', 'ended_at')) as Array<{
+        end_reason: string | null;
+        ended_at: number | string | null;
+        count: number | string;
+      }>;
+      assert.deepEqual(
+        byReason
+          .map((row) => [row.end_reason, row.ended_at === null ? null : Number(row.ended_at), Number(row.count)])
+          .sort((a, b) => Number(b[2]) - Number(a[2])),
+        [
+          ['EXPIRED', now, 1200],
+          [null, null, 5],
+        ],
+      );
+
+      // A day and a millisecond later: the 1,200 rows and the admin's logout row go, in batches; the
+      // five live rows (idle by now) are ended, not deleted.
+      server.clock.advance(DAY + 1);
+      const later = await recordBatches(server, () => sweep(server));
+      assert.deepEqual(later.result, { expired: 5, deleted: 1201 });
+      assert.ok(later.deleted.length >= 3 && Math.max(...later.deleted) <= 500, `batches: ${later.deleted.join(', ')}`);
+      const left = await server.app.db('sessions').where({ user_id: userId }).select('id', 'end_reason');
+      assert.deepEqual(left.map((row) => row.id).sort(), live.map((row) => row.id).sort());
+      for (const row of left) assert.equal(row.end_reason, 'EXPIRED');
+    });
+  });
+
+  describe(`sweeper on its schedule: SWEEP_INTERVAL=100ms (${kind})`, () => {
+    it('ends expired sessions by itself, and stops with the server', async () => {
+      const server = await startTestServer({
+        database: kind,
+        env: { SWEEP_INTERVAL: '100ms', SESSION_IDLE_TIMEOUT: '1h' },
+      });
+      let stopped = false;
+      try {
+        const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+        await createUser(admin.client, 'dozer');
+        const dozer = await signIn(server, 'dozer');
+        server.clock.advance(2 * HOUR);
+        const deadline = Date.now() + 3000;
+        let row = await sessionRow(server, dozer.session.id);
+        while (row.endedAt === null && Date.now() < deadline) {
+          await sleep(50);
+          row = await sessionRow(server, dozer.session.id);
+        }
+        assert.equal(row.endReason, 'EXPIRED', 'no scheduled sweep ended the session within 3 s');
+        assert.equal(row.endedAt, server.clock.now().getTime());
+
+        const stopping = server.stop();
+        stopped = true;
+        const outcome = await Promise.race([stopping.then(() => 'stopped'), sleep(5000).then(() => 'hung')]);
+        assert.equal(outcome, 'stopped');
+      } finally {
+        if (!stopped) await server.stop();
+      }
+    });
+  });
+}
+
+describe('sweep command: npm run sweep (sqlite file)', () => {
+  it('ends expired sessions and deletes old rows once, on the database of DATABASE_URL, and prints what it did', async () => {
+    const server = await startTestServer({ database: 'sqlite' });
+    const url = server.database.url;
+    try {
+      const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+      const userId = await createUser(admin.client, 'cli');
+      // The command runs on the system clock.
+      const now = Date.now();
+      const expired = rawSession(userId, { createdAt: now - 8 * DAY, lastSeenAt: now - HOUR, expiresAt: now - DAY });
+      const old = rawSession(
+        userId,
+        { createdAt: now - 40 * DAY, expiresAt: now - 33 * DAY, endedAt: now - 31 * DAY },
+        'LOGOUT',
+      );
+      const live = rawSession(userId, { createdAt: now - HOUR, lastSeenAt: now, expiresAt: now + DAY });
+      await insertSessionRows(server, [expired, old, live]);
+      await server.app.stop();
+
+      const run = await runSweep({ DATABASE_URL: url });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /expired 1 sessions, deleted 1 old rows/);
+
+      const db = createDatabase(url);
+      try {
+        const rows = (await db('sessions').where({ user_id: userId }).select('id', 'end_reason', 'ended_at')) as Array<{
+          id: string;
+          end_reason: string | null;
+          ended_at: number | null;
+        }>;
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        assert.equal(byId.get(expired.id)?.end_reason, 'EXPIRED');
+        assert.ok((byId.get(expired.id)?.ended_at ?? 0) >= now);
+        assert.equal(byId.has(old.id), false, 'the row ended 31 days ago is deleted');
+        assert.equal(byId.get(live.id)?.ended_at, null);
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await server.database.drop();
+    }
+  });
+});
+
+/** Settings from the test runner's environment that would change what the command does. */
+const SETTINGS = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SESSION_MAX_AGE',
+  'SESSION_IDLE_TIMEOUT',
+  'MAX_SESSIONS_PER_USER',
+  'SESSION_LIMIT_STRATEGY',
+  'SWEEP_INTERVAL',
+  'SESSION_RETENTION',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'NODE_ENV',
+];
+
+function runSweep(settings: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SETTINGS) delete env[name];
+  Object.assign(env, settings);
+  const child = spawn('npm', ['run', '--silent', 'sweep'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`npm run sweep did not finish within 30 s:\n${stdout}\n${stderr}`));
+    }, 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs `work` and records, from the database client's own events, how many rows each statement
+ * of the sweeper ended (UPDATE … end_reason … RETURNING) or deleted.
+ */
+async function recordBatches<T>(server: TestServer, work: () => Promise<T>) {
+  const ended: number[] = [];
+  const deleted: number[] = [];
+  const onResponse = (response: unknown, query: { sql?: string }) => {
+    const sql = query.sql?.toLowerCase() ?? '';
+    if (!sql.includes('sessions')) return;
+    if (sql.startsWith('update') && sql.includes('end_reason')) {
+      ended.push(Array.isArray(response) ? response.length : Number(response));
+    } else if (sql.startsWith('delete')) {
+      deleted.push(Array.isArray(response) ? response.length : Number(response));
+    }
+  };
+  server.app.db.on('query-response', onResponse);
+  try {
+    const result = await work();
+    return { result, ended, deleted };
+  } finally {
+    server.app.db.off('query-response', onResponse);
+  }
+}
+
+/** Waits until `count` statements on the server's PostgreSQL database are waiting for a lock. */
+async function waitForLockWaiters(server: TestServer, count: number): Promise<void> {
+  const name = new URL(server.database.url).pathname.slice(1);
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const result = await server.app.db.raw(
+      "select count(*)::int as waiting from pg_stat_activity where datname = ? and wait_event_type = 'Lock'",
+      [name],
+    );
+    if ((result.rows[0]?.waiting ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`no ${count} lock waiters within 5 s`);
+    await sleep(20);
+  }
+}
