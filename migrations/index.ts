@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as createUsers from './20261125_01_create_users.js';
 import * as createSessions from './20261125_02_create_sessions.js';
+import * as createThrottlesAndAuthEvents from './20261125_03_create_login_throttles_and_auth_events.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ interface Migration {
 const migrations: Record<string, Migration> = {
   '20261125_01_create_users': createUsers,
   '20261125_02_create_sessions': createSessions,
+  '20261125_03_create_login_throttles_and_auth_events': createThrottlesAndAuthEvents,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

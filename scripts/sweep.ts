@@ -18,7 +18,9 @@ const app = buildApp(config);
 try {
   await migrateToLatest(app.db);
   const result = await app.sweeper.runOnce();
-  process.stdout.write(`expired ${result.expired} sessions, deleted ${result.deleted} old rows\n`);
+  process.stdout.write(
+    `expired ${result.expired} sessions, deleted ${result.deleted} old rows and ${result.deletedAuthEvents} old audit events\n`,
+  );
 } finally {
   await app.sessions.close();
   await app.db.destroy();

@@ -93,6 +93,9 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     shutdown,
     trustProxy: config.trustProxy,
     production: config.nodeEnv === 'production',
+    graphiql: config.graphiql,
+    introspection: config.introspection,
+    allowedOrigins: config.allowedOrigins,
   });
   const server = createHttpServer({ yoga, store, resolveViewer, logger });
   const webSockets = attachWebSocketServer({
@@ -100,6 +103,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     yoga,
     resolveViewer,
     watcher,
+    sessions,
     logger,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
@@ -107,7 +111,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
   const sweeper = new Sweeper({
     sessions,
     intervalMs: config.sweepIntervalMs,
-    retentionMs: config.sessionRetentionMs,
+    sessionRetentionMs: config.sessionRetentionMs,
+    authEventRetentionMs: config.authEventRetentionMs,
     logger,
   });
 
@@ -139,6 +144,9 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     // close() stops accepting and waits for in-flight requests; idle keep-alive sockets would
     // hold it open forever, so those are closed now.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // close() drops only the connections idle right now; a keep-alive connection busy with a
+    // request would be kept for the next one. Sweep again as they finish their responses.
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 25);
     server.closeIdleConnections();
     // Streams never finish by themselves: end every subscription (SSE responses then complete)
     // and close the sockets, then wait for ordinary requests in flight.
@@ -147,6 +155,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     const forceClose = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
     await closed;
     clearTimeout(forceClose);
+    clearInterval(idleSweep);
     await watcher.close();
     await sweeper.stop();
     await sessions.close();

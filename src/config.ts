@@ -32,6 +32,8 @@ export interface Config {
   sweepIntervalMs: number;
   /** `SESSION_RETENTION`: how long ended or expired rows are kept before deletion, in ms. Default `30d`. */
   sessionRetentionMs: number;
+  /** `AUTH_EVENT_RETENTION`: how long audit-log events are kept, in ms. Default `90d`. */
+  authEventRetentionMs: number;
   /** `ADMIN_USERNAME`: admin created at start when no admin exists. Default unset (`admin`, random password). */
   adminUsername: string | undefined;
   /** `ADMIN_PASSWORD`: password for {@link Config.adminUsername}. Default unset. */
@@ -44,6 +46,10 @@ export interface Config {
   allowedOrigins: string[];
   /** `TRUST_PROXY`: take the client IP from `X-Forwarded-For`. Default off. */
   trustProxy: boolean;
+  /** `GRAPHIQL`: serve GraphiQL on GET /graphql from a browser. Default on, off when `NODE_ENV=production`. */
+  graphiql: boolean;
+  /** `GRAPHQL_INTROSPECTION`: answer introspection queries. Default on, off when `NODE_ENV=production`. */
+  introspection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -189,11 +195,14 @@ export function loadConfig(env: Env = process.env): Config {
     sessionLimitStrategy: read.oneOf('SESSION_LIMIT_STRATEGY', 'revoke-oldest', ['revoke-oldest', 'deny-new'] as const),
     sweepIntervalMs: read.duration('SWEEP_INTERVAL', '1m', 100),
     sessionRetentionMs: read.duration('SESSION_RETENTION', '30d', 0),
+    authEventRetentionMs: read.duration('AUTH_EVENT_RETENTION', '90d', 0),
     adminUsername,
     adminPassword,
     cookieName,
     cookieSecure: read.boolean('COOKIE_SECURE', nodeEnv === 'production'),
     allowedOrigins: parseOrigins(read),
     trustProxy: read.boolean('TRUST_PROXY', false),
+    graphiql: read.boolean('GRAPHIQL', nodeEnv !== 'production'),
+    introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
   };
 }

@@ -31,7 +31,7 @@ builder.mutationField('logout', (t) =>
     resolve: async (_root, _args, context) => {
       context.clearSessionCookie();
       if (!context.viewer) return false;
-      await context.sessions.logout(context.viewer);
+      await context.sessions.logout(context.viewer, context.device);
       return true;
     },
   }),

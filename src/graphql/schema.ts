@@ -1,10 +1,12 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './scalars.js';
+import './pagination.js';
 import './user.js';
 import './session.js';
 import './auth.js';
 import './subscriptions.js';
+import './audit.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

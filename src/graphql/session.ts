@@ -2,7 +2,7 @@ import { SESSION_END_REASONS } from '../sessions/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
-import { checkPageSize, decodeSessionCursor, encodeSessionCursor } from './pagination.js';
+import { checkPageSize, decodeCursor, encodeCursor } from './pagination.js';
 
 export const SessionEndReasonEnum = builder.enumType('SessionEndReason', { values: SESSION_END_REASONS });
 
@@ -40,29 +40,8 @@ builder.objectType('Session', {
 
 builder.objectType('SessionEdge', {
   fields: (t) => ({
-    cursor: t.string({ resolve: (session) => encodeSessionCursor(session) }),
+    cursor: t.string({ resolve: (session) => encodeCursor(session) }),
     node: t.field({ type: 'Session', resolve: (session) => session }),
-  }),
-});
-
-builder.objectType('PageInfo', {
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    hasPreviousPage: t.boolean({
-      description: 'Always false: pages are read forwards only.',
-      resolve: () => false,
-    }),
-    startCursor: t.string({
-      nullable: true,
-      resolve: ({ sessions }) => (sessions[0] ? encodeSessionCursor(sessions[0]) : null),
-    }),
-    endCursor: t.string({
-      nullable: true,
-      resolve: ({ sessions }) => {
-        const last = sessions[sessions.length - 1];
-        return last ? encodeSessionCursor(last) : null;
-      },
-    }),
   }),
 });
 
@@ -70,7 +49,10 @@ builder.objectType('SessionConnection', {
   description: 'Active sessions, newest first; cursors stay valid while sessions start and end.',
   fields: (t) => ({
     edges: t.field({ type: ['SessionEdge'], resolve: (page) => page.sessions }),
-    pageInfo: t.field({ type: 'PageInfo', resolve: (page) => page }),
+    pageInfo: t.field({
+      type: 'PageInfo',
+      resolve: (page) => ({ items: page.sessions, hasNextPage: page.hasNextPage }),
+    }),
     totalCount: t.exposeInt('totalCount', { description: 'Active sessions across all pages.' }),
   }),
 });
@@ -120,7 +102,7 @@ builder.queryField('activeSessions', (t) =>
     resolve: (_root, args, { sessions }) =>
       sessions.listActiveSessions({
         first: checkPageSize(args.first ?? 50),
-        ...(args.after ? { after: decodeSessionCursor(args.after) } : {}),
+        ...(args.after ? { after: decodeCursor(args.after) } : {}),
         ...(args.userId ? { userId: args.userId } : {}),
       }),
   }),
@@ -158,7 +140,7 @@ builder.mutationField('kickSession', (t) =>
       "Ends a session (KICKED). ADMIN: any session; a user: their own. Another user's session is NOT_FOUND. An ended session is returned unchanged.",
     authScopes: { signedIn: true },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.sessions.kickSession(viewerOf(context), args.sessionId),
+    resolve: (_root, args, context) => context.sessions.kickSession(viewerOf(context), args.sessionId, context.device),
   }),
 );
 
@@ -166,7 +148,7 @@ builder.mutationField('revokeOtherSessions', (t) =>
   t.int({
     description: "Ends all of the caller's sessions except this one (USER_SESSIONS_REVOKED). Returns how many.",
     authScopes: { signedIn: true },
-    resolve: (_root, _args, context) => context.sessions.revokeOtherSessions(viewerOf(context)),
+    resolve: (_root, _args, context) => context.sessions.revokeOtherSessions(viewerOf(context), context.device),
   }),
 );
 
@@ -175,6 +157,7 @@ builder.mutationField('revokeUserSessions', (t) =>
     description: "Ends all of a user's sessions (USER_SESSIONS_REVOKED). Returns how many. ADMIN only.",
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, { sessions }) => sessions.revokeUserSessions(args.userId),
+    resolve: (_root, args, context) =>
+      context.sessions.revokeUserSessions(viewerOf(context), args.userId, context.device),
   }),
 );

@@ -51,8 +51,11 @@ builder.mutationField('createUser', (t) =>
       password: t.arg.string({ required: true }),
       role: t.arg({ type: RoleEnum, defaultValue: 'USER' }),
     },
-    resolve: (_root, args, { sessions }) =>
-      sessions.createUser({ username: args.username, password: args.password, role: args.role ?? 'USER' }),
+    resolve: (_root, args, context) =>
+      context.sessions.createUser(
+        { username: args.username, password: args.password, role: args.role ?? 'USER' },
+        { actorUserId: viewerOf(context).user.id, device: context.device },
+      ),
   }),
 );
 
@@ -65,7 +68,7 @@ builder.mutationField('changePassword', (t) =>
       newPassword: t.arg.string({ required: true }),
     },
     resolve: async (_root, args, context) => {
-      await context.sessions.changePassword(viewerOf(context), args.currentPassword, args.newPassword);
+      await context.sessions.changePassword(viewerOf(context), args.currentPassword, args.newPassword, context.device);
       return true;
     },
   }),
@@ -78,6 +81,7 @@ builder.mutationField('setUserSessionLimit', (t) =>
       "Sets a user's own session limit (0 = no limit), overriding MAX_SESSIONS_PER_USER; null falls back to it. Applies from the next login. ADMIN only.",
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }), limit: t.arg.int({ required: false }) },
-    resolve: (_root, args, { sessions }) => sessions.setUserSessionLimit(args.userId, args.limit ?? null),
+    resolve: (_root, args, context) =>
+      context.sessions.setUserSessionLimit(viewerOf(context), args.userId, args.limit ?? null, context.device),
   }),
 );

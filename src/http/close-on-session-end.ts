@@ -2,15 +2,22 @@ import { Repeater } from '@graphql-yoga/subscription';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import type { SessionService } from '../sessions/service.js';
 
 /**
  * Ends subscriptions that must not outlive what they stand on:
  * - every subscription opened by a session ends when that session ends, whatever the transport
  *   (the SSE response closes; over WebSocket the operation completes and the socket is closed
  *   too). The watcher calls `close` only after `sessionRevoked` has delivered its event;
+ * - while such a subscription is open, the session's expiry is watched, so it ends (EXPIRED) the
+ *   moment it expires rather than at the next sweep;
  * - every subscription ends when the server shuts down, so streams do not hold it open.
  */
-export function useEndSubscriptions(watcher: SessionEndWatcher, shutdown: Promise<void>): Plugin<GraphQLContext> {
+export function useEndSubscriptions(
+  watcher: SessionEndWatcher,
+  sessions: SessionService,
+  shutdown: Promise<void>,
+): Plugin<GraphQLContext> {
   return {
     onSubscribe({ args }) {
       const viewer = (args.contextValue as GraphQLContext).viewer;
@@ -21,7 +28,11 @@ export function useEndSubscriptions(watcher: SessionEndWatcher, shutdown: Promis
             void shutdown.then(() => stop());
             if (viewer) {
               const stopWatching = watcher.watch(viewer.session.id, { close: () => stop() });
-              void stop.then(stopWatching);
+              const stopExpiryWatch = sessions.watchExpiry(viewer.session.id);
+              void stop.then(() => {
+                stopWatching();
+                stopExpiryWatch();
+              });
             }
           });
           // race() finishes when either side does and returns the other, so the source's cleanup runs.

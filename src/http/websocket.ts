@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { Logger } from '../logger.js';
+import type { SessionService } from '../sessions/service.js';
 import type { Viewer } from '../sessions/types.js';
 import { clientIp } from './client-ip.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
@@ -19,6 +20,7 @@ export interface WebSocketOptions {
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
   watcher: SessionEndWatcher;
+  sessions: SessionService;
   logger: Logger;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
@@ -87,9 +89,14 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
         const viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
         const state: SocketState = { viewer };
         if (viewer) {
-          state.stopWatching = options.watcher.watch(viewer.session.id, {
+          const stopWatching = options.watcher.watch(viewer.session.id, {
             close: (event) => socket.close(SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
           });
+          const stopExpiryWatch = options.sessions.watchExpiry(viewer.session.id);
+          state.stopWatching = () => {
+            stopWatching();
+            stopExpiryWatch();
+          };
         }
         states.set(socket, state);
         return true;

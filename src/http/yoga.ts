@@ -13,6 +13,7 @@ import type { DeviceInfo } from '../sessions/types.js';
 import { clientIp } from './client-ip.js';
 import { useEndSubscriptions } from './close-on-session-end.js';
 import type { SessionCookie } from './cookies.js';
+import { documentProtections, useJsonOnlyPosts, withBadUserInputCode } from './protections.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 
 /** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
@@ -43,13 +44,26 @@ export interface YogaOptions {
   shutdown: Promise<void>;
   trustProxy: boolean;
   production: boolean;
+  graphiql: boolean;
+  introspection: boolean;
+  /** Browser origins allowed cross-origin (CORS, with credentials). */
+  allowedOrigins: readonly string[];
+}
+
+/**
+ * graphql-js's own errors (validation, variable coercion) are GraphQLErrors all the way down
+ * their `originalError` chain; a thrown Error anywhere in it means something unexpected.
+ */
+function isRequestError(error: unknown): error is GraphQLError {
+  if (!(error instanceof GraphQLError)) return false;
+  return error.originalError === undefined || error.originalError === null || isRequestError(error.originalError);
 }
 
 /**
  * Expected failures (GatehouseError) reach the client with their `extensions.code`; anything
  * else is logged and masked, so no stack trace or SQL ever leaks.
  */
-function createErrorMasker(logger: Logger) {
+function createErrorMasker(logger: Logger, production: boolean) {
   // Yoga's own masker adds the original message and stack when NODE_ENV=development; Gatehouse
   // never does (DESIGN: unexpected errors are masked), so `isDev` is deliberately ignored.
   return (error: unknown, message: string): Error => {
@@ -62,7 +76,8 @@ function createErrorMasker(logger: Logger) {
         extensions: { code: original.code, ...original.details },
       });
     }
-    if (error instanceof GraphQLError && !error.originalError) return error;
+    // Errors of the request itself (bad variables, unknown fields) carry no code from graphql-js.
+    if (isRequestError(error)) return withBadUserInputCode(error, production);
     logger.error('unexpected error', { error: original });
     return maskError(error, message, false);
   };
@@ -96,10 +111,28 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: !options.production,
+    graphiql: options.graphiql,
     logging: false,
-    maskedErrors: { maskError: createErrorMasker(options.logger) },
-    plugins: [useSessionResponseHeaders(pendingCookies), useEndSubscriptions(options.watcher, options.shutdown)],
+    batching: false,
+    // Yoga's default reflects any Origin; with cookies that would let any site read responses.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      if (origin === null || !options.allowedOrigins.includes(origin)) return false;
+      return {
+        origin: [origin],
+        credentials: true,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['content-type', 'authorization', 'accept'],
+        maxAge: 600,
+      };
+    },
+    maskedErrors: { maskError: createErrorMasker(options.logger, options.production) },
+    plugins: [
+      useJsonOnlyPosts(),
+      ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
+      useSessionResponseHeaders(pendingCookies),
+      useEndSubscriptions(options.watcher, options.sessions, options.shutdown),
+    ],
     // The one context factory: HTTP, SSE and WebSocket operations all authenticate here.
     context: async ({ request, req, transport }): Promise<GraphQLContext> => {
       const shared = { sessions: options.sessions, pubsub: options.pubsub, watcher: options.watcher };

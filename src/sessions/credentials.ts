@@ -33,7 +33,12 @@ export function normalizeNewUsername(raw: string): NormalizedUsername {
       'username',
     );
   }
-  return { display, key: usernameKey(display) };
+  const key = usernameKey(display);
+  // NFKC can expand a character many times over (U+FDFA becomes 18): the key has the same bound.
+  if ([...key].length > USERNAME_MAX_LENGTH) {
+    throw badUserInput(`Username must be at most ${USERNAME_MAX_LENGTH} characters long once normalised`, 'username');
+  }
+  return { display, key };
 }
 
 /** Validates a new password; throws BAD_USER_INPUT naming the rule it broke. */
@@ -52,4 +57,15 @@ export function validateNewPassword(password: string, field = 'password'): void 
 export function checkLoginInputSize(username: string, password: string): void {
   if (username.length > USERNAME_MAX_LENGTH * 4) throw badUserInput('Username is too long', 'username');
   if (password.length > PASSWORD_MAX_LENGTH * 4) throw badUserInput('Password is too long', 'password');
+}
+
+/**
+ * The comparison key of a username typed at login, or BAD_USER_INPUT when no account could have
+ * it: too long once normalised, or with control characters (PostgreSQL text cannot hold NUL).
+ */
+export function loginUsernameKey(username: string): string {
+  const key = usernameKey(username.trim());
+  if ([...key].length > USERNAME_MAX_LENGTH) throw badUserInput('Username is too long', 'username');
+  if (/\p{Cc}/u.test(key)) throw badUserInput('Username may not contain control characters', 'username');
+  return key;
 }

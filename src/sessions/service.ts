@@ -1,12 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
+import type { AuthEventRecord, AuthEventType } from './audit.js';
 import type { Clock } from './clock.js';
-import { checkLoginInputSize, normalizeNewUsername, usernameKey, validateNewPassword } from './credentials.js';
+import { checkLoginInputSize, loginUsernameKey, normalizeNewUsername, validateNewPassword } from './credentials.js';
 import { badUserInput, GatehouseError, invalidCredentials } from './errors.js';
 import type { PasswordHasher } from './passwords.js';
-import type { SessionCursor, SessionStats, SessionStore } from './store.js';
+import type { PageCursor, SessionStats, SessionStore } from './store.js';
 import { generateToken, hashToken, isWellFormedToken } from './tokens.js';
 import type { DeviceInfo, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
+import { KeyedQueue } from './keyed-queue.js';
+import {
+  ACCOUNT_THROTTLE,
+  accountThrottleKey,
+  IP_THROTTLE,
+  ipThrottleKey,
+  retryAfterMs,
+  THROTTLE_WINDOW_MS,
+  type ThrottleState,
+} from './throttle.js';
 import type { ViewerCache } from './viewer-cache.js';
 
 export interface SessionPolicy {
@@ -65,12 +76,32 @@ export interface SweepResult {
   expired: number;
   /** Rows deleted because they ended longer ago than the retention period. */
   deleted: number;
+  /** Audit events deleted because they are older than their retention period. */
+  deletedAuthEvents: number;
 }
+
+/** Where a change came from, for the audit log: who asked, from which address and client. */
+export interface ChangeOrigin {
+  /** The signed-in user who asked; null for the system (sweeper, expiry). */
+  actorUserId: string | null;
+  device: DeviceInfo;
+}
+
+const SYSTEM: ChangeOrigin = { actorUserId: null, device: { userAgent: null, ipAddress: null } };
 
 /**
  * The session rules: sign in, authenticate a token, end sessions. Knows nothing of GraphQL,
  * HTTP or SQL; storage, hashing, time and notification are handed in.
  */
+async function deleteInBatches(deleteBatch: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await deleteBatch(SWEEP_BATCH_SIZE);
+    total += deleted;
+    if (deleted < SWEEP_BATCH_SIZE) return total;
+  }
+}
+
 export class SessionService {
   private readonly store: SessionStore;
   private readonly hasher: PasswordHasher;
@@ -85,8 +116,21 @@ export class SessionService {
    */
   private readonly lastSeenWriteIntervalMs: number;
   private pendingLastSeen = new Map<string, Date>();
+  /** The batch being written: still the freshest truth until its transaction commits. */
+  private writingLastSeen: ReadonlyMap<string, Date> = new Map();
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushTimer: NodeJS.Timeout;
+  private readonly loginQueue = new KeyedQueue();
+  /** Password checks under way per throttle key, counted as failures until they settle. */
+  private readonly attemptsInFlight = new Map<string, number>();
+  /**
+   * The counters as this process last wrote them. A read that started before a concurrent
+   * attempt's failure was committed can miss it; this copy cannot (it is set before that attempt
+   * leaves {@link attemptsInFlight}).
+   */
+  private readonly recentFailures = new Map<string, ThrottleState>();
+  /** Expiry timers for sessions someone is listening to, with how many listen. */
+  private readonly expiryWatches = new Map<string, { timer: NodeJS.Timeout | undefined; listeners: number }>();
 
   constructor(options: SessionServiceOptions) {
     this.store = options.store;
@@ -109,51 +153,124 @@ export class SessionService {
     this.listeners.push(listener);
   }
 
-  /** Signs a user in: verifies the password, applies the session limit, issues a new token. */
+  /**
+   * Signs a user in: checks the brute-force throttle, verifies the password, applies the
+   * session limit, issues a new token. Attempts on one account run one at a time.
+   */
   async login(username: string, password: string, device: DeviceInfo): Promise<LoginResult> {
     checkLoginInputSize(username, password);
-    const user = await this.store.findUserByUsernameKey(usernameKey(username.trim()));
-    // Always one verification, against a dummy hash for unknown users: same time, same error.
-    const passwordMatches = await this.hasher.verify(user?.passwordHash, password);
-    if (!user || !passwordMatches) throw invalidCredentials();
+    const key = loginUsernameKey(username);
+    return this.loginQueue.run(key, () => this.loginInOrder(key, username.trim(), password, device));
+  }
 
+  private async loginInOrder(key: string, typedUsername: string, password: string, device: DeviceInfo) {
+    const origin: ChangeOrigin = { actorUserId: null, device };
+    const accountKey = accountThrottleKey(key);
+    const ipKey = device.ipAddress ? ipThrottleKey(device.ipAddress) : undefined;
+    const throttleKeys = ipKey ? [accountKey, ipKey] : [accountKey];
+    const throttles = await this.store.readLoginThrottles(throttleKeys);
     const now = this.clock.now();
+    // No await from here until the attempts are counted in flight: concurrent attempts from one
+    // IP see each other.
+    const waitMs = Math.max(
+      retryAfterMs(this.withAttemptsInFlight(throttles.get(accountKey), accountKey, now), ACCOUNT_THROTTLE, now),
+      ipKey ? retryAfterMs(this.withAttemptsInFlight(throttles.get(ipKey), ipKey, now), IP_THROTTLE, now) : 0,
+    );
+    if (waitMs > 0) {
+      const user = await this.store.findUserByUsernameKey(key);
+      await this.audit('LOGIN_RATE_LIMITED', origin, {
+        userId: user?.id ?? null,
+        username: typedUsername.slice(0, 256),
+      });
+      const retryAfterSeconds = Math.ceil(waitMs / 1000);
+      throw new GatehouseError('RATE_LIMITED', `Too many failed logins; try again in ${retryAfterSeconds} s`, {
+        retryAfterSeconds,
+      });
+    }
+
+    for (const throttleKey of throttleKeys) {
+      this.attemptsInFlight.set(throttleKey, (this.attemptsInFlight.get(throttleKey) ?? 0) + 1);
+    }
+    let user: UserRecord | undefined;
+    let passwordMatches: boolean;
+    try {
+      user = await this.store.findUserByUsernameKey(key);
+      // Always one verification, against a dummy hash for unknown users: same time, same error.
+      passwordMatches = await this.hasher.verify(user?.passwordHash, password);
+      if (!user || !passwordMatches) {
+        const counters = await this.store.recordLoginFailure(throttleKeys, this.clock.now(), THROTTLE_WINDOW_MS);
+        for (const [throttleKey, state] of counters) {
+          // Concurrent upserts can finish out of order: never replace a higher count with a lower one.
+          const known = this.recentFailures.get(throttleKey);
+          if (!known || known.windowStartedAt < state.windowStartedAt || known.failures < state.failures) {
+            this.recentFailures.set(throttleKey, state);
+          }
+        }
+      }
+    } finally {
+      for (const throttleKey of throttleKeys) {
+        const inFlight = (this.attemptsInFlight.get(throttleKey) ?? 1) - 1;
+        if (inFlight === 0) this.attemptsInFlight.delete(throttleKey);
+        else this.attemptsInFlight.set(throttleKey, inFlight);
+      }
+    }
+    if (!user || !passwordMatches) {
+      await this.audit('LOGIN_FAILED', origin, { userId: user?.id ?? null, username: typedUsername.slice(0, 256) });
+      throw invalidCredentials();
+    }
+    this.recentFailures.delete(accountKey);
+    if (throttles.has(accountKey)) await this.store.clearLoginThrottle(accountKey);
+
+    const startedAt = this.clock.now();
     const token = generateToken();
     const session: SessionRecord = {
       id: randomUUID(),
       userId: user.id,
       tokenHash: hashToken(token),
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: new Date(now.getTime() + this.policy.maxAgeMs),
+      createdAt: startedAt,
+      lastSeenAt: startedAt,
+      expiresAt: new Date(startedAt.getTime() + this.policy.maxAgeMs),
       endedAt: null,
       endReason: null,
       userAgent: device.userAgent,
       ipAddress: device.ipAddress,
     };
     const limit = user.sessionLimit ?? this.policy.maxSessionsPerUser;
-    // The login may supersede sessions whose ids are not known yet (see endSession).
-    if (limit > 0) this.cache?.evictUser(user.id);
+    if (limit > 0) {
+      // The login may supersede sessions whose ids are not known yet (see endSession).
+      this.cache?.evictUser(user.id);
+      // The limit counts active sessions by last_seen_at: unwritten activity must be in it.
+      await this.flushLastSeen();
+    }
 
     // The limit is checked and applied under the user's row lock, in the same transaction as the
     // insert: concurrent logins cannot both see room for one more.
-    const superseded = await this.store.withUserLocked(user.id, async (tx) => {
-      let ended: SessionRecord[] = [];
-      if (limit > 0) {
-        const open = await tx.listActiveSessions(this.activeAt(now));
-        if (open.length >= limit) {
-          if (this.policy.limitStrategy === 'deny-new') {
-            throw new GatehouseError('SESSION_LIMIT', `Session limit reached (${limit} active)`, { limit });
+    let superseded: SessionRecord[];
+    try {
+      superseded = await this.store.withUserLocked(user.id, async (tx) => {
+        let ended: SessionRecord[] = [];
+        if (limit > 0) {
+          const open = await tx.listActiveSessions(this.activeAt(startedAt));
+          if (open.length >= limit) {
+            if (this.policy.limitStrategy === 'deny-new') {
+              throw new GatehouseError('SESSION_LIMIT', `Session limit reached (${limit} active)`, { limit });
+            }
+            const oldest = open.slice(0, open.length - limit + 1).map((s) => s.id);
+            ended = await tx.endSessions(oldest, 'SUPERSEDED', startedAt);
           }
-          const oldest = open.slice(0, open.length - limit + 1).map((s) => s.id);
-          ended = await tx.endSessions(oldest, 'SUPERSEDED', now);
         }
+        await tx.insertSession(session);
+        return ended;
+      });
+    } catch (error) {
+      if (error instanceof GatehouseError && error.code === 'SESSION_LIMIT') {
+        await this.audit('SESSION_LIMIT_REACHED', { actorUserId: user.id, device }, { userId: user.id });
       }
-      await tx.insertSession(session);
-      return ended;
-    });
+      throw error;
+    }
 
-    for (const ended of superseded) this.afterSessionEnded(ended);
+    await this.afterSessionsEnded(superseded, { actorUserId: user.id, device });
+    await this.audit('LOGIN_SUCCEEDED', origin, { userId: user.id, sessionId: session.id });
     this.notify((listener) => listener.sessionStarted?.(session, user));
     return { viewer: { user, session }, token };
   }
@@ -176,10 +293,9 @@ export class SessionService {
     if (session.endedAt !== null) return null;
 
     const now = this.clock.now();
-    const pending = this.pendingLastSeen.get(session.id);
-    if (pending && pending > session.lastSeenAt) session.lastSeenAt = pending;
+    this.applyUnwrittenLastSeen(session);
     if (this.hasExpired(session, now)) {
-      await this.endSession(session.id, 'EXPIRED');
+      await this.endSession(session.id, 'EXPIRED', SYSTEM);
       return null;
     }
     if (now.getTime() - session.lastSeenAt.getTime() >= this.lastSeenWriteIntervalMs) {
@@ -198,6 +314,52 @@ export class SessionService {
     );
   }
 
+  /**
+   * Ends the session with `EXPIRED` the moment it expires (absolute or idle), for as long as
+   * someone listens to it (a live subscription or socket), instead of waiting for the sweeper
+   * or the next request. Returns a function that stops listening.
+   */
+  watchExpiry(sessionId: string): () => void {
+    let watch = this.expiryWatches.get(sessionId);
+    if (!watch) {
+      watch = { timer: undefined, listeners: 0 };
+      this.expiryWatches.set(sessionId, watch);
+      void this.scheduleExpiryCheck(sessionId);
+    }
+    watch.listeners++;
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      const current = this.expiryWatches.get(sessionId);
+      if (current && --current.listeners === 0) {
+        clearTimeout(current.timer);
+        this.expiryWatches.delete(sessionId);
+      }
+    };
+  }
+
+  private async scheduleExpiryCheck(sessionId: string): Promise<void> {
+    try {
+      const session = await this.store.findSessionById(sessionId);
+      const watch = this.expiryWatches.get(sessionId);
+      if (!watch || !session || session.endedAt !== null) return;
+      this.applyUnwrittenLastSeen(session);
+      const now = this.clock.now();
+      if (this.hasExpired(session, now)) {
+        await this.endSession(sessionId, 'EXPIRED', SYSTEM);
+        return;
+      }
+      const dueAt = Math.min(session.expiresAt.getTime(), session.lastSeenAt.getTime() + this.policy.idleTimeoutMs);
+      // Timers cap at ~24.8 days; a later expiry is simply checked again then.
+      const delay = Math.min(Math.max(0, dueAt - now.getTime()) + 5, 2 ** 31 - 1);
+      watch.timer = setTimeout(() => void this.scheduleExpiryCheck(sessionId), delay);
+      watch.timer.unref();
+    } catch (error) {
+      this.logger.warn('expiry check failed', { error, sessionId });
+    }
+  }
+
   /** Not ended and not expired now. */
   isActive(session: SessionRecord): boolean {
     return session.endedAt === null && !this.hasExpired(session, this.clock.now());
@@ -214,20 +376,24 @@ export class SessionService {
   }
 
   /** Ends the viewer's own session (`LOGOUT`). */
-  async logout(viewer: Viewer): Promise<void> {
-    await this.endSession(viewer.session.id, 'LOGOUT');
+  async logout(viewer: Viewer, device: DeviceInfo): Promise<void> {
+    await this.endSession(viewer.session.id, 'LOGOUT', { actorUserId: viewer.user.id, device });
   }
 
   /**
    * Ends one session with `reason`, keeping its row. Returns the ended session, or undefined
    * when it was already ended (or never existed): ending is idempotent.
    */
-  async endSession(sessionId: string, reason: SessionEndReason): Promise<SessionRecord | undefined> {
+  async endSession(
+    sessionId: string,
+    reason: SessionEndReason,
+    origin: ChangeOrigin,
+  ): Promise<SessionRecord | undefined> {
     // Evict before the write as well as after: no request may be served from the cache while
     // the end is in flight.
     this.cache?.evictSession(sessionId);
     const ended = await this.store.endSession(sessionId, reason, this.clock.now());
-    if (ended) this.afterSessionEnded(ended);
+    if (ended) await this.afterSessionsEnded([ended], origin);
     return ended;
   }
 
@@ -236,31 +402,43 @@ export class SessionService {
    * else's session is reported as not found, so ids cannot be probed. An already-ended session
    * is returned unchanged.
    */
-  async kickSession(actor: Viewer, sessionId: string): Promise<SessionRecord> {
+  async kickSession(actor: Viewer, sessionId: string, device: DeviceInfo): Promise<SessionRecord> {
     const session = await this.store.findSessionById(sessionId);
     if (!session || (actor.user.role !== 'ADMIN' && session.userId !== actor.user.id)) {
       throw new GatehouseError('NOT_FOUND', 'No such session');
     }
     if (session.endedAt !== null) return session;
-    return (await this.endSession(sessionId, 'KICKED')) ?? (await this.store.findSessionById(sessionId)) ?? session;
+    const origin = { actorUserId: actor.user.id, device };
+    this.applyUnwrittenLastSeen(session);
+    // A session that has already expired is recorded as such, not as kicked.
+    const reason = this.hasExpired(session, this.clock.now()) ? 'EXPIRED' : 'KICKED';
+    const ended = await this.endSession(sessionId, reason, origin);
+    // Undefined only if something else ended it in between: show that end as it is.
+    return ended ?? (await this.store.findSessionById(sessionId)) ?? session;
   }
 
   /** Ends all of the viewer's sessions but the current one. Returns how many ended. */
-  async revokeOtherSessions(viewer: Viewer): Promise<number> {
-    return (await this.endUserSessions(viewer.user.id, 'USER_SESSIONS_REVOKED', viewer.session.id)).length;
+  async revokeOtherSessions(viewer: Viewer, device: DeviceInfo): Promise<number> {
+    const origin = { actorUserId: viewer.user.id, device };
+    return (await this.endUserSessions(viewer.user.id, 'USER_SESSIONS_REVOKED', origin, viewer.session.id)).length;
   }
 
   /** Ends all of a user's sessions (an admin action). Returns how many ended. */
-  async revokeUserSessions(userId: string): Promise<number> {
+  async revokeUserSessions(actor: Viewer, userId: string, device: DeviceInfo): Promise<number> {
     await this.requireUser(userId);
-    return (await this.endUserSessions(userId, 'USER_SESSIONS_REVOKED')).length;
+    return (await this.endUserSessions(userId, 'USER_SESSIONS_REVOKED', { actorUserId: actor.user.id, device })).length;
   }
 
   /**
    * Changes the viewer's password after checking the current one, and ends their other
    * sessions (`PASSWORD_CHANGED`): whoever knew the old password is signed out everywhere else.
    */
-  async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<number> {
+  async changePassword(
+    viewer: Viewer,
+    currentPassword: string,
+    newPassword: string,
+    device: DeviceInfo,
+  ): Promise<number> {
     checkLoginInputSize(viewer.user.username, currentPassword);
     validateNewPassword(newPassword, 'newPassword');
     const user = await this.requireUser(viewer.user.id);
@@ -270,24 +448,34 @@ export class SessionService {
     const passwordHash = await this.hasher.hash(newPassword);
     await this.store.updatePasswordHash(user.id, passwordHash, this.clock.now());
     viewer.user.passwordHash = passwordHash;
-    return (await this.endUserSessions(user.id, 'PASSWORD_CHANGED', viewer.session.id)).length;
+    const origin = { actorUserId: user.id, device };
+    await this.audit('PASSWORD_CHANGED', origin, { userId: user.id, sessionId: viewer.session.id });
+    return (await this.endUserSessions(user.id, 'PASSWORD_CHANGED', origin, viewer.session.id)).length;
   }
 
   /**
    * Sets a user's own session limit (0 = unlimited for them), or null to fall back to the
    * global `MAX_SESSIONS_PER_USER`. Applies from the user's next login.
    */
-  async setUserSessionLimit(userId: string, limit: number | null): Promise<UserRecord> {
+  async setUserSessionLimit(
+    actor: Viewer,
+    userId: string,
+    limit: number | null,
+    device: DeviceInfo,
+  ): Promise<UserRecord> {
     if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > MAX_SESSION_LIMIT)) {
       throw badUserInput(`Session limit must be from 0 (no limit) to ${MAX_SESSION_LIMIT}, or null`, 'limit');
     }
     const user = await this.store.updateSessionLimit(userId, limit, this.clock.now());
     if (!user) throw new GatehouseError('NOT_FOUND', 'No such user');
+    // Cached viewers hold the user record; the next request reloads it with the new limit.
+    this.cache?.evictUser(userId);
+    await this.audit('SESSION_LIMIT_CHANGED', { actorUserId: actor.user.id, device }, { userId });
     return user;
   }
 
   /** One page of active sessions, newest first, with the total across all pages. */
-  async listActiveSessions(query: { userId?: string; first: number; after?: SessionCursor }): Promise<SessionPage> {
+  async listActiveSessions(query: { userId?: string; first: number; after?: PageCursor }): Promise<SessionPage> {
     const activeAt = this.activeAt(this.clock.now());
     const [rows, totalCount] = await Promise.all([
       this.store.listSessions({ ...query, activeAt, limit: query.first + 1 }),
@@ -325,28 +513,35 @@ export class SessionService {
    * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and
    * deletes rows that ended longer than `retentionMs` ago, a batch per statement.
    */
-  async sweep(retentionMs: number): Promise<SweepResult> {
+  async sweep(retention: { sessionsMs: number; authEventsMs: number }): Promise<SweepResult> {
     // Activity this process has not written yet would otherwise make live sessions look idle.
     await this.flushLastSeen();
     const now = this.clock.now();
-    const result: SweepResult = { expired: 0, deleted: 0 };
+    const result: SweepResult = { expired: 0, deleted: 0, deletedAuthEvents: 0 };
     for (;;) {
       const ended = await this.store.endInactiveSessions(this.activeAt(now), SWEEP_BATCH_SIZE);
-      for (const session of ended) this.afterSessionEnded(session);
+      await this.afterSessionsEnded(ended, SYSTEM);
       result.expired += ended.length;
       if (ended.length < SWEEP_BATCH_SIZE) break;
     }
-    const cutoff = new Date(now.getTime() - retentionMs);
-    for (;;) {
-      const deleted = await this.store.deleteSessionsEndedBefore(cutoff, SWEEP_BATCH_SIZE);
-      result.deleted += deleted;
-      if (deleted < SWEEP_BATCH_SIZE) break;
+    result.deleted = await deleteInBatches((limit) =>
+      this.store.deleteSessionsEndedBefore(new Date(now.getTime() - retention.sessionsMs), limit),
+    );
+    result.deletedAuthEvents = await deleteInBatches((limit) =>
+      this.store.deleteAuthEventsBefore(new Date(now.getTime() - retention.authEventsMs), limit),
+    );
+    await this.store.deleteLoginThrottlesBefore(new Date(now.getTime() - THROTTLE_WINDOW_MS));
+    for (const [key, state] of this.recentFailures) {
+      if (state.windowStartedAt.getTime() + THROTTLE_WINDOW_MS <= now.getTime()) this.recentFailures.delete(key);
     }
     return result;
   }
 
   /** Creates a user with a validated username and password. */
-  async createUser(input: { username: string; password: string; role: Role }): Promise<UserRecord> {
+  async createUser(
+    input: { username: string; password: string; role: Role },
+    origin: ChangeOrigin = SYSTEM,
+  ): Promise<UserRecord> {
     const username = normalizeNewUsername(input.username);
     validateNewPassword(input.password);
     const passwordHash = await this.hasher.hash(input.password);
@@ -355,7 +550,17 @@ export class SessionService {
       this.clock.now(),
     );
     if (!user) throw new GatehouseError('BAD_USER_INPUT', 'Username is already taken', { field: 'username' });
+    await this.audit('USER_CREATED', origin, { userId: user.id });
     return user;
+  }
+
+  /** The audit log, newest first. */
+  async listAuthEvents(query: { userId?: string; first: number; after?: PageCursor }) {
+    const [rows, totalCount] = await Promise.all([
+      this.store.listAuthEvents({ ...query, limit: query.first + 1 }),
+      this.store.countAuthEvents(query.userId),
+    ]);
+    return { events: rows.slice(0, query.first), hasNextPage: rows.length > query.first, totalCount };
   }
 
   /**
@@ -392,10 +597,13 @@ export class SessionService {
       if (this.pendingLastSeen.size === 0) return;
       const batch = this.pendingLastSeen;
       this.pendingLastSeen = new Map();
+      this.writingLastSeen = batch;
       try {
         await this.store.touchSessions(batch);
       } catch (error) {
         this.logger.warn('could not write lastSeenAt', { error, sessions: batch.size });
+      } finally {
+        this.writingLastSeen = new Map();
       }
     });
     return this.flushing;
@@ -404,28 +612,116 @@ export class SessionService {
   /** Stops the flush timer and writes what is pending. */
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
+    for (const watch of this.expiryWatches.values()) clearTimeout(watch.timer);
+    this.expiryWatches.clear();
     await this.flushLastSeen();
   }
 
   private async endUserSessions(
     userId: string,
     reason: SessionEndReason,
+    origin: ChangeOrigin,
     exceptSessionId?: string,
   ): Promise<SessionRecord[]> {
     this.cache?.evictUser(userId);
-    const ended = await this.store.endUserSessions(userId, reason, this.clock.now(), exceptSessionId);
-    for (const session of ended) this.afterSessionEnded(session);
+    // The filter below reads last_seen_at: this process's unwritten activity must be in it, or a
+    // live session could look idle and escape the revocation.
+    await this.flushLastSeen();
+    const now = this.clock.now();
+    // Sessions that had already expired are recorded as EXPIRED, not as revoked, and not counted.
+    const expired = await this.store.endInactiveSessions(this.activeAt(now), Number.MAX_SAFE_INTEGER, userId);
+    await this.afterSessionsEnded(expired, SYSTEM);
+    const ended = await this.store.endUserSessions(userId, reason, this.activeAt(now), exceptSessionId);
+    await this.afterSessionsEnded(ended, origin);
     return ended;
+  }
+
+  /**
+   * Writes audit events. A failure is logged, not thrown: the change it records has already
+   * happened, and a user must still be able to sign out when the log cannot be written.
+   */
+  private async audit(
+    type: AuthEventType,
+    origin: ChangeOrigin,
+    fields: Partial<Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason'>>,
+  ): Promise<void> {
+    await this.writeAuthEvents([this.authEvent(type, origin, fields)]);
+  }
+
+  private authEvent(
+    type: AuthEventType,
+    origin: ChangeOrigin,
+    fields: Partial<Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason'>>,
+  ): AuthEventRecord {
+    return {
+      id: randomUUID(),
+      type,
+      userId: fields.userId ?? null,
+      sessionId: fields.sessionId ?? null,
+      actorUserId: origin.actorUserId,
+      username: fields.username ?? null,
+      reason: fields.reason ?? null,
+      ipAddress: origin.device.ipAddress,
+      userAgent: origin.device.userAgent,
+      createdAt: this.clock.now(),
+    };
+  }
+
+  private async writeAuthEvents(events: AuthEventRecord[]): Promise<void> {
+    try {
+      await this.store.insertAuthEvents(events);
+    } catch (error) {
+      this.logger.error('could not write audit events', { error, events: events.length });
+    }
+  }
+
+  /** The stored throttle state plus the attempts under way, as if each had just failed. */
+  private withAttemptsInFlight(stored: ThrottleState | undefined, key: string, now: Date): ThrottleState | undefined {
+    const recent = this.recentFailures.get(key);
+    if (recent && recent.windowStartedAt.getTime() + THROTTLE_WINDOW_MS <= now.getTime()) {
+      this.recentFailures.delete(key);
+    }
+    const state = recent && (!stored || recent.failures > stored.failures) ? recent : stored;
+    const inFlight = this.attemptsInFlight.get(key) ?? 0;
+    if (inFlight === 0) return state;
+    return {
+      failures: (state?.failures ?? 0) + inFlight,
+      windowStartedAt: state?.windowStartedAt ?? now,
+      lastFailureAt: now,
+    };
+  }
+
+  /**
+   * Activity this process has seen but not yet committed is newer than the row: a request
+   * between queueing and commit must not find the session idle.
+   */
+  private applyUnwrittenLastSeen(session: SessionRecord): void {
+    for (const unwritten of [this.pendingLastSeen.get(session.id), this.writingLastSeen.get(session.id)]) {
+      if (unwritten && unwritten > session.lastSeenAt) session.lastSeenAt = unwritten;
+    }
   }
 
   private activeAt(now: Date) {
     return { now, idleTimeoutMs: this.policy.idleTimeoutMs };
   }
 
-  private afterSessionEnded(session: SessionRecord): void {
-    this.cache?.evictSession(session.id);
-    this.pendingLastSeen.delete(session.id);
-    this.notify((listener) => listener.sessionEnded?.(session));
+  /** Everything that follows an end: the cache forgets it, listeners hear of it, the log records it. */
+  private async afterSessionsEnded(sessions: readonly SessionRecord[], origin: ChangeOrigin): Promise<void> {
+    if (sessions.length === 0) return;
+    for (const session of sessions) {
+      this.cache?.evictSession(session.id);
+      this.pendingLastSeen.delete(session.id);
+      this.notify((listener) => listener.sessionEnded?.(session));
+    }
+    await this.writeAuthEvents(
+      sessions.map((session) =>
+        this.authEvent('SESSION_ENDED', origin, {
+          userId: session.userId,
+          sessionId: session.id,
+          reason: session.endReason,
+        }),
+      ),
+    );
   }
 
   private notify(call: (listener: SessionLifecycleListener) => void): void {

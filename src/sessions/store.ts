@@ -1,3 +1,5 @@
+import type { AuthEventRecord } from './audit.js';
+import type { ThrottleState } from './throttle.js';
 import type { Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
 
 export interface NewUser {
@@ -16,8 +18,8 @@ export interface ActiveAt {
   idleTimeoutMs: number;
 }
 
-/** Position in the newest-first order of sessions: (createdAt, id), both descending. */
-export interface SessionCursor {
+/** Position in a newest-first list (sessions, audit events): (createdAt, id), both descending. */
+export interface PageCursor {
   createdAt: Date;
   id: string;
 }
@@ -54,7 +56,7 @@ export interface SessionStore {
   listSessions(query: {
     userId?: string;
     activeAt?: ActiveAt;
-    after?: SessionCursor;
+    after?: PageCursor;
     limit: number;
   }): Promise<SessionRecord[]>;
   countActiveSessions(activeAt: ActiveAt, userId?: string): Promise<number>;
@@ -64,15 +66,15 @@ export interface SessionStore {
 
   /** Ends the session if still open; returns it as ended, or undefined if it was already ended. */
   endSession(id: string, reason: SessionEndReason, at: Date): Promise<SessionRecord | undefined>;
-  /** Ends every open session of the user except `exceptSessionId`; returns those it ended. */
+  /** Ends every active session of the user except `exceptSessionId`; returns those it ended. */
   endUserSessions(
     userId: string,
     reason: SessionEndReason,
-    at: Date,
+    activeAt: ActiveAt,
     exceptSessionId?: string,
   ): Promise<SessionRecord[]>;
-  /** Ends up to `limit` open sessions that are no longer active at `activeAt`. */
-  endInactiveSessions(activeAt: ActiveAt, limit: number): Promise<SessionRecord[]>;
+  /** Ends (EXPIRED) up to `limit` open sessions, of one user or all, that are no longer active at `activeAt`. */
+  endInactiveSessions(activeAt: ActiveAt, limit: number, userId?: string): Promise<SessionRecord[]>;
   /** Deletes up to `limit` sessions that ended before `cutoff`; returns how many. */
   deleteSessionsEndedBefore(cutoff: Date, limit: number): Promise<number>;
 
@@ -84,6 +86,21 @@ export interface SessionStore {
    * user run one after another and a session limit cannot be overshot.
    */
   withUserLocked<T>(userId: string, work: (tx: UserSessionsTx) => Promise<T>): Promise<T>;
+
+  /** Throttle counters by key; keys without failures are absent. */
+  readLoginThrottles(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
+  /** Counts a failure for each key, starting a new window where the last one ended; returns the new counters. */
+  recordLoginFailure(keys: readonly string[], now: Date, windowMs: number): Promise<Map<string, ThrottleState>>;
+  clearLoginThrottle(key: string): Promise<void>;
+  /** Deletes counters whose window started before `cutoff`. */
+  deleteLoginThrottlesBefore(cutoff: Date): Promise<number>;
+
+  insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void>;
+  /** Newest first, strictly after `after` in that order. */
+  listAuthEvents(query: { userId?: string; after?: PageCursor; limit: number }): Promise<AuthEventRecord[]>;
+  countAuthEvents(userId?: string): Promise<number>;
+  /** Deletes up to `limit` events older than `cutoff`; returns how many. */
+  deleteAuthEventsBefore(cutoff: Date, limit: number): Promise<number>;
 
   /** True when the database answers. */
   ping(): Promise<boolean>;

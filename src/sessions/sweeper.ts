@@ -5,8 +5,10 @@ export interface SweeperOptions {
   sessions: SessionService;
   /** Time between the end of one run and the start of the next, in ms. */
   intervalMs: number;
-  /** How long ended rows are kept, in ms. */
-  retentionMs: number;
+  /** How long ended session rows are kept, in ms. */
+  sessionRetentionMs: number;
+  /** How long audit events are kept, in ms. */
+  authEventRetentionMs: number;
   logger: Logger;
 }
 
@@ -29,10 +31,15 @@ export class Sweeper {
   /** One sweep now; returns what it did. Safe to call while the schedule runs. */
   async runOnce(): Promise<SweepResult> {
     while (this.running) await this.running;
-    let result: SweepResult = { expired: 0, deleted: 0 };
+    let result: SweepResult = { expired: 0, deleted: 0, deletedAuthEvents: 0 };
     this.running = (async () => {
-      result = await this.options.sessions.sweep(this.options.retentionMs);
-      if (result.expired > 0 || result.deleted > 0) this.options.logger.info('swept sessions', { ...result });
+      result = await this.options.sessions.sweep({
+        sessionsMs: this.options.sessionRetentionMs,
+        authEventsMs: this.options.authEventRetentionMs,
+      });
+      if (result.expired > 0 || result.deleted > 0 || result.deletedAuthEvents > 0) {
+        this.options.logger.info('swept sessions', { ...result });
+      }
     })().finally(() => {
       this.running = undefined;
     });

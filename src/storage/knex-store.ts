@@ -1,14 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
-import type { ActiveAt, NewUser, SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
+import type { ActiveAt, NewUser, PageCursor, SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
+import type { AuthEventRecord } from '../sessions/audit.js';
+import type { ThrottleState } from '../sessions/throttle.js';
 import type { SessionEndReason, SessionRecord, UserRecord, Viewer } from '../sessions/types.js';
 import { databaseKind, type DatabaseKind } from './database.js';
-import { Session, User } from './models.js';
+import { AuthEvent, Session, User } from './models.js';
 
 const UNIQUE_VIOLATION = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
 
-type AnyQuery = Knex.QueryBuilder | QueryBuilder<Session, unknown>;
+type AnyQuery = Knex.QueryBuilder | QueryBuilder<Session, unknown> | QueryBuilder<AuthEvent, unknown>;
+
+/**
+ * Keyset pagination: rows strictly older than the cursor in (created_at desc, id desc) order,
+ * so rows added or removed between pages neither repeat nor shift the next page.
+ */
+function whereOlderThan<Q extends AnyQuery>(query: Q, cursor: PageCursor | undefined): Q {
+  if (!cursor) return query;
+  const createdAt = cursor.createdAt.getTime();
+  return query.where((older) =>
+    older
+      .where('created_at', '<', createdAt)
+      .orWhere((tie) => tie.where('created_at', createdAt).where('id', '<', cursor.id)),
+  ) as Q;
+}
+
+const NEWEST_FIRST = [
+  { column: 'created_at', order: 'desc' },
+  { column: 'id', order: 'desc' },
+] as const;
 
 /** Restricts a sessions query to sessions active at `activeAt` (see {@link ActiveAt}). */
 function whereActive<Q extends AnyQuery>(query: Q, { now, idleTimeoutMs }: ActiveAt, table = 'sessions'): Q {
@@ -25,6 +46,21 @@ function whereOpenButInactive<Q extends AnyQuery>(query: Q, { now, idleTimeoutMs
     .where((expired) =>
       expired.where('expires_at', '<=', now.getTime()).orWhere('last_seen_at', '<=', now.getTime() - idleTimeoutMs),
     ) as Q;
+}
+
+interface ThrottleRow {
+  key: string;
+  failures: number;
+  window_started_at: number;
+  last_failure_at: number;
+}
+
+function toThrottleState(row: ThrottleRow): ThrottleState {
+  return {
+    failures: Number(row.failures),
+    windowStartedAt: new Date(Number(row.window_started_at)),
+    lastFailureAt: new Date(Number(row.last_failure_at)),
+  };
 }
 
 function toCount(row: unknown): number {
@@ -108,22 +144,8 @@ export class KnexSessionStore implements SessionStore {
     let builder = Session.query(this.db);
     if (query.userId !== undefined) builder = builder.where('user_id', query.userId);
     if (query.activeAt) builder = whereActive(builder, query.activeAt);
-    const after = query.after;
-    if (after) {
-      // Keyset: rows strictly older than the cursor in (created_at desc, id desc) order, so
-      // sessions added or ended between pages neither repeat nor shift the next page.
-      const createdAt = after.createdAt.getTime();
-      builder = builder.where((older) =>
-        older
-          .where('created_at', '<', createdAt)
-          .orWhere((tie) => tie.where('created_at', createdAt).where('id', '<', after.id)),
-      );
-    }
-    return builder
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
+    return whereOlderThan(builder, query.after)
+      .orderBy([...NEWEST_FIRST])
       .limit(query.limit);
   }
 
@@ -177,16 +199,17 @@ export class KnexSessionStore implements SessionStore {
   async endUserSessions(
     userId: string,
     reason: SessionEndReason,
-    at: Date,
+    activeAt: ActiveAt,
     exceptSessionId?: string,
   ): Promise<SessionRecord[]> {
-    let query = this.db('sessions').where('user_id', userId);
+    let query = whereActive(this.db('sessions').where('user_id', userId), activeAt);
     if (exceptSessionId !== undefined) query = query.whereNot('id', exceptSessionId);
-    return endOpenSessions(query, reason, at);
+    return endOpenSessions(query, reason, activeAt.now);
   }
 
-  async endInactiveSessions(activeAt: ActiveAt, limit: number): Promise<SessionRecord[]> {
-    const batch = whereOpenButInactive(this.db('sessions'), activeAt).select('id').limit(limit);
+  async endInactiveSessions(activeAt: ActiveAt, limit: number, userId?: string): Promise<SessionRecord[]> {
+    let batch = whereOpenButInactive(this.db('sessions'), activeAt).select('id').limit(limit);
+    if (userId !== undefined) batch = batch.where('user_id', userId);
     return endOpenSessions(this.db('sessions').whereIn('id', batch), 'EXPIRED', activeAt.now);
   }
 
@@ -224,6 +247,75 @@ export class KnexSessionStore implements SessionStore {
         },
       });
     });
+  }
+
+  async readLoginThrottles(keys: readonly string[]): Promise<Map<string, ThrottleState>> {
+    if (keys.length === 0) return new Map();
+    const rows: ThrottleRow[] = await this.db('login_throttles').whereIn('key', keys);
+    return new Map(rows.map((row) => [row.key, toThrottleState(row)]));
+  }
+
+  async recordLoginFailure(keys: readonly string[], now: Date, windowMs: number): Promise<Map<string, ThrottleState>> {
+    const nowMs = now.getTime();
+    const windowOver = nowMs - windowMs;
+    const counters = new Map<string, ThrottleState>();
+    for (const key of keys) {
+      // One upsert: a new window starts when the stored one is over, else the count goes up.
+      const [row]: ThrottleRow[] = await this.db('login_throttles')
+        .insert({ key, failures: 1, window_started_at: nowMs, last_failure_at: nowMs })
+        .onConflict('key')
+        .merge({
+          failures: this.db.raw(
+            'CASE WHEN login_throttles.window_started_at <= ? THEN 1 ELSE login_throttles.failures + 1 END',
+            [windowOver],
+          ),
+          window_started_at: this.db.raw(
+            'CASE WHEN login_throttles.window_started_at <= ? THEN ? ELSE login_throttles.window_started_at END',
+            [windowOver, nowMs],
+          ),
+          last_failure_at: nowMs,
+        })
+        .returning('*');
+      if (row) counters.set(key, toThrottleState(row));
+    }
+    return counters;
+  }
+
+  async clearLoginThrottle(key: string): Promise<void> {
+    await this.db('login_throttles').where({ key }).delete();
+  }
+
+  async deleteLoginThrottlesBefore(cutoff: Date): Promise<number> {
+    return this.db('login_throttles').where('window_started_at', '<', cutoff.getTime()).delete();
+  }
+
+  async insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    // Objection inserts several rows at once only on PostgreSQL, so rows are formatted by the
+    // model and inserted by Knex; chunked because SQLite caps the variables in one statement.
+    const rows = events.map((event) => AuthEvent.fromJson(event).$toDatabaseJson());
+    for (let i = 0; i < rows.length; i += 50) {
+      await this.db('auth_events').insert(rows.slice(i, i + 50));
+    }
+  }
+
+  async listAuthEvents(query: { userId?: string; after?: PageCursor; limit: number }): Promise<AuthEventRecord[]> {
+    let builder = AuthEvent.query(this.db);
+    if (query.userId !== undefined) builder = builder.where('user_id', query.userId);
+    return whereOlderThan(builder, query.after)
+      .orderBy([...NEWEST_FIRST])
+      .limit(query.limit);
+  }
+
+  async countAuthEvents(userId?: string): Promise<number> {
+    let builder = this.db('auth_events');
+    if (userId !== undefined) builder = builder.where('user_id', userId);
+    return toCount(await builder.count({ count: '*' }).first());
+  }
+
+  async deleteAuthEventsBefore(cutoff: Date, limit: number): Promise<number> {
+    const batch = this.db('auth_events').where('created_at', '<', cutoff.getTime()).select('id').limit(limit);
+    return this.db('auth_events').whereIn('id', batch).delete();
   }
 
   async ping(): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { Model, snakeCaseMappers, type Pojo, type RelationMappings } from 'objection';
+import type { AuthEventRecord, AuthEventType } from '../sessions/audit.js';
 import type { Role, SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 
 /** Columns holding epoch milliseconds in the database and `Date`s in the models. */
@@ -85,4 +86,20 @@ export class Session extends BaseModel implements SessionRecord {
       },
     };
   }
+}
+
+export class AuthEvent extends BaseModel implements AuthEventRecord {
+  static override tableName = 'auth_events';
+  protected static override readonly timestampColumns = ['createdAt'];
+
+  declare id: string;
+  declare type: AuthEventType;
+  declare userId: string | null;
+  declare sessionId: string | null;
+  declare actorUserId: string | null;
+  declare username: string | null;
+  declare reason: SessionEndReason | null;
+  declare ipAddress: string | null;
+  declare userAgent: string | null;
+  declare createdAt: Date;
 }

@@ -1,0 +1,63 @@
+import { AUTH_EVENT_TYPES } from '../sessions/audit.js';
+import { builder } from './builder.js';
+import { checkPageSize, decodeCursor, encodeCursor } from './pagination.js';
+import { SessionEndReasonEnum } from './session.js';
+
+const AuthEventTypeEnum = builder.enumType('AuthEventType', { values: AUTH_EVENT_TYPES });
+
+builder.objectType('AuthEvent', {
+  description: 'One entry of the audit log. Never holds a token or a password.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    type: t.field({ type: AuthEventTypeEnum, resolve: (event) => event.type }),
+    userId: t.exposeID('userId', { nullable: true, description: 'The user it concerns.' }),
+    sessionId: t.exposeID('sessionId', { nullable: true }),
+    actorUserId: t.exposeID('actorUserId', {
+      nullable: true,
+      description: 'Who did it (the admin who kicked, the user who logged out); null for the system.',
+    }),
+    username: t.exposeString('username', { nullable: true, description: 'The name typed at a failed login.' }),
+    reason: t.field({
+      type: SessionEndReasonEnum,
+      nullable: true,
+      description: 'For SESSION_ENDED: why.',
+      resolve: (event) => event.reason,
+    }),
+    ipAddress: t.exposeString('ipAddress', { nullable: true }),
+    userAgent: t.exposeString('userAgent', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.objectType('AuthEventEdge', {
+  fields: (t) => ({
+    cursor: t.string({ resolve: (event) => encodeCursor(event) }),
+    node: t.field({ type: 'AuthEvent', resolve: (event) => event }),
+  }),
+});
+
+builder.objectType('AuthEventConnection', {
+  fields: (t) => ({
+    edges: t.field({ type: ['AuthEventEdge'], resolve: (page) => page.events }),
+    pageInfo: t.field({
+      type: 'PageInfo',
+      resolve: (page) => ({ items: page.events, hasNextPage: page.hasNextPage }),
+    }),
+    totalCount: t.exposeInt('totalCount'),
+  }),
+});
+
+builder.queryField('authEvents', (t) =>
+  t.field({
+    type: 'AuthEventConnection',
+    description: 'The audit log, newest first; for everyone or one user. ADMIN only.',
+    authScopes: { admin: true },
+    args: { userId: t.arg.id(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
+    resolve: (_root, args, { sessions }) =>
+      sessions.listAuthEvents({
+        first: checkPageSize(args.first ?? 50),
+        ...(args.after ? { after: decodeCursor(args.after) } : {}),
+        ...(args.userId ? { userId: args.userId } : {}),
+      }),
+  }),
+);
