@@ -7,6 +7,7 @@ import { SessionCookie } from './http/cookies.js';
 import { createEventBus } from './events/bus.js';
 import { SessionEndWatcher } from './events/session-end-watcher.js';
 import { toSessionEventMessage } from './events/types.js';
+import { Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { attachWebSocketServer } from './http/websocket.js';
 import { createViewerResolver } from './http/viewer.js';
@@ -97,13 +98,16 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     introspection: config.introspection,
     allowedOrigins: config.allowedOrigins,
   });
-  const server = createHttpServer({ yoga, store, resolveViewer, logger });
+  const metrics = new Metrics(sessions);
+  sessions.addListener({ authEvent: (event) => metrics.countAuthEvent(event) });
+  const server = createHttpServer({ yoga, store, resolveViewer, logger, metrics });
   const webSockets = attachWebSocketServer({
     server,
     yoga,
     resolveViewer,
     watcher,
     sessions,
+    metrics,
     logger,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,

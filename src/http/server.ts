@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../logger.js';
 import type { SessionStore } from '../sessions/store.js';
 import { createForwardAuthHandler } from './forward-auth.js';
+import type { Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
 import type { GatehouseYoga } from './yoga.js';
 
@@ -38,10 +39,11 @@ export interface HttpServerOptions {
   store: SessionStore;
   resolveViewer: ViewerResolver;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** The HTTP server: health and forward-auth routes beside GraphQL; everything else goes to Yoga. */
-export function createHttpServer({ yoga, store, resolveViewer, logger }: HttpServerOptions): Server {
+export function createHttpServer({ yoga, store, resolveViewer, logger, metrics }: HttpServerOptions): Server {
   const forwardAuth = createForwardAuthHandler(resolveViewer);
   const fail = (res: ServerResponse) => (error: unknown) => {
     logger.error('request failed', { error });
@@ -55,6 +57,19 @@ export function createHttpServer({ yoga, store, resolveViewer, logger }: HttpSer
     const path = req.url?.split('?', 1)[0];
     if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail(res));
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && path === '/metrics') {
+      void metrics
+        .render()
+        .then((body) => {
+          res.writeHead(200, {
+            'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+            'Cache-Control': 'no-store',
+          });
+          res.end(body);
+        })
+        .catch(fail(res));
+      return;
+    }
     if (req.method === 'GET' && path === '/readyz') {
       void store
         .ping()

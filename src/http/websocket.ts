@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from './metrics.js';
 import type { SessionService } from '../sessions/service.js';
 import type { Viewer } from '../sessions/types.js';
 import { clientIp } from './client-ip.js';
@@ -21,6 +22,7 @@ export interface WebSocketOptions {
   resolveViewer: ViewerResolver;
   watcher: SessionEndWatcher;
   sessions: SessionService;
+  metrics: Metrics;
   logger: Logger;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
@@ -76,7 +78,11 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     const path = req.url?.split('?', 1)[0];
     if (path !== '/graphql') return reject(socket, 404, 'Not Found');
     if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      options.metrics.openWebSockets++;
+      ws.once('close', () => options.metrics.openWebSockets--);
+      wss.emit('connection', ws, req);
+    });
   });
 
   const disposable = useServer(

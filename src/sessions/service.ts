@@ -35,6 +35,8 @@ export interface SessionPolicy {
 export interface SessionLifecycleListener {
   sessionStarted?(session: SessionRecord, user: UserRecord): void;
   sessionEnded?(session: SessionRecord): void;
+  /** Every audit event, as it is written (metrics count them). */
+  authEvent?(event: AuthEventRecord): void;
 }
 
 export interface SessionServiceOptions {
@@ -585,6 +587,21 @@ export class SessionService {
     return { user, generatedPassword };
   }
 
+  /** Validated sessions cached in this process (for metrics). */
+  get cachedSessions(): number {
+    return this.cache?.size ?? 0;
+  }
+
+  /** Sessions whose expiry is being watched for live clients (for metrics). */
+  get watchedExpiries(): number {
+    return this.expiryWatches.size;
+  }
+
+  /** Active sessions now, from the database (for metrics). */
+  async countActiveSessions(): Promise<number> {
+    return this.store.countActiveSessions(this.activeAt(this.clock.now()));
+  }
+
   /** Drops a session from this process's cache: for ends that happened on another instance. */
   evictFromCache(sessionId: string): void {
     this.cache?.evictSession(sessionId);
@@ -668,6 +685,7 @@ export class SessionService {
   }
 
   private async writeAuthEvents(events: AuthEventRecord[]): Promise<void> {
+    for (const event of events) this.notify((listener) => listener.authEvent?.(event));
     try {
       await this.store.insertAuthEvents(events);
     } catch (error) {
