@@ -1,0 +1,1152 @@
+/**
+ * Live: every client is told the moment its session ends, over WebSocket (graphql-ws) and SSE,
+ * and whatever the session opened is closed. Real server, real sockets, real event streams.
+ */
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { TestClient } from './support/client.js';
+import { createPostgresDatabase, DATABASE_KINDS, POSTGRES_URL, REDIS_URL } from './support/databases.js';
+import {
+  delay,
+  openSocket,
+  rawClose,
+  subscribeSse,
+  subscribeWs,
+  tryUpgrade,
+  type LiveSocket,
+  type LiveSubscription,
+  type SseSubscription,
+} from './support/live.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const REVOKED = 'subscription { sessionRevoked { sessionId reason at } }';
+const FEED = `subscription($userId: ID) {
+  sessionEvents(userId: $userId) {
+    type reason at
+    session { id active endReason endedAt userAgent user { id username } }
+  }
+}`;
+const CURRENT = '{ currentSession { id user { id username } } }';
+const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id endReason } }';
+const LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { session { id } } }';
+const CREATE_USER = 'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }';
+const ENDED_SESSIONS =
+  'query($userId: ID!) { sessionsByUser(userId: $userId, includeEnded: true) { id endedAt endReason } }';
+
+/** The contract: the event arrives within this long of the mutation being sent. */
+const PUSH_DEADLINE_MS = 1_000;
+/** A bound on each suite, far above what it takes (a few seconds). */
+const SUITE_TIMEOUT_MS = 60_000;
+/** How long "nothing arrives" is watched for, after the target's event has come and gone. */
+const QUIET_MS = 150;
+
+type Reason = 'LOGOUT' | 'KICKED' | 'SUPERSEDED' | 'EXPIRED' | 'PASSWORD_CHANGED' | 'USER_SESSIONS_REVOKED';
+interface RevokedData {
+  sessionRevoked: { sessionId: string; reason: Reason; at: string };
+}
+interface FeedEvent {
+  type: 'STARTED' | 'ENDED';
+  reason: Reason | null;
+  at: string;
+  session: {
+    id: string;
+    active: boolean;
+    endReason: Reason | null;
+    endedAt: string | null;
+    userAgent: string | null;
+    user: { id: string; username: string };
+  };
+}
+interface FeedData {
+  sessionEvents: FeedEvent;
+}
+
+let userCounter = 0;
+/** A username no other test on this server has used. */
+const uniqueName = (prefix: string) => `${prefix}${++userCounter}`;
+
+function password(username: string): string {
+  return `${username}-password`;
+}
+
+/** Creates a USER through the admin (no login). Returns the id. */
+async function createUser(admin: TestClient, username: string): Promise<string> {
+  const data = await admin.data<{ createUser: { id: string } }, unknown>(CREATE_USER, {
+    u: username,
+    p: password(username),
+  });
+  return data.createUser.id;
+}
+
+/** A new signed-in client for an existing user: one more session. */
+async function login(server: TestServer, username: string, pass = password(username)): Promise<TestClient> {
+  const client = server.client();
+  await client.data(LOGIN, { u: username, p: pass });
+  assert.ok(client.cookie, 'login set no cookie');
+  return client;
+}
+
+async function currentSession(client: TestClient): Promise<{ id: string; userId: string }> {
+  const data = await client.data<{ currentSession: { id: string; user: { id: string } } | null }, unknown>(CURRENT);
+  assert.ok(data.currentSession, 'client is not signed in');
+  return { id: data.currentSession.id, userId: data.currentSession.user.id };
+}
+
+/** One session watched live: a socket with a `sessionRevoked` subscription, and an SSE stream. */
+interface Watched {
+  label: string;
+  sessionId: string;
+  userId: string;
+  socket: LiveSocket;
+  ws: LiveSubscription<RevokedData>;
+  sse: SseSubscription<RevokedData>;
+}
+
+/** A round trip on the socket, then a short pause: the subscriptions before it are in place. */
+async function settle(sockets: LiveSocket[]): Promise<void> {
+  await Promise.all(
+    sockets.map(async (socket) => {
+      const probe = subscribeWs(socket.client, '{ __typename }');
+      await probe.ended(2_000);
+      assert.deepEqual(probe.events, [{ data: { __typename: 'Query' } }]);
+    }),
+  );
+  await delay(50);
+}
+
+async function watch(server: TestServer, client: TestClient, label: string): Promise<Watched> {
+  const { id: sessionId, userId } = await currentSession(client);
+  const socket = openSocket(server, { cookie: client.cookie });
+  await socket.connected;
+  const ws = subscribeWs<RevokedData>(socket.client, REVOKED);
+  const sse = subscribeSse<RevokedData>(`${server.url}/graphql`, REVOKED, { cookie: client.cookie });
+  assert.equal(await sse.opened, 200);
+  return { label, sessionId, userId, socket, ws, sse };
+}
+
+async function watchAll(server: TestServer, clients: Array<[TestClient, string]>): Promise<Watched[]> {
+  const watched = await Promise.all(clients.map(([client, label]) => watch(server, client, label)));
+  await settle(watched.map((w) => w.socket));
+  return watched;
+}
+
+function closeAll(watched: Watched[]): Promise<void> {
+  return Promise.all(
+    watched.map(async (w) => {
+      w.ws.dispose();
+      w.sse.dispose();
+      await w.socket.dispose();
+    }),
+  ).then(() => undefined);
+}
+
+/**
+ * Both subscribers of the session got exactly one `sessionRevoked` with `reason` within the
+ * deadline, then ended; the socket was closed by the server with 4403 naming the reason; the
+ * event's `at` is the session's stored `endedAt`.
+ */
+async function assertRevoked(
+  admin: TestClient,
+  w: Watched,
+  reason: Reason,
+  sentAt: number,
+  deadlineMs = PUSH_DEADLINE_MS,
+): Promise<void> {
+  const subscriptions = [
+    ['WebSocket', w.ws],
+    ['SSE', w.sse],
+  ] as const;
+  for (const [transport, subscription] of subscriptions) {
+    const what = `${w.label} over ${transport}`;
+    const end = await subscription.ended(deadlineMs + 1_000);
+    assert.equal(end.how, 'complete', `${what} ended with ${String(end.error)}`);
+    assert.equal(subscription.events.length, 1, `${what}: ${JSON.stringify(subscription.events)}`);
+    const [event] = subscription.events;
+    assert.equal(event?.errors, undefined, `${what}: ${JSON.stringify(event?.errors)}`);
+    assert.equal(event?.data?.sessionRevoked.sessionId, w.sessionId, what);
+    assert.equal(event?.data?.sessionRevoked.reason, reason, what);
+    const latency = subscription.arrivals[0]! - sentAt;
+    assert.ok(latency < deadlineMs, `${what}: event arrived ${latency.toFixed(0)} ms after the mutation was sent`);
+    assert.ok(subscription.endedAt! >= subscription.arrivals[0]!, `${what} ended before its event`);
+  }
+  const close = await w.socket.closedWithin(deadlineMs);
+  assert.deepEqual(close, { code: 4403, reason: `Session ended: ${reason}` }, `${w.label}'s socket`);
+
+  const { sessionsByUser } = await admin.data<
+    { sessionsByUser: Array<{ id: string; endedAt: string | null; endReason: string | null }> },
+    unknown
+  >(ENDED_SESSIONS, { userId: w.userId });
+  const row = sessionsByUser.find((session) => session.id === w.sessionId);
+  assert.equal(row?.endReason, reason, `${w.label}'s stored end reason`);
+  assert.equal(w.ws.events[0]?.data?.sessionRevoked.at, row?.endedAt, `${w.label}: event time is the stored endedAt`);
+}
+
+/** Nothing has arrived on either transport, nothing ended, the socket is open. */
+function assertQuiet(w: Watched): void {
+  assert.deepEqual(w.ws.events, [], `${w.label} over WebSocket got events`);
+  assert.deepEqual(w.sse.events, [], `${w.label} over SSE got events`);
+  assert.equal(w.ws.end, undefined, `${w.label} over WebSocket ended`);
+  assert.equal(w.sse.end, undefined, `${w.label} over SSE ended`);
+  assert.equal(w.socket.closeInfo, undefined, `${w.label}'s socket closed`);
+}
+
+/**
+ * The bystanders got nothing while the target's session ended; then each is kicked, and gets
+ * exactly its own event: they were listening all along, so the silence meant something.
+ */
+async function assertBystanders(admin: TestClient, bystanders: Watched[]): Promise<void> {
+  await delay(QUIET_MS);
+  for (const w of bystanders) assertQuiet(w);
+  for (const w of bystanders) {
+    const sentAt = performance.now();
+    await admin.data(KICK, { id: w.sessionId });
+    await assertRevoked(admin, w, 'KICKED', sentAt);
+  }
+}
+
+/** What a refused subscription received: one payload whose first error has this code, then the end. */
+async function assertRefused(subscription: LiveSubscription, code: string, what: string): Promise<void> {
+  const end = await subscription.ended(3_000);
+  assert.equal(end.how, 'complete', `${what} ended with ${String(end.error)}`);
+  assert.equal(subscription.events.length, 1, `${what}: ${JSON.stringify(subscription.events)}`);
+  assert.equal(subscription.events[0]?.data ?? null, null, `${what} returned data`);
+  assert.equal(
+    subscription.events[0]?.errors?.[0]?.extensions?.code,
+    code,
+    `${what}: ${JSON.stringify(subscription.events)}`,
+  );
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(
+    `live: every end reason reaches the session's subscribers and only them (${kind})`,
+    { timeout: SUITE_TIMEOUT_MS },
+    () => {
+      let server: TestServer;
+      let admin: TestClient;
+      before(async () => {
+        server = await startTestServer({ database: kind });
+        admin = await server.adminClient();
+      });
+      after(() => server.stop());
+
+      it('LOGOUT', async () => {
+        const alice = uniqueName('alice');
+        const target = await server.userClient(alice);
+        const sibling = await login(server, alice);
+        const other = await server.userClient(uniqueName('bob'));
+        const [t, s, o] = await watchAll(server, [
+          [target, 'the logged-out session'],
+          [sibling, 'another session of the same user'],
+          [other, "another user's session"],
+        ]);
+        try {
+          const sentAt = performance.now();
+          assert.deepEqual(await target.data('mutation { logout }'), { logout: true });
+          await assertRevoked(admin, t!, 'LOGOUT', sentAt);
+          await assertBystanders(admin, [s!, o!]);
+        } finally {
+          await closeAll([t!, s!, o!]);
+        }
+      });
+
+      it('KICKED (by an admin, and by the session owner from another session)', async () => {
+        const alice = uniqueName('alice');
+        const target = await server.userClient(alice);
+        const sibling = await login(server, alice);
+        const third = await login(server, alice);
+        const other = await server.userClient(uniqueName('bob'));
+        const [t, s, th, o] = await watchAll(server, [
+          [target, 'the kicked session'],
+          [sibling, 'another session of the same user'],
+          [third, 'the session kicked by its owner'],
+          [other, "another user's session"],
+        ]);
+        try {
+          let sentAt = performance.now();
+          await admin.data(KICK, { id: t!.sessionId });
+          await assertRevoked(admin, t!, 'KICKED', sentAt);
+          await delay(QUIET_MS);
+          for (const w of [s!, th!, o!]) assertQuiet(w);
+
+          sentAt = performance.now();
+          await sibling.data(KICK, { id: th!.sessionId });
+          await assertRevoked(admin, th!, 'KICKED', sentAt);
+          await assertBystanders(admin, [s!, o!]);
+        } finally {
+          await closeAll([t!, s!, th!, o!]);
+        }
+      });
+
+      it('PASSWORD_CHANGED (changed from another session of the same user)', async () => {
+        const alice = uniqueName('alice');
+        const target = await server.userClient(alice);
+        const changer = await login(server, alice);
+        const other = await server.userClient(uniqueName('bob'));
+        const [t, c, o] = await watchAll(server, [
+          [target, 'the session signed out by the password change'],
+          [changer, 'the session that changed the password'],
+          [other, "another user's session"],
+        ]);
+        try {
+          const sentAt = performance.now();
+          const result = await changer.data(
+            'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
+            {
+              c: password(alice),
+              n: 'a-brand-new-passphrase-42',
+            },
+          );
+          assert.deepEqual(result, { changePassword: true });
+          await assertRevoked(admin, t!, 'PASSWORD_CHANGED', sentAt);
+          await assertBystanders(admin, [c!, o!]);
+        } finally {
+          await closeAll([t!, c!, o!]);
+        }
+      });
+
+      it("USER_SESSIONS_REVOKED by an admin (revokeUserSessions): each of the user's sessions gets its own event", async () => {
+        const alice = uniqueName('alice');
+        const first = await server.userClient(alice);
+        const second = await login(server, alice);
+        const other = await server.userClient(uniqueName('bob'));
+        const [a, b, o] = await watchAll(server, [
+          [first, "the user's first session"],
+          [second, "the user's second session"],
+          [other, "another user's session"],
+        ]);
+        try {
+          const sentAt = performance.now();
+          const result = await admin.data<{ revokeUserSessions: number }, unknown>(
+            'mutation($id: ID!) { revokeUserSessions(userId: $id) }',
+            { id: a!.userId },
+          );
+          assert.equal(result.revokeUserSessions, 2);
+          await assertRevoked(admin, a!, 'USER_SESSIONS_REVOKED', sentAt);
+          await assertRevoked(admin, b!, 'USER_SESSIONS_REVOKED', sentAt);
+          await assertBystanders(admin, [o!]);
+        } finally {
+          await closeAll([a!, b!, o!]);
+        }
+      });
+
+      it("USER_SESSIONS_REVOKED by the user (revokeOtherSessions): not the caller's own session", async () => {
+        const alice = uniqueName('alice');
+        const target = await server.userClient(alice);
+        const caller = await login(server, alice);
+        const other = await server.userClient(uniqueName('bob'));
+        const [t, c, o] = await watchAll(server, [
+          [target, 'the revoked session'],
+          [caller, 'the session that revoked the others'],
+          [other, "another user's session"],
+        ]);
+        try {
+          const sentAt = performance.now();
+          assert.deepEqual(await caller.data('mutation { revokeOtherSessions }'), { revokeOtherSessions: 1 });
+          await assertRevoked(admin, t!, 'USER_SESSIONS_REVOKED', sentAt);
+          await assertBystanders(admin, [c!, o!]);
+        } finally {
+          await closeAll([t!, c!, o!]);
+        }
+      });
+    },
+  );
+
+  describe(`live: SUPERSEDED with MAX_SESSIONS_PER_USER=1 (${kind})`, { timeout: SUITE_TIMEOUT_MS }, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ database: kind, env: { MAX_SESSIONS_PER_USER: '1' } });
+    });
+    after(() => server.stop());
+
+    it('a second login ends the first session, whose subscribers alone are told', async () => {
+      // The limit binds the admin too: one admin session, and users created without another.
+      const admin = await server.adminClient();
+      const alice = uniqueName('alice');
+      const bob = uniqueName('bob');
+      await createUser(admin, alice);
+      await createUser(admin, bob);
+      const first = await login(server, alice);
+      const other = await login(server, bob);
+      const [f, o] = await watchAll(server, [
+        [first, 'the superseded session'],
+        [other, "another user's session"],
+      ]);
+      try {
+        const sentAt = performance.now();
+        const second = await login(server, alice);
+        await assertRevoked(admin, f!, 'SUPERSEDED', sentAt);
+        const { currentSession: now } = await second.data<{ currentSession: { user: { username: string } } }, unknown>(
+          CURRENT,
+        );
+        assert.equal(now.user.username, alice, 'the new session works');
+        await assertBystanders(admin, [o!]);
+      } finally {
+        await closeAll([f!, o!]);
+      }
+    });
+  });
+
+  describe(`live: EXPIRED (${kind})`, { timeout: SUITE_TIMEOUT_MS }, () => {
+    const IDLE_MS = 3_600_000;
+    let server: TestServer;
+    before(async () => {
+      // The scheduled sweep stays out of the way (real time): only the test ends sessions.
+      server = await startTestServer({ database: kind, env: { SESSION_IDLE_TIMEOUT: '1h', SWEEP_INTERVAL: '1h' } });
+    });
+    after(() => server.stop());
+
+    /**
+     * The target signs in and is watched; the clock moves past the idle timeout; bystanders
+     * sign in afterwards (so they have not idled) and are watched too. Nothing touches the
+     * target's session after the clock has moved (any use of it would end it): what ends it is
+     * the step under test.
+     */
+    async function expiredScenario() {
+      const alice = uniqueName('alice');
+      const target = await server.userClient(alice);
+      const t = await watch(server, target, 'the idle session');
+      await settle([t.socket]);
+      server.clock.advance(IDLE_MS + 1_000);
+      const sibling = await login(server, alice);
+      const other = await server.userClient(uniqueName('bob'));
+      const [s, o] = await Promise.all([
+        watch(server, sibling, 'a fresh session of the same user'),
+        watch(server, other, "another user's fresh session"),
+      ]);
+      await settle([s.socket, o.socket]);
+      assertQuiet(t);
+      return { target, t, s, o };
+    }
+
+    it('found by the sweeper', async () => {
+      const { t, s, o } = await expiredScenario();
+      try {
+        const sentAt = performance.now();
+        const result = await server.app.sweeper.runOnce();
+        assert.ok(result.expired >= 1, `sweeper expired ${result.expired}`);
+        const admin = await server.adminClient();
+        await assertRevoked(admin, t, 'EXPIRED', sentAt);
+        await assertBystanders(admin, [s, o]);
+      } finally {
+        await closeAll([t, s, o]);
+      }
+    });
+
+    it('found by a request with the expired cookie', async () => {
+      const { target, t, s, o } = await expiredScenario();
+      try {
+        const sentAt = performance.now();
+        assert.deepEqual(await target.data('{ me { id } }'), { me: null });
+        const admin = await server.adminClient();
+        await assertRevoked(admin, t, 'EXPIRED', sentAt);
+        await assertBystanders(admin, [s, o]);
+      } finally {
+        await closeAll([t, s, o]);
+      }
+    });
+  });
+}
+
+describe('live: sockets and subscriptions of an ended session (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
+  let server: TestServer;
+  let admin: TestClient;
+  const graphqlUrl = () => `${server.url}/graphql`;
+  before(async () => {
+    server = await startTestServer();
+    admin = await server.adminClient();
+  });
+  after(() => server.stop());
+
+  it('every socket of a kicked session is closed with 4403 naming KICKED; its cookie then opens nothing', async () => {
+    const user = await server.userClient(uniqueName('carol'));
+    const bystander = await server.userClient(uniqueName('dan'));
+    const { id } = await currentSession(user);
+    // No subscription at all on these: the socket itself is what gets closed.
+    const socket = openSocket(server, { cookie: user.cookie });
+    const second = openSocket(server, { token: user.token });
+    const unrelated = openSocket(server, { cookie: bystander.cookie });
+    try {
+      await Promise.all([socket.connected, second.connected, unrelated.connected]);
+      const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+      await me.ended();
+      assert.ok(me.events[0]?.data?.me?.username, 'the socket is signed in by the cookie');
+
+      await admin.data(KICK, { id });
+      for (const closing of [socket, second]) {
+        const close = await closing.closedWithin(PUSH_DEADLINE_MS);
+        assert.equal(close.code, 4403);
+        assert.match(close.reason, /KICKED/);
+      }
+      await delay(QUIET_MS);
+      assert.equal(unrelated.closeInfo, undefined, "another user's socket was closed");
+    } finally {
+      await Promise.all([socket.dispose(), second.dispose(), unrelated.dispose()]);
+    }
+
+    // A new socket with the same cookie is signed in as no one: subscriptions are refused.
+    const again = openSocket(server, { cookie: user.cookie });
+    try {
+      await again.connected;
+      await assertRefused(subscribeWs(again.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over a new socket');
+      const meAgain = subscribeWs<{ me: unknown }>(again.client, '{ me { id } }');
+      await meAgain.ended();
+      assert.deepEqual(meAgain.events, [{ data: { me: null } }]);
+    } finally {
+      await again.dispose();
+    }
+    // The same token as a bearer in connectionParams, and over SSE (POST and GET).
+    const bearer = openSocket(server, { token: user.token });
+    try {
+      await bearer.connected;
+      await assertRefused(subscribeWs(bearer.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked by bearer');
+    } finally {
+      await bearer.dispose();
+    }
+    await assertRefused(subscribeSse(graphqlUrl(), REVOKED, { cookie: user.cookie }), 'UNAUTHENTICATED', 'SSE POST');
+    await assertRefused(
+      subscribeSse(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' }),
+      'UNAUTHENTICATED',
+      'SSE GET',
+    );
+  });
+
+  it(
+    'a logout sent over the socket itself is answered, then the socket closes with 4403 LOGOUT',
+    {
+      todo:
+        'bug: src/http/websocket.ts closes the socket one event-loop turn after the end is published ' +
+        '(SessionEndWatcher `close`, setImmediate); an operation of that socket still resolving then loses its ' +
+        'result, e.g. `logout` sent over the socket, whose resolver still awaits the SESSION_ENDED audit write',
+    },
+    async () => {
+      const user = await server.userClient(uniqueName('carol'));
+      const socket = openSocket(server, { cookie: user.cookie });
+      await socket.connected;
+      const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+      await settle([socket]);
+      const logout = subscribeWs<{ logout: boolean }>(socket.client, 'mutation { logout }');
+      const end = await logout.ended();
+      assert.equal(end.how, 'complete', String(end.error));
+      assert.deepEqual(logout.events, [{ data: { logout: true } }]);
+      await revoked.ended();
+      assert.equal(revoked.events[0]?.data?.sessionRevoked.reason, 'LOGOUT');
+      assert.deepEqual(await socket.closedWithin(PUSH_DEADLINE_MS), { code: 4403, reason: 'Session ended: LOGOUT' });
+      assert.deepEqual(await user.data('{ me { id } }'), { me: null });
+    },
+  );
+
+  it('GET with Accept: text/event-stream streams sessionRevoked too', async () => {
+    const user = await server.userClient(uniqueName('carol'));
+    const { id } = await currentSession(user);
+    const sse = subscribeSse<RevokedData>(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' });
+    assert.equal(await sse.opened, 200);
+    assert.match(sse.contentType ?? '', /^text\/event-stream/);
+    await delay(50);
+    const sentAt = performance.now();
+    await admin.data(KICK, { id });
+    assert.equal((await sse.ended(2_000)).how, 'complete');
+    assert.equal(sse.events.length, 1);
+    assert.deepEqual(
+      { ...sse.events[0]?.data?.sessionRevoked, at: undefined },
+      { sessionId: id, reason: 'KICKED', at: undefined },
+    );
+    assert.ok(sse.arrivals[0]! - sentAt < PUSH_DEADLINE_MS);
+  });
+
+  it('a bearer token in connectionParams signs in a socket that has no cookie', async () => {
+    const name = uniqueName('carol');
+    const user = await server.userClient(name);
+    const { id } = await currentSession(user);
+    for (const connectionParams of [{ authorization: `Bearer ${user.token}` }, { token: user.token }]) {
+      const anonymous = openSocket(server, { connectionParams: { authorization: 'Bearer not-a-real-token' } });
+      const socket = openSocket(server, { connectionParams });
+      try {
+        await Promise.all([socket.connected, anonymous.connected]);
+        const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+        const nobody = subscribeWs<{ me: unknown }>(anonymous.client, '{ me { username } }');
+        await Promise.all([me.ended(), nobody.ended()]);
+        assert.equal(me.events[0]?.data?.me?.username, name);
+        assert.deepEqual(nobody.events, [{ data: { me: null } }], 'a wrong token signs in no one');
+      } finally {
+        await Promise.all([socket.dispose(), anonymous.dispose()]);
+      }
+    }
+    // And that socket is closed when its session ends, after its event.
+    const socket = openSocket(server, { token: user.token });
+    await socket.connected;
+    const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+    await settle([socket]);
+    const sentAt = performance.now();
+    await admin.data(KICK, { id });
+    assert.equal((await revoked.ended()).how, 'complete');
+    assert.equal(revoked.events.length, 1);
+    assert.equal(revoked.events[0]?.data?.sessionRevoked.sessionId, id);
+    assert.ok(revoked.arrivals[0]! - sentAt < PUSH_DEADLINE_MS);
+    assert.deepEqual(await socket.closedWithin(), { code: 4403, reason: 'Session ended: KICKED' });
+  });
+
+  it('an anonymous client cannot subscribe to sessionRevoked or sessionEvents (both transports)', async () => {
+    const socket = openSocket(server);
+    try {
+      await socket.connected;
+      await assertRefused(subscribeWs(socket.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over WebSocket');
+      await assertRefused(subscribeWs(socket.client, FEED), 'UNAUTHENTICATED', 'sessionEvents over WebSocket');
+    } finally {
+      await socket.dispose();
+    }
+    await assertRefused(subscribeSse(graphqlUrl(), REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over SSE');
+    await assertRefused(subscribeSse(graphqlUrl(), REVOKED, { method: 'GET' }), 'UNAUTHENTICATED', 'over SSE GET');
+    await assertRefused(subscribeSse(graphqlUrl(), FEED), 'UNAUTHENTICATED', 'sessionEvents over SSE');
+  });
+});
+
+/** The engine's `gc()`, enabled at run time (the server under test runs in this process). */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.stop());
+
+  it(
+    'a subscription that has ended leaves nothing behind on the server',
+    {
+      todo:
+        'bug: src/http/close-on-session-end.ts adds `shutdown.then(() => stop())` per subscription; ' +
+        'the shutdown promise only settles at stop(), so every subscription ever opened stays reachable (1 KB or more each)',
+    },
+    async () => {
+      const gc = exposeGc();
+      const admin = await server.adminClient();
+      const socket = openSocket(server, { cookie: admin.cookie });
+      await socket.connected;
+      const roundTrip = async () => {
+        const probe = subscribeWs(socket.client, '{ __typename }');
+        await probe.ended();
+      };
+      /** Opens `count` feeds over the socket, 100 at a time, and ends each from the client. */
+      const churn = async (count: number) => {
+        for (let done = 0; done < count; done += 100) {
+          const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, FEED));
+          await roundTrip();
+          await delay(5);
+          for (const feed of feeds) feed.dispose();
+          await roundTrip();
+        }
+      };
+      const heapAfterGc = async () => {
+        await delay(50);
+        gc();
+        gc();
+        return process.memoryUsage().heapUsed;
+      };
+      try {
+        const count = 2_000;
+        await churn(500); // warm-up: caches, JIT, lazily created structures
+        const base = await heapAfterGc();
+        await churn(count);
+        const first = await heapAfterGc();
+        await churn(count);
+        const second = await heapAfterGc();
+        // Leaked memory grows in both rounds; noise does not: the smaller growth is the signal.
+        const perSubscription = Math.min(first - base, second - first) / count;
+        assert.ok(
+          perSubscription < 400,
+          `${perSubscription.toFixed(0)} bytes of heap kept per ended subscription (${((second - base) / 1e6).toFixed(1)} MB after ${2 * count})`,
+        );
+      } finally {
+        await socket.dispose();
+      }
+    },
+  );
+});
+
+describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
+  let server: TestServer;
+  let admin: TestClient;
+  const graphqlUrl = () => `${server.url}/graphql`;
+  before(async () => {
+    server = await startTestServer();
+    admin = await server.adminClient();
+  });
+  after(() => server.stop());
+
+  it('shows STARTED and ENDED with the session and reason; sessionEvents(userId) only that user', async () => {
+    const carol = uniqueName('carol');
+    const dave = uniqueName('dave');
+    const carolId = await createUser(admin, carol);
+    const daveId = await createUser(admin, dave);
+    const socket = openSocket(server, { cookie: admin.cookie });
+    await socket.connected;
+    const all = subscribeWs<FeedData>(socket.client, FEED);
+    const allSse = subscribeSse<FeedData>(graphqlUrl(), FEED, { cookie: admin.cookie });
+    const carolOnly = subscribeWs<FeedData>(socket.client, FEED, { userId: carolId });
+    const carolOnlySse = subscribeSse<FeedData>(graphqlUrl(), FEED, {
+      cookie: admin.cookie,
+      variables: { userId: carolId },
+    });
+    try {
+      await Promise.all([allSse.opened, carolOnlySse.opened]);
+      await settle([socket]);
+
+      const carolClient = server.client({ 'user-agent': 'carol-browser/1.0' });
+      const carolLogin = await carolClient.data<{ login: { session: { id: string } } }, unknown>(LOGIN, {
+        u: carol,
+        p: password(carol),
+      });
+      const daveClient = await login(server, dave);
+      await carolClient.data('mutation { logout }');
+      await daveClient.data('mutation { logout }');
+      const carolSession = carolLogin.login.session.id;
+
+      const expectedAll = [
+        ['STARTED', carol, null],
+        ['STARTED', dave, null],
+        ['ENDED', carol, 'LOGOUT'],
+        ['ENDED', dave, 'LOGOUT'],
+      ];
+      const summary = (events: Array<{ data?: FeedData | null }>) =>
+        events.map((e) => [
+          e.data?.sessionEvents.type,
+          e.data?.sessionEvents.session.user.username,
+          e.data?.sessionEvents.reason,
+        ]);
+      for (const [transport, feed] of [
+        ['WebSocket', all],
+        ['SSE', allSse],
+      ] as const) {
+        await feed.received(4, 2_000);
+        await delay(QUIET_MS);
+        assert.deepEqual(summary(feed.events), expectedAll, `full feed over ${transport}`);
+        const [started, , ended] = feed.events.map((e) => e.data!.sessionEvents);
+        assert.equal(started?.session.id, carolSession);
+        assert.equal(started?.session.active, true);
+        assert.equal(started?.session.userAgent, 'carol-browser/1.0');
+        assert.equal(started?.session.user.id, carolId);
+        assert.equal(started?.session.endedAt, null);
+        assert.equal(feed.events[1]?.data?.sessionEvents.session.user.id, daveId);
+        assert.equal(ended?.session.id, carolSession);
+        assert.equal(ended?.session.active, false);
+        assert.equal(ended?.session.endReason, 'LOGOUT');
+        assert.equal(ended?.at, ended?.session.endedAt);
+        assert.ok(Date.parse(ended!.at) >= Date.parse(started!.at));
+      }
+      for (const [transport, feed] of [
+        ['WebSocket', carolOnly],
+        ['SSE', carolOnlySse],
+      ] as const) {
+        await feed.received(2, 2_000);
+        await delay(QUIET_MS);
+        assert.deepEqual(
+          summary(feed.events),
+          [
+            ['STARTED', carol, null],
+            ['ENDED', carol, 'LOGOUT'],
+          ],
+          `sessionEvents(userId) over ${transport}`,
+        );
+        assert.equal(feed.end, undefined);
+      }
+    } finally {
+      for (const feed of [all, allSse, carolOnly, carolOnlySse]) feed.dispose();
+      await socket.dispose();
+    }
+  });
+
+  it('a USER gets FORBIDDEN (both transports)', async () => {
+    const user = await server.userClient(uniqueName('erin'));
+    const socket = openSocket(server, { cookie: user.cookie });
+    try {
+      await socket.connected;
+      await assertRefused(subscribeWs(socket.client, FEED), 'FORBIDDEN', 'sessionEvents over WebSocket');
+      await assertRefused(subscribeWs(socket.client, FEED, { userId: 'x' }), 'FORBIDDEN', 'sessionEvents(userId)');
+    } finally {
+      await socket.dispose();
+    }
+    await assertRefused(
+      subscribeSse(graphqlUrl(), FEED, { cookie: user.cookie }),
+      'FORBIDDEN',
+      'sessionEvents over SSE',
+    );
+  });
+
+  it('closes when the admin session that opened it is kicked', async () => {
+    const watcher = await server.adminClient();
+    const { id } = await currentSession(watcher);
+    const socket = openSocket(server, { cookie: watcher.cookie });
+    await socket.connected;
+    const feed = subscribeWs<FeedData>(socket.client, FEED);
+    const feedSse = subscribeSse<FeedData>(graphqlUrl(), FEED, { cookie: watcher.cookie });
+    try {
+      await feedSse.opened;
+      await settle([socket]);
+      const sentAt = performance.now();
+      await admin.data(KICK, { id });
+      const [wsEnd, sseEnd] = await Promise.all([feed.ended(2_000), feedSse.ended(2_000)]);
+      assert.ok(feed.endedAt! - sentAt < PUSH_DEADLINE_MS, 'WebSocket feed ended late');
+      assert.ok(feedSse.endedAt! - sentAt < PUSH_DEADLINE_MS, 'SSE feed ended late');
+      assert.equal(sseEnd.how, 'complete', String(sseEnd.error));
+      void wsEnd; // the socket closes with the feed: graphql-ws reports that as an error or a complete
+      assert.deepEqual(await socket.closedWithin(), { code: 4403, reason: 'Session ended: KICKED' });
+      // Whatever the feeds delivered before closing is about this very session's end.
+      for (const event of [...feed.events, ...feedSse.events]) {
+        assert.equal(event.data?.sessionEvents.session.id, id);
+        assert.equal(event.data?.sessionEvents.reason, 'KICKED');
+      }
+      await assertRefused(
+        subscribeSse(graphqlUrl(), FEED, { cookie: watcher.cookie }),
+        'UNAUTHENTICATED',
+        'reopening the feed with the kicked cookie',
+      );
+    } finally {
+      feed.dispose();
+      feedSse.dispose();
+      await socket.dispose();
+    }
+  });
+});
+
+describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
+  const APP_ORIGIN = 'https://app.example.com';
+  let server: TestServer;
+  let user: TestClient;
+  before(async () => {
+    server = await startTestServer({ env: { ALLOWED_ORIGINS: APP_ORIGIN } });
+    user = await server.userClient('frank');
+  });
+  after(() => server.stop());
+
+  /** A graphql-ws connection with this Origin and the user's cookie: who the socket is, or the refusal. */
+  async function connectFrom(origin: string | undefined): Promise<string | null | { closed: number }> {
+    const socket = openSocket(server, { cookie: user.cookie, origin });
+    try {
+      await socket.connected;
+    } catch {
+      return { closed: (await socket.closed).code };
+    }
+    try {
+      const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+      await me.ended();
+      return me.events[0]?.data?.me?.username ?? null;
+    } finally {
+      await socket.dispose();
+    }
+  }
+
+  it('refuses a cross-origin upgrade that carries a valid cookie (403, no connection)', async () => {
+    for (const origin of ['https://evil.example', `${server.url}.evil.example`, `${APP_ORIGIN}.evil.example`, 'null']) {
+      const outcome = await tryUpgrade(server, { origin, cookie: user.cookie! });
+      if (outcome.accepted) outcome.socket.terminate();
+      assert.deepEqual(outcome, { accepted: false, status: 403 }, `Origin: ${origin}`);
+    }
+    assert.deepEqual(await connectFrom('https://evil.example'), { closed: 1006 });
+  });
+
+  it('accepts its own origin, an ALLOWED_ORIGINS origin, and no Origin at all', async () => {
+    assert.equal(await connectFrom(server.url), 'frank', 'same origin');
+    assert.equal(await connectFrom(APP_ORIGIN), 'frank', 'ALLOWED_ORIGINS');
+    assert.equal(await connectFrom(undefined), 'frank', 'no Origin (a non-browser client)');
+  });
+
+  it('closes a socket that sends no connection_init after ~3 s (4408), not one that did', async () => {
+    const [silent, polite] = await Promise.all([tryUpgrade(server, {}), tryUpgrade(server, {})]);
+    assert.ok(silent.accepted && polite.accepted);
+    const openedAt = performance.now();
+    const silentClose = rawClose(silent.socket);
+    const acked = new Promise<string>((resolve) =>
+      polite.socket.once('message', (data: Buffer) => resolve(data.toString())),
+    );
+    polite.socket.send(JSON.stringify({ type: 'connection_init' }));
+    assert.deepEqual(JSON.parse(await acked), { type: 'connection_ack' });
+
+    const close = await silentClose;
+    const elapsed = close.at - openedAt;
+    assert.equal(close.code, 4408);
+    assert.ok(elapsed > 2_500 && elapsed < 4_500, `closed after ${elapsed.toFixed(0)} ms`);
+    await delay(100);
+    assert.equal(polite.socket.readyState, polite.socket.OPEN, 'the initialised socket was closed too');
+    polite.socket.close();
+  });
+
+  it('closes the socket on a message over 64 KB (1009), after accepting one just under', async () => {
+    const outcome = await tryUpgrade(server, {});
+    assert.ok(outcome.accepted);
+    const socket = outcome.socket;
+    const messages: string[] = [];
+    socket.on('message', (data: Buffer) => messages.push(data.toString()));
+    const closed = rawClose(socket);
+    const waitForMessages = async (count: number) => {
+      for (let i = 0; i < 100 && messages.length < count; i++) await delay(20);
+    };
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await waitForMessages(1);
+    assert.equal(JSON.parse(messages[0]!).type, 'connection_ack');
+    socket.send(JSON.stringify({ type: 'ping', payload: { pad: 'x'.repeat(60 * 1024) } }));
+    await waitForMessages(2);
+    assert.equal(JSON.parse(messages[1]!).type, 'pong', 'a 60 KB message is accepted');
+
+    socket.send(JSON.stringify({ type: 'ping', payload: { pad: 'x'.repeat(64 * 1024) } }));
+    const close = await closed;
+    assert.equal(close.code, 1009);
+  });
+});
+
+const crossInstanceSkip = !REDIS_URL
+  ? 'TEST_REDIS_URL is not set: the cross-instance suite needs Redis'
+  : !POSTGRES_URL
+    ? 'TEST_POSTGRES_URL is not set: two instances need a shared PostgreSQL database'
+    : false;
+
+describe(
+  'live: across instances over Redis (two servers, one PostgreSQL database)',
+  { skip: crossInstanceSkip, timeout: SUITE_TIMEOUT_MS },
+  () => {
+    let serverA: TestServer;
+    let serverB: TestServer;
+    let dropDatabase: () => Promise<void> = async () => {};
+    before(async () => {
+      const database = await createPostgresDatabase();
+      dropDatabase = database.drop;
+      // The scheduled sweep stays out of the way (real time): only the tests end sessions.
+      const env = {
+        DATABASE_URL: database.url,
+        REDIS_URL: REDIS_URL!,
+        SESSION_IDLE_TIMEOUT: '1h',
+        SWEEP_INTERVAL: '1h',
+      };
+      // One after the other: the first migrates and creates the admin.
+      serverA = await startTestServer({ env });
+      serverB = await startTestServer({ env });
+    });
+    after(async () => {
+      await Promise.all([serverA?.stop(), serverB?.stop()]);
+      await dropDatabase();
+    });
+
+    it('a session kicked through B is revoked on A: events, 4403, and the cookie is anonymous on A', async () => {
+      const name = uniqueName('gina');
+      const onA = await serverA.userClient(name);
+      const otherOnA = await serverA.userClient(uniqueName('hank'));
+      const adminA = await serverA.adminClient();
+      const adminB = await serverB.adminClient();
+      // Both instances have validated (and may cache) the session.
+      const me = '{ me { username } }';
+      assert.deepEqual(await onA.data(me), { me: { username: name } });
+      const onB = serverB.client();
+      onB.cookie = onA.cookie;
+      assert.deepEqual(await onB.data(me), { me: { username: name } });
+
+      const [w, o] = await watchAll(serverA, [
+        [onA, 'the session, watched on A'],
+        [otherOnA, "another user's session on A"],
+      ]);
+      const feedSocket = openSocket(serverA, { cookie: adminA.cookie });
+      await feedSocket.connected;
+      const feed = subscribeWs<FeedData>(feedSocket.client, FEED, { userId: w!.userId });
+      await settle([feedSocket]);
+      try {
+        const sentAt = performance.now();
+        await adminB.data(KICK, { id: w!.sessionId });
+        await assertRevoked(adminB, w!, 'KICKED', sentAt);
+        assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the kicked session');
+        assert.deepEqual(await onB.data(me), { me: null }, 'B still serves the kicked session');
+        await feed.received(1, 2_000);
+        assert.equal(feed.events[0]?.data?.sessionEvents.type, 'ENDED');
+        assert.equal(feed.events[0]?.data?.sessionEvents.session.id, w!.sessionId);
+        assert.equal(feed.events[0]?.data?.sessionEvents.reason, 'KICKED');
+        await assertBystanders(adminB, [o!]);
+      } finally {
+        feed.dispose();
+        await feedSocket.dispose();
+        await closeAll([w!, o!]);
+      }
+    });
+
+    it(
+      'a session kept alive through B is not ended as EXPIRED by A (whose cached copy last saw it long ago)',
+      {
+        todo:
+          'bug: src/sessions/service.ts authenticate() judges idle expiry on the cached viewer; with several ' +
+          "instances the cache's lastSeenAt is stale (activity went through the other instance), so A ends a " +
+          'session in active use and pushes a false EXPIRED to its subscribers',
+      },
+      async () => {
+        const IDLE_MS = 3_600_000;
+        // Both instances' clocks show the same time and move together.
+        serverB.clock.advance(serverA.clock.now().getTime() - serverB.clock.now().getTime());
+        const advanceBoth = (ms: number) => {
+          serverA.clock.advance(ms);
+          serverB.clock.advance(ms);
+        };
+        const name = uniqueName('jane');
+        const onA = await serverA.userClient(name);
+        const me = '{ me { username } }';
+        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+        const onB = serverB.client();
+        onB.cookie = onA.cookie;
+        const [w] = await watchAll(serverB, [[onB, 'the session, watched on B']]);
+        try {
+          // Used through B two thirds into the idle timeout, and the use written down.
+          advanceBoth((IDLE_MS * 2) / 3);
+          assert.deepEqual(await onB.data(me), { me: { username: name } });
+          await serverB.app.sessions.flushLastSeen();
+          // Another two thirds on: idle by A's old copy, not by the database.
+          advanceBoth((IDLE_MS * 2) / 3);
+          assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');
+          await delay(QUIET_MS);
+          assertQuiet(w!);
+        } finally {
+          await closeAll([w!]);
+        }
+      },
+    );
+
+    it("a session expired by B's sweeper is revoked on A, and anonymous there", async () => {
+      const name = uniqueName('ivy');
+      const onA = await serverA.userClient(name);
+      const me = '{ me { username } }';
+      assert.deepEqual(await onA.data(me), { me: { username: name } });
+      const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
+      try {
+        // Only B's clock moves: B's sweeper finds the session idle (as it finds every session).
+        serverB.clock.advance(2 * 3_600_000);
+        const sentAt = performance.now();
+        const result = await serverB.app.sweeper.runOnce();
+        assert.ok(result.expired >= 1, `B's sweeper expired ${result.expired}`);
+        await assertRevoked(await serverB.adminClient(), w!, 'EXPIRED', sentAt);
+        assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the expired session');
+      } finally {
+        await closeAll([w!]);
+      }
+    });
+  },
+);
+
+/**
+ * A TCP relay between one instance and Redis that the test can cut: a network blip between that
+ * instance and Redis, the other instance unaffected.
+ */
+class CuttableRelay {
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server = createServer((client) => this.accept(client));
+  private readonly upstream: URL;
+  private down = false;
+  /** Connections relayed so far (refused ones not counted). */
+  relayed = 0;
+  /** The Redis URL to hand the instance: this relay in place of Redis. */
+  url = '';
+
+  private constructor(target: string) {
+    this.upstream = new URL(target);
+  }
+
+  static async start(target: string): Promise<CuttableRelay> {
+    const relay = new CuttableRelay(target);
+    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(target);
+    url.hostname = '127.0.0.1';
+    url.port = String((relay.server.address() as { port: number }).port);
+    relay.url = url.toString();
+    return relay;
+  }
+
+  /** Drops every relayed connection and refuses new ones until {@link restore}. */
+  cut(): void {
+    this.down = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  restore(): void {
+    this.down = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    if (this.down) return void client.destroy();
+    this.relayed++;
+    const redis = connect(Number(this.upstream.port || 6379), this.upstream.hostname);
+    for (const socket of [client, redis]) {
+      this.sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        redis.destroy();
+      });
+    }
+    client.pipe(redis).pipe(client);
+  }
+}
+
+describe(
+  'live: across instances, when one loses Redis for a moment',
+  { skip: crossInstanceSkip, timeout: SUITE_TIMEOUT_MS },
+  () => {
+    let serverA: TestServer;
+    let serverB: TestServer;
+    let relay: CuttableRelay;
+    let dropDatabase: () => Promise<void> = async () => {};
+    before(async () => {
+      const database = await createPostgresDatabase();
+      dropDatabase = database.drop;
+      relay = await CuttableRelay.start(REDIS_URL!);
+      serverA = await startTestServer({ env: { DATABASE_URL: database.url, REDIS_URL: relay.url } });
+      serverB = await startTestServer({ env: { DATABASE_URL: database.url, REDIS_URL: REDIS_URL! } });
+    });
+    after(async () => {
+      await Promise.all([serverA?.stop(), serverB?.stop()]);
+      await relay?.close();
+      await dropDatabase();
+    });
+
+    it(
+      'a session kicked through B while A was cut off is neither served by A nor left open there afterwards',
+      {
+        todo:
+          "bug: an end published while A's Redis subscriber is disconnected never reaches A (pub/sub does not " +
+          "replay), and A's validated-session cache has no expiry: A serves the kicked session from its cache " +
+          "and keeps its sockets open indefinitely. src/events/bus.ts + src/app.ts: on the subscriber's " +
+          "reconnect, evict A's whole cache and re-check the sessions A watches (or give cache entries a short TTL)",
+      },
+      async () => {
+        const name = uniqueName('kate');
+        const onA = await serverA.userClient(name);
+        const adminB = await serverB.adminClient();
+        const me = '{ me { username } }';
+        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+        const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
+        try {
+          relay.cut();
+          await adminB.data(KICK, { id: w!.sessionId });
+          await delay(300);
+          const before = relay.relayed;
+          relay.restore();
+          // A's Redis clients reconnect (publisher and subscriber) and subscribe again.
+          for (let i = 0; i < 100 && relay.relayed < before + 2; i++) await delay(20);
+          assert.ok(relay.relayed >= before + 2, "A's Redis clients did not reconnect");
+          await delay(500);
+
+          assert.deepEqual(await onA.data(me), { me: null }, 'A serves a kicked session from its cache');
+          const end = await w!.ws.ended(2_000);
+          assert.equal(end.how, 'complete');
+          assert.equal((await w!.socket.closedWithin(2_000)).code, 4403);
+        } finally {
+          await closeAll([w!]);
+        }
+      },
+    );
+  },
+);
