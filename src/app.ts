@@ -9,6 +9,7 @@ import { SessionEndWatcher } from './events/session-end-watcher.js';
 import { toSessionEventMessage } from './events/types.js';
 import { Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
+import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
 import { createViewerResolver } from './http/viewer.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
@@ -70,9 +71,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     },
     ...(cacheIsSafe ? { cache: new ViewerCache(VIEWER_CACHE_ENTRIES) } : {}),
   });
-  let beginShutdown!: () => void;
-  const shutdown = new Promise<void>((resolve) => (beginShutdown = resolve));
-  const bus = createEventBus(config.redisUrl, logger);
+  const shutdown = new ShutdownSignal();
+  const bus = createEventBus({ redisUrl: config.redisUrl, channelPrefix: config.redisChannelPrefix, logger });
   sessions.addListener({
     sessionStarted: (session) => bus.publish(toSessionEventMessage('STARTED', session)),
     sessionEnded: (session) => bus.publish(toSessionEventMessage('ENDED', session)),
@@ -80,6 +80,15 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
   const watcher = new SessionEndWatcher(bus, logger);
   // Ends on other instances arrive here; ends in this process were already evicted, twice is harmless.
   watcher.onAnyEnded((event) => sessions.evictFromCache(event.session.id));
+  bus.onConnectionChange((connected) => {
+    // While ends from other instances cannot arrive, the cache could serve one: it is bypassed.
+    sessions.setCacheEnabled(connected);
+    if (connected) {
+      watcher
+        .recheckWatched((id) => sessions.findSession(id))
+        .catch((error: unknown) => logger.error('re-check after reconnect failed', { error }));
+    }
+  });
   const cookie = new SessionCookie({ name: config.cookieName, secure: config.cookieSecure });
   const resolveViewer = createViewerResolver(sessions, cookie);
   const yoga = createGatehouseYoga({
@@ -154,7 +163,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     server.closeIdleConnections();
     // Streams never finish by themselves: end every subscription (SSE responses then complete)
     // and close the sockets, then wait for ordinary requests in flight.
-    beginShutdown();
+    shutdown.trigger();
     await webSockets.close();
     const forceClose = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
     await closed;

@@ -20,6 +20,8 @@ export interface Config {
   databaseUrl: string;
   /** `REDIS_URL`: when set, session events cross instances over Redis pub/sub. Default unset. */
   redisUrl: string | undefined;
+  /** `REDIS_CHANNEL_PREFIX`: put before every Redis channel, to share one Redis between deployments. Default `gatehouse:`. */
+  redisChannelPrefix: string;
   /** `SESSION_MAX_AGE`: absolute lifetime of a session, in ms. Default `7d`. */
   sessionMaxAgeMs: number;
   /** `SESSION_IDLE_TIMEOUT`: a session unused this long ends, in ms. Default `24h`. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     databaseUrl: validateDatabaseUrl(read.string('DATABASE_URL', 'sqlite:./data/gatehouse.db')),
     redisUrl: read.optionalString('REDIS_URL'),
+    redisChannelPrefix: read.string('REDIS_CHANNEL_PREFIX', 'gatehouse:'),
     sessionMaxAgeMs: read.duration('SESSION_MAX_AGE', '7d', 1000),
     sessionIdleTimeoutMs: read.duration('SESSION_IDLE_TIMEOUT', '24h', 1000),
     maxSessionsPerUser: read.integer('MAX_SESSIONS_PER_USER', 0, 0, 10_000),

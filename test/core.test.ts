@@ -223,7 +223,7 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(result.headers.get('cache-control'), 'no-store');
     });
 
-    it('every login issues a new token and a new session, even over an existing cookie', async () => {
+    it('every login issues a new token and a new session, even over an existing cookie, which it ends', async () => {
       const { client, login: first } = await loginAdmin();
       const firstToken = client.token;
       // Same client, still holding the first cookie: a fixed token must not be reused.
@@ -234,6 +234,11 @@ for (const kind of DATABASE_KINDS) {
       assert.notEqual(secondToken, firstToken);
       assert.notEqual(second.login.session.id, first.session.id);
       assert.equal((await client.data(WhoamiDocument)).currentSession?.id, second.login.session.id);
+      // The session the request carried is not left alive behind the new one (ASVS 7.2.4).
+      const replaced = server.client({ cookie: `gatehouse_session=${firstToken}` });
+      assert.equal((await replaced.data(WhoamiDocument)).currentSession, null);
+      const row = await server.app.db('sessions').where({ id: first.session.id }).first();
+      assert.equal(row.end_reason, 'SUPERSEDED');
     });
 
     it('createUser: ADMIN may, USER is FORBIDDEN, anonymous is UNAUTHENTICATED', async () => {

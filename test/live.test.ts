@@ -514,30 +514,21 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     );
   });
 
-  it(
-    'a logout sent over the socket itself is answered, then the socket closes with 4403 LOGOUT',
-    {
-      todo:
-        'bug: src/http/websocket.ts closes the socket one event-loop turn after the end is published ' +
-        '(SessionEndWatcher `close`, setImmediate); an operation of that socket still resolving then loses its ' +
-        'result, e.g. `logout` sent over the socket, whose resolver still awaits the SESSION_ENDED audit write',
-    },
-    async () => {
-      const user = await server.userClient(uniqueName('carol'));
-      const socket = openSocket(server, { cookie: user.cookie });
-      await socket.connected;
-      const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
-      await settle([socket]);
-      const logout = subscribeWs<{ logout: boolean }>(socket.client, 'mutation { logout }');
-      const end = await logout.ended();
-      assert.equal(end.how, 'complete', String(end.error));
-      assert.deepEqual(logout.events, [{ data: { logout: true } }]);
-      await revoked.ended();
-      assert.equal(revoked.events[0]?.data?.sessionRevoked.reason, 'LOGOUT');
-      assert.deepEqual(await socket.closedWithin(PUSH_DEADLINE_MS), { code: 4403, reason: 'Session ended: LOGOUT' });
-      assert.deepEqual(await user.data('{ me { id } }'), { me: null });
-    },
-  );
+  it('a logout sent over the socket itself is answered, then the socket closes with 4403 LOGOUT', async () => {
+    const user = await server.userClient(uniqueName('carol'));
+    const socket = openSocket(server, { cookie: user.cookie });
+    await socket.connected;
+    const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+    await settle([socket]);
+    const logout = subscribeWs<{ logout: boolean }>(socket.client, 'mutation { logout }');
+    const end = await logout.ended();
+    assert.equal(end.how, 'complete', String(end.error));
+    assert.deepEqual(logout.events, [{ data: { logout: true } }]);
+    await revoked.ended();
+    assert.equal(revoked.events[0]?.data?.sessionRevoked.reason, 'LOGOUT');
+    assert.deepEqual(await socket.closedWithin(PUSH_DEADLINE_MS), { code: 4403, reason: 'Session ended: LOGOUT' });
+    assert.deepEqual(await user.data('{ me { id } }'), { me: null });
+  });
 
   it('GET with Accept: text/event-stream streams sessionRevoked too', async () => {
     const user = await server.userClient(uniqueName('carol'));
@@ -617,57 +608,49 @@ describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOU
   });
   after(() => server.stop());
 
-  it(
-    'a subscription that has ended leaves nothing behind on the server',
-    {
-      todo:
-        'bug: src/http/close-on-session-end.ts adds `shutdown.then(() => stop())` per subscription; ' +
-        'the shutdown promise only settles at stop(), so every subscription ever opened stays reachable (1 KB or more each)',
-    },
-    async () => {
-      const gc = exposeGc();
-      const admin = await server.adminClient();
-      const socket = openSocket(server, { cookie: admin.cookie });
-      await socket.connected;
-      const roundTrip = async () => {
-        const probe = subscribeWs(socket.client, '{ __typename }');
-        await probe.ended();
-      };
-      /** Opens `count` feeds over the socket, 100 at a time, and ends each from the client. */
-      const churn = async (count: number) => {
-        for (let done = 0; done < count; done += 100) {
-          const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, FEED));
-          await roundTrip();
-          await delay(5);
-          for (const feed of feeds) feed.dispose();
-          await roundTrip();
-        }
-      };
-      const heapAfterGc = async () => {
-        await delay(50);
-        gc();
-        gc();
-        return process.memoryUsage().heapUsed;
-      };
-      try {
-        const count = 2_000;
-        await churn(500); // warm-up: caches, JIT, lazily created structures
-        const base = await heapAfterGc();
-        await churn(count);
-        const first = await heapAfterGc();
-        await churn(count);
-        const second = await heapAfterGc();
-        // Leaked memory grows in both rounds; noise does not: the smaller growth is the signal.
-        const perSubscription = Math.min(first - base, second - first) / count;
-        assert.ok(
-          perSubscription < 400,
-          `${perSubscription.toFixed(0)} bytes of heap kept per ended subscription (${((second - base) / 1e6).toFixed(1)} MB after ${2 * count})`,
-        );
-      } finally {
-        await socket.dispose();
+  it('a subscription that has ended leaves nothing behind on the server', async () => {
+    const gc = exposeGc();
+    const admin = await server.adminClient();
+    const socket = openSocket(server, { cookie: admin.cookie });
+    await socket.connected;
+    const roundTrip = async () => {
+      const probe = subscribeWs(socket.client, '{ __typename }');
+      await probe.ended();
+    };
+    /** Opens `count` feeds over the socket, 100 at a time, and ends each from the client. */
+    const churn = async (count: number) => {
+      for (let done = 0; done < count; done += 100) {
+        const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, FEED));
+        await roundTrip();
+        await delay(5);
+        for (const feed of feeds) feed.dispose();
+        await roundTrip();
       }
-    },
-  );
+    };
+    const heapAfterGc = async () => {
+      await delay(50);
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    try {
+      const count = 2_000;
+      await churn(500); // warm-up: caches, JIT, lazily created structures
+      const base = await heapAfterGc();
+      await churn(count);
+      const first = await heapAfterGc();
+      await churn(count);
+      const second = await heapAfterGc();
+      // Leaked memory grows in both rounds; noise does not: the smaller growth is the signal.
+      const perSubscription = Math.min(first - base, second - first) / count;
+      assert.ok(
+        perSubscription < 400,
+        `${perSubscription.toFixed(0)} bytes of heap kept per ended subscription (${((second - base) / 1e6).toFixed(1)} MB after ${2 * count})`,
+      );
+    } finally {
+      await socket.dispose();
+    }
+  });
 });
 
 describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
@@ -971,44 +954,35 @@ describe(
       }
     });
 
-    it(
-      'a session kept alive through B is not ended as EXPIRED by A (whose cached copy last saw it long ago)',
-      {
-        todo:
-          'bug: src/sessions/service.ts authenticate() judges idle expiry on the cached viewer; with several ' +
-          "instances the cache's lastSeenAt is stale (activity went through the other instance), so A ends a " +
-          'session in active use and pushes a false EXPIRED to its subscribers',
-      },
-      async () => {
-        const IDLE_MS = 3_600_000;
-        // Both instances' clocks show the same time and move together.
-        serverB.clock.advance(serverA.clock.now().getTime() - serverB.clock.now().getTime());
-        const advanceBoth = (ms: number) => {
-          serverA.clock.advance(ms);
-          serverB.clock.advance(ms);
-        };
-        const name = uniqueName('jane');
-        const onA = await serverA.userClient(name);
-        const me = '{ me { username } }';
-        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
-        const onB = serverB.client();
-        onB.cookie = onA.cookie;
-        const [w] = await watchAll(serverB, [[onB, 'the session, watched on B']]);
-        try {
-          // Used through B two thirds into the idle timeout, and the use written down.
-          advanceBoth((IDLE_MS * 2) / 3);
-          assert.deepEqual(await onB.data(me), { me: { username: name } });
-          await serverB.app.sessions.flushLastSeen();
-          // Another two thirds on: idle by A's old copy, not by the database.
-          advanceBoth((IDLE_MS * 2) / 3);
-          assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');
-          await delay(QUIET_MS);
-          assertQuiet(w!);
-        } finally {
-          await closeAll([w!]);
-        }
-      },
-    );
+    it('a session kept alive through B is not ended as EXPIRED by A (whose cached copy last saw it long ago)', async () => {
+      const IDLE_MS = 3_600_000;
+      // Both instances' clocks show the same time and move together.
+      serverB.clock.advance(serverA.clock.now().getTime() - serverB.clock.now().getTime());
+      const advanceBoth = (ms: number) => {
+        serverA.clock.advance(ms);
+        serverB.clock.advance(ms);
+      };
+      const name = uniqueName('jane');
+      const onA = await serverA.userClient(name);
+      const me = '{ me { username } }';
+      assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+      const onB = serverB.client();
+      onB.cookie = onA.cookie;
+      const [w] = await watchAll(serverB, [[onB, 'the session, watched on B']]);
+      try {
+        // Used through B two thirds into the idle timeout, and the use written down.
+        advanceBoth((IDLE_MS * 2) / 3);
+        assert.deepEqual(await onB.data(me), { me: { username: name } });
+        await serverB.app.sessions.flushLastSeen();
+        // Another two thirds on: idle by A's old copy, not by the database.
+        advanceBoth((IDLE_MS * 2) / 3);
+        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');
+        await delay(QUIET_MS);
+        assertQuiet(w!);
+      } finally {
+        await closeAll([w!]);
+      }
+    });
 
     it("a session expired by B's sweeper is revoked on A, and anonymous there", async () => {
       const name = uniqueName('ivy');
@@ -1112,41 +1086,31 @@ describe(
       await dropDatabase();
     });
 
-    it(
-      'a session kicked through B while A was cut off is neither served by A nor left open there afterwards',
-      {
-        todo:
-          "bug: an end published while A's Redis subscriber is disconnected never reaches A (pub/sub does not " +
-          "replay), and A's validated-session cache has no expiry: A serves the kicked session from its cache " +
-          "and keeps its sockets open indefinitely. src/events/bus.ts + src/app.ts: on the subscriber's " +
-          "reconnect, evict A's whole cache and re-check the sessions A watches (or give cache entries a short TTL)",
-      },
-      async () => {
-        const name = uniqueName('kate');
-        const onA = await serverA.userClient(name);
-        const adminB = await serverB.adminClient();
-        const me = '{ me { username } }';
-        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
-        const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
-        try {
-          relay.cut();
-          await adminB.data(KICK, { id: w!.sessionId });
-          await delay(300);
-          const before = relay.relayed;
-          relay.restore();
-          // A's Redis clients reconnect (publisher and subscriber) and subscribe again.
-          for (let i = 0; i < 100 && relay.relayed < before + 2; i++) await delay(20);
-          assert.ok(relay.relayed >= before + 2, "A's Redis clients did not reconnect");
-          await delay(500);
+    it('a session kicked through B while A was cut off is neither served by A nor left open there afterwards', async () => {
+      const name = uniqueName('kate');
+      const onA = await serverA.userClient(name);
+      const adminB = await serverB.adminClient();
+      const me = '{ me { username } }';
+      assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+      const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
+      try {
+        relay.cut();
+        await adminB.data(KICK, { id: w!.sessionId });
+        await delay(300);
+        const before = relay.relayed;
+        relay.restore();
+        // A's Redis clients reconnect (publisher and subscriber) and subscribe again.
+        for (let i = 0; i < 100 && relay.relayed < before + 2; i++) await delay(20);
+        assert.ok(relay.relayed >= before + 2, "A's Redis clients did not reconnect");
+        await delay(500);
 
-          assert.deepEqual(await onA.data(me), { me: null }, 'A serves a kicked session from its cache');
-          const end = await w!.ws.ended(2_000);
-          assert.equal(end.how, 'complete');
-          assert.equal((await w!.socket.closedWithin(2_000)).code, 4403);
-        } finally {
-          await closeAll([w!]);
-        }
-      },
-    );
+        assert.deepEqual(await onA.data(me), { me: null }, 'A serves a kicked session from its cache');
+        const end = await w!.ws.ended(2_000);
+        assert.equal(end.how, 'complete');
+        assert.equal((await w!.socket.closedWithin(2_000)).code, 4403);
+      } finally {
+        await closeAll([w!]);
+      }
+    });
   },
 );

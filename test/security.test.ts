@@ -203,10 +203,6 @@ async function snapshot(server: TestServer): Promise<Snapshot> {
   };
 }
 
-/** Found while writing these tests and not fixed yet: the test stays, marked `todo`. */
-const BUG_CROSS_INSTANCE_RACE =
-  'bug: the in-flight attempt count that makes the per-IP limit hold under concurrency is per process; instances sharing one database each let 20 through';
-
 for (const kind of DATABASE_KINDS) {
   // -------------------------------------------------------------------------------------------
   describe(`security: bad input (${kind})`, () => {
@@ -914,7 +910,7 @@ for (const kind of DATABASE_KINDS) {
 
       it(
         '40 simultaneous logins from one IP, spread over both instances, get at most 20 password checks',
-        { ...BOUNDED, todo: BUG_CROSS_INSTANCE_RACE },
+        BOUNDED,
         async () => {
           const results = await Promise.all(
             Array.from({ length: 40 }, (_, i) =>

@@ -1,5 +1,6 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { createPubSub, SlidingBuffer, type PubSub } from '@graphql-yoga/subscription';
+import { setMaxListeners } from 'node:events';
+import { createPubSub, SlidingBuffer, type PubSub, type PubSubEventTarget } from '@graphql-yoga/subscription';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { SessionEventMessage } from './types.js';
@@ -17,6 +18,12 @@ export type SessionTopics = {
 export interface EventBus {
   pubsub: PubSub<SessionTopics>;
   publish(message: SessionEventMessage): void;
+  /**
+   * Told when the bus loses its connection (`false`) and when it is back (`true`). Redis
+   * pub/sub does not replay what was published meanwhile, so listeners must stop trusting what
+   * events keep fresh, and re-check it on reconnect.
+   */
+  onConnectionChange(listener: (connected: boolean) => void): void;
   close(): Promise<void>;
 }
 
@@ -26,10 +33,33 @@ export interface EventBus {
  */
 const FEED_BUFFER_EVENTS = 1024;
 
+type BusEventTarget = PubSubEventTarget<SessionTopics>;
+
+/**
+ * Puts `prefix` before every channel name, so deployments sharing one Redis (staging and
+ * production, parallel test runs) never hear each other.
+ */
+function withChannelPrefix(target: BusEventTarget, prefix: string): BusEventTarget {
+  return {
+    addEventListener: (type, listener, options) => target.addEventListener(prefix + type, listener, options),
+    removeEventListener: (type, listener, options) => target.removeEventListener(prefix + type, listener, options),
+    dispatchEvent: (event) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: event.detail })),
+  };
+}
+
+export interface EventBusOptions {
+  /** Redis URL; in-process when undefined. */
+  redisUrl: string | undefined;
+  /** Put before every Redis channel name. */
+  channelPrefix: string;
+  logger: Logger;
+}
+
 /** In-process by default; over Redis pub/sub when `redisUrl` is set, so events cross instances. */
-export function createEventBus(redisUrl: string | undefined, logger: Logger): EventBus {
+export function createEventBus({ redisUrl, channelPrefix, logger }: EventBusOptions): EventBus {
   let redisClients: Redis[] = [];
-  let eventTarget;
+  let eventTarget: BusEventTarget;
+  const connectionListeners: Array<(connected: boolean) => void> = [];
   if (redisUrl) {
     const connect = () => {
       const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -37,13 +67,38 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
       return client;
     };
     redisClients = [connect(), connect()];
-    eventTarget = createRedisEventTarget<CustomEvent>({
-      publishClient: redisClients[0] as Redis,
-      subscribeClient: redisClients[1] as Redis,
+    let connected = false;
+    let connectedBefore = false;
+    const subscriber = redisClients[1];
+    subscriber?.on('ready', () => {
+      connected = true;
+      if (connectedBefore) {
+        logger.warn('event bus reconnected: re-checking sessions this instance relies on');
+        for (const listener of connectionListeners) listener(true);
+      }
+      connectedBefore = true;
     });
+    subscriber?.on('close', () => {
+      if (!connected) return;
+      connected = false;
+      logger.warn('event bus disconnected: validating every request against the database until it is back');
+      for (const listener of connectionListeners) listener(false);
+    });
+    eventTarget = withChannelPrefix(
+      createRedisEventTarget<CustomEvent>({
+        publishClient: redisClients[0] as Redis,
+        subscribeClient: redisClients[1] as Redis,
+      }),
+      channelPrefix,
+    );
+  } else {
+    const local = new EventTarget();
+    // One listener per open feed: Node's leak warning at 11 listeners does not apply here.
+    setMaxListeners(0, local);
+    eventTarget = local as BusEventTarget;
   }
   const pubsub = createPubSub<SessionTopics>({
-    ...(eventTarget ? { eventTarget } : {}),
+    eventTarget,
     repeaterBuffer: new SlidingBuffer(FEED_BUFFER_EVENTS),
   });
   return {
@@ -51,6 +106,9 @@ export function createEventBus(redisUrl: string | undefined, logger: Logger): Ev
     publish(message) {
       pubsub.publish('sessions', message);
       pubsub.publish('user', message.session.userId, message);
+    },
+    onConnectionChange(listener) {
+      connectionListeners.push(listener);
     },
     async close() {
       await Promise.all(redisClients.map((client) => client.quit().catch(() => client.disconnect())));

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
+import type { SessionRecord } from '../sessions/types.js';
 import { fromSessionEventMessage, type SessionEvent } from './types.js';
 
 export interface SessionEndHandlers {
@@ -53,6 +54,19 @@ export class SessionEndWatcher {
       current?.delete(handlers);
       if (current?.size === 0) this.watchers.delete(sessionId);
     };
+  }
+
+  /**
+   * Re-checks every watched session against storage and dispatches the ends that were missed
+   * (the bus was disconnected when they were published).
+   */
+  async recheckWatched(findSession: (id: string) => Promise<SessionRecord | undefined>): Promise<void> {
+    for (const sessionId of [...this.watchers.keys()]) {
+      const session = await findSession(sessionId);
+      if (session?.endedAt) {
+        this.dispatch({ type: 'ENDED', session, reason: session.endReason, at: session.endedAt });
+      }
+    }
   }
 
   /** Sessions with at least one watcher (for metrics and tests). */

@@ -16,7 +16,7 @@ builder.mutationField('login', (t) =>
       password: t.arg.string({ required: true }),
     },
     resolve: async (_root, { username, password }, context) => {
-      const { viewer, token } = await context.sessions.login(username, password, context.device);
+      const { viewer, token } = await context.sessions.login(username, password, context.device, context.viewer);
       context.setSessionCookie(token, viewer.session.expiresAt);
       // The new session is this request's from here on (e.g. `session { current }`).
       context.viewer = viewer;

@@ -3,6 +3,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { SessionService } from '../sessions/service.js';
+import type { ShutdownSignal } from './shutdown-signal.js';
 
 /**
  * Ends subscriptions that must not outlive what they stand on:
@@ -16,7 +17,7 @@ import type { SessionService } from '../sessions/service.js';
 export function useEndSubscriptions(
   watcher: SessionEndWatcher,
   sessions: SessionService,
-  shutdown: Promise<void>,
+  shutdown: ShutdownSignal,
 ): Plugin<GraphQLContext> {
   return {
     onSubscribe({ args }) {
@@ -25,15 +26,14 @@ export function useEndSubscriptions(
         onSubscribeResult({ result, setResult }) {
           if (!isAsyncIterable(result)) return;
           const ended = new Repeater<never>((_push, stop) => {
-            void shutdown.then(() => stop());
+            const cleanups = [shutdown.onShutdown(() => stop())];
             if (viewer) {
-              const stopWatching = watcher.watch(viewer.session.id, { close: () => stop() });
-              const stopExpiryWatch = sessions.watchExpiry(viewer.session.id);
-              void stop.then(() => {
-                stopWatching();
-                stopExpiryWatch();
-              });
+              cleanups.push(watcher.watch(viewer.session.id, { close: () => stop() }));
+              cleanups.push(sessions.watchExpiry(viewer.session.id));
             }
+            void stop.then(() => {
+              for (const cleanup of cleanups) cleanup();
+            });
           });
           // race() finishes when either side does and returns the other, so the source's cleanup runs.
           setResult(Repeater.race([result, ended]));

@@ -60,9 +60,37 @@ function socketCredentials(
   return { cookie: request.headers.cookie, authorization };
 }
 
+/** How long a socket whose session ended may take to answer operations already under way. */
+const CLOSE_GRACE_MS = 1_000;
+
 interface SocketState {
   viewer: Viewer | null;
   stopWatching?: () => void;
+  /** Operations started and not yet completed. */
+  operations: Set<string>;
+  /** Set when the session ended: the socket closes once {@link operations} is empty. */
+  pendingClose?: () => void;
+}
+
+/**
+ * Closes the socket once every operation it started has answered (a `logout` sent over this
+ * very socket gets its `true`), or after {@link CLOSE_GRACE_MS} at the latest.
+ */
+function closeWhenIdle(socket: WebSocket, state: SocketState, code: number, reason: string): void {
+  const grace = setTimeout(() => socket.close(code, reason), CLOSE_GRACE_MS);
+  grace.unref();
+  state.pendingClose = () => {
+    clearTimeout(grace);
+    // graphql-ws sends `complete` right after onComplete returns: close on the next turn.
+    setImmediate(() => socket.close(code, reason));
+  };
+  if (state.operations.size === 0) state.pendingClose();
+}
+
+function operationFinished(state: SocketState | undefined, id: string): void {
+  if (!state) return;
+  state.operations.delete(id);
+  if (state.operations.size === 0) state.pendingClose?.();
 }
 
 /**
@@ -93,10 +121,11 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         const viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
-        const state: SocketState = { viewer };
+        const state: SocketState = { viewer, operations: new Set() };
         if (viewer) {
           const stopWatching = options.watcher.watch(viewer.session.id, {
-            close: (event) => socket.close(SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
+            close: (event) =>
+              closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
           });
           const stopExpiryWatch = options.sessions.watchExpiry(viewer.session.id);
           state.stopWatching = () => {
@@ -110,8 +139,11 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
       onClose: (ctx) => {
         states.get(ctx.extra.socket)?.stopWatching?.();
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onComplete: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
+      onError: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
+      onSubscribe: async (ctx, id, payload) => {
         const { request } = ctx.extra;
+        states.get(ctx.extra.socket)?.operations.add(id);
         const transport: TransportContext = {
           credentials: socketCredentials(request, ctx.connectionParams),
           device: {

@@ -13,6 +13,7 @@ import type { DeviceInfo } from '../sessions/types.js';
 import { clientIp } from './client-ip.js';
 import { useEndSubscriptions } from './close-on-session-end.js';
 import type { SessionCookie } from './cookies.js';
+import type { ShutdownSignal } from './shutdown-signal.js';
 import { documentProtections, useJsonOnlyPosts, withBadUserInputCode } from './protections.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 
@@ -41,7 +42,7 @@ export interface YogaOptions {
   pubsub: PubSub<SessionTopics>;
   watcher: SessionEndWatcher;
   /** Resolves when the server begins to stop: every subscription then ends. */
-  shutdown: Promise<void>;
+  shutdown: ShutdownSignal;
   trustProxy: boolean;
   production: boolean;
   graphiql: boolean;

@@ -16,7 +16,6 @@ import {
   ipThrottleKey,
   retryAfterMs,
   THROTTLE_WINDOW_MS,
-  type ThrottleState,
 } from './throttle.js';
 import type { ViewerCache } from './viewer-cache.js';
 
@@ -123,14 +122,6 @@ export class SessionService {
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly loginQueue = new KeyedQueue();
-  /** Password checks under way per throttle key, counted as failures until they settle. */
-  private readonly attemptsInFlight = new Map<string, number>();
-  /**
-   * The counters as this process last wrote them. A read that started before a concurrent
-   * attempt's failure was committed can miss it; this copy cannot (it is set before that attempt
-   * leaves {@link attemptsInFlight}).
-   */
-  private readonly recentFailures = new Map<string, ThrottleState>();
   /** Expiry timers for sessions someone is listening to, with how many listen. */
   private readonly expiryWatches = new Map<string, { timer: NodeJS.Timeout | undefined; listeners: number }>();
 
@@ -157,71 +148,57 @@ export class SessionService {
 
   /**
    * Signs a user in: checks the brute-force throttle, verifies the password, applies the
-   * session limit, issues a new token. Attempts on one account run one at a time.
+   * session limit, issues a new token. Attempts on one account run one at a time. `replacing`
+   * is the session the request was already signed in with: it ends (SUPERSEDED).
    */
-  async login(username: string, password: string, device: DeviceInfo): Promise<LoginResult> {
+  async login(username: string, password: string, device: DeviceInfo, replacing?: Viewer | null): Promise<LoginResult> {
     checkLoginInputSize(username, password);
     const key = loginUsernameKey(username);
-    return this.loginQueue.run(key, () => this.loginInOrder(key, username.trim(), password, device));
+    const result = await this.loginQueue.run(key, () => this.loginInOrder(key, username.trim(), password, device));
+    // The session whose token this request carried is replaced by the new one (ASVS 7.2.4):
+    // its client now holds the new token, so the old one must not live on unseen.
+    if (replacing && replacing.session.id !== result.viewer.session.id) {
+      await this.endSession(replacing.session.id, 'SUPERSEDED', { actorUserId: result.viewer.user.id, device });
+    }
+    return result;
   }
 
   private async loginInOrder(key: string, typedUsername: string, password: string, device: DeviceInfo) {
     const origin: ChangeOrigin = { actorUserId: null, device };
     const accountKey = accountThrottleKey(key);
     const ipKey = device.ipAddress ? ipThrottleKey(device.ipAddress) : undefined;
-    const throttleKeys = ipKey ? [accountKey, ipKey] : [accountKey];
-    const throttles = await this.store.readLoginThrottles(throttleKeys);
+    // Each attempt is counted as a failure before the password is checked, atomically in the
+    // database, so that concurrent attempts (on any instance) cannot all slip under the limit.
+    // A success gives it back.
     const now = this.clock.now();
-    // No await from here until the attempts are counted in flight: concurrent attempts from one
-    // IP see each other.
-    const waitMs = Math.max(
-      retryAfterMs(this.withAttemptsInFlight(throttles.get(accountKey), accountKey, now), ACCOUNT_THROTTLE, now),
-      ipKey ? retryAfterMs(this.withAttemptsInFlight(throttles.get(ipKey), ipKey, now), IP_THROTTLE, now) : 0,
-    );
-    if (waitMs > 0) {
+    let refused = await this.store.reserveLoginAttempt(accountKey, ACCOUNT_THROTTLE, now);
+    let refusingRule = ACCOUNT_THROTTLE;
+    if (!refused && ipKey) {
+      refused = await this.store.reserveLoginAttempt(ipKey, IP_THROTTLE, now);
+      refusingRule = IP_THROTTLE;
+      if (refused) await this.store.releaseLoginAttempt(accountKey);
+    }
+    if (refused) {
       const user = await this.store.findUserByUsernameKey(key);
       await this.audit('LOGIN_RATE_LIMITED', origin, {
         userId: user?.id ?? null,
         username: typedUsername.slice(0, 256),
       });
-      const retryAfterSeconds = Math.ceil(waitMs / 1000);
+      const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs(refused, refusingRule, now) / 1000));
       throw new GatehouseError('RATE_LIMITED', `Too many failed logins; try again in ${retryAfterSeconds} s`, {
         retryAfterSeconds,
       });
     }
 
-    for (const throttleKey of throttleKeys) {
-      this.attemptsInFlight.set(throttleKey, (this.attemptsInFlight.get(throttleKey) ?? 0) + 1);
-    }
-    let user: UserRecord | undefined;
-    let passwordMatches: boolean;
-    try {
-      user = await this.store.findUserByUsernameKey(key);
-      // Always one verification, against a dummy hash for unknown users: same time, same error.
-      passwordMatches = await this.hasher.verify(user?.passwordHash, password);
-      if (!user || !passwordMatches) {
-        const counters = await this.store.recordLoginFailure(throttleKeys, this.clock.now(), THROTTLE_WINDOW_MS);
-        for (const [throttleKey, state] of counters) {
-          // Concurrent upserts can finish out of order: never replace a higher count with a lower one.
-          const known = this.recentFailures.get(throttleKey);
-          if (!known || known.windowStartedAt < state.windowStartedAt || known.failures < state.failures) {
-            this.recentFailures.set(throttleKey, state);
-          }
-        }
-      }
-    } finally {
-      for (const throttleKey of throttleKeys) {
-        const inFlight = (this.attemptsInFlight.get(throttleKey) ?? 1) - 1;
-        if (inFlight === 0) this.attemptsInFlight.delete(throttleKey);
-        else this.attemptsInFlight.set(throttleKey, inFlight);
-      }
-    }
+    const user = await this.store.findUserByUsernameKey(key);
+    // Always one verification, against a dummy hash for unknown users: same time, same error.
+    const passwordMatches = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !passwordMatches) {
       await this.audit('LOGIN_FAILED', origin, { userId: user?.id ?? null, username: typedUsername.slice(0, 256) });
       throw invalidCredentials();
     }
-    this.recentFailures.delete(accountKey);
-    if (throttles.has(accountKey)) await this.store.clearLoginThrottle(accountKey);
+    await this.store.clearLoginThrottle(accountKey);
+    if (ipKey) await this.store.releaseLoginAttempt(ipKey);
 
     const startedAt = this.clock.now();
     const token = generateToken();
@@ -285,6 +262,7 @@ export class SessionService {
     if (token === undefined || !isWellFormedToken(token)) return null;
     const tokenHash = hashToken(token);
     let viewer = this.cache?.get(tokenHash);
+    const fromCache = viewer !== undefined;
     if (!viewer) {
       const generation = this.cache?.generation ?? 0;
       viewer = await this.store.findViewerByTokenHash(tokenHash);
@@ -296,6 +274,16 @@ export class SessionService {
 
     const now = this.clock.now();
     this.applyUnwrittenLastSeen(session);
+    if (fromCache && this.hasExpired(session, now) && now < session.expiresAt) {
+      // Idle by the cached copy, but the session may have been used through another instance
+      // since it was cached: the stored last-seen time decides.
+      const stored = await this.store.findSessionById(session.id);
+      if (stored?.endedAt) {
+        this.cache?.evictSession(session.id);
+        return null;
+      }
+      if (stored && stored.lastSeenAt > session.lastSeenAt) session.lastSeenAt = stored.lastSeenAt;
+    }
     if (this.hasExpired(session, now)) {
       await this.endSession(session.id, 'EXPIRED', SYSTEM);
       return null;
@@ -533,9 +521,6 @@ export class SessionService {
       this.store.deleteAuthEventsBefore(new Date(now.getTime() - retention.authEventsMs), limit),
     );
     await this.store.deleteLoginThrottlesBefore(new Date(now.getTime() - THROTTLE_WINDOW_MS));
-    for (const [key, state] of this.recentFailures) {
-      if (state.windowStartedAt.getTime() + THROTTLE_WINDOW_MS <= now.getTime()) this.recentFailures.delete(key);
-    }
     return result;
   }
 
@@ -600,6 +585,14 @@ export class SessionService {
   /** Active sessions now, from the database (for metrics). */
   async countActiveSessions(): Promise<number> {
     return this.store.countActiveSessions(this.activeAt(this.clock.now()));
+  }
+
+  /**
+   * Turns the validated-session cache off (emptying it) while ends from other instances cannot
+   * reach this one, and back on when they can.
+   */
+  setCacheEnabled(enabled: boolean): void {
+    this.cache?.setEnabled(enabled);
   }
 
   /** Drops a session from this process's cache: for ends that happened on another instance. */
@@ -691,22 +684,6 @@ export class SessionService {
     } catch (error) {
       this.logger.error('could not write audit events', { error, events: events.length });
     }
-  }
-
-  /** The stored throttle state plus the attempts under way, as if each had just failed. */
-  private withAttemptsInFlight(stored: ThrottleState | undefined, key: string, now: Date): ThrottleState | undefined {
-    const recent = this.recentFailures.get(key);
-    if (recent && recent.windowStartedAt.getTime() + THROTTLE_WINDOW_MS <= now.getTime()) {
-      this.recentFailures.delete(key);
-    }
-    const state = recent && (!stored || recent.failures > stored.failures) ? recent : stored;
-    const inFlight = this.attemptsInFlight.get(key) ?? 0;
-    if (inFlight === 0) return state;
-    return {
-      failures: (state?.failures ?? 0) + inFlight,
-      windowStartedAt: state?.windowStartedAt ?? now,
-      lastFailureAt: now,
-    };
   }
 
   /**

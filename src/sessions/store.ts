@@ -1,5 +1,5 @@
 import type { AuthEventRecord } from './audit.js';
-import type { ThrottleState } from './throttle.js';
+import type { ThrottleRule, ThrottleState } from './throttle.js';
 import type { Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
 
 export interface NewUser {
@@ -87,10 +87,14 @@ export interface SessionStore {
    */
   withUserLocked<T>(userId: string, work: (tx: UserSessionsTx) => Promise<T>): Promise<T>;
 
-  /** Throttle counters by key; keys without failures are absent. */
-  readLoginThrottles(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
-  /** Counts a failure for each key, starting a new window where the last one ended; returns the new counters. */
-  recordLoginFailure(keys: readonly string[], now: Date, windowMs: number): Promise<Map<string, ThrottleState>>;
+  /**
+   * Counts one attempt against `key` if `rule` allows one at `now`, in one atomic statement
+   * (a new window starts where the last one ended). Returns undefined when counted, or the
+   * counter that refused it.
+   */
+  reserveLoginAttempt(key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState | undefined>;
+  /** Gives back an attempt counted by {@link reserveLoginAttempt} (it succeeded, or another key refused it). */
+  releaseLoginAttempt(key: string): Promise<void>;
   clearLoginThrottle(key: string): Promise<void>;
   /** Deletes counters whose window started before `cutoff`. */
   deleteLoginThrottlesBefore(cutoff: Date): Promise<number>;

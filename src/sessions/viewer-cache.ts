@@ -14,8 +14,15 @@ export class ViewerCache {
   private readonly tokenHashBySessionId = new Map<string, string>();
   private readonly tokenHashesByUserId = new Map<string, Set<string>>();
   private evictions = 0;
+  private enabled = true;
 
   constructor(private readonly maxEntries: number) {}
+
+  /** Disabling empties the cache and keeps it empty until enabled again. */
+  setEnabled(enabled: boolean): void {
+    if (!enabled) this.evictAll();
+    this.enabled = enabled;
+  }
 
   /** Read before a storage lookup; pass to {@link setIfUnchanged} after it. */
   get generation(): number {
@@ -31,7 +38,7 @@ export class ViewerCache {
   }
 
   setIfUnchanged(tokenHash: string, viewer: Viewer, generation: number): void {
-    if (this.maxEntries === 0 || generation !== this.evictions) return;
+    if (!this.enabled || this.maxEntries === 0 || generation !== this.evictions) return;
     if (this.byTokenHash.size >= this.maxEntries) {
       // Maps iterate in insertion order: dropping the first entry drops the oldest.
       const oldest = this.byTokenHash.keys().next();

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
 import type { ActiveAt, NewUser, PageCursor, SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
 import type { AuthEventRecord } from '../sessions/audit.js';
-import type { ThrottleState } from '../sessions/throttle.js';
+import { THROTTLE_WINDOW_MS, type ThrottleRule, type ThrottleState } from '../sessions/throttle.js';
 import type { SessionEndReason, SessionRecord, UserRecord, Viewer } from '../sessions/types.js';
 import { databaseKind, type DatabaseKind } from './database.js';
 import { AuthEvent, Session, User } from './models.js';
@@ -249,36 +249,48 @@ export class KnexSessionStore implements SessionStore {
     });
   }
 
-  async readLoginThrottles(keys: readonly string[]): Promise<Map<string, ThrottleState>> {
-    if (keys.length === 0) return new Map();
-    const rows: ThrottleRow[] = await this.db('login_throttles').whereIn('key', keys);
-    return new Map(rows.map((row) => [row.key, toThrottleState(row)]));
+  async reserveLoginAttempt(key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState | undefined> {
+    const nowMs = now.getTime();
+    const windowOver = nowMs - THROTTLE_WINDOW_MS;
+    // The delay after n failures, as SQL: base · 2^(n − free), capped (see retryAfterMs).
+    const doublings = Math.ceil(Math.log2(rule.maxDelayMs / rule.baseDelayMs));
+    const delay = `CASE WHEN login_throttles.failures - ${rule.freeFailures} >= ${doublings} THEN ${rule.maxDelayMs}
+      ELSE ${rule.baseDelayMs} * (1 << (login_throttles.failures - ${rule.freeFailures})) END`;
+    // Insert or count, but only where the rule allows an attempt now; the row lock that the
+    // upsert takes makes check and count one step for concurrent attempts.
+    const rows: ThrottleRow[] = await this.db
+      .raw(
+        `INSERT INTO login_throttles ("key", failures, window_started_at, last_failure_at) VALUES (?, 1, ?, ?)
+         ON CONFLICT ("key") DO UPDATE SET
+           failures = CASE WHEN login_throttles.window_started_at <= ? THEN 1 ELSE login_throttles.failures + 1 END,
+           window_started_at = CASE WHEN login_throttles.window_started_at <= ? THEN ? ELSE login_throttles.window_started_at END,
+           last_failure_at = ?
+         WHERE login_throttles.window_started_at <= ?
+            OR login_throttles.failures < ?
+            OR (login_throttles.failures < ? AND login_throttles.last_failure_at + ${delay} <= ?)
+         RETURNING *`,
+        [
+          key,
+          nowMs,
+          nowMs,
+          windowOver,
+          windowOver,
+          nowMs,
+          nowMs,
+          windowOver,
+          rule.freeFailures,
+          rule.maxFailuresPerWindow,
+          nowMs,
+        ],
+      )
+      .then((result: unknown) => (Array.isArray(result) ? result : (result as { rows: ThrottleRow[] }).rows));
+    if (rows.length > 0) return undefined;
+    const refusing: ThrottleRow | undefined = await this.db('login_throttles').where({ key }).first();
+    return refusing ? toThrottleState(refusing) : undefined;
   }
 
-  async recordLoginFailure(keys: readonly string[], now: Date, windowMs: number): Promise<Map<string, ThrottleState>> {
-    const nowMs = now.getTime();
-    const windowOver = nowMs - windowMs;
-    const counters = new Map<string, ThrottleState>();
-    for (const key of keys) {
-      // One upsert: a new window starts when the stored one is over, else the count goes up.
-      const [row]: ThrottleRow[] = await this.db('login_throttles')
-        .insert({ key, failures: 1, window_started_at: nowMs, last_failure_at: nowMs })
-        .onConflict('key')
-        .merge({
-          failures: this.db.raw(
-            'CASE WHEN login_throttles.window_started_at <= ? THEN 1 ELSE login_throttles.failures + 1 END',
-            [windowOver],
-          ),
-          window_started_at: this.db.raw(
-            'CASE WHEN login_throttles.window_started_at <= ? THEN ? ELSE login_throttles.window_started_at END',
-            [windowOver, nowMs],
-          ),
-          last_failure_at: nowMs,
-        })
-        .returning('*');
-      if (row) counters.set(key, toThrottleState(row));
-    }
-    return counters;
+  async releaseLoginAttempt(key: string): Promise<void> {
+    await this.db('login_throttles').where({ key }).where('failures', '>', 0).decrement('failures', 1);
   }
 
   async clearLoginThrottle(key: string): Promise<void> {
