@@ -209,3 +209,19 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
   };
 }
+
+/** Every environment variable Gatehouse reads (tests clear them from the environment they inherit). */
+export function settingNames(): string[] {
+  const names = new Set<string>();
+  const recordingEnv = new Proxy<Env>(
+    {},
+    {
+      get(_target, name) {
+        if (typeof name === 'string') names.add(name);
+        return undefined;
+      },
+    },
+  );
+  loadConfig(recordingEnv);
+  return [...names];
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDuration, type Config } from '../src/config.js';
+import { ConfigError, loadConfig, parseDuration, settingNames, type Config } from '../src/config.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -200,5 +200,17 @@ describe('loadConfig', () => {
       if (saved === undefined) delete process.env.SESSION_IDLE_TIMEOUT;
       else process.env.SESSION_IDLE_TIMEOUT = saved;
     }
+  });
+});
+
+describe('settingNames', () => {
+  it('lists every variable loadConfig reads, and nothing else', () => {
+    const names = settingNames();
+    for (const name of ['PORT', 'DATABASE_URL', 'ALLOWED_ORIGINS', 'GRAPHQL_INTROSPECTION', 'REDIS_CHANNEL_PREFIX']) {
+      assert.ok(names.includes(name), name);
+    }
+    assert.equal(new Set(names).size, names.length);
+    // Nothing else: a variable outside the list changes nothing.
+    assert.deepEqual(loadConfig({ UNRELATED_SETTING: 'x' }), loadConfig({}));
   });
 });

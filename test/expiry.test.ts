@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { settingNames } from '../src/config.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -429,20 +430,7 @@ describe('sweep command: npm run sweep (sqlite file)', () => {
   });
 });
 
-/** Settings from the test runner's environment that would change what the command does. */
-const SETTINGS = [
-  'DATABASE_URL',
-  'REDIS_URL',
-  'SESSION_MAX_AGE',
-  'SESSION_IDLE_TIMEOUT',
-  'MAX_SESSIONS_PER_USER',
-  'SESSION_LIMIT_STRATEGY',
-  'SWEEP_INTERVAL',
-  'SESSION_RETENTION',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'NODE_ENV',
-];
+const SETTINGS = settingNames();
 
 function runSweep(settings: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env };

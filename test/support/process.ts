@@ -1,33 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { settingNames } from '../../src/config.js';
 
 /** The repository root: the real process runs from here, as `npm start` would. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Every setting config.ts reads: cleared from the inherited environment so each test says what it sets. */
-const SETTINGS = [
-  'PORT',
-  'HOST',
-  'NODE_ENV',
-  'DATABASE_URL',
-  'REDIS_URL',
-  'SESSION_MAX_AGE',
-  'SESSION_IDLE_TIMEOUT',
-  'MAX_SESSIONS_PER_USER',
-  'SESSION_LIMIT_STRATEGY',
-  'SWEEP_INTERVAL',
-  'SESSION_RETENTION',
-  'ADMIN_USERNAME',
-  'ADMIN_PASSWORD',
-  'COOKIE_NAME',
-  'COOKIE_SECURE',
-  'ALLOWED_ORIGINS',
-  'TRUST_PROXY',
-  'AUTH_EVENT_RETENTION',
-  'GRAPHIQL',
-  'GRAPHQL_INTROSPECTION',
-];
+const SETTINGS = settingNames();
 
 /** Rejects with `message` when `promise` takes longer than `ms`. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
