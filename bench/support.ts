@@ -1,0 +1,339 @@
+/**
+ * Shared by the benchmarks: the server child process, a keep-alive HTTP client (node:http, no
+ * extra dependency) and a closed-loop load generator. Loopback only; everything is bounded in
+ * time and count, and the child and its temp folder are removed however the run ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+export function describeMachine(): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+  return `${new Date().toISOString()} · Node ${process.version} · ${availableParallelism()} × ${model} · load ${load}`;
+}
+
+/** Cumulative counters of the server process (see bench/server.ts). */
+export interface ServerStats {
+  cpuMicros: number;
+  loopActiveMs: number;
+  loopIdleMs: number;
+}
+
+export interface BenchServer {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  port: number;
+  adminUsername: string;
+  adminPassword: string;
+  /** The server's CPU time and event-loop counters so far. */
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+/** Ctrl-C or SIGTERM ends the run through process.exit, so the 'exit' cleanup above runs. */
+let signalsHandled = false;
+function exitOnSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+}
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts bench/server.ts in a child process on a fresh SQLite file in a temp folder, with an
+ * admin whose password only this process knows. `env` adds settings (e.g. NODE_ENV).
+ */
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const adminUsername = 'bench';
+  const adminPassword = randomBytes(18).toString('base64url');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'server.ts')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: {
+      // Only what the child needs: no DATABASE_URL, REDIS_URL, … leaking in from the shell.
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'production',
+      COOKIE_SECURE: 'off',
+      ...env,
+      DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+      ADMIN_USERNAME: adminUsername,
+      ADMIN_PASSWORD: adminPassword,
+    },
+  });
+
+  let exited = child.exitCode !== null;
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  // If this process ends abruptly (an exception, Ctrl-C), take the child and the files with it.
+  const onExit = () => {
+    if (!exited) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  exitOnSignals();
+
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exitPromise;
+      clearTimeout(timer);
+    }
+    process.off('exit', onExit);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bench server did not start in time')), START_TIMEOUT_MS);
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        if (!line.startsWith('{')) return;
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      });
+      void exitPromise.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`bench server exited with code ${child.exitCode}`));
+      });
+    });
+    const stats = () =>
+      new Promise<ServerStats>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('bench server did not answer stats')), 5_000);
+        child.once('message', (message) => {
+          clearTimeout(timer);
+          resolve(message as ServerStats);
+        });
+        child.send('stats');
+      });
+    return { url, port: Number(new URL(url).port), adminUsername, adminPassword, stats, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface GraphQLTarget {
+  port: number;
+  agent: Agent;
+}
+
+/** A keep-alive agent with exactly `sockets` connections: one per request in flight. */
+export function createAgent(sockets: number): Agent {
+  return new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** One prepared POST /graphql: the body and headers are built once, outside the timed loop. */
+export interface PreparedRequest {
+  payload: Buffer;
+  headers: OutgoingHttpHeaders;
+}
+
+export function prepare(query: string, variables?: Record<string, unknown>, extraHeaders = {}): PreparedRequest {
+  const payload = Buffer.from(JSON.stringify(variables ? { query, variables } : { query }));
+  return {
+    payload,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'content-length': payload.length,
+      ...extraHeaders,
+    },
+  };
+}
+
+export function post(target: GraphQLTarget, prepared: PreparedRequest): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent: target.agent,
+        host: '127.0.0.1',
+        port: target.port,
+        path: '/graphql',
+        method: 'POST',
+        headers: prepared.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(prepared.payload);
+  });
+}
+
+/** Signs in over HTTP and returns the session cookie (`name=value`) and the bare token. */
+export async function login(
+  target: GraphQLTarget,
+  username: string,
+  password: string,
+): Promise<{ cookie: string; token: string }> {
+  const result = await post(
+    target,
+    prepare('mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }', {
+      u: username,
+      p: password,
+    }),
+  );
+  const setCookie = result.headers['set-cookie']?.[0];
+  const cookie = setCookie?.split(';', 1)[0];
+  const token = cookie?.slice(cookie.indexOf('=') + 1);
+  if (result.status !== 200 || !cookie || !token) {
+    throw new Error(`login failed: ${result.status} ${result.body}`);
+  }
+  return { cookie, token };
+}
+
+export interface LoadOptions {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Every response must be 200 with exactly this body; anything else counts as a failure. */
+  expectedBody: string;
+}
+
+export interface LoadResult {
+  requests: number;
+  failures: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Server CPU time (user + system) per counted request, in µs; NaN without a server to ask. */
+  serverCpuMicrosPerRequest: number;
+  /** Share of the window the server's event loop was busy (1 = saturated). */
+  serverLoopUtilization: number;
+}
+
+/** Upper bound on recorded latencies per run (a few MB): far above what 2 cores can serve. */
+const MAX_SAMPLES = 2_000_000;
+
+export function percentile(sorted: Float64Array | number[], fraction: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Closed loop: `concurrency` workers each send the request, wait for the answer, and send it
+ * again, for `warmupMs` + `durationMs`. Only requests that start after the warm-up are counted;
+ * the rate is those requests over the time from the end of the warm-up to the last answer.
+ */
+export async function runLoad(
+  target: GraphQLTarget,
+  prepared: PreparedRequest,
+  options: LoadOptions,
+  server?: Pick<BenchServer, 'stats'>,
+): Promise<LoadResult> {
+  const nowMs = () => performance.now();
+  const measureFrom = nowMs() + options.warmupMs;
+  let statsAtStart: Promise<ServerStats> | undefined;
+  const statsTimer = server ? setTimeout(() => (statsAtStart = server.stats()), options.warmupMs) : undefined;
+  const measureUntil = measureFrom + options.durationMs;
+  const latencies = new Float64Array(MAX_SAMPLES);
+  let recorded = 0;
+  let failures = 0;
+
+  const worker = async () => {
+    for (;;) {
+      const startedAt = nowMs();
+      if (startedAt >= measureUntil) return;
+      let ok = false;
+      try {
+        const result = await post(target, prepared);
+        ok = result.status === 200 && result.body === options.expectedBody;
+      } catch {
+        ok = false;
+      }
+      if (startedAt < measureFrom) continue;
+      if (!ok) failures++;
+      else if (recorded < MAX_SAMPLES) latencies[recorded++] = nowMs() - startedAt;
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const elapsedMs = nowMs() - measureFrom;
+  clearTimeout(statsTimer);
+  let serverCpuMicrosPerRequest = NaN;
+  let serverLoopUtilization = NaN;
+  if (server && statsAtStart) {
+    const [before, after] = [await statsAtStart, await server.stats()];
+    serverCpuMicrosPerRequest = (after.cpuMicros - before.cpuMicros) / recorded;
+    const active = after.loopActiveMs - before.loopActiveMs;
+    serverLoopUtilization = active / (active + after.loopIdleMs - before.loopIdleMs);
+  }
+
+  const sorted = latencies.subarray(0, recorded).sort();
+  return {
+    requests: recorded,
+    failures,
+    requestsPerSecond: (recorded / elapsedMs) * 1000,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    serverCpuMicrosPerRequest,
+    serverLoopUtilization,
+  };
+}
+
+/** Left-aligns the first column and right-aligns the rest. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    )
+    .join('\n');
+}
+
+/** Reads a positive number from the environment (bench knobs), or the fallback. */
+export function envNumber(name: string, fallback: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new Error(`${name}=${raw}: expected a number above 0 and at most ${max}`);
+  }
+  return value;
+}
