@@ -6,7 +6,7 @@
  * server's memory per open socket, and a baseline from the same run: the round trip of a plain
  * cookie-authenticated `{ me { id } }` over HTTP.
  *
- * The server is this same file run as a child process (LIVE_FANOUT_ROLE=server, with
+ * The server is bench/server.ts in a child process (started by startBenchServer with
  * --expose-gc) over a SQLite file in a temp folder: it answers `memory` messages on the IPC
  * channel with `process.memoryUsage()` after a full GC. Subscribers are raw `ws` sockets that
  * speak graphql-transport-ws themselves, so the load generator's own overhead stays small.
@@ -15,126 +15,29 @@
  * Knobs (environment): BENCH_LIVE_USERS (250), BENCH_LIVE_SESSIONS_PER_USER (4),
  * BENCH_LIVE_SEQUENTIAL_KICKS (100), BENCH_LIVE_CONCURRENT_KICKS (150), BENCH_LIVE_IN_FLIGHT (16).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-
-const ROLE_SERVER = 'server';
-
-interface MemorySample {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
-  /** TCP connections the HTTP server holds (upgraded sockets included). */
-  connections: number;
-}
-
-function print(line = ''): void {
-  process.stdout.write(line + '\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server child
-// ---------------------------------------------------------------------------------------------
-
-async function runServer(): Promise<void> {
-  const { buildApp } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config.js');
-  const { silentLogger } = await import('../src/logger.js');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    COOKIE_SECURE: 'off',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: process.env.DATABASE_URL ?? '',
-    ADMIN_USERNAME: process.env.ADMIN_USERNAME ?? '',
-    ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? '',
-  });
-  const app = buildApp(config, { logger: silentLogger });
-  const url = await app.start();
-  process.stdout.write(JSON.stringify({ url }) + '\n');
-
-  const gc = (globalThis as { gc?: () => void }).gc;
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => process.exit(1), 5_000).unref();
-    app.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('disconnect', stop);
-  process.on('message', (message) => {
-    if (message !== 'memory') return;
-    // Twice: the first pass may only queue finalizers that free more on the second.
-    gc?.();
-    gc?.();
-    app.server.getConnections((error, connections) => {
-      const usage = process.memoryUsage();
-      const sample: MemorySample = {
-        rss: usage.rss,
-        heapUsed: usage.heapUsed,
-        heapTotal: usage.heapTotal,
-        external: usage.external,
-        arrayBuffers: usage.arrayBuffers,
-        connections: error ? -1 : connections,
-      };
-      process.send?.(sample);
-    });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The load generator
-// ---------------------------------------------------------------------------------------------
-
-function envNumber(name: string, fallback: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0 || value > max) {
-    throw new Error(`${name}=${raw}: expected a whole number from 1 to ${max}`);
-  }
-  return value;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-        .join('  '),
-    )
-    .join('\n');
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import {
+  createAgent,
+  describeMachine,
+  envNumber,
+  graphql,
+  login,
+  percentile,
+  print,
+  startBenchServer,
+  table,
+  within,
+  type GraphQLTarget,
+  type ServerMemory,
+} from './support.js';
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Requests in flight while users and sessions are made. */
+const SETUP_IN_FLIGHT = 8;
 
 /** Runs `jobs` with at most `inFlight` at a time. */
 async function pool<T>(items: T[], inFlight: number, job: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -159,112 +62,6 @@ function openFileLimit(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-interface ServerHandle {
-  url: string;
-  memory(): Promise<MemorySample>;
-  stop(): Promise<void>;
-}
-
-async function startServer(adminUsername: string, adminPassword: string): Promise<ServerHandle> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-live-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)],
-    {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        LIVE_FANOUT_ROLE: ROLE_SERVER,
-        DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-        ADMIN_USERNAME: adminUsername,
-        ADMIN_PASSWORD: adminPassword,
-      },
-    },
-  );
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const onExit = () => {
-    if (!exited) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', onExit);
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exit;
-      clearTimeout(timer);
-    }
-    process.off('exit', onExit);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const url = await within(
-      new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          if (line.startsWith('{')) resolve((JSON.parse(line) as { url: string }).url);
-        });
-        void exit.then(() => reject(new Error(`server exited with code ${child.exitCode}`)));
-      }),
-      60_000,
-      'the server to start',
-    );
-    const memory = () =>
-      within(
-        new Promise<MemorySample>((resolve) => {
-          child.once('message', (message) => resolve(message as MemorySample));
-          child.send('memory');
-        }),
-        10_000,
-        'the server to report its memory',
-      );
-    return { url, memory, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
-interface GraphQLAnswer<T> {
-  data?: T;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
-}
-
-async function graphql<T>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> | undefined,
-  cookie?: string,
-): Promise<{ data: T; setCookie: string | undefined }> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = (await response.json()) as GraphQLAnswer<T>;
-  if (!body.data || body.errors) throw new Error(`${query.slice(0, 40)}…: ${JSON.stringify(body.errors)}`);
-  return { data: body.data, setCookie: response.headers.getSetCookie()[0]?.split(';', 1)[0] };
-}
-
-const LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { session { id } user { id } } }';
-
-async function login(url: string, username: string, password: string) {
-  const { data, setCookie } = await graphql<{ login: { session: { id: string }; user: { id: string } } }>(url, LOGIN, {
-    u: username,
-    p: password,
-  });
-  if (!setCookie) throw new Error('login set no cookie');
-  return { cookie: setCookie, sessionId: data.login.session.id, userId: data.login.user.id };
 }
 
 /** One subscriber: a raw socket speaking graphql-transport-ws, subscribed to `sessionRevoked`. */
@@ -340,14 +137,6 @@ function connectSubscriber(wsUrl: string, subscriber: Subscriber): Promise<void>
   );
 }
 
-function describeMachine(): string {
-  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const load = loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
-  return `${new Date().toISOString()} · Node ${process.version} · ${availableParallelism()} × ${model} · load ${load}`;
-}
-
 const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(value < 10 ? 2 : 1));
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -364,11 +153,12 @@ function latencyRow(name: string, values: number[]): string[] {
 }
 
 async function runBench(): Promise<void> {
-  const users = envNumber('BENCH_LIVE_USERS', 250, 2_000);
-  const perUser = envNumber('BENCH_LIVE_SESSIONS_PER_USER', 4, 20);
-  const sequentialKicks = envNumber('BENCH_LIVE_SEQUENTIAL_KICKS', 100, 10_000);
-  const concurrentKicks = envNumber('BENCH_LIVE_CONCURRENT_KICKS', 150, 10_000);
-  const inFlight = envNumber('BENCH_LIVE_IN_FLIGHT', 16, 256);
+  const count = { integer: true };
+  const users = envNumber('BENCH_LIVE_USERS', 250, 2_000, count);
+  const perUser = envNumber('BENCH_LIVE_SESSIONS_PER_USER', 4, 20, count);
+  const sequentialKicks = envNumber('BENCH_LIVE_SEQUENTIAL_KICKS', 100, 10_000, count);
+  const concurrentKicks = envNumber('BENCH_LIVE_CONCURRENT_KICKS', 150, 10_000, count);
+  const inFlight = envNumber('BENCH_LIVE_IN_FLIGHT', 16, 256, count);
   const total = users * perUser;
   if (sequentialKicks + concurrentKicks > users) {
     throw new Error('BENCH_LIVE_SEQUENTIAL_KICKS + BENCH_LIVE_CONCURRENT_KICKS must not exceed BENCH_LIVE_USERS');
@@ -387,10 +177,11 @@ async function runBench(): Promise<void> {
   deadline.unref();
 
   print(`gatehouse bench: live fan-out · ${describeMachine()}`);
-  const adminUsername = 'bench';
-  const adminPassword = randomBytes(18).toString('base64url');
-  const server = await startServer(adminUsername, adminPassword);
+  const server = await startBenchServer({ nodeFlags: ['--expose-gc'] });
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+  // One socket per request in flight (the set-up runs 8 at a time, the kicks `inFlight`).
+  const agent = createAgent(Math.max(inFlight, SETUP_IN_FLIGHT));
+  const target: GraphQLTarget = { port: server.port, agent };
   const subscribers: Subscriber[] = [];
   try {
     print(
@@ -399,30 +190,36 @@ async function runBench(): Promise<void> {
     );
 
     // Users and sessions, through the public API: createUser, then logins (argon2 dominates).
-    const admin = await login(server.url, adminUsername, adminPassword);
+    const admin = await login(target, server.adminUsername, server.adminPassword);
+    const asAdmin = { cookie: admin.cookie };
     const setupStart = performance.now();
     const userPasswords = Array.from({ length: users }, (_, i) => ({
       username: `live-user-${i}`,
       password: `live-password-${i}-${randomBytes(6).toString('hex')}`,
     }));
     const userIds: string[] = new Array<string>(users);
-    await pool(userPasswords, 8, async (user, i) => {
-      const { data } = await graphql<{ createUser: { id: string } }>(
-        server.url,
+    await pool(userPasswords, SETUP_IN_FLIGHT, async (user, i) => {
+      const data = await graphql<{ createUser: { id: string } }>(
+        target,
         'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
         { u: user.username, p: user.password },
-        admin.cookie,
+        asAdmin,
       );
       userIds[i] = data.createUser.id;
     });
     const logins = Array.from({ length: total }, (_, i) => i);
-    await pool(logins, 8, async (i) => {
+    await pool(logins, SETUP_IN_FLIGHT, async (i) => {
       const userIndex = Math.floor(i / perUser);
       const user = userPasswords[userIndex]!;
-      const session = await login(server.url, user.username, user.password);
+      const session = await login<{ login: { session: { id: string } } }>(
+        target,
+        user.username,
+        user.password,
+        'session { id } user { id }',
+      );
       subscribers[i] = {
         userIndex,
-        sessionId: session.sessionId,
+        sessionId: session.data.login.session.id,
         cookie: session.cookie,
         events: [],
         completed: false,
@@ -433,14 +230,16 @@ async function runBench(): Promise<void> {
     // Baseline in the same run: a cookie-authenticated `me` round trip over HTTP.
     const meLatencies: number[] = [];
     const meQuery = '{ me { id } }';
-    for (let i = 0; i < 100; i++) await graphql(server.url, meQuery, undefined, admin.cookie); // warm-up
+    for (let i = 0; i < 100; i++) await graphql(target, meQuery, undefined, asAdmin); // warm-up
     for (let i = 0; i < 500; i++) {
       const t0 = performance.now();
-      await graphql(server.url, meQuery, undefined, admin.cookie);
+      await graphql(target, meQuery, undefined, asAdmin);
       meLatencies.push(performance.now() - t0);
     }
 
     const before = await server.memory();
+    if (!before.afterGc)
+      throw new Error('the server ran without --expose-gc: its memory figures would not be after GC');
     const openStart = performance.now();
     await pool(subscribers, 64, (subscriber) => connectSubscriber(wsUrl, subscriber));
     const openSeconds = (performance.now() - openStart) / 1000;
@@ -452,7 +251,7 @@ async function runBench(): Promise<void> {
     const meWithSockets: number[] = [];
     for (let i = 0; i < 500; i++) {
       const t0 = performance.now();
-      await graphql(server.url, meQuery, undefined, admin.cookie);
+      await graphql(target, meQuery, undefined, asAdmin);
       meWithSockets.push(performance.now() - t0);
     }
 
@@ -463,10 +262,10 @@ async function runBench(): Promise<void> {
       subscriber.phase = phase;
       subscriber.sentAt = performance.now();
       await graphql(
-        server.url,
+        target,
         'mutation($id: ID!) { kickSession(sessionId: $id) { id } }',
         { id: subscriber.sessionId },
-        admin.cookie,
+        asAdmin,
       );
       subscriber.answeredAt = performance.now();
     };
@@ -499,11 +298,11 @@ async function runBench(): Promise<void> {
         subscriber.phase = 'revokeUser';
         subscriber.sentAt = sentAt;
       }
-      const { data } = await graphql<{ revokeUserSessions: number }>(
-        server.url,
+      const data = await graphql<{ revokeUserSessions: number }>(
+        target,
         'mutation($id: ID!) { revokeUserSessions(userId: $id) }',
         { id: userId },
-        admin.cookie,
+        asAdmin,
       );
       revokedCount += data.revokeUserSessions;
       const answeredAt = performance.now();
@@ -572,7 +371,7 @@ async function runBench(): Promise<void> {
         `sockets closed by the server with 4403 naming the reason: ${closed4403}/${total}`,
     );
     print();
-    const perSocket = (key: 'rss' | 'heapUsed' | 'external', to: MemorySample, from: MemorySample) =>
+    const perSocket = (key: 'rss' | 'heapUsed' | 'external', to: ServerMemory, from: ServerMemory) =>
       (to[key] - from[key]) / total;
     print(
       table([
@@ -611,14 +410,10 @@ async function runBench(): Promise<void> {
     if (exactlyOne !== total || closed4403 !== total || revokedCount !== remaining.length) process.exitCode = 1;
   } finally {
     for (const subscriber of subscribers) subscriber?.socket?.terminate();
+    agent.destroy();
     await server.stop();
     clearTimeout(deadline);
   }
 }
 
-// Last, so that every declaration above is initialised before either role runs.
-if (process.env.LIVE_FANOUT_ROLE === ROLE_SERVER) {
-  await runServer();
-} else {
-  await runBench();
-}
+await runBench();

@@ -1,7 +1,8 @@
 /**
  * Shared by the benchmarks: the server child process, a keep-alive HTTP client (node:http, no
- * extra dependency) and a closed-loop load generator. Loopback only; everything is bounded in
- * time and count, and the child and its temp folder are removed however the run ends.
+ * extra dependency), a closed-loop load generator, and the knobs, percentiles and tables they
+ * print. Loopback only; everything is bounded in time and count, and the child and its temp
+ * folder are removed however the run ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +27,33 @@ export function describeMachine(): string {
   return `${new Date().toISOString()} · Node ${process.version} · ${availableParallelism()} × ${model} · load ${load}`;
 }
 
+/** Rejects with `timed out after <ms> ms: <what>` unless `promise` settles first. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Cumulative counters of the server process (see bench/server.ts). */
 export interface ServerStats {
   cpuMicros: number;
   loopActiveMs: number;
   loopIdleMs: number;
+}
+
+/** The server process's memory (see bench/server.ts), in bytes. */
+export interface ServerMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** TCP connections the HTTP server holds (upgraded sockets included); -1 if it could not tell. */
+  connections: number;
+  /** Whether a full GC ran first (only when the server was started with --expose-gc). */
+  afterGc: boolean;
 }
 
 export interface BenchServer {
@@ -41,7 +64,16 @@ export interface BenchServer {
   adminPassword: string;
   /** The server's CPU time and event-loop counters so far. */
   stats(): Promise<ServerStats>;
+  /** The server's memory now (after a full GC if it was started with `nodeFlags: ['--expose-gc']`). */
+  memory(): Promise<ServerMemory>;
   stop(): Promise<void>;
+}
+
+export interface BenchServerOptions {
+  /** Settings added to the child's environment (e.g. NODE_ENV); the database and admin are set here. */
+  env?: Record<string, string>;
+  /** Flags for the child's `node`, before the script (e.g. `--expose-gc`). */
+  nodeFlags?: string[];
 }
 
 /** Ctrl-C or SIGTERM ends the run through process.exit, so the 'exit' cleanup above runs. */
@@ -54,16 +86,20 @@ function exitOnSignals(): void {
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
+const STATS_TIMEOUT_MS = 5_000;
+/** Two full GCs with thousands of sockets open take a while. */
+const MEMORY_TIMEOUT_MS = 10_000;
 
 /**
  * Starts bench/server.ts in a child process on a fresh SQLite file in a temp folder, with an
- * admin whose password only this process knows. `env` adds settings (e.g. NODE_ENV).
+ * admin whose password only this process knows.
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer({ env = {}, nodeFlags = [] }: BenchServerOptions = {}): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const adminUsername = 'bench';
   const adminPassword = randomBytes(18).toString('base64url');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'server.ts')], {
+  const script = join(repoRoot, 'bench', 'server.ts');
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: {
@@ -105,30 +141,44 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     rmSync(dir, { recursive: true, force: true });
   };
 
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('bench server did not start in time')), START_TIMEOUT_MS);
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        if (!line.startsWith('{')) return;
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
+  // One question on the IPC channel at a time, so that each answer goes to the one who asked.
+  let lastQuestion: Promise<unknown> = Promise.resolve();
+  const ask = <T>(question: 'stats' | 'memory', timeoutMs: number): Promise<T> => {
+    const answer = lastQuestion.then(() => {
+      let listener: ((message: unknown) => void) | undefined;
+      const answered = new Promise<T>((resolve) => {
+        listener = (message) => resolve(message as T);
+        child.once('message', listener);
+        child.send(question);
       });
-      void exitPromise.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`bench server exited with code ${child.exitCode}`));
-      });
+      return within(answered, timeoutMs, `the bench server to answer ${question}`).finally(() =>
+        child.off('message', listener!),
+      );
     });
-    const stats = () =>
-      new Promise<ServerStats>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('bench server did not answer stats')), 5_000);
-        child.once('message', (message) => {
-          clearTimeout(timer);
-          resolve(message as ServerStats);
+    lastQuestion = answer.catch(() => undefined);
+    return answer;
+  };
+
+  try {
+    const url = await within(
+      new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line.startsWith('{')) resolve((JSON.parse(line) as { url: string }).url);
         });
-        child.send('stats');
-      });
-    return { url, port: Number(new URL(url).port), adminUsername, adminPassword, stats, stop };
+        void exitPromise.then(() => reject(new Error(`bench server exited with code ${child.exitCode}`)));
+      }),
+      START_TIMEOUT_MS,
+      'the bench server to start',
+    );
+    return {
+      url,
+      port: Number(new URL(url).port),
+      adminUsername,
+      adminPassword,
+      stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
+      memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -198,26 +248,46 @@ export function post(target: GraphQLTarget, prepared: PreparedRequest): Promise<
   });
 }
 
-/** Signs in over HTTP and returns the session cookie (`name=value`) and the bare token. */
-export async function login(
+/** The `data` of a GraphQL answer; throws unless it is a 200 with data and no errors. */
+function dataOf<T>(result: HttpResult, what: string): T {
+  const parsed = result.status === 200 ? (JSON.parse(result.body) as { data?: T; errors?: unknown }) : undefined;
+  if (!parsed?.data || parsed.errors !== undefined) throw new Error(`${what} failed: ${result.status} ${result.body}`);
+  return parsed.data;
+}
+
+/** Sends one GraphQL operation and returns its `data`; throws on an error or a status other than 200. */
+export async function graphql<T>(
+  target: GraphQLTarget,
+  query: string,
+  variables?: Record<string, unknown>,
+  extraHeaders: OutgoingHttpHeaders = {},
+): Promise<T> {
+  return dataOf<T>(await post(target, prepare(query, variables, extraHeaders)), query.slice(0, 40) + '…');
+}
+
+/**
+ * Signs in over HTTP and returns the session cookie (`name=value`), the bare token, and the
+ * mutation's `data`, whose `login` payload holds `selection` (`user { id }` unless given).
+ */
+export async function login<T = { login: { user: { id: string } } }>(
   target: GraphQLTarget,
   username: string,
   password: string,
-): Promise<{ cookie: string; token: string }> {
+  selection = 'user { id }',
+): Promise<{ cookie: string; token: string; data: T }> {
   const result = await post(
     target,
-    prepare('mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { id } } }', {
+    prepare(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { ${selection} } }`, {
       u: username,
       p: password,
     }),
   );
+  const data = dataOf<T>(result, 'login');
   const setCookie = result.headers['set-cookie']?.[0];
   const cookie = setCookie?.split(';', 1)[0];
   const token = cookie?.slice(cookie.indexOf('=') + 1);
-  if (result.status !== 200 || !cookie || !token) {
-    throw new Error(`login failed: ${result.status} ${result.body}`);
-  }
-  return { cookie, token };
+  if (!cookie || !token) throw new Error(`login set no cookie: ${result.status} ${result.body}`);
+  return { cookie, token, data };
 }
 
 export interface LoadOptions {
@@ -243,7 +313,8 @@ export interface LoadResult {
 /** Upper bound on recorded latencies per run (a few MB): far above what 2 cores can serve. */
 const MAX_SAMPLES = 2_000_000;
 
-export function percentile(sorted: Float64Array | number[], fraction: number): number {
+/** The nearest-rank percentile of values sorted in ascending order (NaN if there are none). */
+export function percentile(sorted: ArrayLike<number>, fraction: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
   return sorted[index]!;
@@ -327,13 +398,21 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** Reads a positive number from the environment (bench knobs), or the fallback. */
-export function envNumber(name: string, fallback: number, max: number): number {
+/**
+ * Reads a positive number from the environment (bench knobs), or the fallback; with `integer`,
+ * only a whole number (for counts).
+ */
+export function envNumber(name: string, fallback: number, max: number, { integer = false } = {}): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > max) {
-    throw new Error(`${name}=${raw}: expected a number above 0 and at most ${max}`);
+  const ok = (integer ? Number.isInteger(value) : Number.isFinite(value)) && value > 0 && value <= max;
+  if (!ok) {
+    throw new Error(
+      integer
+        ? `${name}=${raw}: expected a whole number from 1 to ${max}`
+        : `${name}=${raw}: expected a number above 0 and at most ${max}`,
+    );
   }
   return value;
 }
