@@ -22,9 +22,4 @@ export class Semaphore {
       else this.running--;
     }
   }
-
-  /** Jobs waiting for a slot (for metrics). */
-  get queued(): number {
-    return this.waiting.length;
-  }
 }
