@@ -9,9 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { buildApp, type App } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { silentLogger } from '../src/logger.js';
+import type { App } from '../src/app.js';
 import {
   ChangePasswordDocument,
   KickSessionDocument,
@@ -26,7 +24,7 @@ import {
 import { errorCode, TestClient, type GraphQLResponse } from './support/client.js';
 import { ManualClock } from './support/clock.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, startAppOn, startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf, signIn, type SignedIn } from './support/sessions.js';
 
 /** Every test is bounded: a hung request fails its test instead of the run. */
@@ -151,29 +149,9 @@ function deepQuery(levels: number): string {
 const loginField = (alias: string, username: string, password: string) =>
   `${alias}: login(username: ${JSON.stringify(username)}, password: ${JSON.stringify(password)}) { user { id } }`;
 
-/** A Gatehouse on an existing `database`, built as test/support/server.ts builds one. */
-async function startAppOn(
-  database: TestDatabase,
-  clock: ManualClock,
-  env: Record<string, string> = {},
-): Promise<{ app: App; url: string }> {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
-    ADMIN_USERNAME,
-    ADMIN_PASSWORD,
-    ...QUIET_SWEEPER,
-    ...env,
-  });
-  const app = buildApp(config, { clock, logger: silentLogger });
-  try {
-    return { app, url: await app.start() };
-  } catch (error) {
-    await app.stop().catch(() => undefined);
-    throw error;
-  }
-}
+/** A Gatehouse on an existing `database`, with the sweeper kept quiet like the suites here. */
+const startQuietAppOn = (database: TestDatabase, clock: ManualClock, env: Record<string, string> = {}) =>
+  startAppOn(database, clock, { ...QUIET_SWEEPER, ...env });
 
 // ---------------------------------------------------------------------------------------------
 // Database state: what "nothing lost" means.
@@ -841,7 +819,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     async function startOn(clock: ManualClock): Promise<{ app: App; url: string }> {
-      const started = await startAppOn(database, clock);
+      const started = await startQuietAppOn(database, clock);
       running.add(started.app);
       return started;
     }
@@ -900,8 +878,8 @@ for (const kind of DATABASE_KINDS) {
       before(async () => {
         database = await createTestDatabase('postgres');
         // One after the other: both migrate and make sure the admin exists.
-        instances.push(await startAppOn(database, new ManualClock(), { TRUST_PROXY: 'on' }));
-        instances.push(await startAppOn(database, new ManualClock(), { TRUST_PROXY: 'on' }));
+        instances.push(await startQuietAppOn(database, new ManualClock(), { TRUST_PROXY: 'on' }));
+        instances.push(await startQuietAppOn(database, new ManualClock(), { TRUST_PROXY: 'on' }));
       });
       after(async () => {
         for (const { app } of instances) await app.stop();

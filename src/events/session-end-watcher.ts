@@ -69,11 +69,6 @@ export class SessionEndWatcher {
     }
   }
 
-  /** Sessions with at least one watcher (for metrics and tests). */
-  get watchedSessions(): number {
-    return this.watchers.size;
-  }
-
   async close(): Promise<void> {
     await this.subscription.return();
     await this.done;

@@ -11,7 +11,7 @@ import { GatehouseError } from '../sessions/errors.js';
 import type { SessionService } from '../sessions/service.js';
 import type { DeviceInfo } from '../sessions/types.js';
 import { clientIp } from './client-ip.js';
-import { useEndSubscriptions } from './close-on-session-end.js';
+import { useEndSubscriptions } from './end-subscriptions.js';
 import type { SessionCookie } from './cookies.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import { documentProtections, useJsonOnlyPosts, withBadUserInputCode } from './protections.js';

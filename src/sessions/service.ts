@@ -46,8 +46,7 @@ export interface SessionServiceOptions {
   logger: Logger;
   /** Validated-session cache; omit it where ends on other instances cannot reach this one. */
   cache?: ViewerCache;
-  listeners?: SessionLifecycleListener[];
-  /** How often throttled `lastSeenAt` values are written, batched. Default 1000 ms. */
+  /** How often throttled `lastSeenAt` values are written, batched. Default: half the throttle interval, between 50 and 1000 ms. */
   lastSeenFlushIntervalMs?: number;
 }
 
@@ -109,7 +108,7 @@ export class SessionService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly cache: ViewerCache | undefined;
-  private readonly listeners: SessionLifecycleListener[];
+  private readonly listeners: SessionLifecycleListener[] = [];
   readonly policy: SessionPolicy;
   /**
    * Throttle for `lastSeenAt` writes. With a short idle timeout, once a minute would let an
@@ -131,7 +130,6 @@ export class SessionService {
     this.clock = options.clock;
     this.logger = options.logger;
     this.cache = options.cache;
-    this.listeners = options.listeners ?? [];
     this.policy = options.policy;
     this.lastSeenWriteIntervalMs = Math.min(LAST_SEEN_WRITE_INTERVAL_MS, Math.floor(options.policy.idleTimeoutMs / 4));
     // Flushing well within the throttle interval keeps the stored value (which other instances

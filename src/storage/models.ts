@@ -49,16 +49,6 @@ export class User extends BaseModel implements UserRecord {
   declare sessionLimit: number | null;
   declare createdAt: Date;
   declare updatedAt: Date;
-
-  static override get relationMappings(): RelationMappings {
-    return {
-      sessions: {
-        relation: Model.HasManyRelation,
-        modelClass: Session,
-        join: { from: 'users.id', to: 'sessions.user_id' },
-      },
-    };
-  }
 }
 
 export class Session extends BaseModel implements SessionRecord {

@@ -33,22 +33,40 @@ const LOGIN = `mutation($username: String!, $password: String!) { login(username
 const CREATE_USER = `mutation($username: String!, $password: String!) { createUser(username: $username, password: $password) { id } }`;
 
 /**
- * A real Gatehouse on a free loopback port, over a fresh database, with a clock the test
- * controls. Everything else (HTTP, SQL, hashing) is the production code path.
+ * A Gatehouse on a free loopback port over an existing `database` (several may share one), with
+ * the test admin and `clock`. If it cannot start, it is stopped again before the error is thrown.
  */
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase(options.database ?? 'sqlite');
-  const clock = new ManualClock();
+export async function startAppOn(
+  database: TestDatabase,
+  clock: ManualClock,
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+): Promise<{ app: App; url: string }> {
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: database.url,
     ADMIN_USERNAME,
     ADMIN_PASSWORD,
-    ...options.env,
+    ...env,
   });
-  const app = buildApp(config, { clock, logger: silentLogger, ...options.overrides });
-  const url = await app.start();
+  const app = buildApp(config, { clock, logger: silentLogger, ...overrides });
+  try {
+    return { app, url: await app.start() };
+  } catch (error) {
+    await app.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * A real Gatehouse on a free loopback port, over a fresh database, with a clock the test
+ * controls. Everything else (HTTP, SQL, hashing) is the production code path.
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = await createTestDatabase(options.database ?? 'sqlite');
+  const clock = new ManualClock();
+  const { app, url } = await startAppOn(database, clock, options.env, options.overrides);
 
   const server: TestServer = {
     app,
