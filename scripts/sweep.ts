@@ -1,10 +1,10 @@
 /**
  * `npm run sweep`: one sweep by hand, with the same settings as the server: ends expired
- * sessions (EXPIRED) and deletes rows ended longer ago than SESSION_RETENTION.
+ * sessions (EXPIRED), announcing each on the event bus like any end, and deletes rows ended
+ * longer ago than SESSION_RETENTION. Builds the core only, so it exits when done.
  */
-import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { migrateToLatest } from '../src/storage/database.js';
+import { createCore } from '../src/core.js';
 
 let config;
 try {
@@ -14,14 +14,13 @@ try {
   process.stderr.write(`sweep: ${error.message}\n`);
   process.exit(1);
 }
-const app = buildApp(config);
+const core = createCore(config);
 try {
-  await migrateToLatest(app.db);
-  const result = await app.sweeper.runOnce();
+  await core.migrate();
+  const result = await core.sweeper.runOnce();
   process.stdout.write(
     `expired ${result.expired} sessions, deleted ${result.deleted} old rows and ${result.deletedAuthEvents} old audit events\n`,
   );
 } finally {
-  await app.sessions.close();
-  await app.db.destroy();
+  await core.close();
 }

@@ -4,7 +4,7 @@
  * value it got, so the process stops before it listens.
  */
 
-export type SessionLimitStrategy = 'revoke-oldest' | 'deny-new';
+import { MAX_SESSION_LIMIT, SESSION_LIMIT_STRATEGIES, type SessionLimitStrategy } from './sessions/policy.js';
 
 export interface Config {
   /** `PORT`: TCP port to listen on. Default `4000`; `0` picks a free port (tests). */
@@ -194,8 +194,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisChannelPrefix: read.string('REDIS_CHANNEL_PREFIX', 'gatehouse:'),
     sessionMaxAgeMs: read.duration('SESSION_MAX_AGE', '7d', 1000),
     sessionIdleTimeoutMs: read.duration('SESSION_IDLE_TIMEOUT', '24h', 1000),
-    maxSessionsPerUser: read.integer('MAX_SESSIONS_PER_USER', 0, 0, 10_000),
-    sessionLimitStrategy: read.oneOf('SESSION_LIMIT_STRATEGY', 'revoke-oldest', ['revoke-oldest', 'deny-new'] as const),
+    maxSessionsPerUser: read.integer('MAX_SESSIONS_PER_USER', 0, 0, MAX_SESSION_LIMIT),
+    sessionLimitStrategy: read.oneOf('SESSION_LIMIT_STRATEGY', 'revoke-oldest', SESSION_LIMIT_STRATEGIES),
     sweepIntervalMs: read.duration('SWEEP_INTERVAL', '1m', 100),
     sessionRetentionMs: read.duration('SESSION_RETENTION', '30d', 0),
     authEventRetentionMs: read.duration('AUTH_EVENT_RETENTION', '90d', 0),

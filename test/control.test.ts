@@ -781,7 +781,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(23 * 3_600_000);
       // The admin's use at +2 h is queued in memory and written within a second of real time;
       // the manual clock skipped those 23 hours in no time, so write it as they would have.
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       ({ sessionStats } = await admin.client.data(SessionStatsDocument));
       assert.deepEqual(
         { ...sessionStats, endReasonsLast24h: byReason(sessionStats.endReasonsLast24h) },

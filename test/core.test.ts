@@ -331,20 +331,20 @@ for (const kind of DATABASE_KINDS) {
       // Within the first minute: not moved, neither in the API nor in the row.
       server.clock.advance(30_000);
       assert.equal((await client.data(CurrentSessionDocument)).currentSession?.lastSeenAt, login.session.lastSeenAt);
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       assert.equal((await sessionRow(server, sessionId)).lastSeenAt, loginTime);
 
       // Past a minute: the next request moves it to now, and the flush writes it.
       server.clock.advance(31_000);
       const movedAt = server.clock.now();
       assert.equal((await client.data(CurrentSessionDocument)).currentSession?.lastSeenAt, movedAt.toISOString());
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       assert.equal((await sessionRow(server, sessionId)).lastSeenAt, movedAt.getTime());
 
       // Half a minute later: at most once a minute, so it stays.
       server.clock.advance(30_000);
       assert.equal((await client.data(CurrentSessionDocument)).currentSession?.lastSeenAt, movedAt.toISOString());
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       assert.equal((await sessionRow(server, sessionId)).lastSeenAt, movedAt.getTime());
 
       // A minute on, a request queues a new lastSeenAt; the logout right after must win over it.
@@ -354,7 +354,7 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await client.data(MeDocument)).me?.id, login.user.id);
       assert.equal((await client.data(LogoutDocument)).logout, true);
       const endedAt = server.clock.now().getTime();
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       const ended = await sessionRow(server, sessionId);
       assert.deepEqual({ endedAt: ended.endedAt, endReason: ended.endReason }, { endedAt, endReason: 'LOGOUT' });
 
@@ -366,7 +366,7 @@ for (const kind of DATABASE_KINDS) {
           currentSession: null,
         });
       }
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       const after = await sessionRow(server, sessionId);
       assert.deepEqual(after, ended);
       assert.ok(after.lastSeenAt <= endedAt);

@@ -62,14 +62,14 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(29 * MINUTE);
       assert.equal(await me(client), user.id, 'after 29 idle minutes');
       const firstUse = server.clock.now().getTime();
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       assert.equal((await sessionRow(server, session.id)).lastSeenAt, firstUse);
 
       // 58 minutes after the login, 29 after the last use.
       server.clock.advance(29 * MINUTE);
       assert.equal(await me(bearer), user.id, 'after another 29 idle minutes');
       const secondUse = server.clock.now().getTime();
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       assert.equal((await sessionRow(server, session.id)).lastSeenAt, secondUse);
       assert.equal(secondUse - loginAt, 58 * MINUTE);
 
@@ -96,11 +96,11 @@ for (const kind of DATABASE_KINDS) {
       for (let minutes = 20; minutes <= 100; minutes += 20) {
         server.clock.advance(20 * MINUTE);
         assert.equal(await me(client), user.id, `after ${minutes} minutes`);
-        await server.app.sessions.flushLastSeen();
+        await server.app.services.lastSeen.flush();
       }
       server.clock.advance(19 * MINUTE + 59_999);
       assert.equal(await me(client), user.id, 'a millisecond before the absolute expiry');
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       server.clock.advance(1);
       assert.equal(await me(client), null, 'at the absolute expiry');
       const row = await sessionRow(server, session.id);
@@ -154,7 +154,7 @@ for (const kind of DATABASE_KINDS) {
 
           server.clock.advance(29 * MINUTE);
           assert.equal(await me(client), user.id, 'used 29 minutes after login');
-          const flushing = server.app.sessions.flushLastSeen();
+          const flushing = server.app.services.lastSeen.flush();
           await waitForLockWaiters(server, 1);
 
           // 31 minutes after the login, but only 2 after the last use: well within the window.

@@ -162,7 +162,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(23 * 3_600_000);
       assertGranted(await verify(server, headers), stale, 'used after 23 h');
       // That use is written within a second of real time, which the manual clock skips.
-      await server.app.sessions.flushLastSeen();
+      await server.app.services.lastSeen.flush();
       server.clock.advance(24 * 3_600_000 + 1);
       assertRefused(await verify(server, headers), 'idle for 24 h');
       assertRefused(await verify(server, { authorization: `Bearer ${stale.client.token}` }), 'bearer, idle for 24 h');

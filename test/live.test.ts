@@ -973,7 +973,7 @@ describe(
         // Used through B two thirds into the idle timeout, and the use written down.
         advanceBoth((IDLE_MS * 2) / 3);
         assert.deepEqual(await onB.data(me), { me: { username: name } });
-        await serverB.app.sessions.flushLastSeen();
+        await serverB.app.services.lastSeen.flush();
         // Another two thirds on: idle by A's old copy, not by the database.
         advanceBoth((IDLE_MS * 2) / 3);
         assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');

@@ -55,50 +55,71 @@ export interface EventBusOptions {
   logger: Logger;
 }
 
+interface Transport {
+  eventTarget: BusEventTarget;
+  close(): Promise<void>;
+}
+
+/** Events stay in this process: enough for one instance. */
+function localTransport(): Transport {
+  const local = new EventTarget();
+  // One listener per open feed: Node's leak warning at 11 listeners does not apply here.
+  setMaxListeners(0, local);
+  return { eventTarget: local as BusEventTarget, close: async () => {} };
+}
+
+/**
+ * Events over Redis pub/sub (a connection to publish, one to subscribe). `connectionChanged`
+ * hears when the subscriber drops and when it is back, but not at the first connect.
+ */
+function redisTransport(
+  { redisUrl, channelPrefix, logger }: EventBusOptions & { redisUrl: string },
+  connectionChanged: (connected: boolean) => void,
+): Transport {
+  const connect = () => {
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    client.on('error', (error: Error) => logger.warn('redis error', { error }));
+    return client;
+  };
+  const [publishClient, subscribeClient] = [connect(), connect()];
+  let connected = false;
+  let connectedBefore = false;
+  subscribeClient.on('ready', () => {
+    connected = true;
+    if (connectedBefore) {
+      logger.warn('event bus reconnected: re-checking sessions this instance relies on');
+      connectionChanged(true);
+    }
+    connectedBefore = true;
+  });
+  subscribeClient.on('close', () => {
+    if (!connected) return;
+    connected = false;
+    logger.warn('event bus disconnected: validating every request against the database until it is back');
+    connectionChanged(false);
+  });
+  const target = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
+  return {
+    eventTarget: withChannelPrefix(target, channelPrefix),
+    async close() {
+      await Promise.all(
+        [publishClient, subscribeClient].map((client) => client.quit().catch(() => client.disconnect())),
+      );
+    },
+  };
+}
+
 /** In-process by default; over Redis pub/sub when `redisUrl` is set, so events cross instances. */
-export function createEventBus({ redisUrl, channelPrefix, logger }: EventBusOptions): EventBus {
-  let redisClients: Redis[] = [];
-  let eventTarget: BusEventTarget;
+export function createEventBus(options: EventBusOptions): EventBus {
   const connectionListeners: Array<(connected: boolean) => void> = [];
-  if (redisUrl) {
-    const connect = () => {
-      const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
-      client.on('error', (error: Error) => logger.warn('redis error', { error }));
-      return client;
-    };
-    redisClients = [connect(), connect()];
-    let connected = false;
-    let connectedBefore = false;
-    const subscriber = redisClients[1];
-    subscriber?.on('ready', () => {
-      connected = true;
-      if (connectedBefore) {
-        logger.warn('event bus reconnected: re-checking sessions this instance relies on');
-        for (const listener of connectionListeners) listener(true);
-      }
-      connectedBefore = true;
-    });
-    subscriber?.on('close', () => {
-      if (!connected) return;
-      connected = false;
-      logger.warn('event bus disconnected: validating every request against the database until it is back');
-      for (const listener of connectionListeners) listener(false);
-    });
-    eventTarget = withChannelPrefix(
-      createRedisEventTarget<CustomEvent>({
-        publishClient: redisClients[0] as Redis,
-        subscribeClient: redisClients[1] as Redis,
-      }),
-      channelPrefix,
-    );
-  } else {
-    const local = new EventTarget();
-    // One listener per open feed: Node's leak warning at 11 listeners does not apply here.
-    setMaxListeners(0, local);
-    eventTarget = local as BusEventTarget;
-  }
+  const { redisUrl } = options;
+  const transport = redisUrl
+    ? redisTransport({ ...options, redisUrl }, (connected) => {
+        for (const listener of connectionListeners) listener(connected);
+      })
+    : localTransport();
   const pubsub = createPubSub<SessionTopics>({
-    eventTarget,
+    eventTarget: transport.eventTarget,
     repeaterBuffer: new SlidingBuffer(FEED_BUFFER_EVENTS),
   });
   return {
@@ -110,8 +131,6 @@ export function createEventBus({ redisUrl, channelPrefix, logger }: EventBusOpti
     onConnectionChange(listener) {
       connectionListeners.push(listener);
     },
-    async close() {
-      await Promise.all(redisClients.map((client) => client.quit().catch(() => client.disconnect())));
-    },
+    close: () => transport.close(),
   };
 }

@@ -3,6 +3,12 @@ import type { EventBus } from './bus.js';
 import type { SessionRecord } from '../sessions/types.js';
 import { fromSessionEventMessage, type SessionEvent } from './types.js';
 
+/** Watches a session's expiry while someone depends on it (see `ExpiryWatch`). */
+export interface ExpiryWatcher {
+  /** Returns a function that stops watching. */
+  watch(sessionId: string): () => void;
+}
+
 export interface SessionEndHandlers {
   /** Called at once when the session ends: deliver the news (e.g. a `sessionRevoked` event). */
   ended?(event: SessionEvent): void;
@@ -14,17 +20,29 @@ export interface SessionEndHandlers {
   close?(event: SessionEvent): void;
 }
 
+interface Watch {
+  handlers: SessionEndHandlers;
+  stopExpiryWatch: () => void;
+}
+
 /**
  * Dispatches session ends, from this instance or (over Redis) any other, to whatever in this
  * process depends on that session: one bus subscription per process, a map lookup per event.
+ *
+ * Watching a session also watches its expiry, so whatever a live client holds open ends the
+ * moment the session expires, not at the next sweep: one call does both.
  */
 export class SessionEndWatcher {
-  private readonly watchers = new Map<string, Set<SessionEndHandlers>>();
+  private readonly watchers = new Map<string, Set<Watch>>();
   private readonly endedListeners: Array<(event: SessionEvent) => void> = [];
   private readonly subscription: ReturnType<EventBus['pubsub']['subscribe']>;
   private readonly done: Promise<void>;
 
-  constructor(bus: EventBus, logger: Logger) {
+  constructor(
+    bus: EventBus,
+    private readonly expiry: ExpiryWatcher,
+    logger: Logger,
+  ) {
     const subscription = bus.pubsub.subscribe('sessions');
     this.subscription = subscription;
     this.done = (async () => {
@@ -44,14 +62,16 @@ export class SessionEndWatcher {
     this.endedListeners.push(listener);
   }
 
-  /** Watches one session until it ends or the returned function is called. */
+  /** Watches one session (and its expiry) until it ends or the returned function is called. */
   watch(sessionId: string, handlers: SessionEndHandlers): () => void {
     let set = this.watchers.get(sessionId);
     if (!set) this.watchers.set(sessionId, (set = new Set()));
-    set.add(handlers);
+    const watch: Watch = { handlers, stopExpiryWatch: this.expiry.watch(sessionId) };
+    set.add(watch);
     return () => {
+      watch.stopExpiryWatch();
       const current = this.watchers.get(sessionId);
-      current?.delete(handlers);
+      current?.delete(watch);
       if (current?.size === 0) this.watchers.delete(sessionId);
     };
   }
@@ -76,12 +96,15 @@ export class SessionEndWatcher {
 
   private dispatch(event: SessionEvent): void {
     for (const listener of this.endedListeners) listener(event);
-    const handlers = this.watchers.get(event.session.id);
-    if (!handlers) return;
+    const watches = this.watchers.get(event.session.id);
+    if (!watches) return;
     this.watchers.delete(event.session.id);
-    for (const handler of handlers) handler.ended?.(event);
+    for (const { handlers, stopExpiryWatch } of watches) {
+      stopExpiryWatch();
+      handlers.ended?.(event);
+    }
     setImmediate(() => {
-      for (const handler of handlers) handler.close?.(event);
+      for (const { handlers } of watches) handlers.close?.(event);
     });
   }
 }

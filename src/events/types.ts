@@ -59,8 +59,6 @@ export function fromSessionEventMessage(message: SessionEventMessage): SessionEv
     type: message.type,
     session: {
       ...session,
-      // Never on the bus; nothing downstream of an event needs it.
-      tokenHash: '',
       createdAt: new Date(session.createdAt),
       lastSeenAt: new Date(session.lastSeenAt),
       expiresAt: new Date(session.expiresAt),

@@ -1,11 +1,11 @@
-import { AUTH_EVENT_TYPES } from '../sessions/audit.js';
+import { AUTH_EVENT_TYPES } from '../sessions/audit-log.js';
 import { builder } from './builder.js';
-import { checkPageSize, decodeCursor, encodeCursor } from './pagination.js';
+import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
 import { SessionEndReasonEnum } from './session.js';
 
 const AuthEventTypeEnum = builder.enumType('AuthEventType', { values: AUTH_EVENT_TYPES });
 
-builder.objectType('AuthEvent', {
+const AuthEventRef = builder.objectType('AuthEvent', {
   description: 'One entry of the audit log. Never holds a token or a password.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -29,35 +29,15 @@ builder.objectType('AuthEvent', {
   }),
 });
 
-builder.objectType('AuthEventEdge', {
-  fields: (t) => ({
-    cursor: t.string({ resolve: (event) => encodeCursor(event) }),
-    node: t.field({ type: 'AuthEvent', resolve: (event) => event }),
-  }),
-});
-
-builder.objectType('AuthEventConnection', {
-  fields: (t) => ({
-    edges: t.field({ type: ['AuthEventEdge'], resolve: (page) => page.events }),
-    pageInfo: t.field({
-      type: 'PageInfo',
-      resolve: (page) => ({ items: page.events, hasNextPage: page.hasNextPage }),
-    }),
-    totalCount: t.exposeInt('totalCount'),
-  }),
-});
+const AuthEventConnection = defineConnection('AuthEvent', AuthEventRef);
 
 builder.queryField('authEvents', (t) =>
   t.field({
-    type: 'AuthEventConnection',
+    type: AuthEventConnection,
     description: 'The audit log, newest first; for everyone or one user. ADMIN only.',
     authScopes: { admin: true },
-    args: { userId: t.arg.id(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
-    resolve: (_root, args, { sessions }) =>
-      sessions.listAuthEvents({
-        first: checkPageSize(args.first ?? 50),
-        ...(args.after ? { after: decodeCursor(args.after) } : {}),
-        ...(args.userId ? { userId: args.userId } : {}),
-      }),
+    args: { ...pageArgs(t.arg), userId: t.arg.id() },
+    resolve: (_root, args, { services }) =>
+      services.audit.list({ ...toPageQuery(args), ...(args.userId ? { userId: args.userId } : {}) }),
   }),
 );

@@ -16,7 +16,7 @@ builder.mutationField('login', (t) =>
       password: t.arg.string({ required: true }),
     },
     resolve: async (_root, { username, password }, context) => {
-      const { viewer, token } = await context.sessions.login(username, password, context.device, context.viewer);
+      const { viewer, token } = await context.services.logins.login(username, password, context.device, context.viewer);
       context.setSessionCookie(token, viewer.session.expiresAt);
       // The new session is this request's from here on (e.g. `session { current }`).
       context.viewer = viewer;
@@ -31,7 +31,7 @@ builder.mutationField('logout', (t) =>
     resolve: async (_root, _args, context) => {
       context.clearSessionCookie();
       if (!context.viewer) return false;
-      await context.sessions.logout(context.viewer, context.device);
+      await context.services.ends.logout(context.viewer, context.device);
       return true;
     },
   }),

@@ -1,44 +1,47 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { forbidden, unauthenticated } from '../sessions/errors.js';
 import type { SessionEvent } from '../events/types.js';
-import type { AuthEventRecord } from '../sessions/audit.js';
-import type { SessionPage } from '../sessions/service.js';
+import type { AuthEventRecord } from '../sessions/audit-log.js';
+import { forbidden, unauthenticated } from '../sessions/errors.js';
+import type { Page } from '../sessions/page.js';
 import type { SessionStats } from '../sessions/store.js';
-import type { SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
+import type { SessionEndReason, SessionRecord, UserRecord, Viewer } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 
-export interface LoginPayloadShape {
-  user: UserRecord;
-  session: SessionRecord;
+/** Anything listed newest first and paged by (createdAt, id). */
+export interface Keyed {
+  createdAt: Date;
+  id: string;
 }
 
-/**
- * The one schema builder. Authorization is declared on fields with `authScopes`: `signedIn`
- * (any session), `admin`, and `self` (the viewer is the user with the given id); a failed
- * check is UNAUTHENTICATED for the anonymous and FORBIDDEN for everyone else.
- */
-export const builder = new SchemaBuilder<{
+/** The backing shape of every object type, and the context and scopes resolvers see. */
+interface BuilderTypes {
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date }; ID: { Input: string; Output: string } };
   AuthScopes: { signedIn: boolean; admin: boolean; self: string };
   Objects: {
     User: UserRecord;
     Session: SessionRecord;
-    LoginPayload: LoginPayloadShape;
-    SessionConnection: SessionPage;
-    SessionEdge: SessionRecord;
-    PageInfo: { items: Array<{ createdAt: Date; id: string }>; hasNextPage: boolean };
+    LoginPayload: Viewer;
+    PageInfo: Page<Keyed>;
     SessionStats: SessionStats & { since: Date };
     EndReasonCount: { reason: SessionEndReason; count: number };
     SessionRevokedEvent: SessionEvent;
     AuthEvent: AuthEventRecord;
-    AuthEventConnection: { events: AuthEventRecord[]; hasNextPage: boolean; totalCount: number };
-    AuthEventEdge: AuthEventRecord;
     SessionEvent: SessionEvent;
   };
   DefaultFieldNullability: false;
-}>({
+}
+
+/** The schema's types as Pothos sees them, for helpers that take builders and refs. */
+export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;
+
+/**
+ * The one schema builder. Authorization is declared on fields with `authScopes`: `signedIn`
+ * (any session), `admin`, and `self` (the viewer is the user with the given id); a failed
+ * check is UNAUTHENTICATED for the anonymous and FORBIDDEN for everyone else.
+ */
+export const builder = new SchemaBuilder<BuilderTypes>({
   plugins: [ScopeAuthPlugin],
   defaultFieldNullability: false,
   scopeAuth: {

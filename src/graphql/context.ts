@@ -2,14 +2,15 @@ import type { PubSub } from '@graphql-yoga/subscription';
 import type { SessionTopics } from '../events/bus.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
-import type { SessionService } from '../sessions/service.js';
+import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
 
 /** What every resolver gets. Built per request (or per socket operation) by the context factory in `http/`. */
 export interface GraphQLContext {
   /** The signed-in user and the session that made this request; null when anonymous. */
   viewer: Viewer | null;
-  sessions: SessionService;
+  /** The session rules: resolvers call these and do little else. */
+  services: SessionServices;
   /** Session events, for subscriptions. */
   pubsub: PubSub<SessionTopics>;
   /** Session ends by session id, for subscriptions that end with their session. */

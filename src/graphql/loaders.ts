@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { GatehouseError } from '../sessions/errors.js';
+import { notFound } from '../sessions/errors.js';
 import type { UserRecord } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 
@@ -15,14 +15,14 @@ const loadersByContext = new WeakMap<GraphQLContext, RequestLoaders>();
 export function loadersFor(context: GraphQLContext): RequestLoaders {
   let loaders = loadersByContext.get(context);
   if (!loaders) {
-    const { sessions } = context;
+    const { users, sessions } = context.services;
     loaders = {
       user: new DataLoader<string, UserRecord>(async (ids) => {
-        const users = new Map((await sessions.findUsersByIds(ids)).map((user) => [user.id, user]));
-        return ids.map((id) => users.get(id) ?? new GatehouseError('NOT_FOUND', 'No such user'));
+        const found = new Map((await users.findByIds(ids)).map((user) => [user.id, user]));
+        return ids.map((id) => found.get(id) ?? notFound('user'));
       }),
       activeSessionCount: new DataLoader<string, number>(async (ids) => {
-        const counts = await sessions.countActiveSessionsByUser(ids);
+        const counts = await sessions.countActiveByUser(ids);
         return ids.map((id) => counts.get(id) ?? 0);
       }),
     };

@@ -2,11 +2,11 @@ import { SESSION_END_REASONS } from '../sessions/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
-import { checkPageSize, decodeCursor, encodeCursor } from './pagination.js';
+import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
 
 export const SessionEndReasonEnum = builder.enumType('SessionEndReason', { values: SESSION_END_REASONS });
 
-builder.objectType('Session', {
+export const SessionRef = builder.objectType('Session', {
   description: 'One login: a row that lives on after it ends, with why it ended.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Public id; never the token.' }),
@@ -19,7 +19,7 @@ builder.objectType('Session', {
     }),
     active: t.boolean({
       description: 'Not ended and not expired at the time of the request.',
-      resolve: (session, _args, { sessions }) => sessions.isActive(session),
+      resolve: (session, _args, { services }) => services.sessions.isActive(session),
     }),
     current: t.boolean({
       description: 'True for the session that made this request.',
@@ -38,23 +38,9 @@ builder.objectType('Session', {
   }),
 });
 
-builder.objectType('SessionEdge', {
-  fields: (t) => ({
-    cursor: t.string({ resolve: (session) => encodeCursor(session) }),
-    node: t.field({ type: 'Session', resolve: (session) => session }),
-  }),
-});
-
-builder.objectType('SessionConnection', {
-  description: 'Active sessions, newest first; cursors stay valid while sessions start and end.',
-  fields: (t) => ({
-    edges: t.field({ type: ['SessionEdge'], resolve: (page) => page.sessions }),
-    pageInfo: t.field({
-      type: 'PageInfo',
-      resolve: (page) => ({ items: page.sessions, hasNextPage: page.hasNextPage }),
-    }),
-    totalCount: t.exposeInt('totalCount', { description: 'Active sessions across all pages.' }),
-  }),
+const SessionConnection = defineConnection('Session', SessionRef, {
+  connection: 'Active sessions, newest first; cursors stay valid while sessions start and end.',
+  totalCount: 'Active sessions across all pages.',
 });
 
 builder.objectType('EndReasonCount', {
@@ -91,20 +77,12 @@ builder.queryField('currentSession', (t) =>
 
 builder.queryField('activeSessions', (t) =>
   t.field({
-    type: 'SessionConnection',
+    type: SessionConnection,
     description: 'Active sessions of everyone, or of one user; newest first. ADMIN only.',
     authScopes: { admin: true },
-    args: {
-      first: t.arg.int({ defaultValue: 50 }),
-      after: t.arg.string(),
-      userId: t.arg.id(),
-    },
-    resolve: (_root, args, { sessions }) =>
-      sessions.listActiveSessions({
-        first: checkPageSize(args.first ?? 50),
-        ...(args.after ? { after: decodeCursor(args.after) } : {}),
-        ...(args.userId ? { userId: args.userId } : {}),
-      }),
+    args: { ...pageArgs(t.arg), userId: t.arg.id() },
+    resolve: (_root, args, { services }) =>
+      services.sessions.listActive({ ...toPageQuery(args), ...(args.userId ? { userId: args.userId } : {}) }),
   }),
 );
 
@@ -117,9 +95,9 @@ builder.queryField('sessionsByUser', (t) =>
       includeEnded: t.arg.boolean({ defaultValue: false }),
     },
     authScopes: (_root, args) => ({ admin: true, self: args.userId }),
-    resolve: async (_root, args, { sessions }) => {
-      await sessions.requireUser(args.userId);
-      return sessions.listUserSessions(args.userId, args.includeEnded ?? false);
+    resolve: async (_root, args, { services }) => {
+      await services.users.require(args.userId);
+      return services.sessions.listForUser(args.userId, args.includeEnded ?? false);
     },
   }),
 );
@@ -129,7 +107,7 @@ builder.queryField('sessionStats', (t) =>
     type: 'SessionStats',
     description: 'Dashboard figures. ADMIN only.',
     authScopes: { admin: true },
-    resolve: (_root, _args, { sessions }) => sessions.stats(),
+    resolve: (_root, _args, { services }) => services.sessions.stats(),
   }),
 );
 
@@ -140,7 +118,7 @@ builder.mutationField('kickSession', (t) =>
       "Ends a session (KICKED). ADMIN: any session; a user: their own. Another user's session is NOT_FOUND. An ended session is returned unchanged.",
     authScopes: { signedIn: true },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.sessions.kickSession(viewerOf(context), args.sessionId, context.device),
+    resolve: (_root, args, context) => context.services.ends.kick(viewerOf(context), args.sessionId, context.device),
   }),
 );
 
@@ -148,7 +126,7 @@ builder.mutationField('revokeOtherSessions', (t) =>
   t.int({
     description: "Ends all of the caller's sessions except this one (USER_SESSIONS_REVOKED). Returns how many.",
     authScopes: { signedIn: true },
-    resolve: (_root, _args, context) => context.sessions.revokeOtherSessions(viewerOf(context), context.device),
+    resolve: (_root, _args, context) => context.services.ends.revokeOthers(viewerOf(context), context.device),
   }),
 );
 
@@ -157,7 +135,6 @@ builder.mutationField('revokeUserSessions', (t) =>
     description: "Ends all of a user's sessions (USER_SESSIONS_REVOKED). Returns how many. ADMIN only.",
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) =>
-      context.sessions.revokeUserSessions(viewerOf(context), args.userId, context.device),
+    resolve: (_root, args, context) => context.services.ends.revokeUser(viewerOf(context), args.userId, context.device),
   }),
 );

@@ -42,7 +42,7 @@ builder.subscriptionField('sessionRevoked', (t) =>
         });
         void stop.then(stopWatching);
         // The session may have ended between authentication and the watch above.
-        const current = await context.sessions.findSession(session.id);
+        const current = await context.services.sessions.find(session.id);
         if (current?.endedAt) {
           await push({ type: 'ENDED', session: current, reason: current.endReason, at: current.endedAt });
           stop();

@@ -1,4 +1,4 @@
-import { ROLES } from '../sessions/types.js';
+import { originOf, ROLES } from '../sessions/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
@@ -27,7 +27,7 @@ builder.objectType('User', {
       description: 'Newest first (at most 500). ADMIN or the user themself.',
       authScopes: (user) => ({ admin: true, self: user.id }),
       args: { includeEnded: t.arg.boolean({ defaultValue: false }) },
-      resolve: (user, args, { sessions }) => sessions.listUserSessions(user.id, args.includeEnded ?? false),
+      resolve: (user, args, { services }) => services.sessions.listForUser(user.id, args.includeEnded ?? false),
     }),
   }),
 });
@@ -52,9 +52,9 @@ builder.mutationField('createUser', (t) =>
       role: t.arg({ type: RoleEnum, defaultValue: 'USER' }),
     },
     resolve: (_root, args, context) =>
-      context.sessions.createUser(
+      context.services.users.create(
         { username: args.username, password: args.password, role: args.role ?? 'USER' },
-        { actorUserId: viewerOf(context).user.id, device: context.device },
+        originOf(viewerOf(context), context.device),
       ),
   }),
 );
@@ -68,7 +68,12 @@ builder.mutationField('changePassword', (t) =>
       newPassword: t.arg.string({ required: true }),
     },
     resolve: async (_root, args, context) => {
-      await context.sessions.changePassword(viewerOf(context), args.currentPassword, args.newPassword, context.device);
+      await context.services.users.changePassword(
+        viewerOf(context),
+        args.currentPassword,
+        args.newPassword,
+        context.device,
+      );
       return true;
     },
   }),
@@ -82,6 +87,6 @@ builder.mutationField('setUserSessionLimit', (t) =>
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }), limit: t.arg.int({ required: false }) },
     resolve: (_root, args, context) =>
-      context.sessions.setUserSessionLimit(viewerOf(context), args.userId, args.limit ?? null, context.device),
+      context.services.users.setSessionLimit(viewerOf(context), args.userId, args.limit ?? null, context.device),
   }),
 );

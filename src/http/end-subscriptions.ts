@@ -2,7 +2,6 @@ import { Repeater } from '@graphql-yoga/subscription';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { SessionService } from '../sessions/service.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 
 /**
@@ -10,15 +9,11 @@ import type { ShutdownSignal } from './shutdown-signal.js';
  * - every subscription opened by a session ends when that session ends, whatever the transport
  *   (the SSE response closes; over WebSocket the operation completes and the socket is closed
  *   too). The watcher calls `close` only after `sessionRevoked` has delivered its event;
- * - while such a subscription is open, the session's expiry is watched, so it ends (EXPIRED) the
- *   moment it expires rather than at the next sweep;
+ * - while such a subscription is open, the session's expiry is watched (the watcher does that),
+ *   so it ends (EXPIRED) the moment it expires rather than at the next sweep;
  * - every subscription ends when the server shuts down, so streams do not hold it open.
  */
-export function useEndSubscriptions(
-  watcher: SessionEndWatcher,
-  sessions: SessionService,
-  shutdown: ShutdownSignal,
-): Plugin<GraphQLContext> {
+export function useEndSubscriptions(watcher: SessionEndWatcher, shutdown: ShutdownSignal): Plugin<GraphQLContext> {
   return {
     onSubscribe({ args }) {
       const viewer = (args.contextValue as GraphQLContext).viewer;
@@ -27,10 +22,7 @@ export function useEndSubscriptions(
           if (!isAsyncIterable(result)) return;
           const ended = new Repeater<never>((_push, stop) => {
             const cleanups = [shutdown.onShutdown(() => stop())];
-            if (viewer) {
-              cleanups.push(watcher.watch(viewer.session.id, { close: () => stop() }));
-              cleanups.push(sessions.watchExpiry(viewer.session.id));
-            }
+            if (viewer) cleanups.push(watcher.watch(viewer.session.id, { close: () => stop() }));
             void stop.then(() => {
               for (const cleanup of cleanups) cleanup();
             });

@@ -1,5 +1,5 @@
-import type { AuthEventRecord } from '../sessions/audit.js';
-import type { SessionService } from '../sessions/service.js';
+import type { AuthEventRecord } from '../sessions/audit-log.js';
+import type { SessionServices } from '../sessions/services.js';
 
 /**
  * Prometheus text exposition for GET /metrics. Counters come from the audit events as they are
@@ -11,11 +11,11 @@ export class Metrics {
   openWebSockets = 0;
 
   constructor(
-    private readonly sessions: SessionService,
+    private readonly services: SessionServices,
     private readonly startedAt = Date.now(),
   ) {}
 
-  /** Feed for {@link SessionService} listeners. */
+  /** Feed for the session lifecycle's `authEvent` listener. */
   countAuthEvent(event: AuthEventRecord): void {
     const labels = event.reason ? `type="${event.type}",reason="${event.reason}"` : `type="${event.type}"`;
     this.authEvents.set(labels, (this.authEvents.get(labels) ?? 0) + 1);
@@ -33,13 +33,13 @@ export class Metrics {
     for (const [labels, count] of [...this.authEvents].sort()) {
       lines.push(`gatehouse_auth_events_total{${labels}} ${count}`);
     }
-    gauge('gatehouse_active_sessions', 'Active sessions in the database.', await this.sessions.countActiveSessions());
-    gauge('gatehouse_cached_sessions', 'Validated sessions cached in this process.', this.sessions.cachedSessions);
+    gauge('gatehouse_active_sessions', 'Active sessions in the database.', await this.services.sessions.countActive());
+    gauge('gatehouse_cached_sessions', 'Validated sessions cached in this process.', this.services.cache?.size ?? 0);
     gauge('gatehouse_websocket_connections', 'Open WebSocket connections.', this.openWebSockets);
     gauge(
       'gatehouse_watched_expiries',
       'Sessions whose expiry is watched for live clients.',
-      this.sessions.watchedExpiries,
+      this.services.expiry.size,
     );
     gauge(
       'gatehouse_uptime_seconds',

@@ -14,6 +14,7 @@ import {
   type ValidationContext,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { codeArmorRejection, errorResponse, withBadUserInputCode } from './errors.js';
 
 /**
  * Limits on what one document may ask for. Generous for any real client of this schema (its
@@ -78,27 +79,6 @@ export function singleCredentialCheckRule(context: ValidationContext): ASTVisito
   };
 }
 
-/** graphql-js's hints ("Did you mean …?") spell out the schema; hidden where introspection is. */
-const SUGGESTION = / ?Did you mean [^?]*\?/g;
-
-/**
- * Validation and coercion errors carry no code from graphql-js; clients get the contract's
- * BAD_USER_INPUT. With `hideSuggestions`, "Did you mean …?" hints are removed as well.
- */
-export function withBadUserInputCode<E extends Error>(error: E, hideSuggestions: boolean): E | GraphQLError {
-  if (!(error instanceof GraphQLError)) return error;
-  const message = hideSuggestions ? error.message.replace(SUGGESTION, '') : error.message;
-  if (error.extensions.code && message === error.message) return error;
-  return new GraphQLError(message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code: error.extensions.code ?? 'BAD_USER_INPUT' },
-  });
-}
-
 export interface DocumentProtectionOptions {
   /** Answer introspection queries. */
   introspection: boolean;
@@ -108,15 +88,7 @@ export interface DocumentProtectionOptions {
 
 /** Depth, alias, directive, token and cost limits; one credential check per request; introspection switch. */
 export function documentProtections(options: DocumentProtectionOptions): Plugin[] {
-  const armor = {
-    exposeLimits: true,
-    // Armor throws its errors without a code; give them the contract's.
-    onReject: [
-      (_context: unknown, error: GraphQLError) => {
-        (error.extensions as Record<string, unknown>).code = 'BAD_USER_INPUT';
-      },
-    ],
-  };
+  const armor = { exposeLimits: true, onReject: [codeArmorRejection] };
   const plugins: Plugin[] = [
     maxTokensPlugin({ ...armor, n: DOCUMENT_LIMITS.maxTokens }) as Plugin,
     maxDepthPlugin({ ...armor, n: DOCUMENT_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
@@ -158,19 +130,7 @@ export function useJsonOnlyPosts(): Plugin {
       if (request.method !== 'POST') return;
       const mediaType = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
       if (mediaType && JSON_MEDIA_TYPES.has(mediaType)) return;
-      endResponse(
-        new fetchAPI.Response(
-          JSON.stringify({
-            errors: [
-              {
-                message: 'POST bodies must be application/json',
-                extensions: { code: 'BAD_USER_INPUT' },
-              },
-            ],
-          }),
-          { status: 415, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } },
-        ),
-      );
+      endResponse(errorResponse(fetchAPI, 415, 'BAD_USER_INPUT', 'POST bodies must be application/json'));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import type { SessionStore } from '../sessions/store.js';
+import { sendError, sendUnexpectedError } from './errors.js';
 import { createForwardAuthHandler } from './forward-auth.js';
 import type { Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
@@ -36,54 +36,49 @@ function checkRequestBody(req: IncomingMessage): { status: number; message: stri
 
 export interface HttpServerOptions {
   yoga: GatehouseYoga;
-  store: SessionStore;
   resolveViewer: ViewerResolver;
+  /** True when the database answers (for `/readyz`). */
+  isReady(): Promise<boolean>;
   logger: Logger;
   metrics: Metrics;
 }
 
 /** The HTTP server: health and forward-auth routes beside GraphQL; everything else goes to Yoga. */
-export function createHttpServer({ yoga, store, resolveViewer, logger, metrics }: HttpServerOptions): Server {
+export function createHttpServer({ yoga, resolveViewer, isReady, logger, metrics }: HttpServerOptions): Server {
   const forwardAuth = createForwardAuthHandler(resolveViewer);
-  const fail = (res: ServerResponse) => (error: unknown) => {
-    logger.error('request failed', { error });
-    if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-    else res.destroy();
-  };
+  // A Map, not an object literal: a path such as `/constructor` must not find a prototype's method.
+  const getRoutes = new Map<string, (res: ServerResponse) => Promise<void>>([
+    [
+      '/metrics',
+      async (res) => {
+        const body = await metrics.render();
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.end(body);
+      },
+    ],
+    [
+      '/readyz',
+      async (res) => {
+        const ok = await isReady();
+        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' });
+      },
+    ],
+    ['/healthz', async (res) => sendJson(res, 200, { status: 'ok' })],
+  ]);
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     // Merged into whatever headers the route writes, Yoga's included.
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    const path = req.url?.split('?', 1)[0];
-    if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail(res));
-    if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (req.method === 'GET' && path === '/metrics') {
-      void metrics
-        .render()
-        .then((body) => {
-          res.writeHead(200, {
-            'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
-            'Cache-Control': 'no-store',
-          });
-          res.end(body);
-        })
-        .catch(fail(res));
-      return;
-    }
-    if (req.method === 'GET' && path === '/readyz') {
-      void store
-        .ping()
-        .then((ok) => sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' }))
-        .catch(fail(res));
-      return;
-    }
+    const path = req.url?.split('?', 1)[0] ?? '';
+    const fail = (error: unknown) => sendUnexpectedError(res, logger, error);
+    if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail);
+    const route = req.method === 'GET' ? getRoutes.get(path) : undefined;
+    if (route) return void route(res).catch(fail);
     const bodyProblem = checkRequestBody(req);
     if (bodyProblem) {
       // The body is not read: close the connection rather than leave it to drain.
       res.setHeader('Connection', 'close');
-      return sendJson(res, bodyProblem.status, {
-        errors: [{ message: bodyProblem.message, extensions: { code: 'BAD_USER_INPUT' } }],
-      });
+      return sendError(res, bodyProblem.status, 'BAD_USER_INPUT', bodyProblem.message);
     }
     void yoga(req, res);
   });

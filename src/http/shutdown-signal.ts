@@ -22,9 +22,4 @@ export class ShutdownSignal {
     for (const listener of this.listeners) listener();
     this.listeners.clear();
   }
-
-  /** Listeners registered now (tests check nothing leaks). */
-  get size(): number {
-    return this.listeners.size;
-  }
 }

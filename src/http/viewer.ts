@@ -1,4 +1,4 @@
-import type { SessionService } from '../sessions/service.js';
+import type { Authenticator } from '../sessions/authenticator.js';
 import type { Viewer } from '../sessions/types.js';
 import { readBearerToken, type SessionCookie } from './cookies.js';
 
@@ -12,10 +12,10 @@ export interface CredentialHeaders {
  * The one way a request becomes a viewer, for HTTP, SSE, WebSocket upgrades and forward auth
  * alike. A bearer token wins over the cookie: a client that sends one means it.
  */
-export function createViewerResolver(sessions: SessionService, cookie: SessionCookie) {
+export function createViewerResolver(authenticator: Authenticator, cookie: SessionCookie) {
   return function resolveViewer(headers: CredentialHeaders): Promise<Viewer | null> {
     const token = readBearerToken(headers.authorization) ?? cookie.read(headers.cookie);
-    return sessions.authenticate(token);
+    return authenticator.authenticate(token);
   };
 }
 

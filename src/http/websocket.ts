@@ -1,35 +1,41 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
-import type { OperationResult } from 'graphql-ws';
+import {
+  CloseCode,
+  type ConnectionInitMessage,
+  type Context,
+  type OperationResult,
+  type SubscribePayload,
+} from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from './metrics.js';
-import type { SessionService } from '../sessions/service.js';
 import type { Viewer } from '../sessions/types.js';
-import { clientIp } from './client-ip.js';
+import { deviceOf } from './device.js';
+import type { Metrics } from './metrics.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
-import type { GatehouseYoga, TransportContext } from './yoga.js';
+import type { GatehouseYoga } from './yoga.js';
 
-/** Close code when the session behind a socket ends: 4403, like HTTP 403, with the reason in the close frame. */
-export const SESSION_ENDED_CLOSE_CODE = 4403;
+/** The close when the session behind a socket ends: like HTTP 403, with the reason in the frame. */
+export const SESSION_ENDED_CLOSE_CODE = CloseCode.Forbidden;
+/** WebSocket's own "going away" (RFC 6455): the server is shutting down. */
+const GOING_AWAY_CLOSE_CODE = 1001;
+/** Largest message accepted, in bytes; GraphQL documents are small. */
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** A socket that sends no `connection_init` within this time is closed (4408). */
+const CONNECTION_INIT_WAIT_TIMEOUT_MS = 3_000;
+/** How long a socket whose session ended may take to answer operations already under way. */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface WebSocketOptions {
   server: Server;
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
   watcher: SessionEndWatcher;
-  sessions: SessionService;
   metrics: Metrics;
-  logger: Logger;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
-  /** Largest message accepted, in bytes. */
-  maxPayloadBytes?: number;
-  /** A socket that sends no `connection_init` within this time is closed. */
-  connectionInitWaitTimeoutMs?: number;
 }
 
 /**
@@ -45,7 +51,7 @@ function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]):
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }
 
-function reject(socket: Duplex, status: number, message: string): void {
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
@@ -59,9 +65,6 @@ function socketCredentials(
   const authorization = typeof param === 'string' ? param : typeof token === 'string' ? `Bearer ${token}` : undefined;
   return { cookie: request.headers.cookie, authorization };
 }
-
-/** How long a socket whose session ended may take to answer operations already under way. */
-const CLOSE_GRACE_MS = 1_000;
 
 interface SocketState {
   viewer: Viewer | null;
@@ -93,101 +96,94 @@ function operationFinished(state: SocketState | undefined, id: string): void {
   if (state.operations.size === 0) state.pendingClose?.();
 }
 
+type SocketContext = Context<ConnectionInitMessage['payload'], { socket: WebSocket; request: IncomingMessage }>;
+
+/** Yoga's enveloped execute/subscribe, handed through `rootValue` as Yoga's guide does. */
+interface EnvelopedRoot {
+  execute(args: ExecutionArgs): OperationResult;
+  subscribe(args: ExecutionArgs): OperationResult;
+}
+
 /**
- * GraphQL over WebSocket (`graphql-transport-ws`) on the HTTP server's `/graphql` path, run
- * through Yoga's envelop so schema, context factory, error masking and plugins are the same as
- * for HTTP. A socket signed in by a session is closed with 4403 when that session ends.
+ * One operation on a socket, through Yoga's envelop: the same schema, context factory, error
+ * masking and document protections as over HTTP.
+ */
+async function prepareOperation(options: WebSocketOptions, ctx: SocketContext, payload: SubscribePayload) {
+  const { request } = ctx.extra;
+  const transport = {
+    credentials: socketCredentials(request, ctx.connectionParams),
+    device: deviceOf(request, options.trustProxy),
+  };
+  const enveloped = options.yoga.getEnveloped({ transport, req: request, params: payload });
+  let document;
+  try {
+    document = enveloped.parse(payload.query);
+  } catch (error) {
+    return [error as GraphQLError];
+  }
+  const errors = enveloped.validate(enveloped.schema, document);
+  if (errors.length > 0) return errors;
+  const rootValue: EnvelopedRoot = { execute: enveloped.execute, subscribe: enveloped.subscribe };
+  return {
+    schema: enveloped.schema,
+    document,
+    operationName: payload.operationName ?? null,
+    variableValues: payload.variables ?? null,
+    contextValue: await enveloped.contextFactory(),
+    rootValue,
+  };
+}
+
+/**
+ * GraphQL over WebSocket (`graphql-transport-ws`) on the HTTP server's `/graphql` path. A socket
+ * signed in by a session is closed with {@link SESSION_ENDED_CLOSE_CODE} when that session ends.
  */
 export function attachWebSocketServer(options: WebSocketOptions): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
   const states = new WeakMap<WebSocket, SocketState>();
-
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = req.url?.split('?', 1)[0];
-    if (path !== '/graphql') return reject(socket, 404, 'Not Found');
-    if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden');
+    if (req.url?.split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
+    if (!originAllowed(req, options.allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       options.metrics.openWebSockets++;
       ws.once('close', () => options.metrics.openWebSockets--);
       wss.emit('connection', ws, req);
     });
   });
-
+  const connect = async (ctx: SocketContext) => {
+    const { socket, request } = ctx.extra;
+    const state: SocketState = { viewer: null, operations: new Set() };
+    state.viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
+    if (state.viewer) {
+      state.stopWatching = options.watcher.watch(state.viewer.session.id, {
+        close: (event) =>
+          closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
+      });
+    }
+    states.set(socket, state);
+    return true;
+  };
   const disposable = useServer(
     {
-      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
+      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_TIMEOUT_MS,
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onConnect: async (ctx) => {
-        const { socket, request } = ctx.extra;
-        const viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
-        const state: SocketState = { viewer, operations: new Set() };
-        if (viewer) {
-          const stopWatching = options.watcher.watch(viewer.session.id, {
-            close: (event) =>
-              closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
-          });
-          const stopExpiryWatch = options.sessions.watchExpiry(viewer.session.id);
-          state.stopWatching = () => {
-            stopWatching();
-            stopExpiryWatch();
-          };
-        }
-        states.set(socket, state);
-        return true;
-      },
-      onClose: (ctx) => {
-        states.get(ctx.extra.socket)?.stopWatching?.();
-      },
+      onConnect: connect,
+      onClose: (ctx) => states.get(ctx.extra.socket)?.stopWatching?.(),
       onComplete: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
       onError: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
-      onSubscribe: async (ctx, id, payload) => {
-        const { request } = ctx.extra;
+      onSubscribe: (ctx, id, payload) => {
         states.get(ctx.extra.socket)?.operations.add(id);
-        const transport: TransportContext = {
-          credentials: socketCredentials(request, ctx.connectionParams),
-          device: {
-            userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
-            ipAddress: clientIp(request, options.trustProxy),
-          },
-        };
-        const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
-          transport,
-          req: request,
-          params: payload,
-        });
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema,
-          document,
-          operationName: payload.operationName ?? null,
-          variableValues: payload.variables ?? null,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
+        return prepareOperation(options, ctx, payload);
       },
     },
     wss,
   );
-
   return {
     async close() {
-      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      for (const client of wss.clients) client.close(GOING_AWAY_CLOSE_CODE, 'Server shutting down');
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/** Yoga's enveloped execute/subscribe, handed through `rootValue` as Yoga's guide does. */
-interface EnvelopedRoot {
-  execute(args: ExecutionArgs): OperationResult;
-  subscribe(args: ExecutionArgs): OperationResult;
 }

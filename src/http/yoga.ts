@@ -1,20 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PubSub } from '@graphql-yoga/subscription';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { SessionTopics } from '../events/bus.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../sessions/clock.js';
-import { GatehouseError } from '../sessions/errors.js';
-import type { SessionService } from '../sessions/service.js';
+import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo } from '../sessions/types.js';
-import { clientIp } from './client-ip.js';
-import { useEndSubscriptions } from './end-subscriptions.js';
 import type { SessionCookie } from './cookies.js';
+import { deviceOf } from './device.js';
+import { useEndSubscriptions } from './end-subscriptions.js';
+import { createErrorMasker } from './errors.js';
+import { documentProtections, useJsonOnlyPosts } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
-import { documentProtections, useJsonOnlyPosts, withBadUserInputCode } from './protections.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 
 /** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
@@ -34,7 +34,7 @@ export type GatehouseYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
 export interface YogaOptions {
   schema: GraphQLSchema;
-  sessions: SessionService;
+  services: SessionServices;
   resolveViewer: ViewerResolver;
   cookie: SessionCookie;
   clock: Clock;
@@ -49,39 +49,6 @@ export interface YogaOptions {
   introspection: boolean;
   /** Browser origins allowed cross-origin (CORS, with credentials). */
   allowedOrigins: readonly string[];
-}
-
-/**
- * graphql-js's own errors (validation, variable coercion) are GraphQLErrors all the way down
- * their `originalError` chain; a thrown Error anywhere in it means something unexpected.
- */
-function isRequestError(error: unknown): error is GraphQLError {
-  if (!(error instanceof GraphQLError)) return false;
-  return error.originalError === undefined || error.originalError === null || isRequestError(error.originalError);
-}
-
-/**
- * Expected failures (GatehouseError) reach the client with their `extensions.code`; anything
- * else is logged and masked, so no stack trace or SQL ever leaks.
- */
-function createErrorMasker(logger: Logger, production: boolean) {
-  // Yoga's own masker adds the original message and stack when NODE_ENV=development; Gatehouse
-  // never does (DESIGN: unexpected errors are masked), so `isDev` is deliberately ignored.
-  return (error: unknown, message: string): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof GatehouseError) {
-      const graphQLError = error instanceof GraphQLError ? error : undefined;
-      return new GraphQLError(original.message, {
-        nodes: graphQLError?.nodes,
-        path: graphQLError?.path,
-        extensions: { code: original.code, ...original.details },
-      });
-    }
-    // Errors of the request itself (bad variables, unknown fields) carry no code from graphql-js.
-    if (isRequestError(error)) return withBadUserInputCode(error, production);
-    logger.error('unexpected error', { error: original });
-    return maskError(error, message, false);
-  };
 }
 
 /**
@@ -100,14 +67,56 @@ function useSessionResponseHeaders(pendingCookies: WeakMap<Request, string[]>): 
 
 const noop = () => {};
 
-export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
-  const pendingCookies = new WeakMap<Request, string[]>();
+/**
+ * The one context factory: HTTP, SSE and WebSocket operations all authenticate here. Cookies a
+ * resolver sets are queued in `pendingCookies` for {@link useSessionResponseHeaders}.
+ */
+function createContextFactory(options: YogaOptions, pendingCookies: WeakMap<Request, string[]>) {
+  const { services, pubsub, watcher, cookie, clock } = options;
   const queueCookie = (request: Request, value: string) => {
     const list = pendingCookies.get(request);
     if (list) list.push(value);
     else pendingCookies.set(request, [value]);
   };
+  return async ({ request, req, transport }: YogaInitialContext & ServerContext): Promise<GraphQLContext> => {
+    if (transport) {
+      const viewer = await options.resolveViewer(transport.credentials);
+      const { device } = transport;
+      return { services, pubsub, watcher, viewer, device, setSessionCookie: noop, clearSessionCookie: noop };
+    }
+    const headers = request.headers;
+    return {
+      services,
+      pubsub,
+      watcher,
+      viewer: await options.resolveViewer({
+        cookie: headers.get('cookie'),
+        authorization: headers.get('authorization'),
+      }),
+      device: deviceOf(req, options.trustProxy),
+      setSessionCookie: (token, expiresAt) => queueCookie(request, cookie.serialize(token, expiresAt, clock.now())),
+      clearSessionCookie: () => queueCookie(request, cookie.clear()),
+    };
+  };
+}
 
+/** Yoga's default reflects any Origin; with cookies that would let any site read responses. */
+function corsFor(allowedOrigins: readonly string[]) {
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (origin === null || !allowedOrigins.includes(origin)) return false;
+    return {
+      origin: [origin],
+      credentials: true,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'authorization', 'accept'],
+      maxAge: 600,
+    };
+  };
+}
+
+export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
+  const pendingCookies = new WeakMap<Request, string[]>();
   return createYoga<ServerContext, GraphQLContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
@@ -115,51 +124,14 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     graphiql: options.graphiql,
     logging: false,
     batching: false,
-    // Yoga's default reflects any Origin; with cookies that would let any site read responses.
-    cors: (request) => {
-      const origin = request.headers.get('origin');
-      if (origin === null || !options.allowedOrigins.includes(origin)) return false;
-      return {
-        origin: [origin],
-        credentials: true,
-        methods: ['GET', 'POST'],
-        allowedHeaders: ['content-type', 'authorization', 'accept'],
-        maxAge: 600,
-      };
-    },
+    cors: corsFor(options.allowedOrigins),
     maskedErrors: { maskError: createErrorMasker(options.logger, options.production) },
     plugins: [
       useJsonOnlyPosts(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
       useSessionResponseHeaders(pendingCookies),
-      useEndSubscriptions(options.watcher, options.sessions, options.shutdown),
+      useEndSubscriptions(options.watcher, options.shutdown),
     ],
-    // The one context factory: HTTP, SSE and WebSocket operations all authenticate here.
-    context: async ({ request, req, transport }): Promise<GraphQLContext> => {
-      const shared = { sessions: options.sessions, pubsub: options.pubsub, watcher: options.watcher };
-      if (transport) {
-        return {
-          ...shared,
-          viewer: await options.resolveViewer(transport.credentials),
-          device: transport.device,
-          setSessionCookie: noop,
-          clearSessionCookie: noop,
-        };
-      }
-      return {
-        ...shared,
-        viewer: await options.resolveViewer({
-          cookie: request.headers.get('cookie'),
-          authorization: request.headers.get('authorization'),
-        }),
-        device: {
-          userAgent: request.headers.get('user-agent')?.slice(0, 512) ?? null,
-          ipAddress: clientIp(req, options.trustProxy),
-        },
-        setSessionCookie: (token, expiresAt) =>
-          queueCookie(request, options.cookie.serialize(token, expiresAt, options.clock.now())),
-        clearSessionCookie: () => queueCookie(request, options.cookie.clear()),
-      };
-    },
+    context: createContextFactory(options, pendingCookies),
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Expected failures of the session rules. Each carries the code that clients see as
- * `extensions.code`; the API layer maps them, and masks every other error.
+ * `extensions.code`; the API layer maps them (`src/http/errors.ts`), and masks every other error.
  */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -26,5 +26,6 @@ export class GatehouseError extends Error {
 export const invalidCredentials = () => new GatehouseError('INVALID_CREDENTIALS', 'Invalid username or password');
 export const unauthenticated = () => new GatehouseError('UNAUTHENTICATED', 'Not signed in');
 export const forbidden = (message = 'Not allowed') => new GatehouseError('FORBIDDEN', message);
+export const notFound = (what: 'user' | 'session') => new GatehouseError('NOT_FOUND', `No such ${what}`);
 export const badUserInput = (message: string, field?: string) =>
   new GatehouseError('BAD_USER_INPUT', message, field ? { field } : {});

@@ -1,27 +1,18 @@
-import type { AuthEventRecord } from './audit.js';
+/**
+ * What the session rules need from storage, one interface per table. `src/storage/` implements
+ * them over Knex and Objection; the rules never see SQL.
+ */
+import type { AuthEventRecord } from './audit-log.js';
+import type { PageCursor } from './page.js';
+import type { ActiveAt } from './policy.js';
 import type { ThrottleRule, ThrottleState } from './throttle.js';
-import type { Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
+import type { NewSession, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
 
 export interface NewUser {
   username: string;
   usernameKey: string;
   passwordHash: string;
   role: Role;
-}
-
-/**
- * When a session counts as active: not ended, before its absolute expiry, and used within the
- * idle timeout. Every query that filters on "active" takes one of these.
- */
-export interface ActiveAt {
-  now: Date;
-  idleTimeoutMs: number;
-}
-
-/** Position in a newest-first list (sessions, audit events): (createdAt, id), both descending. */
-export interface PageCursor {
-  createdAt: Date;
-  id: string;
 }
 
 export interface SessionStats {
@@ -33,11 +24,7 @@ export interface SessionStats {
   endReasonsSince: Array<{ reason: SessionEndReason; count: number }>;
 }
 
-/**
- * What the session rules need from storage. `src/storage/` implements it over Knex and
- * Objection; the rules never see SQL.
- */
-export interface SessionStore {
+export interface UserStore {
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUsersByIds(ids: readonly string[]): Promise<UserRecord[]>;
   findUserByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
@@ -47,7 +34,9 @@ export interface SessionStore {
   /** Returns the updated user, or undefined when there is no such user. */
   updateSessionLimit(userId: string, sessionLimit: number | null, now: Date): Promise<UserRecord | undefined>;
   countAdmins(): Promise<number>;
+}
 
+export interface SessionStore {
   /** The hot path: one indexed lookup by token hash, joined to the user. */
   findViewerByTokenHash(tokenHash: string): Promise<Viewer | undefined>;
   findSessionById(id: string): Promise<SessionRecord | undefined>;
@@ -86,7 +75,17 @@ export interface SessionStore {
    * user run one after another and a session limit cannot be overshot.
    */
   withUserLocked<T>(userId: string, work: (tx: UserSessionsTx) => Promise<T>): Promise<T>;
+}
 
+/** The operations allowed while a user's row is locked. */
+export interface UserSessionsTx {
+  /** Active sessions, oldest first. */
+  listActiveSessions(activeAt: ActiveAt): Promise<SessionRecord[]>;
+  endSessions(ids: readonly string[], reason: SessionEndReason, at: Date): Promise<SessionRecord[]>;
+  insertSession(session: NewSession): Promise<void>;
+}
+
+export interface LoginThrottleStore {
   /**
    * Counts one attempt against `key` if `rule` allows one at `now`, in one atomic statement
    * (a new window starts where the last one ended). Returns undefined when counted, or the
@@ -98,22 +97,21 @@ export interface SessionStore {
   clearLoginThrottle(key: string): Promise<void>;
   /** Deletes counters whose window started before `cutoff`. */
   deleteLoginThrottlesBefore(cutoff: Date): Promise<number>;
+}
 
+export interface AuthEventStore {
   insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void>;
   /** Newest first, strictly after `after` in that order. */
   listAuthEvents(query: { userId?: string; after?: PageCursor; limit: number }): Promise<AuthEventRecord[]>;
   countAuthEvents(userId?: string): Promise<number>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many. */
   deleteAuthEventsBefore(cutoff: Date, limit: number): Promise<number>;
-
-  /** True when the database answers. */
-  ping(): Promise<boolean>;
 }
 
-/** The operations allowed while a user's row is locked. */
-export interface UserSessionsTx {
-  /** Active sessions, oldest first. */
-  listActiveSessions(activeAt: ActiveAt): Promise<SessionRecord[]>;
-  endSessions(ids: readonly string[], reason: SessionEndReason, at: Date): Promise<SessionRecord[]>;
-  insertSession(session: SessionRecord): Promise<void>;
+/** All of storage, as the wiring hands it to the rules: one store per table. */
+export interface Stores {
+  users: UserStore;
+  sessions: SessionStore;
+  loginThrottles: LoginThrottleStore;
+  authEvents: AuthEventStore;
 }

@@ -1,24 +1,45 @@
 import type { Logger } from '../logger.js';
-import type { SessionService, SweepResult } from './service.js';
+import type { Clock } from './clock.js';
+import type { SessionEnds } from './ends.js';
+import type { AuthEventStore, LoginThrottleStore, SessionStore } from './store.js';
+import { THROTTLE_WINDOW_MS } from './throttle.js';
+
+/** Rows the sweeper ends or deletes per statement: short transactions leave room for requests. */
+const SWEEP_BATCH_SIZE = 500;
 
 export interface SweeperOptions {
-  sessions: SessionService;
+  sessions: Pick<SessionStore, 'deleteSessionsEndedBefore'>;
+  authEvents: Pick<AuthEventStore, 'deleteAuthEventsBefore'>;
+  loginThrottles: Pick<LoginThrottleStore, 'deleteLoginThrottlesBefore'>;
+  ends: SessionEnds;
+  clock: Clock;
+  logger: Logger;
   /** Time between the end of one run and the start of the next, in ms. */
   intervalMs: number;
   /** How long ended session rows are kept, in ms. */
   sessionRetentionMs: number;
   /** How long audit events are kept, in ms. */
   authEventRetentionMs: number;
-  logger: Logger;
+}
+
+export interface SweepResult {
+  /** Sessions found past their expiry and ended with `EXPIRED`. */
+  expired: number;
+  /** Rows deleted because they ended longer ago than the retention period. */
+  deleted: number;
+  /** Audit events deleted because they are older than their retention period. */
+  deletedAuthEvents: number;
 }
 
 /**
- * Runs {@link SessionService.sweep} on a schedule. Runs never overlap (the next is scheduled
- * when one finishes), and {@link stop} waits for a run in progress.
+ * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and deletes
+ * what is older than its retention: ended sessions, audit events, spent throttle counters; a
+ * batch per statement. Runs on a schedule; runs never overlap (the next is scheduled when one
+ * finishes), and {@link stop} waits for a run in progress.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private running: Promise<SweepResult> | undefined;
   private stopped = true;
 
   constructor(private readonly options: SweeperOptions) {}
@@ -30,27 +51,34 @@ export class Sweeper {
 
   /** One sweep now; returns what it did. Safe to call while the schedule runs. */
   async runOnce(): Promise<SweepResult> {
-    while (this.running) await this.running;
-    let result: SweepResult = { expired: 0, deleted: 0, deletedAuthEvents: 0 };
-    this.running = (async () => {
-      result = await this.options.sessions.sweep({
-        sessionsMs: this.options.sessionRetentionMs,
-        authEventsMs: this.options.authEventRetentionMs,
-      });
-      if (result.expired > 0 || result.deleted > 0 || result.deletedAuthEvents > 0) {
-        this.options.logger.info('swept sessions', { ...result });
-      }
-    })().finally(() => {
-      this.running = undefined;
-    });
-    await this.running;
+    while (this.running) await this.running.catch(() => undefined);
+    this.running = this.sweep().finally(() => (this.running = undefined));
+    const result = await this.running;
+    if (result.expired > 0 || result.deleted > 0 || result.deletedAuthEvents > 0) {
+      this.options.logger.info('swept sessions', { ...result });
+    }
     return result;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async sweep(): Promise<SweepResult> {
+    const { sessions, authEvents, loginThrottles, ends, clock, sessionRetentionMs, authEventRetentionMs } =
+      this.options;
+    const expired = await inBatches((limit) => ends.endInactive(limit).then((ended) => ended.length));
+    const now = clock.now().getTime();
+    const deleted = await inBatches((limit) =>
+      sessions.deleteSessionsEndedBefore(new Date(now - sessionRetentionMs), limit),
+    );
+    const deletedAuthEvents = await inBatches((limit) =>
+      authEvents.deleteAuthEventsBefore(new Date(now - authEventRetentionMs), limit),
+    );
+    await loginThrottles.deleteLoginThrottlesBefore(new Date(now - THROTTLE_WINDOW_MS));
+    return { expired, deleted, deletedAuthEvents };
   }
 
   private schedule(): void {
@@ -61,5 +89,15 @@ export class Sweeper {
         .finally(() => this.schedule());
     }, this.options.intervalMs);
     this.timer.unref();
+  }
+}
+
+/** Runs `batch` until it handles fewer rows than asked for; returns the total. */
+async function inBatches(batch: (limit: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const handled = await batch(SWEEP_BATCH_SIZE);
+    total += handled;
+    if (handled < SWEEP_BATCH_SIZE) return total;
   }
 }

@@ -5,6 +5,7 @@
  * a successful login clears the account's counter, so an attacker cannot lock a user out for
  * good.
  */
+import type { LoginThrottleStore } from './store.js';
 
 export interface ThrottleState {
   failures: number;
@@ -52,4 +53,41 @@ export function retryAfterMs(state: ThrottleState | undefined, rule: ThrottleRul
   if (state.failures < rule.freeFailures) return 0;
   const delay = Math.min(rule.baseDelayMs * 2 ** (state.failures - rule.freeFailures), rule.maxDelayMs);
   return Math.max(0, state.lastFailureAt.getTime() + delay - nowMs);
+}
+
+/** Why a login attempt was refused before its password was checked. */
+export interface ThrottleRefusal {
+  /** Whole seconds until an attempt may be allowed (at least 1). */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Both counters of one login attempt: the account's and the client IP's. Each attempt is
+ * counted as a failure before the password is checked, atomically in the database, so that
+ * concurrent attempts (on any instance) cannot all slip under the limit; a success gives it back.
+ */
+export class LoginThrottle {
+  constructor(private readonly store: LoginThrottleStore) {}
+
+  /** Counts the attempt, or says why it is refused (and counts nothing). */
+  async reserve(usernameKey: string, ipAddress: string | null, now: Date): Promise<ThrottleRefusal | undefined> {
+    const accountKey = accountThrottleKey(usernameKey);
+    const refusedByAccount = await this.store.reserveLoginAttempt(accountKey, ACCOUNT_THROTTLE, now);
+    if (refusedByAccount) return refusal(refusedByAccount, ACCOUNT_THROTTLE, now);
+    if (!ipAddress) return undefined;
+    const refusedByIp = await this.store.reserveLoginAttempt(ipThrottleKey(ipAddress), IP_THROTTLE, now);
+    if (!refusedByIp) return undefined;
+    await this.store.releaseLoginAttempt(accountKey);
+    return refusal(refusedByIp, IP_THROTTLE, now);
+  }
+
+  /** The password was right: the account starts afresh and the IP gets its attempt back. */
+  async succeeded(usernameKey: string, ipAddress: string | null): Promise<void> {
+    await this.store.clearLoginThrottle(accountThrottleKey(usernameKey));
+    if (ipAddress) await this.store.releaseLoginAttempt(ipThrottleKey(ipAddress));
+  }
+}
+
+function refusal(state: ThrottleState, rule: ThrottleRule, now: Date): ThrottleRefusal {
+  return { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs(state, rule, now) / 1000)) };
 }

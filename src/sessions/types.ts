@@ -26,12 +26,11 @@ export interface UserRecord {
   updatedAt: Date;
 }
 
+/** A session as everything but its insertion sees it: no token, and no hash of one either. */
 export interface SessionRecord {
   /** Public id: safe to show and log, never the token. */
   id: string;
   userId: string;
-  /** SHA-256 of the token (hex). The token itself is never stored. */
-  tokenHash: string;
   /** The login time. */
   createdAt: Date;
   lastSeenAt: Date;
@@ -42,14 +41,35 @@ export interface SessionRecord {
   ipAddress: string | null;
 }
 
+/** A session as first written. The hash is only ever looked up by, never read back. */
+export interface NewSession extends SessionRecord {
+  /** SHA-256 of the token (hex). The token itself is never stored. */
+  tokenHash: string;
+}
+
 /** Who made a request: the signed-in user and the session that carried it. */
 export interface Viewer {
   user: UserRecord;
   session: SessionRecord;
 }
 
-/** Where a login came from, recorded on the session. */
+/** Where a request came from, recorded on the sessions it starts and in the audit log. */
 export interface DeviceInfo {
   userAgent: string | null;
   ipAddress: string | null;
+}
+
+/** Where a change came from, for the audit log: who asked, from which address and client. */
+export interface ChangeOrigin {
+  /** The signed-in user who asked; null for the system (sweeper, expiry). */
+  actorUserId: string | null;
+  device: DeviceInfo;
+}
+
+/** Changes nobody asked for: expiry, the sweeper. */
+export const SYSTEM_ORIGIN: ChangeOrigin = { actorUserId: null, device: { userAgent: null, ipAddress: null } };
+
+/** A change asked for by the signed-in `viewer` from `device`. */
+export function originOf(viewer: Viewer, device: DeviceInfo): ChangeOrigin {
+  return { actorUserId: viewer.user.id, device };
 }

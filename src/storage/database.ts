@@ -3,6 +3,11 @@ import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { migrationSource } from '../../migrations/index.js';
+import type { Stores } from '../sessions/store.js';
+import { KnexAuthEventStore } from './auth-event-store.js';
+import { KnexLoginThrottleStore } from './login-throttle-store.js';
+import { KnexSessionStore } from './session-store.js';
+import { KnexUserStore } from './user-store.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -63,4 +68,24 @@ export function createDatabase(databaseUrl: string): Knex {
 /** Brings the schema up to date; run at every start. */
 export async function migrateToLatest(db: Knex): Promise<void> {
   await db.migrate.latest({ migrationSource });
+}
+
+/** Every store the session rules need, over one Knex instance. */
+export function createStores(db: Knex, databaseUrl: string): Stores {
+  return {
+    users: new KnexUserStore(db),
+    sessions: new KnexSessionStore(db, databaseKind(databaseUrl)),
+    loginThrottles: new KnexLoginThrottleStore(db),
+    authEvents: new KnexAuthEventStore(db),
+  };
+}
+
+/** True when the database answers a trivial query. */
+export async function pingDatabase(db: Knex): Promise<boolean> {
+  try {
+    await db.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  }
 }

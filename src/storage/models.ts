@@ -1,5 +1,5 @@
-import { Model, snakeCaseMappers, type Pojo, type RelationMappings } from 'objection';
-import type { AuthEventRecord, AuthEventType } from '../sessions/audit.js';
+import { Model, snakeCaseMappers, type Pojo } from 'objection';
+import type { AuthEventRecord, AuthEventType } from '../sessions/audit-log.js';
 import type { Role, SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 
 /** Columns holding epoch milliseconds in the database and `Date`s in the models. */
@@ -51,13 +51,13 @@ export class User extends BaseModel implements UserRecord {
   declare updatedAt: Date;
 }
 
+/** Read without `token_hash` (see SESSION_COLUMNS); it is written once, at insertion. */
 export class Session extends BaseModel implements SessionRecord {
   static override tableName = 'sessions';
   protected static override readonly timestampColumns = ['createdAt', 'lastSeenAt', 'expiresAt', 'endedAt'];
 
   declare id: string;
   declare userId: string;
-  declare tokenHash: string;
   declare createdAt: Date;
   declare lastSeenAt: Date;
   declare expiresAt: Date;
@@ -65,17 +65,6 @@ export class Session extends BaseModel implements SessionRecord {
   declare endReason: SessionEndReason | null;
   declare userAgent: string | null;
   declare ipAddress: string | null;
-  declare user?: User;
-
-  static override get relationMappings(): RelationMappings {
-    return {
-      user: {
-        relation: Model.BelongsToOneRelation,
-        modelClass: User,
-        join: { from: 'sessions.user_id', to: 'users.id' },
-      },
-    };
-  }
 }
 
 export class AuthEvent extends BaseModel implements AuthEventRecord {

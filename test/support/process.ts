@@ -43,6 +43,42 @@ export interface Exit {
 
 const running = new Set<GatehouseProcess>();
 
+/** The environment a child gets: the tests' own settings cleared, then `settings` on top. */
+function childEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SETTINGS) delete env[name];
+  return Object.assign(env, settings);
+}
+
+export interface ScriptRun {
+  exit: Exit;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a script of the repository (`scripts/sweep.ts`) to its exit, as `npm run` would. */
+export async function runScript(
+  script: string,
+  settings: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<ScriptRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: REPO_ROOT,
+    env: childEnvironment(settings),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  try {
+    return { exit: await withTimeout(exited, timeoutMs, `${script} to exit`), stdout, stderr };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 /** `node --import tsx src/main.ts`: the real process, with its stdout and stderr collected. */
 export class GatehouseProcess {
   readonly child: ChildProcess;
@@ -56,9 +92,7 @@ export class GatehouseProcess {
     readonly port: number,
     settings: Record<string, string>,
   ) {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of SETTINGS) delete env[name];
-    Object.assign(env, { HOST: '127.0.0.1', PORT: String(port) }, settings);
+    const env = childEnvironment({ HOST: '127.0.0.1', PORT: String(port), ...settings });
     this.url = `http://127.0.0.1:${port}`;
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,

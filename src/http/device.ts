@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http';
+import type { DeviceInfo } from '../sessions/types.js';
+
+/** Longest user agent kept: the column's size; longer ones are cut, not refused. */
+const USER_AGENT_MAX_LENGTH = 512;
+/** Longest address kept from `X-Forwarded-For`: the column's size. */
+const IP_ADDRESS_MAX_LENGTH = 64;
+
+/**
+ * The client's IP. From the socket, unless `trustProxy`: then from `X-Forwarded-For`, taking
+ * the last entry, which is the one our proxy appended (earlier entries are whatever the client
+ * chose to send).
+ */
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const header = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+    const last = header?.split(',').pop()?.trim();
+    if (last) return last.slice(0, IP_ADDRESS_MAX_LENGTH);
+  }
+  return req.socket.remoteAddress ?? null;
+}
+
+/** Where a request (HTTP, SSE or a WebSocket upgrade) came from, as sessions and the audit log record it. */
+export function deviceOf(req: IncomingMessage | undefined, trustProxy: boolean): DeviceInfo {
+  if (!req) return { userAgent: null, ipAddress: null };
+  return {
+    userAgent: req.headers['user-agent']?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+    ipAddress: clientIp(req, trustProxy),
+  };
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import type { Clock } from './clock.js';
+import type { SessionLifecycle } from './lifecycle.js';
+import { readPage, type Page, type PageQuery } from './page.js';
+import type { AuthEventStore } from './store.js';
+import type { ChangeOrigin, SessionEndReason, SessionRecord } from './types.js';
+
+export const AUTH_EVENT_TYPES = [
+  'LOGIN_SUCCEEDED',
+  'LOGIN_FAILED',
+  'LOGIN_RATE_LIMITED',
+  'SESSION_LIMIT_REACHED',
+  'SESSION_ENDED',
+  'PASSWORD_CHANGED',
+  'USER_CREATED',
+  'SESSION_LIMIT_CHANGED',
+] as const;
+export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
+
+/** One row of the audit log. Never a token or a password. */
+export interface AuthEventRecord {
+  id: string;
+  type: AuthEventType;
+  /** The user it concerns. */
+  userId: string | null;
+  sessionId: string | null;
+  /** Who did it, when not the user themself (the admin who kicked). */
+  actorUserId: string | null;
+  /** The name typed at a failed or throttled login. */
+  username: string | null;
+  /** For SESSION_ENDED: why. */
+  reason: SessionEndReason | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+/** What an event says beyond its type and origin. */
+export type AuthEventFields = Partial<Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason'>>;
+
+/**
+ * The audit log: who signed in, failed, was throttled, ended which session and why.
+ *
+ * A failed write is logged, not thrown: the change it records has already happened, and a user
+ * must still be able to sign out when the log cannot be written.
+ */
+export class AuditLog {
+  constructor(
+    private readonly store: AuthEventStore,
+    private readonly clock: Clock,
+    private readonly lifecycle: SessionLifecycle,
+    private readonly logger: Logger,
+  ) {}
+
+  record(type: AuthEventType, origin: ChangeOrigin, fields: AuthEventFields): Promise<void> {
+    return this.write([this.event(type, origin, fields)]);
+  }
+
+  /** One SESSION_ENDED event per session, written together. */
+  recordEnds(sessions: readonly SessionRecord[], origin: ChangeOrigin): Promise<void> {
+    return this.write(
+      sessions.map((session) =>
+        this.event('SESSION_ENDED', origin, {
+          userId: session.userId,
+          sessionId: session.id,
+          reason: session.endReason,
+        }),
+      ),
+    );
+  }
+
+  /** The log, newest first; everyone's or one user's. */
+  list(query: PageQuery & { userId?: string }): Promise<Page<AuthEventRecord>> {
+    return readPage(
+      query,
+      (limit) => this.store.listAuthEvents({ ...query, limit }),
+      () => this.store.countAuthEvents(query.userId),
+    );
+  }
+
+  private event(type: AuthEventType, origin: ChangeOrigin, fields: AuthEventFields): AuthEventRecord {
+    return {
+      id: randomUUID(),
+      type,
+      userId: fields.userId ?? null,
+      sessionId: fields.sessionId ?? null,
+      actorUserId: origin.actorUserId,
+      username: fields.username ?? null,
+      reason: fields.reason ?? null,
+      ipAddress: origin.device.ipAddress,
+      userAgent: origin.device.userAgent,
+      createdAt: this.clock.now(),
+    };
+  }
+
+  private async write(events: AuthEventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    for (const event of events) this.lifecycle.authEvent(event);
+    try {
+      await this.store.insertAuthEvents(events);
+    } catch (error) {
+      this.logger.error('could not write audit events', { error, events: events.length });
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import type { Clock } from './clock.js';
+import type { SessionEnds } from './ends.js';
+import type { LastSeenWriter } from './last-seen-writer.js';
+import { hasExpired, type SessionPolicy } from './policy.js';
+import type { SessionStore } from './store.js';
+import { hashToken, isWellFormedToken } from './tokens.js';
+import { SYSTEM_ORIGIN, type Viewer } from './types.js';
+import type { ViewerCache } from './viewer-cache.js';
+
+export interface AuthenticatorOptions {
+  sessions: Pick<SessionStore, 'findViewerByTokenHash' | 'findSessionById'>;
+  clock: Clock;
+  policy: SessionPolicy;
+  lastSeen: LastSeenWriter;
+  ends: SessionEnds;
+  /** Validated-session cache; undefined where ends on other instances cannot reach this one. */
+  cache: ViewerCache | undefined;
+}
+
+/**
+ * Turns a token into the viewer it belongs to: the hot path of every signed-in request. A cache
+ * hit costs no query; expiry is checked on every request, hit or miss.
+ */
+export class Authenticator {
+  constructor(private readonly options: AuthenticatorOptions) {}
+
+  /**
+   * The viewer, or null. Garbage, unknown, ended and expired tokens are all simply null; an
+   * expired session found here is ended with `EXPIRED`.
+   */
+  async authenticate(token: string | undefined): Promise<Viewer | null> {
+    if (token === undefined || !isWellFormedToken(token)) return null;
+    const tokenHash = hashToken(token);
+    const cached = this.options.cache?.get(tokenHash);
+    const viewer = cached ?? (await this.lookUp(tokenHash));
+    if (!viewer || viewer.session.endedAt !== null) return null;
+
+    const { session } = viewer;
+    const now = this.options.clock.now();
+    this.options.lastSeen.applyUnwritten(session);
+    if (cached && hasExpired(session, now, this.options.policy) && now < session.expiresAt) {
+      if (!(await this.refreshIdleCopy(viewer))) return null;
+    }
+    if (hasExpired(session, now, this.options.policy)) {
+      await this.options.ends.endSession(session.id, 'EXPIRED', SYSTEM_ORIGIN);
+      return null;
+    }
+    this.options.lastSeen.touch(session, now);
+    return viewer;
+  }
+
+  /** A storage lookup; an open session is cached unless an eviction raced with the read. */
+  private async lookUp(tokenHash: string): Promise<Viewer | undefined> {
+    const { cache, sessions } = this.options;
+    const generation = cache?.generation ?? 0;
+    const viewer = await sessions.findViewerByTokenHash(tokenHash);
+    if (viewer && viewer.session.endedAt === null) cache?.setIfUnchanged(tokenHash, viewer, generation);
+    return viewer;
+  }
+
+  /**
+   * A cached copy looks idle, but the session may have been used through another instance
+   * since it was cached: the stored last-seen time decides. False when it has ended meanwhile.
+   */
+  private async refreshIdleCopy(viewer: Viewer): Promise<boolean> {
+    const stored = await this.options.sessions.findSessionById(viewer.session.id);
+    if (stored?.endedAt) {
+      this.options.cache?.evictSession(viewer.session.id);
+      return false;
+    }
+    if (stored && stored.lastSeenAt > viewer.session.lastSeenAt) viewer.session.lastSeenAt = stored.lastSeenAt;
+    return true;
+  }
+}

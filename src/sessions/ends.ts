@@ -1,0 +1,127 @@
+import type { AuditLog } from './audit-log.js';
+import type { Clock } from './clock.js';
+import { notFound } from './errors.js';
+import type { LastSeenWriter } from './last-seen-writer.js';
+import type { SessionLifecycle } from './lifecycle.js';
+import { hasExpired, type SessionPolicy } from './policy.js';
+import type { SessionStore, UserStore } from './store.js';
+import {
+  originOf,
+  SYSTEM_ORIGIN,
+  type ChangeOrigin,
+  type DeviceInfo,
+  type SessionEndReason,
+  type SessionRecord,
+  type Viewer,
+} from './types.js';
+import type { ViewerCache } from './viewer-cache.js';
+
+export interface SessionEndsOptions {
+  sessions: SessionStore;
+  users: Pick<UserStore, 'findUserById'>;
+  clock: Clock;
+  policy: SessionPolicy;
+  lastSeen: LastSeenWriter;
+  audit: AuditLog;
+  lifecycle: SessionLifecycle;
+  /** Validated-session cache, when there is one: every end evicts from it. */
+  cache: ViewerCache | undefined;
+}
+
+/**
+ * Every way a session ends: logout, kick, revocation, expiry. Ending keeps the row (with
+ * `endedAt` and `endReason`), is idempotent, and is followed by the same steps whatever the
+ * reason ({@link announce}).
+ *
+ * Safety rule: the cache is evicted before the write as well as after, so no request is served
+ * from it while an end is in flight.
+ */
+export class SessionEnds {
+  constructor(private readonly options: SessionEndsOptions) {}
+
+  /**
+   * Ends one session with `reason`. Returns the ended session, or undefined when it was already
+   * ended (or never existed).
+   */
+  async endSession(sessionId: string, reason: SessionEndReason, origin: ChangeOrigin) {
+    this.options.cache?.evictSession(sessionId);
+    const ended = await this.options.sessions.endSession(sessionId, reason, this.options.clock.now());
+    if (ended) await this.announce([ended], origin);
+    return ended;
+  }
+
+  /**
+   * Ends every active session of the user but `exceptSessionId`. Sessions that had already
+   * expired are recorded as EXPIRED, not with `reason`, and are not counted.
+   */
+  async endUserSessions(
+    userId: string,
+    reason: SessionEndReason,
+    origin: ChangeOrigin,
+    exceptSessionId?: string,
+  ): Promise<SessionRecord[]> {
+    this.options.cache?.evictUser(userId);
+    const activeAt = await this.options.lastSeen.activeAt();
+    const expired = await this.options.sessions.endInactiveSessions(activeAt, Number.MAX_SAFE_INTEGER, userId);
+    await this.announce(expired, SYSTEM_ORIGIN);
+    const ended = await this.options.sessions.endUserSessions(userId, reason, activeAt, exceptSessionId);
+    await this.announce(ended, origin);
+    return ended;
+  }
+
+  /** Ends (EXPIRED) up to `limit` sessions that are open but no longer active: the sweeper's batch. */
+  async endInactive(limit: number): Promise<SessionRecord[]> {
+    const ended = await this.options.sessions.endInactiveSessions(await this.options.lastSeen.activeAt(), limit);
+    await this.announce(ended, SYSTEM_ORIGIN);
+    return ended;
+  }
+
+  /** Ends the viewer's own session (`LOGOUT`). */
+  async logout(viewer: Viewer, device: DeviceInfo): Promise<void> {
+    await this.endSession(viewer.session.id, 'LOGOUT', originOf(viewer, device));
+  }
+
+  /**
+   * Ends one session on behalf of `actor`: an ADMIN may end any, a user only their own. Someone
+   * else's session is reported as not found, so ids cannot be probed. An already-ended session
+   * is returned unchanged; one that has already expired is recorded as such, not as kicked.
+   */
+  async kick(actor: Viewer, sessionId: string, device: DeviceInfo): Promise<SessionRecord> {
+    const { sessions, clock, policy, lastSeen } = this.options;
+    const session = await sessions.findSessionById(sessionId);
+    if (!session || (actor.user.role !== 'ADMIN' && session.userId !== actor.user.id)) throw notFound('session');
+    if (session.endedAt !== null) return session;
+    lastSeen.applyUnwritten(session);
+    const reason = hasExpired(session, clock.now(), policy) ? 'EXPIRED' : 'KICKED';
+    const ended = await this.endSession(sessionId, reason, originOf(actor, device));
+    // Undefined only if something else ended it in between: show that end as it is.
+    return ended ?? (await sessions.findSessionById(sessionId)) ?? session;
+  }
+
+  /** Ends all of the viewer's sessions but the current one. Returns how many ended. */
+  async revokeOthers(viewer: Viewer, device: DeviceInfo): Promise<number> {
+    const origin = originOf(viewer, device);
+    return (await this.endUserSessions(viewer.user.id, 'USER_SESSIONS_REVOKED', origin, viewer.session.id)).length;
+  }
+
+  /** Ends all of a user's sessions (an admin action). Returns how many ended. */
+  async revokeUser(actor: Viewer, userId: string, device: DeviceInfo): Promise<number> {
+    if (!(await this.options.users.findUserById(userId))) throw notFound('user');
+    return (await this.endUserSessions(userId, 'USER_SESSIONS_REVOKED', originOf(actor, device))).length;
+  }
+
+  /**
+   * What follows every committed end, here or in a transaction elsewhere (a login over the
+   * session limit): the cache forgets the sessions, their pending last-seen writes are dropped,
+   * listeners hear of them, and the audit log records them.
+   */
+  async announce(sessions: readonly SessionRecord[], origin: ChangeOrigin): Promise<void> {
+    if (sessions.length === 0) return;
+    for (const session of sessions) {
+      this.options.cache?.evictSession(session.id);
+      this.options.lastSeen.forget(session.id);
+      this.options.lifecycle.ended(session);
+    }
+    await this.options.audit.recordEnds(sessions, origin);
+  }
+}

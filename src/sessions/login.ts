@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from './audit-log.js';
+import type { Clock } from './clock.js';
+import { checkLoginInputSize, loginUsernameKey } from './credentials.js';
+import type { SessionEnds } from './ends.js';
+import { GatehouseError, invalidCredentials } from './errors.js';
+import { KeyedQueue } from './keyed-queue.js';
+import type { LastSeenWriter } from './last-seen-writer.js';
+import type { SessionLifecycle } from './lifecycle.js';
+import type { PasswordHasher } from './passwords.js';
+import { sessionLimitOf, type SessionPolicy } from './policy.js';
+import type { SessionStore, UserSessionsTx, UserStore } from './store.js';
+import type { LoginThrottle } from './throttle.js';
+import { generateToken, hashToken } from './tokens.js';
+import type { ChangeOrigin, DeviceInfo, NewSession, SessionRecord, UserRecord, Viewer } from './types.js';
+import type { ViewerCache } from './viewer-cache.js';
+
+export interface LoginOptions {
+  users: Pick<UserStore, 'findUserByUsernameKey'>;
+  sessions: Pick<SessionStore, 'withUserLocked'>;
+  throttle: LoginThrottle;
+  hasher: PasswordHasher;
+  clock: Clock;
+  policy: SessionPolicy;
+  lastSeen: LastSeenWriter;
+  ends: SessionEnds;
+  audit: AuditLog;
+  lifecycle: SessionLifecycle;
+  cache: ViewerCache | undefined;
+}
+
+export interface LoginResult {
+  viewer: Viewer;
+  /** The bearer secret: goes to the client once, is never stored. */
+  token: string;
+}
+
+/** Longest typed username kept in the audit log of a failed or throttled login. */
+const AUDITED_USERNAME_LENGTH = 256;
+
+/**
+ * Signing in, in three steps: reserve an attempt with the brute-force throttle, check the
+ * password, start the session (applying the session limit in the same transaction as the
+ * insert). Attempts on one account run one at a time, so concurrent guesses cannot all pass the
+ * throttle before any of their failures is counted.
+ */
+export class LoginService {
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly options: LoginOptions) {}
+
+  /**
+   * Signs a user in and issues a new token. `replacing` is the session the request was already
+   * signed in with: it ends (SUPERSEDED), since its client now holds the new token and the old
+   * one must not live on unseen (ASVS 7.2.4).
+   */
+  async login(username: string, password: string, device: DeviceInfo, replacing?: Viewer | null) {
+    checkLoginInputSize(username, password);
+    const key = loginUsernameKey(username);
+    const result = await this.queue.run(key, async () => {
+      const attempt = { key, typedUsername: username.trim().slice(0, AUDITED_USERNAME_LENGTH), device };
+      await this.reserveAttempt(attempt);
+      const user = await this.checkPassword(attempt, password);
+      return this.startSession(user, device);
+    });
+    if (replacing && replacing.session.id !== result.viewer.session.id) {
+      const origin = { actorUserId: result.viewer.user.id, device };
+      await this.options.ends.endSession(replacing.session.id, 'SUPERSEDED', origin);
+    }
+    return result;
+  }
+
+  /** Counts the attempt against the account and the IP, or refuses it (RATE_LIMITED). */
+  private async reserveAttempt(attempt: LoginAttempt): Promise<void> {
+    const { throttle, users, audit, clock } = this.options;
+    const refused = await throttle.reserve(attempt.key, attempt.device.ipAddress, clock.now());
+    if (!refused) return;
+    const user = await users.findUserByUsernameKey(attempt.key);
+    await audit.record('LOGIN_RATE_LIMITED', anonymous(attempt.device), {
+      userId: user?.id ?? null,
+      username: attempt.typedUsername,
+    });
+    const { retryAfterSeconds } = refused;
+    throw new GatehouseError('RATE_LIMITED', `Too many failed logins; try again in ${retryAfterSeconds} s`, {
+      retryAfterSeconds,
+    });
+  }
+
+  /**
+   * Always one verification, against a dummy hash for unknown users: a wrong username and a
+   * wrong password take the same time and give the same error.
+   */
+  private async checkPassword(attempt: LoginAttempt, password: string): Promise<UserRecord> {
+    const { users, hasher, audit, throttle } = this.options;
+    const user = await users.findUserByUsernameKey(attempt.key);
+    const matches = await hasher.verify(user?.passwordHash, password);
+    if (!user || !matches) {
+      await audit.record('LOGIN_FAILED', anonymous(attempt.device), {
+        userId: user?.id ?? null,
+        username: attempt.typedUsername,
+      });
+      throw invalidCredentials();
+    }
+    await throttle.succeeded(attempt.key, attempt.device.ipAddress);
+    return user;
+  }
+
+  private async startSession(user: UserRecord, device: DeviceInfo): Promise<LoginResult> {
+    const { clock, policy, audit, ends, lifecycle } = this.options;
+    const token = generateToken();
+    const session = newSession(user, device, clock.now(), policy.maxAgeMs);
+    const origin = { actorUserId: user.id, device };
+    const superseded = await this.insertWithinLimit({ ...session, tokenHash: hashToken(token) }, user, origin);
+    await ends.announce(superseded, origin);
+    await audit.record('LOGIN_SUCCEEDED', anonymous(device), { userId: user.id, sessionId: session.id });
+    lifecycle.started(session, user);
+    return { viewer: { user, session }, token };
+  }
+
+  /**
+   * Inserts the session under the user's row lock, in the same transaction that checks and
+   * applies the limit, so concurrent logins cannot both see room for one more. Returns the
+   * sessions it ended to make room (SUPERSEDED).
+   */
+  private async insertWithinLimit(session: NewSession, user: UserRecord, origin: ChangeOrigin) {
+    const { sessions, cache, lastSeen, audit, policy } = this.options;
+    const limit = sessionLimitOf(user, policy);
+    if (limit === 0) return sessions.withUserLocked(user.id, (tx) => insertSession(tx, session, []));
+    // The login may supersede sessions whose ids are not known yet, cached or not.
+    cache?.evictUser(user.id);
+    // The count reads last_seen_at (see LastSeenWriter); asked for before the transaction,
+    // which on SQLite holds the only connection.
+    const activeAt = await lastSeen.activeAt(session.createdAt);
+    try {
+      return await sessions.withUserLocked(user.id, async (tx) => {
+        const open = await tx.listActiveSessions(activeAt);
+        if (open.length < limit) return insertSession(tx, session, []);
+        if (policy.limitStrategy === 'deny-new') {
+          throw new GatehouseError('SESSION_LIMIT', `Session limit reached (${limit} active)`, { limit });
+        }
+        const oldest = open.slice(0, open.length - limit + 1).map((s) => s.id);
+        return insertSession(tx, session, await tx.endSessions(oldest, 'SUPERSEDED', session.createdAt));
+      });
+    } catch (error) {
+      if (error instanceof GatehouseError && error.code === 'SESSION_LIMIT') {
+        await audit.record('SESSION_LIMIT_REACHED', origin, { userId: user.id });
+      }
+      throw error;
+    }
+  }
+}
+
+interface LoginAttempt {
+  /** The normalised username the attempt is counted and looked up by. */
+  key: string;
+  /** As typed, trimmed and bounded: what the audit log shows of a failed attempt. */
+  typedUsername: string;
+  device: DeviceInfo;
+}
+
+/** Login events are the system's doing until someone is signed in. */
+const anonymous = (device: DeviceInfo): ChangeOrigin => ({ actorUserId: null, device });
+
+async function insertSession(tx: UserSessionsTx, session: NewSession, superseded: SessionRecord[]) {
+  await tx.insertSession(session);
+  return superseded;
+}
+
+function newSession(user: UserRecord, device: DeviceInfo, now: Date, maxAgeMs: number): SessionRecord {
+  return {
+    id: randomUUID(),
+    userId: user.id,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + maxAgeMs),
+    endedAt: null,
+    endReason: null,
+    userAgent: device.userAgent,
+    ipAddress: device.ipAddress,
+  };
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditLog } from './audit-log.js';
+import type { Clock } from './clock.js';
+import { checkLoginInputSize, normalizeNewUsername, validateNewPassword } from './credentials.js';
+import type { SessionEnds } from './ends.js';
+import { badUserInput, GatehouseError, notFound } from './errors.js';
+import type { PasswordHasher } from './passwords.js';
+import { MAX_SESSION_LIMIT } from './policy.js';
+import type { UserStore } from './store.js';
+import {
+  originOf,
+  SYSTEM_ORIGIN,
+  type ChangeOrigin,
+  type DeviceInfo,
+  type Role,
+  type UserRecord,
+  type Viewer,
+} from './types.js';
+import type { ViewerCache } from './viewer-cache.js';
+
+export interface UserServiceOptions {
+  users: UserStore;
+  hasher: PasswordHasher;
+  clock: Clock;
+  ends: SessionEnds;
+  audit: AuditLog;
+  cache: ViewerCache | undefined;
+}
+
+/** Bytes of the password generated for the first admin when none is configured. */
+const GENERATED_PASSWORD_BYTES = 18;
+
+/** Accounts: creating them, their passwords and their own session limits. */
+export class UserService {
+  constructor(private readonly options: UserServiceOptions) {}
+
+  async require(userId: string): Promise<UserRecord> {
+    const user = await this.options.users.findUserById(userId);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  findByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    return this.options.users.findUsersByIds(ids);
+  }
+
+  /** Creates a user with a validated username and password. */
+  async create(input: { username: string; password: string; role: Role }, origin: ChangeOrigin = SYSTEM_ORIGIN) {
+    const username = normalizeNewUsername(input.username);
+    validateNewPassword(input.password);
+    const passwordHash = await this.options.hasher.hash(input.password);
+    const user = await this.options.users.insertUser(
+      { username: username.display, usernameKey: username.key, passwordHash, role: input.role },
+      this.options.clock.now(),
+    );
+    if (!user) throw badUserInput('Username is already taken', 'username');
+    await this.options.audit.record('USER_CREATED', origin, { userId: user.id });
+    return user;
+  }
+
+  /**
+   * Makes sure an admin exists. With no admin yet: creates `username`/`password` when given,
+   * else `admin` with a random password, which is returned so the caller can print it once.
+   */
+  async ensureAdmin(credentials: { username?: string | undefined; password?: string | undefined }) {
+    if ((await this.options.users.countAdmins()) > 0) return undefined;
+    if (credentials.username !== undefined && credentials.password !== undefined) {
+      const { username, password } = credentials;
+      return { user: await this.create({ username, password, role: 'ADMIN' }) };
+    }
+    const generatedPassword = randomBytes(GENERATED_PASSWORD_BYTES).toString('base64url');
+    const user = await this.create({ username: 'admin', password: generatedPassword, role: 'ADMIN' });
+    return { user, generatedPassword };
+  }
+
+  /**
+   * Changes the viewer's password after checking the current one, and ends their other
+   * sessions (`PASSWORD_CHANGED`): whoever knew the old password is signed out everywhere else.
+   * Returns how many ended.
+   */
+  async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, device: DeviceInfo) {
+    const { users, hasher, clock, audit, ends } = this.options;
+    checkLoginInputSize(viewer.user.username, currentPassword);
+    validateNewPassword(newPassword, 'newPassword');
+    const user = await this.require(viewer.user.id);
+    if (!(await hasher.verify(user.passwordHash, currentPassword))) {
+      throw new GatehouseError('INVALID_CREDENTIALS', 'Current password is wrong');
+    }
+    const passwordHash = await hasher.hash(newPassword);
+    await users.updatePasswordHash(user.id, passwordHash, clock.now());
+    viewer.user.passwordHash = passwordHash;
+    const origin = originOf(viewer, device);
+    await audit.record('PASSWORD_CHANGED', origin, { userId: user.id, sessionId: viewer.session.id });
+    return (await ends.endUserSessions(user.id, 'PASSWORD_CHANGED', origin, viewer.session.id)).length;
+  }
+
+  /**
+   * Sets a user's own session limit (0 = unlimited for them), or null to fall back to the
+   * global `MAX_SESSIONS_PER_USER`. Applies from the user's next login.
+   */
+  async setSessionLimit(actor: Viewer, userId: string, limit: number | null, device: DeviceInfo) {
+    if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > MAX_SESSION_LIMIT)) {
+      throw badUserInput(`Session limit must be from 0 (no limit) to ${MAX_SESSION_LIMIT}, or null`, 'limit');
+    }
+    const user = await this.options.users.updateSessionLimit(userId, limit, this.options.clock.now());
+    if (!user) throw notFound('user');
+    // Cached viewers hold the user record; the next request reloads it with the new limit.
+    this.options.cache?.evictUser(userId);
+    await this.options.audit.record('SESSION_LIMIT_CHANGED', originOf(actor, device), { userId });
+    return user;
+  }
+}

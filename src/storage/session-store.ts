@@ -1,0 +1,158 @@
+import type { Knex } from 'knex';
+import type { PageCursor } from '../sessions/page.js';
+import type { ActiveAt } from '../sessions/policy.js';
+import type { SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
+import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.js';
+import type { DatabaseKind } from './database.js';
+import { Session, User } from './models.js';
+import { sessionStats } from './session-stats.js';
+import {
+  endOpenSessions,
+  NEWEST_FIRST,
+  SESSION_COLUMNS,
+  toCount,
+  whereActive,
+  whereOlderThan,
+  whereOpenButInactive,
+} from './sql.js';
+
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'username_key',
+  'password_hash',
+  'role',
+  'session_limit',
+  'created_at',
+  'updated_at',
+] as const;
+
+/** The hot path's select list: both rows in one, told apart by a prefix. */
+const VIEWER_COLUMNS = [
+  ...SESSION_COLUMNS.map((column) => `sessions.${column} as s_${column}`),
+  ...USER_COLUMNS.map((column) => `users.${column} as u_${column}`),
+];
+
+function unprefix(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) columns[key.slice(prefix.length)] = value;
+  return columns;
+}
+
+/** Sessions over Knex and Objection, for SQLite and PostgreSQL alike. */
+export class KnexSessionStore implements SessionStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly kind: DatabaseKind,
+  ) {}
+
+  async findViewerByTokenHash(tokenHash: string): Promise<Viewer | undefined> {
+    const row: Record<string, unknown> | undefined = await this.db('sessions')
+      .join('users', 'users.id', 'sessions.user_id')
+      .where('sessions.token_hash', tokenHash)
+      .first(VIEWER_COLUMNS);
+    if (!row) return undefined;
+    return { session: Session.fromDatabaseJson(unprefix(row, 's_')), user: User.fromDatabaseJson(unprefix(row, 'u_')) };
+  }
+
+  async findSessionById(id: string): Promise<SessionRecord | undefined> {
+    return this.sessions().findById(id);
+  }
+
+  async listSessions(query: {
+    userId?: string;
+    activeAt?: ActiveAt;
+    after?: PageCursor;
+    limit: number;
+  }): Promise<SessionRecord[]> {
+    let builder = this.sessions();
+    if (query.userId !== undefined) builder = builder.where('user_id', query.userId);
+    if (query.activeAt) builder = whereActive(builder, query.activeAt);
+    return whereOlderThan(builder, query.after)
+      .orderBy([...NEWEST_FIRST])
+      .limit(query.limit);
+  }
+
+  async countActiveSessions(activeAt: ActiveAt, userId?: string): Promise<number> {
+    let builder = whereActive(this.db('sessions'), activeAt);
+    if (userId !== undefined) builder = builder.where('user_id', userId);
+    return toCount(await builder.count({ count: '*' }).first());
+  }
+
+  async countActiveSessionsByUser(activeAt: ActiveAt, userIds: readonly string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows: Array<{ user_id: string; count: unknown }> = await whereActive(this.db('sessions'), activeAt)
+      .whereIn('user_id', userIds)
+      .groupBy('user_id')
+      .select('user_id')
+      .count({ count: '*' });
+    return new Map(rows.map((row) => [row.user_id, Number(row.count)]));
+  }
+
+  sessionStats(activeAt: ActiveAt, since: Date): Promise<SessionStats> {
+    return sessionStats(this.db, activeAt, since);
+  }
+
+  async endSession(id: string, reason: SessionEndReason, at: Date): Promise<SessionRecord | undefined> {
+    const [ended] = await endOpenSessions(this.db('sessions').where('id', id), reason, at);
+    return ended;
+  }
+
+  async endUserSessions(
+    userId: string,
+    reason: SessionEndReason,
+    activeAt: ActiveAt,
+    exceptSessionId?: string,
+  ): Promise<SessionRecord[]> {
+    let query = whereActive(this.db('sessions').where('user_id', userId), activeAt);
+    if (exceptSessionId !== undefined) query = query.whereNot('id', exceptSessionId);
+    return endOpenSessions(query, reason, activeAt.now);
+  }
+
+  async endInactiveSessions(activeAt: ActiveAt, limit: number, userId?: string): Promise<SessionRecord[]> {
+    let batch = whereOpenButInactive(this.db('sessions'), activeAt).select('id').limit(limit);
+    if (userId !== undefined) batch = batch.where('user_id', userId);
+    return endOpenSessions(this.db('sessions').whereIn('id', batch), 'EXPIRED', activeAt.now);
+  }
+
+  async deleteSessionsEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const batch = this.db('sessions').where('ended_at', '<', cutoff.getTime()).select('id').limit(limit);
+    return this.db('sessions').whereIn('id', batch).delete();
+  }
+
+  async touchSessions(lastSeen: ReadonlyMap<string, Date>): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      for (const [id, at] of lastSeen) {
+        await trx('sessions')
+          .update({ last_seen_at: at.getTime() })
+          .where({ id })
+          .whereNull('ended_at')
+          .andWhere('last_seen_at', '<', at.getTime());
+      }
+    });
+  }
+
+  async withUserLocked<T>(userId: string, work: (tx: UserSessionsTx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (trx) => {
+      // SQLite runs on a single connection, so the transaction is already alone; PostgreSQL
+      // needs the row lock to queue concurrent logins of the same user.
+      if (this.kind === 'postgres') await trx('users').where({ id: userId }).forUpdate().first('id');
+      return work({
+        listActiveSessions: async (activeAt) =>
+          await whereActive(this.sessions(trx).where('user_id', userId), activeAt).orderBy([
+            { column: 'created_at' },
+            { column: 'id' },
+          ]),
+        endSessions: (ids, reason, at) => endOpenSessions(trx('sessions').whereIn('id', ids), reason, at),
+        insertSession: async (session) => {
+          await trx('sessions').insert(Session.fromJson(session).$toDatabaseJson());
+        },
+      });
+    });
+  }
+
+  /** Sessions as the rules see them: every column but the token hash. */
+  private sessions(db: Knex = this.db) {
+    return Session.query(db).select([...SESSION_COLUMNS]);
+  }
+}

@@ -1,0 +1,87 @@
+/** Query pieces every store shares: what "active" means in SQL, keyset pages, counts. */
+import type { Knex } from 'knex';
+import type { QueryBuilder } from 'objection';
+import type { PageCursor } from '../sessions/page.js';
+import type { ActiveAt } from '../sessions/policy.js';
+import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
+import { Session, type AuthEvent } from './models.js';
+
+type AnyQuery = Knex.QueryBuilder | QueryBuilder<Session, unknown> | QueryBuilder<AuthEvent, unknown>;
+
+/** Every column of `sessions` but `token_hash`, which is only ever looked up by, never read. */
+export const SESSION_COLUMNS = [
+  'id',
+  'user_id',
+  'created_at',
+  'last_seen_at',
+  'expires_at',
+  'ended_at',
+  'end_reason',
+  'user_agent',
+  'ip_address',
+] as const;
+
+export const NEWEST_FIRST = [
+  { column: 'created_at', order: 'desc' },
+  { column: 'id', order: 'desc' },
+] as const;
+
+/**
+ * Keyset pagination: rows strictly older than the cursor in (created_at desc, id desc) order,
+ * so rows added or removed between pages neither repeat nor shift the next page.
+ */
+export function whereOlderThan<Q extends AnyQuery>(query: Q, cursor: PageCursor | undefined): Q {
+  if (!cursor) return query;
+  const createdAt = cursor.createdAt.getTime();
+  return query.where((older) =>
+    older
+      .where('created_at', '<', createdAt)
+      .orWhere((tie) => tie.where('created_at', createdAt).where('id', '<', cursor.id)),
+  ) as Q;
+}
+
+/** Restricts a sessions query to sessions active at `activeAt` (see {@link ActiveAt}). */
+export function whereActive<Q extends AnyQuery>(query: Q, { now, idleTimeoutMs }: ActiveAt): Q {
+  return query
+    .whereNull('sessions.ended_at')
+    .where('sessions.expires_at', '>', now.getTime())
+    .where('sessions.last_seen_at', '>', now.getTime() - idleTimeoutMs) as Q;
+}
+
+/** Open (not ended) but no longer active: past the absolute expiry or idle too long. */
+export function whereOpenButInactive<Q extends AnyQuery>(query: Q, { now, idleTimeoutMs }: ActiveAt): Q {
+  return query
+    .whereNull('ended_at')
+    .where((expired) =>
+      expired.where('expires_at', '<=', now.getTime()).orWhere('last_seen_at', '<=', now.getTime() - idleTimeoutMs),
+    ) as Q;
+}
+
+/** The `count` of a `count({ count: '*' }).first()` row, whatever type the driver gave it. */
+export function toCount(row: unknown): number {
+  const value = (row as { count?: unknown } | undefined)?.count;
+  return Number(value ?? 0);
+}
+
+/** Ends the open sessions among those `query` selects; returns exactly the sessions this call ended. */
+export async function endOpenSessions(
+  query: Knex.QueryBuilder,
+  reason: SessionEndReason,
+  at: Date,
+): Promise<SessionRecord[]> {
+  // RETURNING (SQLite ≥ 3.35, PostgreSQL) makes "which rows did I end" exact even when a
+  // concurrent request ends some of the same sessions.
+  const rows: Record<string, unknown>[] = await query
+    .whereNull('ended_at')
+    .update({ ended_at: at.getTime(), end_reason: reason })
+    .returning([...SESSION_COLUMNS]);
+  return rows.map((row) => Session.fromDatabaseJson(row));
+}
+
+/** Whether a failed insert broke a unique constraint (SQLite's and PostgreSQL's wording). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    /UNIQUE constraint failed|duplicate key value violates unique constraint/.test(error.message)
+  );
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { NewUser, UserStore } from '../sessions/store.js';
+import type { UserRecord } from '../sessions/types.js';
+import { User } from './models.js';
+import { isUniqueViolation } from './sql.js';
+
+/** Users over Objection. */
+export class KnexUserStore implements UserStore {
+  constructor(private readonly db: Knex) {}
+
+  async findUserById(id: string): Promise<UserRecord | undefined> {
+    return User.query(this.db).findById(id);
+  }
+
+  async findUsersByIds(ids: readonly string[]): Promise<UserRecord[]> {
+    if (ids.length === 0) return [];
+    return User.query(this.db).whereIn('id', ids);
+  }
+
+  async findUserByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
+    return User.query(this.db).findOne('username_key', usernameKey);
+  }
+
+  async insertUser(user: NewUser, now: Date): Promise<UserRecord | undefined> {
+    try {
+      return await User.query(this.db).insertAndFetch({
+        id: randomUUID(),
+        ...user,
+        sessionLimit: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async updatePasswordHash(userId: string, passwordHash: string, now: Date): Promise<void> {
+    await User.query(this.db).findById(userId).patch({ passwordHash, updatedAt: now });
+  }
+
+  async updateSessionLimit(userId: string, sessionLimit: number | null, now: Date): Promise<UserRecord | undefined> {
+    const updated = await User.query(this.db).findById(userId).patch({ sessionLimit, updatedAt: now });
+    return updated === 0 ? undefined : this.findUserById(userId);
+  }
+
+  async countAdmins(): Promise<number> {
+    return User.query(this.db).where('role', 'ADMIN').resultSize();
+  }
+}
