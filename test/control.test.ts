@@ -10,7 +10,6 @@ import {
   type KickSessionMutation,
   LoginDocument,
   LogoutDocument,
-  MeDocument,
   MySessionsDocument,
   RevokeOtherSessionsDocument,
   RevokeUserSessionsDocument,
@@ -18,29 +17,30 @@ import {
   SessionsByUserWithUserDocument,
   SessionStatsDocument,
   SetUserSessionLimitDocument,
-  WhoamiDocument,
 } from './generated/graphql.js';
-import { errorCode, type GraphQLResponse, type TestClient } from './support/client.js';
+import { flushLastSeen } from './support/app.js';
+import { assertRefused, type GraphQLResponse, type TestClient } from './support/client.js';
 import { DATABASE_KINDS } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
-import { createUser, passwordOf, sessionRow, signIn, sweep, type SignedIn } from './support/sessions.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
+import {
+  assertAnonymous,
+  createUser,
+  passwordOf,
+  sessionRow,
+  signedInAs,
+  signIn,
+  sweep,
+  type SignedIn,
+} from './support/sessions.js';
 
-/** The scheduled sweeper must not run in the middle of a test that moves the clock. */
-const QUIET_SWEEPER = { SWEEP_INTERVAL: '1h' };
-
-/** A failed root field: exactly `code`, and no data. */
-function assertRefused(result: GraphQLResponse<unknown>, code: string, label = ''): void {
-  assert.equal(errorCode(result), code, `${label} ${JSON.stringify(result.errors)}`);
+/** A failed root field: exactly one error, with `code`, and no data. */
+function assertRefusedAlone(result: GraphQLResponse<unknown>, code: string, label = ''): void {
+  assertRefused(result, code, label);
   assert.equal(result.errors?.length, 1, label);
-  assert.equal(result.data ?? null, null, label);
 }
 
 async function assertSignedIn(client: TestClient, userId: string, label = ''): Promise<void> {
-  assert.equal((await client.data(MeDocument)).me?.id, userId, `${label}: expected to be signed in`);
-}
-
-async function assertAnonymous(client: TestClient, label = ''): Promise<void> {
-  assert.deepEqual(await client.data(WhoamiDocument), { me: null, currentSession: null }, label);
+  assert.equal(await signedInAs(client), userId, `${label}: expected to be signed in`);
 }
 
 const ids = (rows: ReadonlyArray<{ id: string }>) => rows.map((row) => row.id);
@@ -84,14 +84,14 @@ for (const kind of DATABASE_KINDS) {
       );
       assert.equal(hers.activeSessions.totalCount, 1);
 
-      assertRefused(await alice.client.request(ActiveSessionsDocument, {}), 'FORBIDDEN', 'USER, all');
-      assertRefused(
+      assertRefusedAlone(await alice.client.request(ActiveSessionsDocument, {}), 'FORBIDDEN', 'USER, all');
+      assertRefusedAlone(
         await alice.client.request(ActiveSessionsDocument, { userId: alice.user.id }),
         'FORBIDDEN',
         'USER, own id',
       );
-      assertRefused(await server.client().request(ActiveSessionsDocument, {}), 'UNAUTHENTICATED', 'anonymous');
-      assertRefused(
+      assertRefusedAlone(await server.client().request(ActiveSessionsDocument, {}), 'UNAUTHENTICATED', 'anonymous');
+      assertRefusedAlone(
         await server.client({ cookie: 'gatehouse_session=not-a-token' }).request(ActiveSessionsDocument, {}),
         'UNAUTHENTICATED',
         'garbage cookie',
@@ -120,19 +120,23 @@ for (const kind of DATABASE_KINDS) {
         [false, true],
       );
 
-      assertRefused(await other.client.request(SessionsByUserDocument, { userId: bellaId }), 'FORBIDDEN', 'other USER');
-      assertRefused(
+      assertRefusedAlone(
+        await other.client.request(SessionsByUserDocument, { userId: bellaId }),
+        'FORBIDDEN',
+        'other USER',
+      );
+      assertRefusedAlone(
         await server.client().request(SessionsByUserDocument, { userId: bellaId }),
         'UNAUTHENTICATED',
         'anonymous',
       );
-      assertRefused(
+      assertRefusedAlone(
         await admin.client.request(SessionsByUserDocument, { userId: randomUUID() }),
         'NOT_FOUND',
         'ADMIN, unknown user',
       );
       // A USER cannot tell an unknown id from someone else's.
-      assertRefused(
+      assertRefusedAlone(
         await other.client.request(SessionsByUserDocument, { userId: randomUUID() }),
         'FORBIDDEN',
         'USER, unknown user',
@@ -191,12 +195,12 @@ for (const kind of DATABASE_KINDS) {
       );
 
       // Another USER: every field that returns someone else's User is closed to them.
-      assertRefused(
+      assertRefusedAlone(
         await other.client.request(SessionsByUserWithUserDocument, { userId: coraId }),
         'FORBIDDEN',
         'other USER via sessionsByUser',
       );
-      assertRefused(
+      assertRefusedAlone(
         await other.client.request(ActiveSessionsWithUserSessionsDocument),
         'FORBIDDEN',
         'other USER via activeSessions',
@@ -205,7 +209,7 @@ for (const kind of DATABASE_KINDS) {
       const anonymous = await server.client().request(MySessionsDocument, { includeEnded: true });
       assert.equal(anonymous.errors, undefined);
       assert.deepEqual(anonymous.data, { me: null });
-      assertRefused(
+      assertRefusedAlone(
         await server.client().request(SessionsByUserWithUserDocument, { userId: coraId }),
         'UNAUTHENTICATED',
         'anonymous via sessionsByUser',
@@ -217,8 +221,8 @@ for (const kind of DATABASE_KINDS) {
       assert.ok(dina);
       const stats = await admin.client.data(SessionStatsDocument);
       assert.ok(stats.sessionStats.activeSessions >= 2);
-      assertRefused(await dina.client.request(SessionStatsDocument), 'FORBIDDEN', 'USER');
-      assertRefused(await server.client().request(SessionStatsDocument), 'UNAUTHENTICATED', 'anonymous');
+      assertRefusedAlone(await dina.client.request(SessionStatsDocument), 'FORBIDDEN', 'USER');
+      assertRefusedAlone(await server.client().request(SessionStatsDocument), 'UNAUTHENTICATED', 'anonymous');
     });
 
     it('kickSession by ADMIN ends anyone’s session (KICKED, row kept); its cached cookie and token are anonymous at once', async () => {
@@ -281,22 +285,26 @@ for (const kind of DATABASE_KINDS) {
       await assertSignedIn(gabe.client, gabe.user.id);
 
       const notHis = await hana.client.request(KickSessionDocument, { sessionId: gabe.session.id });
-      assertRefused(notHis, 'NOT_FOUND', 'another user’s session');
+      assertRefusedAlone(notHis, 'NOT_FOUND', 'another user’s session');
       const unknown = await hana.client.request(KickSessionDocument, { sessionId: randomUUID() });
-      assertRefused(unknown, 'NOT_FOUND', 'unknown id, USER');
+      assertRefusedAlone(unknown, 'NOT_FOUND', 'unknown id, USER');
       // Same answer either way: ids cannot be probed.
       assert.deepEqual(notHis.errors?.[0]?.message, unknown.errors?.[0]?.message);
       assert.deepEqual(notHis.errors?.[0]?.extensions, unknown.errors?.[0]?.extensions);
 
-      assertRefused(await admin.client.request(KickSessionDocument, { sessionId: randomUUID() }), 'NOT_FOUND', 'ADMIN');
+      assertRefusedAlone(
+        await admin.client.request(KickSessionDocument, { sessionId: randomUUID() }),
+        'NOT_FOUND',
+        'ADMIN',
+      );
       for (const sessionId of ['not-a-session-id', 'x'.repeat(200), "' OR '1'='1"]) {
-        assertRefused(
+        assertRefusedAlone(
           await admin.client.request(KickSessionDocument, { sessionId }),
           'NOT_FOUND',
           `ADMIN, malformed id ${sessionId.slice(0, 20)}`,
         );
       }
-      assertRefused(
+      assertRefusedAlone(
         await server.client().request(KickSessionDocument, { sessionId: gabe.session.id }),
         'UNAUTHENTICATED',
         'anonymous',
@@ -366,7 +374,7 @@ for (const kind of DATABASE_KINDS) {
       await assertSignedIn(kai.client, kai.user.id, 'a user, after an admin revoked their own others');
       await assertSignedIn(admin.client, admin.user.id, 'another admin');
 
-      assertRefused(await server.client().request(RevokeOtherSessionsDocument), 'UNAUTHENTICATED', 'anonymous');
+      assertRefusedAlone(await server.client().request(RevokeOtherSessionsDocument), 'UNAUTHENTICATED', 'anonymous');
     });
 
     it('revokeUserSessions: ADMIN ends all of a user’s sessions; a USER is FORBIDDEN (even for themself); anonymous UNAUTHENTICATED; unknown user NOT_FOUND', async () => {
@@ -376,9 +384,13 @@ for (const kind of DATABASE_KINDS) {
       const lenaId = l1.user.id;
       await assertSignedIn(l1.client, lenaId);
 
-      assertRefused(await l1.client.request(RevokeUserSessionsDocument, { userId: lenaId }), 'FORBIDDEN', 'self');
-      assertRefused(await milo.client.request(RevokeUserSessionsDocument, { userId: lenaId }), 'FORBIDDEN', 'other');
-      assertRefused(
+      assertRefusedAlone(await l1.client.request(RevokeUserSessionsDocument, { userId: lenaId }), 'FORBIDDEN', 'self');
+      assertRefusedAlone(
+        await milo.client.request(RevokeUserSessionsDocument, { userId: lenaId }),
+        'FORBIDDEN',
+        'other',
+      );
+      assertRefusedAlone(
         await server.client().request(RevokeUserSessionsDocument, { userId: lenaId }),
         'UNAUTHENTICATED',
         'anonymous',
@@ -401,7 +413,7 @@ for (const kind of DATABASE_KINDS) {
         ],
       );
       assert.equal((await admin.client.data(RevokeUserSessionsDocument, { userId: lenaId })).revokeUserSessions, 0);
-      assertRefused(
+      assertRefusedAlone(
         await admin.client.request(RevokeUserSessionsDocument, { userId: randomUUID() }),
         'NOT_FOUND',
         'unknown user',
@@ -438,7 +450,7 @@ for (const kind of DATABASE_KINDS) {
       );
 
       const old = await server.client().request(LoginDocument, { username: 'nora', password: passwordOf('nora') });
-      assertRefused(old, 'INVALID_CREDENTIALS', 'old password');
+      assertRefusedAlone(old, 'INVALID_CREDENTIALS', 'old password');
       await signIn(server, 'nora', 'nora-new-password');
     });
 
@@ -450,23 +462,23 @@ for (const kind of DATABASE_KINDS) {
         currentPassword: 'not-pias-password',
         newPassword: 'pia-next-password',
       });
-      assertRefused(wrong, 'INVALID_CREDENTIALS', 'wrong current password');
+      assertRefusedAlone(wrong, 'INVALID_CREDENTIALS', 'wrong current password');
       const short = await p1.client.request(ChangePasswordDocument, {
         currentPassword: passwordOf('pia'),
         newPassword: 'short',
       });
-      assertRefused(short, 'BAD_USER_INPUT', 'too-short new password');
+      assertRefusedAlone(short, 'BAD_USER_INPUT', 'too-short new password');
       const anonymous = await server.client().request(ChangePasswordDocument, {
         currentPassword: passwordOf('pia'),
         newPassword: 'pia-next-password',
       });
-      assertRefused(anonymous, 'UNAUTHENTICATED', 'anonymous');
+      assertRefusedAlone(anonymous, 'UNAUTHENTICATED', 'anonymous');
 
       await assertSignedIn(p1.client, p1.user.id);
       await assertSignedIn(p2.client, p1.user.id);
       for (const password of ['pia-next-password', 'short']) {
         const attempt = await server.client().request(LoginDocument, { username: 'pia', password });
-        assertRefused(attempt, 'INVALID_CREDENTIALS', password);
+        assertRefusedAlone(attempt, 'INVALID_CREDENTIALS', password);
       }
       await signIn(server, 'pia');
       for (const session of [p1, p2]) {
@@ -481,17 +493,17 @@ for (const kind of DATABASE_KINDS) {
       assert.ok(quinn && rosa);
       const quinnId = quinn.user.id;
 
-      assertRefused(
+      assertRefusedAlone(
         await quinn.client.request(SetUserSessionLimitDocument, { userId: quinnId, limit: 0 }),
         'FORBIDDEN',
         'self',
       );
-      assertRefused(
+      assertRefusedAlone(
         await rosa.client.request(SetUserSessionLimitDocument, { userId: quinnId, limit: 0 }),
         'FORBIDDEN',
         'other',
       );
-      assertRefused(
+      assertRefusedAlone(
         await server.client().request(SetUserSessionLimitDocument, { userId: quinnId, limit: 0 }),
         'UNAUTHENTICATED',
         'anonymous',
@@ -508,7 +520,7 @@ for (const kind of DATABASE_KINDS) {
         { id: quinnId, username: 'quinn', sessionLimit: 3, activeSessionCount: 1 },
       );
       for (const limit of [-1, 10_001, 2 ** 31 - 1]) {
-        assertRefused(
+        assertRefusedAlone(
           await admin.client.request(SetUserSessionLimitDocument, { userId: quinnId, limit }),
           'BAD_USER_INPUT',
           `limit ${limit}`,
@@ -520,7 +532,7 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(result.setUserSessionLimit.sessionLimit, limit);
         assert.equal(await limitOf(), limit);
       }
-      assertRefused(
+      assertRefusedAlone(
         await admin.client.request(SetUserSessionLimitDocument, { userId: randomUUID(), limit: 2 }),
         'NOT_FOUND',
         'unknown user',
@@ -542,9 +554,9 @@ for (const kind of DATABASE_KINDS) {
       const [sam] = await userWithSessions('sam');
       assert.ok(sam);
       const vars = { username: 'tess', password: passwordOf('tess') };
-      assertRefused(await sam.client.request(CreateUserDocument, vars), 'FORBIDDEN', 'USER');
-      assertRefused(await server.client().request(CreateUserDocument, vars), 'UNAUTHENTICATED', 'anonymous');
-      assertRefused(await server.client().request(LoginDocument, vars), 'INVALID_CREDENTIALS', 'not created');
+      assertRefusedAlone(await sam.client.request(CreateUserDocument, vars), 'FORBIDDEN', 'USER');
+      assertRefusedAlone(await server.client().request(CreateUserDocument, vars), 'UNAUTHENTICATED', 'anonymous');
+      assertRefusedAlone(await server.client().request(LoginDocument, vars), 'INVALID_CREDENTIALS', 'not created');
       const { createUser: created } = await admin.client.data(CreateUserDocument, vars);
       assert.equal(created.role, 'USER');
       await signIn(server, 'tess');
@@ -655,10 +667,10 @@ for (const kind of DATABASE_KINDS) {
         Buffer.from(`${Date.now()}:${randomUUID()}:extra`).toString('base64url'),
       ];
       for (const after of badCursors) {
-        assertRefused(await admin.client.request(ActiveSessionsDocument, { after }), 'BAD_USER_INPUT', after);
+        assertRefusedAlone(await admin.client.request(ActiveSessionsDocument, { after }), 'BAD_USER_INPUT', after);
       }
       for (const first of [0, -1, 101, 1_000_000]) {
-        assertRefused(
+        assertRefusedAlone(
           await admin.client.request(ActiveSessionsDocument, { first }),
           'BAD_USER_INPUT',
           `first ${first}`,
@@ -781,7 +793,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(23 * 3_600_000);
       // The admin's use at +2 h is queued in memory and written within a second of real time;
       // the manual clock skipped those 23 hours in no time, so write it as they would have.
-      await server.app.sessions.flushLastSeen();
+      await flushLastSeen(server);
       ({ sessionStats } = await admin.client.data(SessionStatsDocument));
       assert.deepEqual(
         { ...sessionStats, endReasonsLast24h: byReason(sessionStats.endReasonsLast24h) },

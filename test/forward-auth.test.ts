@@ -4,7 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { KickSessionDocument, LogoutDocument } from './generated/graphql.js';
 import { DATABASE_KINDS } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
+import { flushLastSeen } from './support/app.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
 import { createUser, sessionRow, signIn, verify, type SignedIn } from './support/sessions.js';
 
 const VIEWER_HEADERS = ['x-user-id', 'x-user-name', 'x-user-role', 'x-session-id'];
@@ -53,7 +54,7 @@ for (const kind of DATABASE_KINDS) {
     let admin: SignedIn;
 
     before(async () => {
-      server = await startTestServer({ database: kind, env: { SWEEP_INTERVAL: '1h' } });
+      server = await startTestServer({ database: kind, env: QUIET_SWEEPER });
       admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
       for (const username of ['fwd', 'zoë', 'gone', 'kicked', 'stale']) await createUser(admin.client, username);
     });
@@ -162,7 +163,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(23 * 3_600_000);
       assertGranted(await verify(server, headers), stale, 'used after 23 h');
       // That use is written within a second of real time, which the manual clock skips.
-      await server.app.sessions.flushLastSeen();
+      await flushLastSeen(server);
       server.clock.advance(24 * 3_600_000 + 1);
       assertRefused(await verify(server, headers), 'idle for 24 h');
       assertRefused(await verify(server, { authorization: `Bearer ${stale.client.token}` }), 'bearer, idle for 24 h');

@@ -7,10 +7,11 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { flushLastSeen, runSweeper } from './support/app.js';
+import { sleep, waitFor } from './support/async.js';
 import type { TestClient } from './support/client.js';
 import { createPostgresDatabase, DATABASE_KINDS, POSTGRES_URL, REDIS_URL } from './support/databases.js';
 import {
-  delay,
   openSocket,
   rawClose,
   subscribeSse,
@@ -21,6 +22,7 @@ import {
   type SseSubscription,
 } from './support/live.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { createUser, passwordOf, signIn } from './support/sessions.js';
 
 const REVOKED = 'subscription { sessionRevoked { sessionId reason at } }';
 const FEED = `subscription($userId: ID) {
@@ -31,8 +33,6 @@ const FEED = `subscription($userId: ID) {
 }`;
 const CURRENT = '{ currentSession { id user { id username } } }';
 const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id endReason } }';
-const LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { session { id } } }';
-const CREATE_USER = 'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }';
 const ENDED_SESSIONS =
   'query($userId: ID!) { sessionsByUser(userId: $userId, includeEnded: true) { id endedAt endReason } }';
 
@@ -68,25 +68,9 @@ let userCounter = 0;
 /** A username no other test on this server has used. */
 const uniqueName = (prefix: string) => `${prefix}${++userCounter}`;
 
-function password(username: string): string {
-  return `${username}-password`;
-}
-
-/** Creates a USER through the admin (no login). Returns the id. */
-async function createUser(admin: TestClient, username: string): Promise<string> {
-  const data = await admin.data<{ createUser: { id: string } }, unknown>(CREATE_USER, {
-    u: username,
-    p: password(username),
-  });
-  return data.createUser.id;
-}
-
 /** A new signed-in client for an existing user: one more session. */
-async function login(server: TestServer, username: string, pass = password(username)): Promise<TestClient> {
-  const client = server.client();
-  await client.data(LOGIN, { u: username, p: pass });
-  assert.ok(client.cookie, 'login set no cookie');
-  return client;
+async function login(server: TestServer, username: string): Promise<TestClient> {
+  return (await signIn(server, username)).client;
 }
 
 async function currentSession(client: TestClient): Promise<{ id: string; userId: string }> {
@@ -114,7 +98,7 @@ async function settle(sockets: LiveSocket[]): Promise<void> {
       assert.deepEqual(probe.events, [{ data: { __typename: 'Query' } }]);
     }),
   );
-  await delay(50);
+  await sleep(50);
 }
 
 async function watch(server: TestServer, client: TestClient, label: string): Promise<Watched> {
@@ -198,7 +182,7 @@ function assertQuiet(w: Watched): void {
  * exactly its own event: they were listening all along, so the silence meant something.
  */
 async function assertBystanders(admin: TestClient, bystanders: Watched[]): Promise<void> {
-  await delay(QUIET_MS);
+  await sleep(QUIET_MS);
   for (const w of bystanders) assertQuiet(w);
   for (const w of bystanders) {
     const sentAt = performance.now();
@@ -269,7 +253,7 @@ for (const kind of DATABASE_KINDS) {
           let sentAt = performance.now();
           await admin.data(KICK, { id: t!.sessionId });
           await assertRevoked(admin, t!, 'KICKED', sentAt);
-          await delay(QUIET_MS);
+          await sleep(QUIET_MS);
           for (const w of [s!, th!, o!]) assertQuiet(w);
 
           sentAt = performance.now();
@@ -296,7 +280,7 @@ for (const kind of DATABASE_KINDS) {
           const result = await changer.data(
             'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
             {
-              c: password(alice),
+              c: passwordOf(alice),
               n: 'a-brand-new-passphrase-42',
             },
           );
@@ -426,7 +410,7 @@ for (const kind of DATABASE_KINDS) {
       const { t, s, o } = await expiredScenario();
       try {
         const sentAt = performance.now();
-        const result = await server.app.sweeper.runOnce();
+        const result = await runSweeper(server);
         assert.ok(result.expired >= 1, `sweeper expired ${result.expired}`);
         const admin = await server.adminClient();
         await assertRevoked(admin, t, 'EXPIRED', sentAt);
@@ -481,7 +465,7 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
         assert.equal(close.code, 4403);
         assert.match(close.reason, /KICKED/);
       }
-      await delay(QUIET_MS);
+      await sleep(QUIET_MS);
       assert.equal(unrelated.closeInfo, undefined, "another user's socket was closed");
     } finally {
       await Promise.all([socket.dispose(), second.dispose(), unrelated.dispose()]);
@@ -536,7 +520,7 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const sse = subscribeSse<RevokedData>(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' });
     assert.equal(await sse.opened, 200);
     assert.match(sse.contentType ?? '', /^text\/event-stream/);
-    await delay(50);
+    await sleep(50);
     const sentAt = performance.now();
     await admin.data(KICK, { id });
     assert.equal((await sse.ended(2_000)).how, 'complete');
@@ -622,13 +606,13 @@ describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOU
       for (let done = 0; done < count; done += 100) {
         const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, FEED));
         await roundTrip();
-        await delay(5);
+        await sleep(5);
         for (const feed of feeds) feed.dispose();
         await roundTrip();
       }
     };
     const heapAfterGc = async () => {
-      await delay(50);
+      await sleep(50);
       gc();
       gc();
       return process.memoryUsage().heapUsed;
@@ -681,15 +665,11 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
       await Promise.all([allSse.opened, carolOnlySse.opened]);
       await settle([socket]);
 
-      const carolClient = server.client({ 'user-agent': 'carol-browser/1.0' });
-      const carolLogin = await carolClient.data<{ login: { session: { id: string } } }, unknown>(LOGIN, {
-        u: carol,
-        p: password(carol),
-      });
+      const carolLogin = await signIn(server, carol, passwordOf(carol), { 'user-agent': 'carol-browser/1.0' });
       const daveClient = await login(server, dave);
-      await carolClient.data('mutation { logout }');
+      await carolLogin.client.data('mutation { logout }');
       await daveClient.data('mutation { logout }');
-      const carolSession = carolLogin.login.session.id;
+      const carolSession = carolLogin.session.id;
 
       const expectedAll = [
         ['STARTED', carol, null],
@@ -708,7 +688,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         ['SSE', allSse],
       ] as const) {
         await feed.received(4, 2_000);
-        await delay(QUIET_MS);
+        await sleep(QUIET_MS);
         assert.deepEqual(summary(feed.events), expectedAll, `full feed over ${transport}`);
         const [started, , ended] = feed.events.map((e) => e.data!.sessionEvents);
         assert.equal(started?.session.id, carolSession);
@@ -728,7 +708,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         ['SSE', carolOnlySse],
       ] as const) {
         await feed.received(2, 2_000);
-        await delay(QUIET_MS);
+        await sleep(QUIET_MS);
         assert.deepEqual(
           summary(feed.events),
           [
@@ -855,7 +835,7 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
     const elapsed = close.at - openedAt;
     assert.equal(close.code, 4408);
     assert.ok(elapsed > 2_500 && elapsed < 4_500, `closed after ${elapsed.toFixed(0)} ms`);
-    await delay(100);
+    await sleep(100);
     assert.equal(polite.socket.readyState, polite.socket.OPEN, 'the initialised socket was closed too');
     polite.socket.close();
   });
@@ -867,9 +847,8 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
     const messages: string[] = [];
     socket.on('message', (data: Buffer) => messages.push(data.toString()));
     const closed = rawClose(socket);
-    const waitForMessages = async (count: number) => {
-      for (let i = 0; i < 100 && messages.length < count; i++) await delay(20);
-    };
+    const waitForMessages = (count: number) =>
+      waitFor(`${count} message(s)`, () => messages.length >= count, { timeoutMs: 2_000 });
     socket.send(JSON.stringify({ type: 'connection_init' }));
     await waitForMessages(1);
     assert.equal(JSON.parse(messages[0]!).type, 'connection_ack');
@@ -973,11 +952,11 @@ describe(
         // Used through B two thirds into the idle timeout, and the use written down.
         advanceBoth((IDLE_MS * 2) / 3);
         assert.deepEqual(await onB.data(me), { me: { username: name } });
-        await serverB.app.sessions.flushLastSeen();
+        await flushLastSeen(serverB);
         // Another two thirds on: idle by A's old copy, not by the database.
         advanceBoth((IDLE_MS * 2) / 3);
         assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');
-        await delay(QUIET_MS);
+        await sleep(QUIET_MS);
         assertQuiet(w!);
       } finally {
         await closeAll([w!]);
@@ -994,7 +973,7 @@ describe(
         // Only B's clock moves: B's sweeper finds the session idle (as it finds every session).
         serverB.clock.advance(2 * 3_600_000);
         const sentAt = performance.now();
-        const result = await serverB.app.sweeper.runOnce();
+        const result = await runSweeper(serverB);
         assert.ok(result.expired >= 1, `B's sweeper expired ${result.expired}`);
         await assertRevoked(await serverB.adminClient(), w!, 'EXPIRED', sentAt);
         assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the expired session');
@@ -1096,13 +1075,12 @@ describe(
       try {
         relay.cut();
         await adminB.data(KICK, { id: w!.sessionId });
-        await delay(300);
+        await sleep(300);
         const before = relay.relayed;
         relay.restore();
         // A's Redis clients reconnect (publisher and subscriber) and subscribe again.
-        for (let i = 0; i < 100 && relay.relayed < before + 2; i++) await delay(20);
-        assert.ok(relay.relayed >= before + 2, "A's Redis clients did not reconnect");
-        await delay(500);
+        await waitFor("A's Redis clients to reconnect", () => relay.relayed >= before + 2, { timeoutMs: 2_000 });
+        await sleep(500);
 
         assert.deepEqual(await onA.data(me), { me: null }, 'A serves a kicked session from its cache');
         const end = await w!.ws.ended(2_000);

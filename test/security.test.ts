@@ -21,18 +21,24 @@ import {
   SetUserSessionLimitDocument,
   WhoamiDocument,
 } from './generated/graphql.js';
-import { errorCode, TestClient, type GraphQLResponse } from './support/client.js';
+import { runSweeper } from './support/app.js';
+import { assertRefused, errorCode, TestClient, type GraphQLResponse } from './support/client.js';
 import { ManualClock } from './support/clock.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startAppOn, startTestServer, type TestServer } from './support/server.js';
-import { createUser, passwordOf, signIn, type SignedIn } from './support/sessions.js';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  QUIET_SWEEPER,
+  startAppOn,
+  startTestServer,
+  type TestServer,
+} from './support/server.js';
+import { createUser, findSessionRow, passwordOf, sessionRow, signIn, type SignedIn } from './support/sessions.js';
 
 /** Every test is bounded: a hung request fails its test instead of the run. */
 const BOUNDED = { timeout: 60_000 };
 /** The throttle window (src/sessions/throttle.ts): one hour. */
 const THROTTLE_WINDOW_MS = 3_600_000;
-/** The scheduled sweeper must not run in the middle of a test that moves the clock. */
-const QUIET_SWEEPER = { SWEEP_INTERVAL: '1h' };
 
 const ME_QUERY = '{ me { id username } currentSession { id } }';
 
@@ -121,12 +127,6 @@ async function healthz(server: TestServer): Promise<number> {
   return response.status;
 }
 
-/** A refused root field: exactly `code`, and no data. */
-function assertRefused(result: GraphQLResponse<unknown>, code: string, label = ''): void {
-  assert.equal(errorCode(result), code, `${label} ${JSON.stringify(result.errors)}`);
-  assert.equal(result.data ?? null, null, `${label}: data despite the error`);
-}
-
 function tally(codes: ReadonlyArray<string | undefined>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const code of codes) counts[String(code)] = (counts[String(code)] ?? 0) + 1;
@@ -165,14 +165,14 @@ interface Snapshot {
 }
 
 async function snapshot(server: TestServer): Promise<Snapshot> {
-  const users = (await server.app.db('users').select('id')) as Array<{ id: string }>;
-  const sessions = (await server.app.db('sessions').select('id')) as Array<{ id: string }>;
-  const loginEvents = (await server.app
+  const users = (await server.db('users').select('id')) as Array<{ id: string }>;
+  const sessions = (await server.db('sessions').select('id')) as Array<{ id: string }>;
+  const loginEvents = (await server
     .db('auth_events')
     .whereIn('type', ['LOGIN_SUCCEEDED', 'LOGIN_FAILED', 'LOGIN_RATE_LIMITED'])
     .count({ count: '*' })
     .first()) as { count: number | string } | undefined;
-  const throttles = (await server.app.db('login_throttles').select().orderBy('key')) as unknown[];
+  const throttles = (await server.db('login_throttles').select().orderBy('key')) as unknown[];
   return {
     userIds: new Set(users.map((row) => row.id)),
     sessionIds: new Set(sessions.map((row) => row.id)),
@@ -546,7 +546,7 @@ for (const kind of DATABASE_KINDS) {
         await server.client().request(LoginDocument, { username: 'Alice', password: 'another-password' }),
         'INVALID_CREDENTIALS',
       );
-      const rows = (await server.app.db('users').where({ username_key: 'alice' })) as unknown[];
+      const rows = (await server.db('users').where({ username_key: 'alice' })) as unknown[];
       assert.equal(rows.length, 1);
     });
 
@@ -619,7 +619,7 @@ for (const kind of DATABASE_KINDS) {
       from(ip).request(LoginDocument, { username, password });
 
     async function loginEventCount(type: string, filter: Record<string, string>): Promise<number> {
-      const row = (await server.app
+      const row = (await server
         .db('auth_events')
         .where({ type, ...filter })
         .count({ count: '*' })
@@ -659,7 +659,7 @@ for (const kind of DATABASE_KINDS) {
           assertRefused(right, 'RATE_LIMITED', `right password from ${otherIp}`);
           assert.deepEqual(right.headers.getSetCookie(), []);
         }
-        assert.equal((await server.app.db('sessions').where({ user_id: brunoId })).length, 0);
+        assert.equal((await server.db('sessions').where({ user_id: brunoId })).length, 0);
 
         // Another account signs in from the very same client during the lockout.
         const carla = await signIn(server, 'carla', passwordOf('carla'), { 'x-forwarded-for': ip });
@@ -681,7 +681,7 @@ for (const kind of DATABASE_KINDS) {
       // The real user only waits out the current delay, not the hour.
       server.clock.advance(retryAfterSeconds(limited) * 1_000);
       await signIn(server, 'dora', passwordOf('dora'), { 'x-forwarded-for': ip });
-      assert.equal((await server.app.db('login_throttles').where({ key: 'account:dora' })).length, 0);
+      assert.equal((await server.db('login_throttles').where({ key: 'account:dora' })).length, 0);
       // Without the reset the second of these would already be RATE_LIMITED.
       for (let i = 0; i < 5; i++) {
         assertRefused(await attempt(ip, 'dora', `again-${i}`), 'INVALID_CREDENTIALS', `after success, attempt ${i}`);
@@ -1003,7 +1003,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(12 * 3_600_000);
       await admin.client.data(MeDocument);
       server.clock.advance(12 * 3_600_000 + 60_000);
-      const swept = await server.app.sweeper.runOnce();
+      const swept = await runSweeper(server);
       assert.equal(swept.expired, 1);
 
       events = await allEvents(admin.client);
@@ -1206,7 +1206,7 @@ for (const kind of DATABASE_KINDS) {
     );
 
     it('the audit log holds no token and no password, typed wrong or right', BOUNDED, async () => {
-      const rows = JSON.stringify(await server.app.db('auth_events').select());
+      const rows = JSON.stringify(await server.db('auth_events').select());
       assert.ok(rows.includes('ursula-laptop/2.0'), 'the scan is not reading the rows');
       const secrets = [...tokens, ADMIN_PASSWORD, URSULA_PASSWORD, URSULA_NEW_PASSWORD, ...WRONG_PASSWORDS];
       assert.ok(tokens.length >= 10);
@@ -1274,9 +1274,9 @@ for (const kind of DATABASE_KINDS) {
       assert.ok(oldCount >= 3, `only ${oldCount} old events`);
 
       server.clock.advance(3_600_000 + 1_000);
-      const result = await server.app.sweeper.runOnce();
+      const result = await runSweeper(server);
       assert.equal(result.deletedAuthEvents, oldCount);
-      const rows = (await server.app.db('auth_events').select('username', 'created_at')) as Array<{
+      const rows = (await server.db('auth_events').select('username', 'created_at')) as Array<{
         username: string | null;
         created_at: number | string;
       }>;
@@ -1311,10 +1311,7 @@ describe('security: X-Forwarded-For is ignored without TRUST_PROXY (sqlite)', ()
     }
     assert.deepEqual(codes.slice(0, 20), Array(20).fill('INVALID_CREDENTIALS'));
     assert.deepEqual(codes.slice(20), ['RATE_LIMITED', 'RATE_LIMITED']);
-    const logged = (await server.app
-      .db('auth_events')
-      .where({ type: 'LOGIN_FAILED' })
-      .distinct('ip_address')) as Array<{
+    const logged = (await server.db('auth_events').where({ type: 'LOGIN_FAILED' }).distinct('ip_address')) as Array<{
       ip_address: string;
     }>;
     assert.deepEqual(
@@ -1343,9 +1340,8 @@ describe('security: CSRF and CORS (sqlite)', () => {
   async function assertStillSignedIn(victim: SignedIn, label: string): Promise<void> {
     const whoami = await victim.client.data(WhoamiDocument);
     assert.equal(whoami.currentSession?.id, victim.session.id, `${label}: the victim was logged out`);
-    const row = (await server.app.db('sessions').where({ id: victim.session.id }).first()) as
-      { ended_at: number | null } | undefined;
-    assert.equal(row?.ended_at, null, `${label}: the session row was ended`);
+    const row = await findSessionRow(server, victim.session.id);
+    assert.equal(row?.endedAt, null, `${label}: the session row was ended`);
   }
 
   it(
@@ -1432,9 +1428,7 @@ describe('security: CSRF and CORS (sqlite)', () => {
     });
     assert.equal(response.status, 200);
     assert.deepEqual(parseGraphql(response), { data: { logout: true } });
-    const row = (await server.app.db('sessions').where({ id: victim.session.id }).first()) as
-      { end_reason: string | null } | undefined;
-    assert.equal(row?.end_reason, 'LOGOUT');
+    assert.equal((await sessionRow(server, victim.session.id)).endReason, 'LOGOUT');
   });
 
   it(

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { FormattedExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { within } from './async.js';
 
 /** Default bound for any wait in these helpers. */
 export const LIVE_TIMEOUT_MS = 5_000;
@@ -46,17 +47,6 @@ export interface LiveSocket {
 export function webSocketUrl(server: { url: string }): string {
   return `${server.url.replace(/^http/, 'ws')}/graphql`;
 }
-
-/** Rejects with `what` unless `promise` settles within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A graphql-ws client on one real socket (`lazy: false`, no retries: a server close is final and
