@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { print } from 'graphql';
 import { createArgon2Hasher, type PasswordHasher } from '../src/sessions/passwords.js';
 import {
   CreateUserDocument,
@@ -430,7 +431,8 @@ describe('core: unexpected errors are masked', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
           body: JSON.stringify({
-            query: 'mutation { login(username: "admin", password: "trigger-internal-failure") { user { id } } }',
+            query: print(LoginDocument),
+            variables: { username: ADMIN_USERNAME, password: 'trigger-internal-failure' },
           }),
         });
         raw = await response.text();

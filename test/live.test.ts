@@ -7,6 +7,22 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import {
+  ChangePasswordDocument,
+  CurrentSessionDocument,
+  KickSessionDocument,
+  LogoutDocument,
+  MeDocument,
+  RevokeOtherSessionsDocument,
+  RevokeUserSessionsDocument,
+  SessionEventsDocument,
+  SessionRevokedDocument,
+  SessionsByUserDocument,
+  TypenameDocument,
+  type SessionEndReason,
+  type SessionEventsSubscription,
+  type SessionRevokedSubscription,
+} from './generated/graphql.js';
 import { flushLastSeen, runSweeper } from './support/app.js';
 import { sleep, waitFor } from './support/async.js';
 import type { TestClient } from './support/client.js';
@@ -24,45 +40,12 @@ import {
 import { startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf, signIn } from './support/sessions.js';
 
-const REVOKED = 'subscription { sessionRevoked { sessionId reason at } }';
-const FEED = `subscription($userId: ID) {
-  sessionEvents(userId: $userId) {
-    type reason at
-    session { id active endReason endedAt userAgent user { id username } }
-  }
-}`;
-const CURRENT = '{ currentSession { id user { id username } } }';
-const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id endReason } }';
-const ENDED_SESSIONS =
-  'query($userId: ID!) { sessionsByUser(userId: $userId, includeEnded: true) { id endedAt endReason } }';
-
 /** The contract: the event arrives within this long of the mutation being sent. */
 const PUSH_DEADLINE_MS = 1_000;
 /** A bound on each suite, far above what it takes (a few seconds). */
 const SUITE_TIMEOUT_MS = 60_000;
 /** How long "nothing arrives" is watched for, after the target's event has come and gone. */
 const QUIET_MS = 150;
-
-type Reason = 'LOGOUT' | 'KICKED' | 'SUPERSEDED' | 'EXPIRED' | 'PASSWORD_CHANGED' | 'USER_SESSIONS_REVOKED';
-interface RevokedData {
-  sessionRevoked: { sessionId: string; reason: Reason; at: string };
-}
-interface FeedEvent {
-  type: 'STARTED' | 'ENDED';
-  reason: Reason | null;
-  at: string;
-  session: {
-    id: string;
-    active: boolean;
-    endReason: Reason | null;
-    endedAt: string | null;
-    userAgent: string | null;
-    user: { id: string; username: string };
-  };
-}
-interface FeedData {
-  sessionEvents: FeedEvent;
-}
 
 let userCounter = 0;
 /** A username no other test on this server has used. */
@@ -73,8 +56,13 @@ async function login(server: TestServer, username: string): Promise<TestClient> 
   return (await signIn(server, username)).client;
 }
 
+/** Who `client` is signed in as (`me`), or null. */
+async function usernameOf(client: TestClient): Promise<string | null> {
+  return (await client.data(MeDocument)).me?.username ?? null;
+}
+
 async function currentSession(client: TestClient): Promise<{ id: string; userId: string }> {
-  const data = await client.data<{ currentSession: { id: string; user: { id: string } } | null }, unknown>(CURRENT);
+  const data = await client.data(CurrentSessionDocument);
   assert.ok(data.currentSession, 'client is not signed in');
   return { id: data.currentSession.id, userId: data.currentSession.user.id };
 }
@@ -85,15 +73,15 @@ interface Watched {
   sessionId: string;
   userId: string;
   socket: LiveSocket;
-  ws: LiveSubscription<RevokedData>;
-  sse: SseSubscription<RevokedData>;
+  ws: LiveSubscription<SessionRevokedSubscription>;
+  sse: SseSubscription<SessionRevokedSubscription>;
 }
 
 /** A round trip on the socket, then a short pause: the subscriptions before it are in place. */
 async function settle(sockets: LiveSocket[]): Promise<void> {
   await Promise.all(
     sockets.map(async (socket) => {
-      const probe = subscribeWs(socket.client, '{ __typename }');
+      const probe = subscribeWs(socket.client, TypenameDocument);
       await probe.ended(2_000);
       assert.deepEqual(probe.events, [{ data: { __typename: 'Query' } }]);
     }),
@@ -105,8 +93,8 @@ async function watch(server: TestServer, client: TestClient, label: string): Pro
   const { id: sessionId, userId } = await currentSession(client);
   const socket = openSocket(server, { cookie: client.cookie });
   await socket.connected;
-  const ws = subscribeWs<RevokedData>(socket.client, REVOKED);
-  const sse = subscribeSse<RevokedData>(`${server.url}/graphql`, REVOKED, { cookie: client.cookie });
+  const ws = subscribeWs(socket.client, SessionRevokedDocument);
+  const sse = subscribeSse(server, SessionRevokedDocument, { cookie: client.cookie });
   assert.equal(await sse.opened, 200);
   return { label, sessionId, userId, socket, ws, sse };
 }
@@ -135,7 +123,7 @@ function closeAll(watched: Watched[]): Promise<void> {
 async function assertRevoked(
   admin: TestClient,
   w: Watched,
-  reason: Reason,
+  reason: SessionEndReason,
   sentAt: number,
   deadlineMs = PUSH_DEADLINE_MS,
 ): Promise<void> {
@@ -159,10 +147,7 @@ async function assertRevoked(
   const close = await w.socket.closedWithin(deadlineMs);
   assert.deepEqual(close, { code: 4403, reason: `Session ended: ${reason}` }, `${w.label}'s socket`);
 
-  const { sessionsByUser } = await admin.data<
-    { sessionsByUser: Array<{ id: string; endedAt: string | null; endReason: string | null }> },
-    unknown
-  >(ENDED_SESSIONS, { userId: w.userId });
+  const { sessionsByUser } = await admin.data(SessionsByUserDocument, { userId: w.userId, includeEnded: true });
   const row = sessionsByUser.find((session) => session.id === w.sessionId);
   assert.equal(row?.endReason, reason, `${w.label}'s stored end reason`);
   assert.equal(w.ws.events[0]?.data?.sessionRevoked.at, row?.endedAt, `${w.label}: event time is the stored endedAt`);
@@ -186,7 +171,7 @@ async function assertBystanders(admin: TestClient, bystanders: Watched[]): Promi
   for (const w of bystanders) assertQuiet(w);
   for (const w of bystanders) {
     const sentAt = performance.now();
-    await admin.data(KICK, { id: w.sessionId });
+    await admin.data(KickSessionDocument, { sessionId: w.sessionId });
     await assertRevoked(admin, w, 'KICKED', sentAt);
   }
 }
@@ -229,7 +214,7 @@ for (const kind of DATABASE_KINDS) {
         ]);
         try {
           const sentAt = performance.now();
-          assert.deepEqual(await target.data('mutation { logout }'), { logout: true });
+          assert.deepEqual(await target.data(LogoutDocument), { logout: true });
           await assertRevoked(admin, t!, 'LOGOUT', sentAt);
           await assertBystanders(admin, [s!, o!]);
         } finally {
@@ -251,13 +236,13 @@ for (const kind of DATABASE_KINDS) {
         ]);
         try {
           let sentAt = performance.now();
-          await admin.data(KICK, { id: t!.sessionId });
+          await admin.data(KickSessionDocument, { sessionId: t!.sessionId });
           await assertRevoked(admin, t!, 'KICKED', sentAt);
           await sleep(QUIET_MS);
           for (const w of [s!, th!, o!]) assertQuiet(w);
 
           sentAt = performance.now();
-          await sibling.data(KICK, { id: th!.sessionId });
+          await sibling.data(KickSessionDocument, { sessionId: th!.sessionId });
           await assertRevoked(admin, th!, 'KICKED', sentAt);
           await assertBystanders(admin, [s!, o!]);
         } finally {
@@ -277,13 +262,10 @@ for (const kind of DATABASE_KINDS) {
         ]);
         try {
           const sentAt = performance.now();
-          const result = await changer.data(
-            'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
-            {
-              c: passwordOf(alice),
-              n: 'a-brand-new-passphrase-42',
-            },
-          );
+          const result = await changer.data(ChangePasswordDocument, {
+            currentPassword: passwordOf(alice),
+            newPassword: 'a-brand-new-passphrase-42',
+          });
           assert.deepEqual(result, { changePassword: true });
           await assertRevoked(admin, t!, 'PASSWORD_CHANGED', sentAt);
           await assertBystanders(admin, [c!, o!]);
@@ -304,10 +286,7 @@ for (const kind of DATABASE_KINDS) {
         ]);
         try {
           const sentAt = performance.now();
-          const result = await admin.data<{ revokeUserSessions: number }, unknown>(
-            'mutation($id: ID!) { revokeUserSessions(userId: $id) }',
-            { id: a!.userId },
-          );
+          const result = await admin.data(RevokeUserSessionsDocument, { userId: a!.userId });
           assert.equal(result.revokeUserSessions, 2);
           await assertRevoked(admin, a!, 'USER_SESSIONS_REVOKED', sentAt);
           await assertRevoked(admin, b!, 'USER_SESSIONS_REVOKED', sentAt);
@@ -329,7 +308,7 @@ for (const kind of DATABASE_KINDS) {
         ]);
         try {
           const sentAt = performance.now();
-          assert.deepEqual(await caller.data('mutation { revokeOtherSessions }'), { revokeOtherSessions: 1 });
+          assert.deepEqual(await caller.data(RevokeOtherSessionsDocument), { revokeOtherSessions: 1 });
           await assertRevoked(admin, t!, 'USER_SESSIONS_REVOKED', sentAt);
           await assertBystanders(admin, [c!, o!]);
         } finally {
@@ -363,10 +342,8 @@ for (const kind of DATABASE_KINDS) {
         const sentAt = performance.now();
         const second = await login(server, alice);
         await assertRevoked(admin, f!, 'SUPERSEDED', sentAt);
-        const { currentSession: now } = await second.data<{ currentSession: { user: { username: string } } }, unknown>(
-          CURRENT,
-        );
-        assert.equal(now.user.username, alice, 'the new session works');
+        const { currentSession: now } = await second.data(CurrentSessionDocument);
+        assert.equal(now?.user.username, alice, 'the new session works');
         await assertBystanders(admin, [o!]);
       } finally {
         await closeAll([f!, o!]);
@@ -424,7 +401,7 @@ for (const kind of DATABASE_KINDS) {
       const { target, t, s, o } = await expiredScenario();
       try {
         const sentAt = performance.now();
-        assert.deepEqual(await target.data('{ me { id } }'), { me: null });
+        assert.equal((await target.data(MeDocument)).me, null);
         const admin = await server.adminClient();
         await assertRevoked(admin, t, 'EXPIRED', sentAt);
         await assertBystanders(admin, [s, o]);
@@ -438,7 +415,6 @@ for (const kind of DATABASE_KINDS) {
 describe('live: sockets and subscriptions of an ended session (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: TestServer;
   let admin: TestClient;
-  const graphqlUrl = () => `${server.url}/graphql`;
   before(async () => {
     server = await startTestServer();
     admin = await server.adminClient();
@@ -455,11 +431,11 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const unrelated = openSocket(server, { cookie: bystander.cookie });
     try {
       await Promise.all([socket.connected, second.connected, unrelated.connected]);
-      const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+      const me = subscribeWs(socket.client, MeDocument);
       await me.ended();
       assert.ok(me.events[0]?.data?.me?.username, 'the socket is signed in by the cookie');
 
-      await admin.data(KICK, { id });
+      await admin.data(KickSessionDocument, { sessionId: id });
       for (const closing of [socket, second]) {
         const close = await closing.closedWithin(PUSH_DEADLINE_MS);
         assert.equal(close.code, 4403);
@@ -475,8 +451,12 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const again = openSocket(server, { cookie: user.cookie });
     try {
       await again.connected;
-      await assertRefused(subscribeWs(again.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over a new socket');
-      const meAgain = subscribeWs<{ me: unknown }>(again.client, '{ me { id } }');
+      await assertRefused(
+        subscribeWs(again.client, SessionRevokedDocument),
+        'UNAUTHENTICATED',
+        'sessionRevoked over a new socket',
+      );
+      const meAgain = subscribeWs(again.client, MeDocument);
       await meAgain.ended();
       assert.deepEqual(meAgain.events, [{ data: { me: null } }]);
     } finally {
@@ -486,13 +466,21 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const bearer = openSocket(server, { token: user.token });
     try {
       await bearer.connected;
-      await assertRefused(subscribeWs(bearer.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked by bearer');
+      await assertRefused(
+        subscribeWs(bearer.client, SessionRevokedDocument),
+        'UNAUTHENTICATED',
+        'sessionRevoked by bearer',
+      );
     } finally {
       await bearer.dispose();
     }
-    await assertRefused(subscribeSse(graphqlUrl(), REVOKED, { cookie: user.cookie }), 'UNAUTHENTICATED', 'SSE POST');
     await assertRefused(
-      subscribeSse(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' }),
+      subscribeSse(server, SessionRevokedDocument, { cookie: user.cookie }),
+      'UNAUTHENTICATED',
+      'SSE POST',
+    );
+    await assertRefused(
+      subscribeSse(server, SessionRevokedDocument, { cookie: user.cookie, method: 'GET' }),
       'UNAUTHENTICATED',
       'SSE GET',
     );
@@ -502,27 +490,27 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const user = await server.userClient(uniqueName('carol'));
     const socket = openSocket(server, { cookie: user.cookie });
     await socket.connected;
-    const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+    const revoked = subscribeWs(socket.client, SessionRevokedDocument);
     await settle([socket]);
-    const logout = subscribeWs<{ logout: boolean }>(socket.client, 'mutation { logout }');
+    const logout = subscribeWs(socket.client, LogoutDocument);
     const end = await logout.ended();
     assert.equal(end.how, 'complete', String(end.error));
     assert.deepEqual(logout.events, [{ data: { logout: true } }]);
     await revoked.ended();
     assert.equal(revoked.events[0]?.data?.sessionRevoked.reason, 'LOGOUT');
     assert.deepEqual(await socket.closedWithin(PUSH_DEADLINE_MS), { code: 4403, reason: 'Session ended: LOGOUT' });
-    assert.deepEqual(await user.data('{ me { id } }'), { me: null });
+    assert.equal((await user.data(MeDocument)).me, null);
   });
 
   it('GET with Accept: text/event-stream streams sessionRevoked too', async () => {
     const user = await server.userClient(uniqueName('carol'));
     const { id } = await currentSession(user);
-    const sse = subscribeSse<RevokedData>(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' });
+    const sse = subscribeSse(server, SessionRevokedDocument, { cookie: user.cookie, method: 'GET' });
     assert.equal(await sse.opened, 200);
     assert.match(sse.contentType ?? '', /^text\/event-stream/);
     await sleep(50);
     const sentAt = performance.now();
-    await admin.data(KICK, { id });
+    await admin.data(KickSessionDocument, { sessionId: id });
     assert.equal((await sse.ended(2_000)).how, 'complete');
     assert.equal(sse.events.length, 1);
     assert.deepEqual(
@@ -541,8 +529,8 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
       const socket = openSocket(server, { connectionParams });
       try {
         await Promise.all([socket.connected, anonymous.connected]);
-        const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
-        const nobody = subscribeWs<{ me: unknown }>(anonymous.client, '{ me { username } }');
+        const me = subscribeWs(socket.client, MeDocument);
+        const nobody = subscribeWs(anonymous.client, MeDocument);
         await Promise.all([me.ended(), nobody.ended()]);
         assert.equal(me.events[0]?.data?.me?.username, name);
         assert.deepEqual(nobody.events, [{ data: { me: null } }], 'a wrong token signs in no one');
@@ -553,10 +541,10 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     // And that socket is closed when its session ends, after its event.
     const socket = openSocket(server, { token: user.token });
     await socket.connected;
-    const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+    const revoked = subscribeWs(socket.client, SessionRevokedDocument);
     await settle([socket]);
     const sentAt = performance.now();
-    await admin.data(KICK, { id });
+    await admin.data(KickSessionDocument, { sessionId: id });
     assert.equal((await revoked.ended()).how, 'complete');
     assert.equal(revoked.events.length, 1);
     assert.equal(revoked.events[0]?.data?.sessionRevoked.sessionId, id);
@@ -568,14 +556,26 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const socket = openSocket(server);
     try {
       await socket.connected;
-      await assertRefused(subscribeWs(socket.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over WebSocket');
-      await assertRefused(subscribeWs(socket.client, FEED), 'UNAUTHENTICATED', 'sessionEvents over WebSocket');
+      await assertRefused(
+        subscribeWs(socket.client, SessionRevokedDocument),
+        'UNAUTHENTICATED',
+        'sessionRevoked over WebSocket',
+      );
+      await assertRefused(
+        subscribeWs(socket.client, SessionEventsDocument),
+        'UNAUTHENTICATED',
+        'sessionEvents over WebSocket',
+      );
     } finally {
       await socket.dispose();
     }
-    await assertRefused(subscribeSse(graphqlUrl(), REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over SSE');
-    await assertRefused(subscribeSse(graphqlUrl(), REVOKED, { method: 'GET' }), 'UNAUTHENTICATED', 'over SSE GET');
-    await assertRefused(subscribeSse(graphqlUrl(), FEED), 'UNAUTHENTICATED', 'sessionEvents over SSE');
+    await assertRefused(subscribeSse(server, SessionRevokedDocument), 'UNAUTHENTICATED', 'sessionRevoked over SSE');
+    await assertRefused(
+      subscribeSse(server, SessionRevokedDocument, { method: 'GET' }),
+      'UNAUTHENTICATED',
+      'over SSE GET',
+    );
+    await assertRefused(subscribeSse(server, SessionEventsDocument), 'UNAUTHENTICATED', 'sessionEvents over SSE');
   });
 });
 
@@ -598,13 +598,13 @@ describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOU
     const socket = openSocket(server, { cookie: admin.cookie });
     await socket.connected;
     const roundTrip = async () => {
-      const probe = subscribeWs(socket.client, '{ __typename }');
+      const probe = subscribeWs(socket.client, TypenameDocument);
       await probe.ended();
     };
     /** Opens `count` feeds over the socket, 100 at a time, and ends each from the client. */
     const churn = async (count: number) => {
       for (let done = 0; done < count; done += 100) {
-        const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, FEED));
+        const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, SessionEventsDocument));
         await roundTrip();
         await sleep(5);
         for (const feed of feeds) feed.dispose();
@@ -640,7 +640,6 @@ describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOU
 describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: TestServer;
   let admin: TestClient;
-  const graphqlUrl = () => `${server.url}/graphql`;
   before(async () => {
     server = await startTestServer();
     admin = await server.adminClient();
@@ -654,10 +653,10 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
     const daveId = await createUser(admin, dave);
     const socket = openSocket(server, { cookie: admin.cookie });
     await socket.connected;
-    const all = subscribeWs<FeedData>(socket.client, FEED);
-    const allSse = subscribeSse<FeedData>(graphqlUrl(), FEED, { cookie: admin.cookie });
-    const carolOnly = subscribeWs<FeedData>(socket.client, FEED, { userId: carolId });
-    const carolOnlySse = subscribeSse<FeedData>(graphqlUrl(), FEED, {
+    const all = subscribeWs(socket.client, SessionEventsDocument);
+    const allSse = subscribeSse(server, SessionEventsDocument, { cookie: admin.cookie });
+    const carolOnly = subscribeWs(socket.client, SessionEventsDocument, { userId: carolId });
+    const carolOnlySse = subscribeSse(server, SessionEventsDocument, {
       cookie: admin.cookie,
       variables: { userId: carolId },
     });
@@ -667,8 +666,8 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
 
       const carolLogin = await signIn(server, carol, passwordOf(carol), { 'user-agent': 'carol-browser/1.0' });
       const daveClient = await login(server, dave);
-      await carolLogin.client.data('mutation { logout }');
-      await daveClient.data('mutation { logout }');
+      await carolLogin.client.data(LogoutDocument);
+      await daveClient.data(LogoutDocument);
       const carolSession = carolLogin.session.id;
 
       const expectedAll = [
@@ -677,7 +676,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         ['ENDED', carol, 'LOGOUT'],
         ['ENDED', dave, 'LOGOUT'],
       ];
-      const summary = (events: Array<{ data?: FeedData | null }>) =>
+      const summary = (events: Array<{ data?: SessionEventsSubscription | null }>) =>
         events.map((e) => [
           e.data?.sessionEvents.type,
           e.data?.sessionEvents.session.user.username,
@@ -730,13 +729,21 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
     const socket = openSocket(server, { cookie: user.cookie });
     try {
       await socket.connected;
-      await assertRefused(subscribeWs(socket.client, FEED), 'FORBIDDEN', 'sessionEvents over WebSocket');
-      await assertRefused(subscribeWs(socket.client, FEED, { userId: 'x' }), 'FORBIDDEN', 'sessionEvents(userId)');
+      await assertRefused(
+        subscribeWs(socket.client, SessionEventsDocument),
+        'FORBIDDEN',
+        'sessionEvents over WebSocket',
+      );
+      await assertRefused(
+        subscribeWs(socket.client, SessionEventsDocument, { userId: 'x' }),
+        'FORBIDDEN',
+        'sessionEvents(userId)',
+      );
     } finally {
       await socket.dispose();
     }
     await assertRefused(
-      subscribeSse(graphqlUrl(), FEED, { cookie: user.cookie }),
+      subscribeSse(server, SessionEventsDocument, { cookie: user.cookie }),
       'FORBIDDEN',
       'sessionEvents over SSE',
     );
@@ -747,13 +754,13 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
     const { id } = await currentSession(watcher);
     const socket = openSocket(server, { cookie: watcher.cookie });
     await socket.connected;
-    const feed = subscribeWs<FeedData>(socket.client, FEED);
-    const feedSse = subscribeSse<FeedData>(graphqlUrl(), FEED, { cookie: watcher.cookie });
+    const feed = subscribeWs(socket.client, SessionEventsDocument);
+    const feedSse = subscribeSse(server, SessionEventsDocument, { cookie: watcher.cookie });
     try {
       await feedSse.opened;
       await settle([socket]);
       const sentAt = performance.now();
-      await admin.data(KICK, { id });
+      await admin.data(KickSessionDocument, { sessionId: id });
       const [wsEnd, sseEnd] = await Promise.all([feed.ended(2_000), feedSse.ended(2_000)]);
       assert.ok(feed.endedAt! - sentAt < PUSH_DEADLINE_MS, 'WebSocket feed ended late');
       assert.ok(feedSse.endedAt! - sentAt < PUSH_DEADLINE_MS, 'SSE feed ended late');
@@ -766,7 +773,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         assert.equal(event.data?.sessionEvents.reason, 'KICKED');
       }
       await assertRefused(
-        subscribeSse(graphqlUrl(), FEED, { cookie: watcher.cookie }),
+        subscribeSse(server, SessionEventsDocument, { cookie: watcher.cookie }),
         'UNAUTHENTICATED',
         'reopening the feed with the kicked cookie',
       );
@@ -797,7 +804,7 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
       return { closed: (await socket.closed).code };
     }
     try {
-      const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+      const me = subscribeWs(socket.client, MeDocument);
       await me.ended();
       return me.events[0]?.data?.me?.username ?? null;
     } finally {
@@ -901,11 +908,10 @@ describe(
       const adminA = await serverA.adminClient();
       const adminB = await serverB.adminClient();
       // Both instances have validated (and may cache) the session.
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } });
+      assert.equal(await usernameOf(onA), name);
       const onB = serverB.client();
       onB.cookie = onA.cookie;
-      assert.deepEqual(await onB.data(me), { me: { username: name } });
+      assert.equal(await usernameOf(onB), name);
 
       const [w, o] = await watchAll(serverA, [
         [onA, 'the session, watched on A'],
@@ -913,14 +919,14 @@ describe(
       ]);
       const feedSocket = openSocket(serverA, { cookie: adminA.cookie });
       await feedSocket.connected;
-      const feed = subscribeWs<FeedData>(feedSocket.client, FEED, { userId: w!.userId });
+      const feed = subscribeWs(feedSocket.client, SessionEventsDocument, { userId: w!.userId });
       await settle([feedSocket]);
       try {
         const sentAt = performance.now();
-        await adminB.data(KICK, { id: w!.sessionId });
+        await adminB.data(KickSessionDocument, { sessionId: w!.sessionId });
         await assertRevoked(adminB, w!, 'KICKED', sentAt);
-        assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the kicked session');
-        assert.deepEqual(await onB.data(me), { me: null }, 'B still serves the kicked session');
+        assert.equal(await usernameOf(onA), null, 'A still serves the kicked session');
+        assert.equal(await usernameOf(onB), null, 'B still serves the kicked session');
         await feed.received(1, 2_000);
         assert.equal(feed.events[0]?.data?.sessionEvents.type, 'ENDED');
         assert.equal(feed.events[0]?.data?.sessionEvents.session.id, w!.sessionId);
@@ -943,19 +949,18 @@ describe(
       };
       const name = uniqueName('jane');
       const onA = await serverA.userClient(name);
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+      assert.equal(await usernameOf(onA), name, 'A validates (and caches) the session');
       const onB = serverB.client();
       onB.cookie = onA.cookie;
       const [w] = await watchAll(serverB, [[onB, 'the session, watched on B']]);
       try {
         // Used through B two thirds into the idle timeout, and the use written down.
         advanceBoth((IDLE_MS * 2) / 3);
-        assert.deepEqual(await onB.data(me), { me: { username: name } });
+        assert.equal(await usernameOf(onB), name);
         await flushLastSeen(serverB);
         // Another two thirds on: idle by A's old copy, not by the database.
         advanceBoth((IDLE_MS * 2) / 3);
-        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');
+        assert.equal(await usernameOf(onA), name, 'A ended a session in use');
         await sleep(QUIET_MS);
         assertQuiet(w!);
       } finally {
@@ -966,8 +971,7 @@ describe(
     it("a session expired by B's sweeper is revoked on A, and anonymous there", async () => {
       const name = uniqueName('ivy');
       const onA = await serverA.userClient(name);
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } });
+      assert.equal(await usernameOf(onA), name);
       const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
       try {
         // Only B's clock moves: B's sweeper finds the session idle (as it finds every session).
@@ -976,7 +980,7 @@ describe(
         const result = await runSweeper(serverB);
         assert.ok(result.expired >= 1, `B's sweeper expired ${result.expired}`);
         await assertRevoked(await serverB.adminClient(), w!, 'EXPIRED', sentAt);
-        assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the expired session');
+        assert.equal(await usernameOf(onA), null, 'A still serves the expired session');
       } finally {
         await closeAll([w!]);
       }
@@ -1069,12 +1073,11 @@ describe(
       const name = uniqueName('kate');
       const onA = await serverA.userClient(name);
       const adminB = await serverB.adminClient();
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+      assert.equal(await usernameOf(onA), name, 'A validates (and caches) the session');
       const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
       try {
         relay.cut();
-        await adminB.data(KICK, { id: w!.sessionId });
+        await adminB.data(KickSessionDocument, { sessionId: w!.sessionId });
         await sleep(300);
         const before = relay.relayed;
         relay.restore();
@@ -1082,7 +1085,7 @@ describe(
         await waitFor("A's Redis clients to reconnect", () => relay.relayed >= before + 2, { timeoutMs: 2_000 });
         await sleep(500);
 
-        assert.deepEqual(await onA.data(me), { me: null }, 'A serves a kicked session from its cache');
+        assert.equal(await usernameOf(onA), null, 'A serves a kicked session from its cache');
         const end = await w!.ws.ended(2_000);
         assert.equal(end.how, 'complete');
         assert.equal((await w!.socket.closedWithin(2_000)).code, 4403);

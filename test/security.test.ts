@@ -8,10 +8,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { print } from 'graphql';
 import { WebSocket } from 'ws';
 import type { App } from '../src/app.js';
 import {
+  AuthEventsDocument,
   ChangePasswordDocument,
+  CreateUserDocument,
   KickSessionDocument,
   LoginDocument,
   LogoutDocument,
@@ -19,7 +22,12 @@ import {
   RevokeOtherSessionsDocument,
   RevokeUserSessionsDocument,
   SetUserSessionLimitDocument,
+  SchemaTypeNamesDocument,
+  SessionTypeFieldsDocument,
+  TypenameDocument,
   WhoamiDocument,
+  type AuthEventsQuery,
+  type Role,
 } from './generated/graphql.js';
 import { runSweeper } from './support/app.js';
 import { assertRefused, errorCode, TestClient, type GraphQLResponse } from './support/client.js';
@@ -40,7 +48,8 @@ const BOUNDED = { timeout: 60_000 };
 /** The throttle window (src/sessions/throttle.ts): one hour. */
 const THROTTLE_WINDOW_MS = 3_600_000;
 
-const ME_QUERY = '{ me { id username } currentSession { id } }';
+/** Who the request is: what the raw-HTTP cases below send, as the generated document prints. */
+const ME_QUERY = print(WhoamiDocument);
 
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP: what a hostile client can send that fetch() would not (or would fix up for us).
@@ -453,10 +462,10 @@ for (const kind of DATABASE_KINDS) {
             assertRefused(result, 'INVALID_CREDENTIALS', username);
           });
           await hostile(`createUser ${username}`, async () => {
-            const result = await admin.client.request(
-              'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-              { u: username, p: 'a-long-enough-password' },
-            );
+            const result = await admin.client.request(CreateUserDocument, {
+              username: username,
+              password: 'a-long-enough-password',
+            });
             assertRefused(result, 'BAD_USER_INPUT', username);
           });
         }
@@ -470,10 +479,7 @@ for (const kind of DATABASE_KINDS) {
       BOUNDED,
       async () => {
         const create = (username: string, password: string) =>
-          admin.client.request('mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }', {
-            u: username,
-            p: password,
-          });
+          admin.client.request(CreateUserDocument, { username, password });
         await hostile('createUser 65-character username', async () => {
           assertRefused(await create('u'.repeat(65), 'a-long-enough-password'), 'BAD_USER_INPUT');
         });
@@ -523,10 +529,10 @@ for (const kind of DATABASE_KINDS) {
       );
       for (const username of ['Alice', 'ALICE', 'ａｌｉｃｅ', ' alice ', 'Ａｌｉｃｅ']) {
         await hostile(`createUser ${username}`, async () => {
-          const result = await admin.client.request(
-            'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-            { u: username, p: 'another-password' },
-          );
+          const result = await admin.client.request(CreateUserDocument, {
+            username: username,
+            password: 'another-password',
+          });
           assertRefused(result, 'BAD_USER_INPUT', username);
         });
       }
@@ -579,10 +585,10 @@ for (const kind of DATABASE_KINDS) {
         });
         await hostile('U+FDFA at createUser', async () => {
           // 60 characters as typed (under the limit of 64), 1,080 once normalised.
-          const result = await admin.client.request(
-            'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-            { u: '\uFDFA'.repeat(60), p: 'a-long-enough-password' },
-          );
+          const result = await admin.client.request(CreateUserDocument, {
+            username: '\uFDFA'.repeat(60),
+            password: 'a-long-enough-password',
+          });
           assertRefused(result, 'BAD_USER_INPUT', 'U+FDFA × 60');
         });
       },
@@ -590,11 +596,8 @@ for (const kind of DATABASE_KINDS) {
 
     it('a variable of the wrong type (a NoSQL-style object for a String) is 400 BAD_USER_INPUT', BOUNDED, async () => {
       await hostile('object variable', async () => {
-        const result = await server
-          .client()
-          .request('mutation($u: String!) { login(username: $u, password: "whatever-pw") { user { id } } }', {
-            u: { $gt: '' },
-          });
+        const username = { $gt: '' } as unknown as string;
+        const result = await server.client().request(LoginDocument, { username, password: 'whatever-pw' });
         assert.equal(result.status, 400);
         assertRefused(result, 'BAD_USER_INPUT', 'object variable');
       });
@@ -1131,7 +1134,7 @@ for (const kind of DATABASE_KINDS) {
       BOUNDED,
       async () => {
         assert.ok(ursulaId, 'runs after the sequence');
-        const { authEvents } = await admin.client.data<AuthEventsData, Record<string, unknown>>(AUTH_EVENTS, {
+        const { authEvents } = await admin.client.data(AuthEventsDocument, {
           userId: ursulaId,
           first: 100,
         });
@@ -1152,9 +1155,13 @@ for (const kind of DATABASE_KINDS) {
         const viktor = await signIn(server, 'viktor');
         tokens.push(viktor.client.token ?? '');
         for (const variables of [{}, { userId: viktor.user.id }]) {
-          assertRefused(await viktor.client.request(AUTH_EVENTS, variables), 'FORBIDDEN', JSON.stringify(variables));
           assertRefused(
-            await server.client().request(AUTH_EVENTS, variables),
+            await viktor.client.request(AuthEventsDocument, variables),
+            'FORBIDDEN',
+            JSON.stringify(variables),
+          );
+          assertRefused(
+            await server.client().request(AuthEventsDocument, variables),
             'UNAUTHENTICATED',
             JSON.stringify(variables),
           );
@@ -1174,7 +1181,7 @@ for (const kind of DATABASE_KINDS) {
           let after: string | undefined;
           for (let page = 0; ; page++) {
             assert.ok(page < 50, 'runaway pagination');
-            const result = await admin.client.data<AuthEventsData, Record<string, unknown>>(AUTH_EVENTS, {
+            const result = await admin.client.data(AuthEventsDocument, {
               first: 4,
               ...(after ? { after } : {}),
               ...(userId ? { userId } : {}),
@@ -1199,9 +1206,9 @@ for (const kind of DATABASE_KINDS) {
             'newest first',
           );
         }
-        assertRefused(await admin.client.request(AUTH_EVENTS, { after: 'not-a-cursor' }), 'BAD_USER_INPUT');
-        assertRefused(await admin.client.request(AUTH_EVENTS, { first: 0 }), 'BAD_USER_INPUT');
-        assertRefused(await admin.client.request(AUTH_EVENTS, { first: 101 }), 'BAD_USER_INPUT');
+        assertRefused(await admin.client.request(AuthEventsDocument, { after: 'not-a-cursor' }), 'BAD_USER_INPUT');
+        assertRefused(await admin.client.request(AuthEventsDocument, { first: 0 }), 'BAD_USER_INPUT');
+        assertRefused(await admin.client.request(AuthEventsDocument, { first: 101 }), 'BAD_USER_INPUT');
       },
     );
 
@@ -1632,8 +1639,6 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     await development.stop();
   });
 
-  const SCHEMA_QUERY = '{ __schema { types { name } } }';
-  const TYPE_QUERY = '{ __type(name: "Session") { fields { name } } }';
   const TYPOS = {
     field: '{ mee { id } }',
     'nested field': '{ me { usernam } }',
@@ -1650,13 +1655,13 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   }
 
   it('NODE_ENV=production: introspection is refused with BAD_USER_INPUT', BOUNDED, async () => {
-    for (const query of [SCHEMA_QUERY, TYPE_QUERY]) {
+    for (const query of [SchemaTypeNamesDocument, SessionTypeFieldsDocument]) {
       const result = await production.client().request(query);
-      assertRefused(result, 'BAD_USER_INPUT', query);
+      assertRefused(result, 'BAD_USER_INPUT', print(query));
       assert.match(result.errors?.[0]?.message ?? '', /introspection/i);
     }
     // __typename is not introspection: clients (Apollo, urql) add it everywhere.
-    assert.deepEqual((await production.client().request('{ __typename }')).data, { __typename: 'Query' });
+    assert.deepEqual((await production.client().request(TypenameDocument)).data, { __typename: 'Query' });
   });
 
   it('NODE_ENV=production: GET /graphql from a browser serves no GraphiQL', BOUNDED, async () => {
@@ -1678,7 +1683,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     'NODE_ENV=production: a misspelt enum value (inline or in a variable) gets no "Did you mean"',
     BOUNDED,
     async () => {
-      const create = 'mutation($r: Role) { createUser(username: "abc", password: "abcdefgh", role: $r) { id } }';
+      const role = 'ADMN' as unknown as Role;
       for (const [label, result] of [
         [
           'inline',
@@ -1686,7 +1691,10 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
             .client()
             .request('mutation { createUser(username: "abc", password: "abcdefgh", role: ADMN) { id } }'),
         ],
-        ['variable', await production.client().request(create, { r: 'ADMN' })],
+        [
+          'variable',
+          await production.client().request(CreateUserDocument, { username: 'abc', password: 'abcdefgh', role }),
+        ],
       ] as const) {
         assert.ok(result.errors?.length, label);
         for (const error of result.errors ?? []) assert.doesNotMatch(error.message, /did you mean/i, label);
@@ -1695,9 +1703,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   );
 
   it('GRAPHQL_INTROSPECTION=on overrides the production default', BOUNDED, async () => {
-    const result = await productionWithIntrospection
-      .client()
-      .request<{ __schema: { types: Array<{ name: string }> } }, Record<string, never>>(SCHEMA_QUERY);
+    const result = await productionWithIntrospection.client().request(SchemaTypeNamesDocument);
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
     assert.ok(result.data?.__schema.types.some((type) => type.name === 'Session'));
     // GraphiQL is a separate switch and stays off.
@@ -1708,9 +1714,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     'development default: introspection works, GraphiQL is served, and suggestions help (the control for the tests above)',
     BOUNDED,
     async () => {
-      const result = await development
-        .client()
-        .request<{ __schema: { types: Array<{ name: string }> } }, Record<string, never>>(SCHEMA_QUERY);
+      const result = await development.client().request(SchemaTypeNamesDocument);
       assert.equal(result.errors, undefined, JSON.stringify(result.errors));
       assert.ok(result.data?.__schema.types.some((type) => type.name === 'AuthEvent'));
       const page = await graphiql(development);
@@ -1724,44 +1728,15 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
 });
 
 // ---------------------------------------------------------------------------------------------
-// The audit-log query (not in test/operations: these tests use it only).
-// ---------------------------------------------------------------------------------------------
 
-interface AuthEventNode {
-  id: string;
-  type: string;
-  userId: string | null;
-  sessionId: string | null;
-  actorUserId: string | null;
-  username: string | null;
-  reason: string | null;
-  ipAddress: string | null;
-  userAgent: string | null;
-  createdAt: string;
-}
-
-interface AuthEventsData {
-  authEvents: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: Array<{ cursor: string; node: AuthEventNode }>;
-  };
-}
-
-const AUTH_EVENTS = `query AuthEvents($userId: ID, $first: Int, $after: String) {
-  authEvents(userId: $userId, first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node { id type userId sessionId actorUserId username reason ipAddress userAgent createdAt } }
-  }
-}`;
+type AuthEventNode = AuthEventsQuery['authEvents']['edges'][number]['node'];
 
 /** The whole audit log, newest first, through the API (pages of 100). */
 async function allEvents(admin: TestClient): Promise<AuthEventNode[]> {
   const events: AuthEventNode[] = [];
   let after: string | undefined;
   for (let page = 0; page < 100; page++) {
-    const { authEvents } = await admin.data<AuthEventsData, Record<string, unknown>>(AUTH_EVENTS, {
+    const { authEvents } = await admin.data(AuthEventsDocument, {
       first: 100,
       ...(after ? { after } : {}),
     });
