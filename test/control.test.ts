@@ -17,6 +17,7 @@ import {
   SessionsByUserWithUserDocument,
   SessionStatsDocument,
   SetUserSessionLimitDocument,
+  type SessionEndReason,
 } from './generated/graphql.js';
 import { flushLastSeen } from './support/app.js';
 import { assertRefused, type GraphQLResponse, type TestClient } from './support/client.js';
@@ -339,120 +340,151 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual([row.endReason, row.endedAt], ['LOGOUT', Date.parse(loggedOutAt)]);
     });
 
-    it('revokeOtherSessions ends the caller’s other sessions (USER_SESSIONS_REVOKED) and nobody else’s; anonymous is UNAUTHENTICATED', async () => {
-      const [j1, j2, j3] = await userWithSessions('jonas', 3);
-      const [kai] = await userWithSessions('kai');
-      assert.ok(j1 && j2 && j3 && kai);
-      for (const session of [j1, j2, j3]) await assertSignedIn(session.client, j1.user.id);
+    interface EndingContext {
+      /** The user's sessions, oldest first. */
+      mine: SignedIn[];
+      /** Another user's session. */
+      other: SignedIn;
+    }
 
-      server.clock.advance(1000);
-      const revokedAt = server.clock.now().toISOString();
-      assert.equal((await j2.client.data(RevokeOtherSessionsDocument)).revokeOtherSessions, 2);
-      await assertSignedIn(j2.client, j1.user.id, 'the caller');
-      await assertAnonymous(j1.client, 'j1');
-      await assertAnonymous(j3.client, 'j3');
-      await assertSignedIn(kai.client, kai.user.id, 'another user');
+    /**
+     * Mutations that end several of a user's sessions at once, and what each ends. Same shape
+     * each time: the user's sessions and another user's are signed in; a second later the step
+     * runs; exactly the sessions it ends are anonymous and stored as ended with `reason` at that
+     * instant, and the user's other sessions and the other user are still signed in. `before` and
+     * `after` hold what is particular to each mutation.
+     */
+    const ENDINGS: Array<{
+      title: string;
+      reason: SessionEndReason;
+      /** The user, how many sessions they have, and which of them (by index) the step ends. */
+      username: string;
+      sessions: number;
+      ended: number[];
+      otherUsername: string;
+      before?(ctx: EndingContext): Promise<void>;
+      end(ctx: EndingContext): Promise<void>;
+      after?(ctx: EndingContext): Promise<void>;
+    }> = [
+      {
+        title:
+          'revokeOtherSessions ends the caller’s other sessions (USER_SESSIONS_REVOKED) and nobody else’s; anonymous is UNAUTHENTICATED',
+        reason: 'USER_SESSIONS_REVOKED',
+        username: 'jonas',
+        sessions: 3,
+        ended: [0, 2],
+        otherUsername: 'kai',
+        async end({ mine: [, caller] }) {
+          assert.equal((await caller!.client.data(RevokeOtherSessionsDocument)).revokeOtherSessions, 2);
+        },
+        async after({ mine: [, caller], other: kai }) {
+          assert.equal((await caller!.client.data(RevokeOtherSessionsDocument)).revokeOtherSessions, 0);
 
-      const rows = await admin.client.data(SessionsByUserDocument, { userId: j1.user.id, includeEnded: true });
-      assert.deepEqual(
-        rows.sessionsByUser.map((s) => [s.id, s.endReason, s.endedAt]),
-        [
-          [j3.session.id, 'USER_SESSIONS_REVOKED', revokedAt],
-          [j2.session.id, null, null],
-          [j1.session.id, 'USER_SESSIONS_REVOKED', revokedAt],
-        ],
-      );
-      assert.equal((await j2.client.data(RevokeOtherSessionsDocument)).revokeOtherSessions, 0);
+          // An ADMIN ends only their own other sessions too.
+          await createUser(admin.client, 'ops', passwordOf('ops'), 'ADMIN');
+          const ops1 = await signIn(server, 'ops');
+          const ops2 = await signIn(server, 'ops');
+          assert.equal((await ops2.client.data(RevokeOtherSessionsDocument)).revokeOtherSessions, 1);
+          await assertAnonymous(ops1.client, 'the admin’s other session');
+          await assertSignedIn(ops2.client, ops2.user.id);
+          await assertSignedIn(kai.client, kai.user.id, 'a user, after an admin revoked their own others');
+          await assertSignedIn(admin.client, admin.user.id, 'another admin');
 
-      // An ADMIN ends only their own other sessions too.
-      await createUser(admin.client, 'ops', passwordOf('ops'), 'ADMIN');
-      const ops1 = await signIn(server, 'ops');
-      const ops2 = await signIn(server, 'ops');
-      assert.equal((await ops2.client.data(RevokeOtherSessionsDocument)).revokeOtherSessions, 1);
-      await assertAnonymous(ops1.client, 'the admin’s other session');
-      await assertSignedIn(ops2.client, ops2.user.id);
-      await assertSignedIn(kai.client, kai.user.id, 'a user, after an admin revoked their own others');
-      await assertSignedIn(admin.client, admin.user.id, 'another admin');
+          assertRefusedAlone(
+            await server.client().request(RevokeOtherSessionsDocument),
+            'UNAUTHENTICATED',
+            'anonymous',
+          );
+        },
+      },
+      {
+        title:
+          'revokeUserSessions: ADMIN ends all of a user’s sessions; a USER is FORBIDDEN (even for themself); anonymous UNAUTHENTICATED; unknown user NOT_FOUND',
+        reason: 'USER_SESSIONS_REVOKED',
+        username: 'lena',
+        sessions: 2,
+        ended: [0, 1],
+        otherUsername: 'milo',
+        async before({ mine: [l1, l2], other: milo }) {
+          const userId = l1!.user.id;
+          assertRefusedAlone(await l1!.client.request(RevokeUserSessionsDocument, { userId }), 'FORBIDDEN', 'self');
+          assertRefusedAlone(await milo.client.request(RevokeUserSessionsDocument, { userId }), 'FORBIDDEN', 'other');
+          assertRefusedAlone(
+            await server.client().request(RevokeUserSessionsDocument, { userId }),
+            'UNAUTHENTICATED',
+            'anonymous',
+          );
+          await assertSignedIn(l1!.client, userId, 'after the refused attempts');
+          await assertSignedIn(l2!.client, userId, 'after the refused attempts');
+        },
+        async end({ mine: [l1] }) {
+          const { revokeUserSessions } = await admin.client.data(RevokeUserSessionsDocument, { userId: l1!.user.id });
+          assert.equal(revokeUserSessions, 2);
+        },
+        async after({ mine: [l1] }) {
+          const again = await admin.client.data(RevokeUserSessionsDocument, { userId: l1!.user.id });
+          assert.equal(again.revokeUserSessions, 0);
+          assertRefusedAlone(
+            await admin.client.request(RevokeUserSessionsDocument, { userId: randomUUID() }),
+            'NOT_FOUND',
+            'unknown user',
+          );
+          // The user can sign in again.
+          await signIn(server, 'lena');
+        },
+      },
+      {
+        title:
+          'changePassword ends the caller’s other sessions with PASSWORD_CHANGED, keeps the caller’s; only the new password works',
+        reason: 'PASSWORD_CHANGED',
+        username: 'nora',
+        sessions: 3,
+        ended: [1, 2],
+        otherUsername: 'omar',
+        async end({ mine: [caller] }) {
+          const result = await caller!.client.data(ChangePasswordDocument, {
+            currentPassword: passwordOf('nora'),
+            newPassword: 'nora-new-password',
+          });
+          assert.equal(result.changePassword, true);
+        },
+        async after() {
+          const old = await server.client().request(LoginDocument, { username: 'nora', password: passwordOf('nora') });
+          assertRefusedAlone(old, 'INVALID_CREDENTIALS', 'old password');
+          await signIn(server, 'nora', 'nora-new-password');
+        },
+      },
+    ];
 
-      assertRefusedAlone(await server.client().request(RevokeOtherSessionsDocument), 'UNAUTHENTICATED', 'anonymous');
-    });
+    for (const c of ENDINGS) {
+      it(c.title, async () => {
+        const mine = await userWithSessions(c.username, c.sessions);
+        const [other] = await userWithSessions(c.otherUsername);
+        assert.ok(other);
+        const userId = mine[0]!.user.id;
+        for (const session of mine) await assertSignedIn(session.client, userId);
+        const ctx = { mine, other };
+        await c.before?.(ctx);
 
-    it('revokeUserSessions: ADMIN ends all of a user’s sessions; a USER is FORBIDDEN (even for themself); anonymous UNAUTHENTICATED; unknown user NOT_FOUND', async () => {
-      const [l1, l2] = await userWithSessions('lena', 2);
-      const [milo] = await userWithSessions('milo');
-      assert.ok(l1 && l2 && milo);
-      const lenaId = l1.user.id;
-      await assertSignedIn(l1.client, lenaId);
-
-      assertRefusedAlone(await l1.client.request(RevokeUserSessionsDocument, { userId: lenaId }), 'FORBIDDEN', 'self');
-      assertRefusedAlone(
-        await milo.client.request(RevokeUserSessionsDocument, { userId: lenaId }),
-        'FORBIDDEN',
-        'other',
-      );
-      assertRefusedAlone(
-        await server.client().request(RevokeUserSessionsDocument, { userId: lenaId }),
-        'UNAUTHENTICATED',
-        'anonymous',
-      );
-      await assertSignedIn(l1.client, lenaId, 'after the refused attempts');
-      await assertSignedIn(l2.client, lenaId, 'after the refused attempts');
-
-      server.clock.advance(1000);
-      const revokedAt = server.clock.now().toISOString();
-      assert.equal((await admin.client.data(RevokeUserSessionsDocument, { userId: lenaId })).revokeUserSessions, 2);
-      await assertAnonymous(l1.client, 'l1');
-      await assertAnonymous(l2.client, 'l2');
-      await assertSignedIn(milo.client, milo.user.id, 'another user');
-      const rows = await admin.client.data(SessionsByUserDocument, { userId: lenaId, includeEnded: true });
-      assert.deepEqual(
-        rows.sessionsByUser.map((s) => [s.id, s.endReason, s.endedAt]),
-        [
-          [l2.session.id, 'USER_SESSIONS_REVOKED', revokedAt],
-          [l1.session.id, 'USER_SESSIONS_REVOKED', revokedAt],
-        ],
-      );
-      assert.equal((await admin.client.data(RevokeUserSessionsDocument, { userId: lenaId })).revokeUserSessions, 0);
-      assertRefusedAlone(
-        await admin.client.request(RevokeUserSessionsDocument, { userId: randomUUID() }),
-        'NOT_FOUND',
-        'unknown user',
-      );
-      // The user can sign in again.
-      await signIn(server, 'lena');
-    });
-
-    it('changePassword ends the caller’s other sessions with PASSWORD_CHANGED, keeps the caller’s; only the new password works', async () => {
-      const [n1, n2, n3] = await userWithSessions('nora', 3);
-      const [omar] = await userWithSessions('omar');
-      assert.ok(n1 && n2 && n3 && omar);
-      for (const session of [n1, n2, n3]) await assertSignedIn(session.client, n1.user.id);
-
-      server.clock.advance(1000);
-      const changedAt = server.clock.now().toISOString();
-      const result = await n1.client.data(ChangePasswordDocument, {
-        currentPassword: passwordOf('nora'),
-        newPassword: 'nora-new-password',
+        server.clock.advance(1000);
+        const endedAt = server.clock.now().toISOString();
+        await c.end(ctx);
+        for (const [i, session] of mine.entries()) {
+          if (c.ended.includes(i)) await assertAnonymous(session.client, `session ${i + 1}, ended`);
+          else await assertSignedIn(session.client, userId, `session ${i + 1}, kept`);
+        }
+        await assertSignedIn(other.client, other.user.id, 'another user');
+        const rows = await admin.client.data(SessionsByUserDocument, { userId, includeEnded: true });
+        assert.deepEqual(
+          rows.sessionsByUser.map((s) => [s.id, s.endReason, s.endedAt]),
+          [...mine.entries()]
+            .reverse()
+            .map(([i, s]) => (c.ended.includes(i) ? [s.session.id, c.reason, endedAt] : [s.session.id, null, null])),
+          'newest first, each with its end',
+        );
+        await c.after?.(ctx);
       });
-      assert.equal(result.changePassword, true);
-      await assertSignedIn(n1.client, n1.user.id, 'the caller');
-      await assertAnonymous(n2.client, 'n2');
-      await assertAnonymous(n3.client, 'n3');
-      await assertSignedIn(omar.client, omar.user.id, 'another user');
-      const rows = await admin.client.data(SessionsByUserDocument, { userId: n1.user.id, includeEnded: true });
-      assert.deepEqual(
-        rows.sessionsByUser.map((s) => [s.id, s.endReason, s.endedAt]),
-        [
-          [n3.session.id, 'PASSWORD_CHANGED', changedAt],
-          [n2.session.id, 'PASSWORD_CHANGED', changedAt],
-          [n1.session.id, null, null],
-        ],
-      );
-
-      const old = await server.client().request(LoginDocument, { username: 'nora', password: passwordOf('nora') });
-      assertRefusedAlone(old, 'INVALID_CREDENTIALS', 'old password');
-      await signIn(server, 'nora', 'nora-new-password');
-    });
+    }
 
     it('changePassword: a wrong current password is INVALID_CREDENTIALS, a too-short new one BAD_USER_INPUT, and nothing changes; anonymous is UNAUTHENTICATED', async () => {
       const [p1, p2] = await userWithSessions('pia', 2);

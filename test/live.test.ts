@@ -51,11 +51,6 @@ let userCounter = 0;
 /** A username no other test on this server has used. */
 const uniqueName = (prefix: string) => `${prefix}${++userCounter}`;
 
-/** A new signed-in client for an existing user: one more session. */
-async function login(server: TestServer, username: string): Promise<TestClient> {
-  return (await signIn(server, username)).client;
-}
-
 /** Who `client` is signed in as (`me`), or null. */
 async function usernameOf(client: TestClient): Promise<string | null> {
   return (await client.data(MeDocument)).me?.username ?? null;
@@ -70,6 +65,7 @@ async function currentSession(client: TestClient): Promise<{ id: string; userId:
 /** One session watched live: a socket with a `sessionRevoked` subscription, and an SSE stream. */
 interface Watched {
   label: string;
+  client: TestClient;
   sessionId: string;
   userId: string;
   socket: LiveSocket;
@@ -96,7 +92,7 @@ async function watch(server: TestServer, client: TestClient, label: string): Pro
   const ws = subscribeWs(socket.client, SessionRevokedDocument);
   const sse = subscribeSse(server, SessionRevokedDocument, { cookie: client.cookie });
   assert.equal(await sse.opened, 200);
-  return { label, sessionId, userId, socket, ws, sse };
+  return { label, client, sessionId, userId, socket, ws, sse };
 }
 
 async function watchAll(server: TestServer, clients: Array<[TestClient, string]>): Promise<Watched[]> {
@@ -189,227 +185,210 @@ async function assertRefused(subscription: LiveSubscription, code: string, what:
   );
 }
 
+/** The servers the end reasons need: SUPERSEDED a session limit, EXPIRED an idle timeout. */
+const END_SERVERS = {
+  plain: {},
+  // The limit binds the admin too: the users are created without signing anyone else in.
+  'one session per user': { MAX_SESSIONS_PER_USER: '1' },
+  // The scheduled sweep stays out of the way (real time): only the test ends sessions.
+  'idle timeout of 1h': { SESSION_IDLE_TIMEOUT: '1h', SWEEP_INTERVAL: '1h' },
+} satisfies Record<string, Record<string, string>>;
+const IDLE_MS = 3_600_000;
+
+interface EndContext {
+  server: TestServer;
+  /** Signed in as the admin (again, after the clock moved). */
+  admin: TestClient;
+  /** The user whose sessions are watched (its password is `passwordOf(username)`). */
+  username: string;
+  /** The user's sessions the step must end, and those it must leave alone. */
+  ended: Watched[];
+  kept: Watched[];
+}
+
+/**
+ * One way a session ends. Every case has the same shape: a user's sessions (those the step ends,
+ * those it must leave alone) and another user's session are watched over WebSocket and SSE; the
+ * step runs; each ended session's subscribers get exactly one `sessionRevoked` with `reason` in
+ * time and its socket closes with 4403; the others hear nothing, until each is kicked in turn and
+ * gets exactly its own event.
+ */
+interface EndCase {
+  title: string;
+  reason: SessionEndReason;
+  server: keyof typeof END_SERVERS;
+  /** Labels of the user's sessions that the step ends, in sign-in order. */
+  ended: string[];
+  /** Labels of the user's sessions it must leave alone, signed in after those. */
+  kept?: string[];
+  /**
+   * The clock moves past the idle timeout once the ended sessions are watched; the kept and the
+   * other user's sessions sign in afterwards, so they have not idled. Nothing touches an ended
+   * session after that: what ends it is the step under test.
+   */
+  idleFirst?: boolean;
+  /** The step; the deadline is counted from just before it. */
+  end(ctx: EndContext): Promise<void>;
+}
+
+const END_CASES: EndCase[] = [
+  {
+    title: 'LOGOUT',
+    reason: 'LOGOUT',
+    server: 'plain',
+    ended: ['the logged-out session'],
+    kept: ['another session of the same user'],
+    async end({ ended: [target] }) {
+      assert.deepEqual(await target!.client.data(LogoutDocument), { logout: true });
+    },
+  },
+  {
+    title: 'KICKED by an admin',
+    reason: 'KICKED',
+    server: 'plain',
+    ended: ['the kicked session'],
+    kept: ['another session of the same user'],
+    async end({ admin, ended: [target] }) {
+      await admin.data(KickSessionDocument, { sessionId: target!.sessionId });
+    },
+  },
+  {
+    title: 'KICKED by the session owner from another session',
+    reason: 'KICKED',
+    server: 'plain',
+    ended: ['the session kicked by its owner'],
+    kept: ['the session that kicked it'],
+    async end({ ended: [target], kept: [kicker] }) {
+      await kicker!.client.data(KickSessionDocument, { sessionId: target!.sessionId });
+    },
+  },
+  {
+    title: 'PASSWORD_CHANGED (changed from another session of the same user)',
+    reason: 'PASSWORD_CHANGED',
+    server: 'plain',
+    ended: ['the session signed out by the password change'],
+    kept: ['the session that changed the password'],
+    async end({ username, kept: [changer] }) {
+      const result = await changer!.client.data(ChangePasswordDocument, {
+        currentPassword: passwordOf(username),
+        newPassword: 'a-brand-new-passphrase-42',
+      });
+      assert.deepEqual(result, { changePassword: true });
+    },
+  },
+  {
+    title: "USER_SESSIONS_REVOKED by an admin (revokeUserSessions): each of the user's sessions gets its own event",
+    reason: 'USER_SESSIONS_REVOKED',
+    server: 'plain',
+    ended: ["the user's first session", "the user's second session"],
+    async end({ admin, ended: [first] }) {
+      const result = await admin.data(RevokeUserSessionsDocument, { userId: first!.userId });
+      assert.equal(result.revokeUserSessions, 2);
+    },
+  },
+  {
+    title: "USER_SESSIONS_REVOKED by the user (revokeOtherSessions): not the caller's own session",
+    reason: 'USER_SESSIONS_REVOKED',
+    server: 'plain',
+    ended: ['the revoked session'],
+    kept: ['the session that revoked the others'],
+    async end({ kept: [caller] }) {
+      assert.deepEqual(await caller!.client.data(RevokeOtherSessionsDocument), { revokeOtherSessions: 1 });
+    },
+  },
+  {
+    title: 'SUPERSEDED with MAX_SESSIONS_PER_USER=1: a second login ends the first session',
+    reason: 'SUPERSEDED',
+    server: 'one session per user',
+    ended: ['the superseded session'],
+    async end({ server, username }) {
+      const second = await signIn(server, username);
+      const { currentSession: now } = await second.client.data(CurrentSessionDocument);
+      assert.equal(now?.user.username, username, 'the new session works');
+    },
+  },
+  {
+    title: 'EXPIRED, found by the sweeper',
+    reason: 'EXPIRED',
+    server: 'idle timeout of 1h',
+    ended: ['the idle session'],
+    kept: ['a fresh session of the same user'],
+    idleFirst: true,
+    async end({ server }) {
+      const result = await runSweeper(server);
+      assert.ok(result.expired >= 1, `sweeper expired ${result.expired}`);
+    },
+  },
+  {
+    title: 'EXPIRED, found by a request with the expired cookie',
+    reason: 'EXPIRED',
+    server: 'idle timeout of 1h',
+    ended: ['the idle session'],
+    kept: ['a fresh session of the same user'],
+    idleFirst: true,
+    async end({ ended: [target] }) {
+      assert.equal((await target!.client.data(MeDocument)).me, null);
+    },
+  },
+];
+
+/** Signs `username` in once per label (one after the other), then watches every session. */
+async function watchNew(server: TestServer, username: string, labels: readonly string[]): Promise<Watched[]> {
+  const signedIn: Array<[TestClient, string]> = [];
+  for (const label of labels) signedIn.push([(await signIn(server, username)).client, label]);
+  return Promise.all(signedIn.map(([client, label]) => watch(server, client, label)));
+}
+
 for (const kind of DATABASE_KINDS) {
   describe(
     `live: every end reason reaches the session's subscribers and only them (${kind})`,
     { timeout: SUITE_TIMEOUT_MS },
     () => {
-      let server: TestServer;
-      let admin: TestClient;
+      const servers: Partial<Record<keyof typeof END_SERVERS, TestServer>> = {};
       before(async () => {
-        server = await startTestServer({ database: kind });
-        admin = await server.adminClient();
+        await Promise.all(
+          Object.entries(END_SERVERS).map(async ([name, env]) => {
+            servers[name as keyof typeof END_SERVERS] = await startTestServer({ database: kind, env });
+          }),
+        );
       });
-      after(() => server.stop());
+      after(() => Promise.all(Object.values(servers).map((server) => server.stop())));
 
-      it('LOGOUT', async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const sibling = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, s, o] = await watchAll(server, [
-          [target, 'the logged-out session'],
-          [sibling, 'another session of the same user'],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          assert.deepEqual(await target.data(LogoutDocument), { logout: true });
-          await assertRevoked(admin, t!, 'LOGOUT', sentAt);
-          await assertBystanders(admin, [s!, o!]);
-        } finally {
-          await closeAll([t!, s!, o!]);
-        }
-      });
+      for (const c of END_CASES) {
+        it(c.title, async () => {
+          const server = servers[c.server]!;
+          let admin = await server.adminClient();
+          const username = uniqueName('alice');
+          const bystander = uniqueName('bob');
+          await createUser(admin, username);
+          await createUser(admin, bystander);
 
-      it('KICKED (by an admin, and by the session owner from another session)', async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const sibling = await login(server, alice);
-        const third = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, s, th, o] = await watchAll(server, [
-          [target, 'the kicked session'],
-          [sibling, 'another session of the same user'],
-          [third, 'the session kicked by its owner'],
-          [other, "another user's session"],
-        ]);
-        try {
-          let sentAt = performance.now();
-          await admin.data(KickSessionDocument, { sessionId: t!.sessionId });
-          await assertRevoked(admin, t!, 'KICKED', sentAt);
-          await sleep(QUIET_MS);
-          for (const w of [s!, th!, o!]) assertQuiet(w);
+          const ended = await watchNew(server, username, c.ended);
+          const watched = [...ended];
+          try {
+            if (c.idleFirst) {
+              await settle(ended.map((w) => w.socket));
+              server.clock.advance(IDLE_MS + 1_000);
+              admin = await server.adminClient(); // the first admin session idled out too
+            }
+            const kept = await watchNew(server, username, c.kept ?? []);
+            watched.push(...kept);
+            const others = await watchNew(server, bystander, ["another user's session"]);
+            watched.push(...others);
+            await settle((c.idleFirst ? [...kept, ...others] : watched).map((w) => w.socket));
+            for (const w of ended) assertQuiet(w);
 
-          sentAt = performance.now();
-          await sibling.data(KickSessionDocument, { sessionId: th!.sessionId });
-          await assertRevoked(admin, th!, 'KICKED', sentAt);
-          await assertBystanders(admin, [s!, o!]);
-        } finally {
-          await closeAll([t!, s!, th!, o!]);
-        }
-      });
-
-      it('PASSWORD_CHANGED (changed from another session of the same user)', async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const changer = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, c, o] = await watchAll(server, [
-          [target, 'the session signed out by the password change'],
-          [changer, 'the session that changed the password'],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          const result = await changer.data(ChangePasswordDocument, {
-            currentPassword: passwordOf(alice),
-            newPassword: 'a-brand-new-passphrase-42',
-          });
-          assert.deepEqual(result, { changePassword: true });
-          await assertRevoked(admin, t!, 'PASSWORD_CHANGED', sentAt);
-          await assertBystanders(admin, [c!, o!]);
-        } finally {
-          await closeAll([t!, c!, o!]);
-        }
-      });
-
-      it("USER_SESSIONS_REVOKED by an admin (revokeUserSessions): each of the user's sessions gets its own event", async () => {
-        const alice = uniqueName('alice');
-        const first = await server.userClient(alice);
-        const second = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [a, b, o] = await watchAll(server, [
-          [first, "the user's first session"],
-          [second, "the user's second session"],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          const result = await admin.data(RevokeUserSessionsDocument, { userId: a!.userId });
-          assert.equal(result.revokeUserSessions, 2);
-          await assertRevoked(admin, a!, 'USER_SESSIONS_REVOKED', sentAt);
-          await assertRevoked(admin, b!, 'USER_SESSIONS_REVOKED', sentAt);
-          await assertBystanders(admin, [o!]);
-        } finally {
-          await closeAll([a!, b!, o!]);
-        }
-      });
-
-      it("USER_SESSIONS_REVOKED by the user (revokeOtherSessions): not the caller's own session", async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const caller = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, c, o] = await watchAll(server, [
-          [target, 'the revoked session'],
-          [caller, 'the session that revoked the others'],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          assert.deepEqual(await caller.data(RevokeOtherSessionsDocument), { revokeOtherSessions: 1 });
-          await assertRevoked(admin, t!, 'USER_SESSIONS_REVOKED', sentAt);
-          await assertBystanders(admin, [c!, o!]);
-        } finally {
-          await closeAll([t!, c!, o!]);
-        }
-      });
+            const sentAt = performance.now();
+            await c.end({ server, admin, username, ended, kept });
+            for (const w of ended) await assertRevoked(admin, w, c.reason, sentAt);
+            await assertBystanders(admin, [...kept, ...others]);
+          } finally {
+            await closeAll(watched);
+          }
+        });
+      }
     },
   );
-
-  describe(`live: SUPERSEDED with MAX_SESSIONS_PER_USER=1 (${kind})`, { timeout: SUITE_TIMEOUT_MS }, () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer({ database: kind, env: { MAX_SESSIONS_PER_USER: '1' } });
-    });
-    after(() => server.stop());
-
-    it('a second login ends the first session, whose subscribers alone are told', async () => {
-      // The limit binds the admin too: one admin session, and users created without another.
-      const admin = await server.adminClient();
-      const alice = uniqueName('alice');
-      const bob = uniqueName('bob');
-      await createUser(admin, alice);
-      await createUser(admin, bob);
-      const first = await login(server, alice);
-      const other = await login(server, bob);
-      const [f, o] = await watchAll(server, [
-        [first, 'the superseded session'],
-        [other, "another user's session"],
-      ]);
-      try {
-        const sentAt = performance.now();
-        const second = await login(server, alice);
-        await assertRevoked(admin, f!, 'SUPERSEDED', sentAt);
-        const { currentSession: now } = await second.data(CurrentSessionDocument);
-        assert.equal(now?.user.username, alice, 'the new session works');
-        await assertBystanders(admin, [o!]);
-      } finally {
-        await closeAll([f!, o!]);
-      }
-    });
-  });
-
-  describe(`live: EXPIRED (${kind})`, { timeout: SUITE_TIMEOUT_MS }, () => {
-    const IDLE_MS = 3_600_000;
-    let server: TestServer;
-    before(async () => {
-      // The scheduled sweep stays out of the way (real time): only the test ends sessions.
-      server = await startTestServer({ database: kind, env: { SESSION_IDLE_TIMEOUT: '1h', SWEEP_INTERVAL: '1h' } });
-    });
-    after(() => server.stop());
-
-    /**
-     * The target signs in and is watched; the clock moves past the idle timeout; bystanders
-     * sign in afterwards (so they have not idled) and are watched too. Nothing touches the
-     * target's session after the clock has moved (any use of it would end it): what ends it is
-     * the step under test.
-     */
-    async function expiredScenario() {
-      const alice = uniqueName('alice');
-      const target = await server.userClient(alice);
-      const t = await watch(server, target, 'the idle session');
-      await settle([t.socket]);
-      server.clock.advance(IDLE_MS + 1_000);
-      const sibling = await login(server, alice);
-      const other = await server.userClient(uniqueName('bob'));
-      const [s, o] = await Promise.all([
-        watch(server, sibling, 'a fresh session of the same user'),
-        watch(server, other, "another user's fresh session"),
-      ]);
-      await settle([s.socket, o.socket]);
-      assertQuiet(t);
-      return { target, t, s, o };
-    }
-
-    it('found by the sweeper', async () => {
-      const { t, s, o } = await expiredScenario();
-      try {
-        const sentAt = performance.now();
-        const result = await runSweeper(server);
-        assert.ok(result.expired >= 1, `sweeper expired ${result.expired}`);
-        const admin = await server.adminClient();
-        await assertRevoked(admin, t, 'EXPIRED', sentAt);
-        await assertBystanders(admin, [s, o]);
-      } finally {
-        await closeAll([t, s, o]);
-      }
-    });
-
-    it('found by a request with the expired cookie', async () => {
-      const { target, t, s, o } = await expiredScenario();
-      try {
-        const sentAt = performance.now();
-        assert.equal((await target.data(MeDocument)).me, null);
-        const admin = await server.adminClient();
-        await assertRevoked(admin, t, 'EXPIRED', sentAt);
-        await assertBystanders(admin, [s, o]);
-      } finally {
-        await closeAll([t, s, o]);
-      }
-    });
-  });
 }
 
 describe('live: sockets and subscriptions of an ended session (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
@@ -665,7 +644,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
       await settle([socket]);
 
       const carolLogin = await signIn(server, carol, passwordOf(carol), { 'user-agent': 'carol-browser/1.0' });
-      const daveClient = await login(server, dave);
+      const daveClient = (await signIn(server, dave)).client;
       await carolLogin.client.data(LogoutDocument);
       await daveClient.data(LogoutDocument);
       const carolSession = carolLogin.session.id;
