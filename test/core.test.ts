@@ -14,6 +14,7 @@ import {
 import { errorCode, type GraphQLResponse, type TestClient } from './support/client.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { flushLastSeen } from './support/app.js';
+import { healthz } from './support/http.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
 import { assertAnonymous, sessionRow } from './support/sessions.js';
 
@@ -306,8 +307,7 @@ for (const kind of DATABASE_KINDS) {
           assert.deepEqual(result.data, { me: null, currentSession: null }, label);
         }
       }
-      const health = await fetch(`${server.url}/healthz`);
-      assert.equal(health.status, 200);
+      assert.equal(await healthz(server), 200);
       assert.equal((await admin.data(MeDocument)).me?.username, ADMIN_USERNAME);
     });
 

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { print } from 'graphql';
-import { WebSocket } from 'ws';
 import type { App } from '../src/app.js';
 import {
   AuthEventsDocument,
@@ -32,6 +31,8 @@ import {
 import { runSweeper } from './support/app.js';
 import { assertRefused, errorCode, TestClient, type GraphQLResponse } from './support/client.js';
 import { ManualClock } from './support/clock.js';
+import { healthz, rawRequest, type RawRequest, type RawResponse } from './support/http.js';
+import { tryUpgrade } from './support/live.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 import {
   ADMIN_PASSWORD,
@@ -55,60 +56,6 @@ const ME_QUERY = print(WhoamiDocument);
 // Raw HTTP: what a hostile client can send that fetch() would not (or would fix up for us).
 // ---------------------------------------------------------------------------------------------
 
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface RawRequest {
-  method?: string;
-  path?: string;
-  headers?: OutgoingHttpHeaders;
-  body?: string | Buffer;
-  /** Written one by one with no Content-Length: Node sends them as `Transfer-Encoding: chunked`. */
-  chunks?: ReadonlyArray<string | Buffer>;
-}
-
-/** One request over a fresh connection through node:http, which sends header bytes as given. */
-function rawRequest(baseUrl: string, options: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
-  const url = new URL(options.path ?? '/graphql', baseUrl);
-  return new Promise<RawResponse>((resolve, reject) => {
-    let settled = false;
-    const settle = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      action();
-    };
-    const req = httpRequest(
-      url,
-      { method: options.method ?? 'POST', headers: options.headers ?? {}, agent: false },
-      (res) => {
-        const body: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => body.push(chunk));
-        res.on('end', () =>
-          settle(() =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(body).toString('utf8') }),
-          ),
-        );
-        res.on('error', (error) => settle(() => reject(error)));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      settle(() => reject(new Error(`${options.method ?? 'POST'} ${url.pathname} timed out after ${timeoutMs} ms`)));
-    }, timeoutMs);
-    req.on('error', (error) => settle(() => reject(error)));
-    if (options.chunks) {
-      for (const chunk of options.chunks) req.write(chunk);
-      req.end();
-    } else {
-      req.end(options.body);
-    }
-  });
-}
-
 /** A JSON GraphQL POST with exactly these headers (plus the content type). */
 function rawGraphql(baseUrl: string, headers: OutgoingHttpHeaders, query = ME_QUERY): Promise<RawResponse> {
   return rawRequest(baseUrl, {
@@ -128,12 +75,6 @@ function parseGraphql(response: RawResponse): GraphQLBody {
   } catch {
     assert.fail(`not JSON (status ${response.status}): ${response.body.slice(0, 200)}`);
   }
-}
-
-async function healthz(server: TestServer): Promise<number> {
-  const response = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
-  await response.arrayBuffer();
-  return response.status;
 }
 
 function tally(codes: ReadonlyArray<string | undefined>): Record<string, number> {
@@ -1511,23 +1452,11 @@ describe('security: WebSocket handshake origin check (sqlite)', () => {
   after(() => server.stop());
 
   /** Opens a graphql-transport-ws socket with these headers: 'open', or the refusal's HTTP status. */
-  function upgrade(headers: Record<string, string>): Promise<number | 'open'> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
-        headers,
-        handshakeTimeout: 5_000,
-      });
-      socket.once('open', () => {
-        socket.close();
-        resolve('open');
-      });
-      socket.once('unexpected-response', (_request, response) => {
-        resolve(response.statusCode ?? 0);
-        response.resume();
-        socket.terminate();
-      });
-      socket.once('error', reject);
-    });
+  async function upgrade(headers: Record<string, string>): Promise<number | 'open'> {
+    const outcome = await tryUpgrade(server, headers);
+    if (!outcome.accepted) return outcome.status;
+    outcome.socket.close();
+    return 'open';
   }
 
   it(
