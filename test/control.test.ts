@@ -857,16 +857,15 @@ for (const kind of DATABASE_KINDS) {
     let admin: SignedIn;
 
     before(async () => {
-      server = await startTestServer({ database: kind, env: QUIET_SWEEPER });
-      proxied = await startTestServer({ database: kind, env: { ...QUIET_SWEEPER, TRUST_PROXY: 'on' } });
+      [server, proxied] = await Promise.all([
+        startTestServer({ database: kind, env: QUIET_SWEEPER }),
+        startTestServer({ database: kind, env: { ...QUIET_SWEEPER, TRUST_PROXY: 'on' } }),
+      ]);
       admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
       await createUser(admin.client, 'xena');
       await createUser((await signIn(proxied, ADMIN_USERNAME, ADMIN_PASSWORD)).client, 'xena');
     });
-    after(async () => {
-      await server.stop();
-      await proxied.stop();
-    });
+    after(() => Promise.all([server.stop(), proxied.stop()]));
 
     const LOOPBACK = ['127.0.0.1', '::ffff:127.0.0.1'];
 

@@ -1276,14 +1276,13 @@ describe('security: CSRF and CORS (sqlite)', () => {
   let admin: SignedIn;
 
   before(async () => {
-    server = await startTestServer({ env: QUIET_SWEEPER });
-    corsServer = await startTestServer({ env: { ...QUIET_SWEEPER, ALLOWED_ORIGINS: 'https://app.example' } });
+    [server, corsServer] = await Promise.all([
+      startTestServer({ env: QUIET_SWEEPER }),
+      startTestServer({ env: { ...QUIET_SWEEPER, ALLOWED_ORIGINS: 'https://app.example' } }),
+    ]);
     admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
   });
-  after(async () => {
-    await server.stop();
-    await corsServer.stop();
-  });
+  after(() => Promise.all([server.stop(), corsServer.stop()]));
 
   async function assertStillSignedIn(victim: SignedIn, label: string): Promise<void> {
     const whoami = await victim.client.data(WhoamiDocument);
@@ -1556,17 +1555,13 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   let development: TestServer;
 
   before(async () => {
-    production = await startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production' } });
-    productionWithIntrospection = await startTestServer({
-      env: { ...QUIET_SWEEPER, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' },
-    });
-    development = await startTestServer({ env: QUIET_SWEEPER });
+    [production, productionWithIntrospection, development] = await Promise.all([
+      startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production' } }),
+      startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' } }),
+      startTestServer({ env: QUIET_SWEEPER }),
+    ]);
   });
-  after(async () => {
-    await production.stop();
-    await productionWithIntrospection.stop();
-    await development.stop();
-  });
+  after(() => Promise.all([production.stop(), productionWithIntrospection.stop(), development.stop()]));
 
   const TYPOS = {
     field: '{ mee { id } }',
