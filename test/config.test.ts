@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseDuration, settingNames, type Config } from '../src/config.js';
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { DAY, HOUR, MINUTE, SECOND } from './support/clock.js';
 
 /** Asserts that `env` is refused with a ConfigError naming `setting` and, in its message, `value`. */
 function assertRejected(env: Record<string, string>, setting: string, value: string): void {

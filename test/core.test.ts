@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { print } from 'graphql';
 import { createArgon2Hasher, type PasswordHasher } from '../src/sessions/passwords.js';
 import {
   CreateUserDocument,
@@ -12,7 +13,10 @@ import {
 } from './generated/graphql.js';
 import { errorCode, type GraphQLResponse, type TestClient } from './support/client.js';
 import { DATABASE_KINDS } from './support/databases.js';
+import { flushLastSeen } from './support/app.js';
+import { healthz } from './support/http.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
+import { assertAnonymous, sessionRow } from './support/sessions.js';
 
 const DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -42,18 +46,6 @@ function onlySetCookie(result: GraphQLResponse<unknown>): ParsedSetCookie {
   const headers = result.headers.getSetCookie();
   assert.equal(headers.length, 1, `expected one Set-Cookie, got ${JSON.stringify(headers)}`);
   return parseSetCookie(headers[0] ?? '');
-}
-
-/** A session row as stored: what the rules wrote, not what the API says. */
-async function sessionRow(server: TestServer, id: string) {
-  const row = (await server.app.db('sessions').where({ id }).first()) as
-    { last_seen_at: number | string; ended_at: number | string | null; end_reason: string | null } | undefined;
-  assert.ok(row, `no sessions row for ${id}`);
-  return {
-    lastSeenAt: Number(row.last_seen_at),
-    endedAt: row.ended_at === null ? null : Number(row.ended_at),
-    endReason: row.end_reason,
-  };
 }
 
 function median(values: number[]): number {
@@ -202,9 +194,8 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(client.cookie, undefined);
 
       const replayCookie = server.client({ cookie: oldCookie });
-      assert.deepEqual(await replayCookie.data(WhoamiDocument), { me: null, currentSession: null });
-      const replayBearer = server.client({ authorization: `Bearer ${oldToken}` });
-      assert.deepEqual(await replayBearer.data(WhoamiDocument), { me: null, currentSession: null });
+      await assertAnonymous(replayCookie, 'the old cookie');
+      await assertAnonymous(server.client({ authorization: `Bearer ${oldToken}` }), 'the old token as a bearer');
       // A second logout with the old cookie has nothing to end.
       assert.equal((await replayCookie.data(LogoutDocument)).logout, false);
 
@@ -237,8 +228,7 @@ for (const kind of DATABASE_KINDS) {
       // The session the request carried is not left alive behind the new one (ASVS 7.2.4).
       const replaced = server.client({ cookie: `gatehouse_session=${firstToken}` });
       assert.equal((await replaced.data(WhoamiDocument)).currentSession, null);
-      const row = await server.app.db('sessions').where({ id: first.session.id }).first();
-      assert.equal(row.end_reason, 'SUPERSEDED');
+      assert.equal((await sessionRow(server, first.session.id)).endReason, 'SUPERSEDED');
     });
 
     it('createUser: ADMIN may, USER is FORBIDDEN, anonymous is UNAUTHENTICATED', async () => {
@@ -317,8 +307,7 @@ for (const kind of DATABASE_KINDS) {
           assert.deepEqual(result.data, { me: null, currentSession: null }, label);
         }
       }
-      const health = await fetch(`${server.url}/healthz`);
-      assert.equal(health.status, 200);
+      assert.equal(await healthz(server), 200);
       assert.equal((await admin.data(MeDocument)).me?.username, ADMIN_USERNAME);
     });
 
@@ -331,20 +320,20 @@ for (const kind of DATABASE_KINDS) {
       // Within the first minute: not moved, neither in the API nor in the row.
       server.clock.advance(30_000);
       assert.equal((await client.data(CurrentSessionDocument)).currentSession?.lastSeenAt, login.session.lastSeenAt);
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       assert.equal((await sessionRow(server, sessionId)).lastSeenAt, loginTime);
 
       // Past a minute: the next request moves it to now, and the flush writes it.
       server.clock.advance(31_000);
       const movedAt = server.clock.now();
       assert.equal((await client.data(CurrentSessionDocument)).currentSession?.lastSeenAt, movedAt.toISOString());
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       assert.equal((await sessionRow(server, sessionId)).lastSeenAt, movedAt.getTime());
 
       // Half a minute later: at most once a minute, so it stays.
       server.clock.advance(30_000);
       assert.equal((await client.data(CurrentSessionDocument)).currentSession?.lastSeenAt, movedAt.toISOString());
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       assert.equal((await sessionRow(server, sessionId)).lastSeenAt, movedAt.getTime());
 
       // A minute on, a request queues a new lastSeenAt; the logout right after must win over it.
@@ -354,19 +343,16 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await client.data(MeDocument)).me?.id, login.user.id);
       assert.equal((await client.data(LogoutDocument)).logout, true);
       const endedAt = server.clock.now().getTime();
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       const ended = await sessionRow(server, sessionId);
       assert.deepEqual({ endedAt: ended.endedAt, endReason: ended.endReason }, { endedAt, endReason: 'LOGOUT' });
 
       // Later requests with the old cookie neither sign in nor touch the row.
       for (let i = 0; i < 2; i++) {
         server.clock.advance(5 * 60_000);
-        assert.deepEqual(await server.client({ cookie: oldCookie }).data(WhoamiDocument), {
-          me: null,
-          currentSession: null,
-        });
+        await assertAnonymous(server.client({ cookie: oldCookie }), `${i + 1}. request with the old cookie`);
       }
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       const after = await sessionRow(server, sessionId);
       assert.deepEqual(after, ended);
       assert.ok(after.lastSeenAt <= endedAt);
@@ -445,7 +431,8 @@ describe('core: unexpected errors are masked', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
           body: JSON.stringify({
-            query: 'mutation { login(username: "admin", password: "trigger-internal-failure") { user { id } } }',
+            query: print(LoginDocument),
+            variables: { username: ADMIN_USERNAME, password: 'trigger-internal-failure' },
           }),
         });
         raw = await response.text();

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { settingNames } from '../src/config.js';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { systemClock } from '../src/sessions/clock.js';
@@ -10,33 +8,27 @@ import {
   CurrentSessionDocument,
   KickSessionDocument,
   LogoutDocument,
-  MeDocument,
   RevokeUserSessionsDocument,
   SessionsByUserDocument,
 } from './generated/graphql.js';
+import { flushLastSeen } from './support/app.js';
 import type { TestClient } from './support/client.js';
+import { sleep, waitFor, within } from './support/async.js';
+import { DAY, HOUR, MINUTE } from './support/clock.js';
 import { DATABASE_KINDS, POSTGRES_URL } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
+import { childEnv, REPO_ROOT } from './support/process.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
 import {
   createUser,
   findSessionRow,
   insertSessionRows,
   rawSession,
   sessionRow,
+  signedInAs as me,
   signIn,
-  sleep,
   sweep,
   type SignedIn,
 } from './support/sessions.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const QUIET_SWEEPER = { SWEEP_INTERVAL: '1h' };
-
-async function me(client: TestClient): Promise<string | null> {
-  return (await client.data(MeDocument)).me?.id ?? null;
-}
 
 for (const kind of DATABASE_KINDS) {
   describe(`expiry with a manual clock: SESSION_IDLE_TIMEOUT=30m, SESSION_MAX_AGE=2h (${kind})`, () => {
@@ -62,14 +54,14 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(29 * MINUTE);
       assert.equal(await me(client), user.id, 'after 29 idle minutes');
       const firstUse = server.clock.now().getTime();
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       assert.equal((await sessionRow(server, session.id)).lastSeenAt, firstUse);
 
       // 58 minutes after the login, 29 after the last use.
       server.clock.advance(29 * MINUTE);
       assert.equal(await me(bearer), user.id, 'after another 29 idle minutes');
       const secondUse = server.clock.now().getTime();
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       assert.equal((await sessionRow(server, session.id)).lastSeenAt, secondUse);
       assert.equal(secondUse - loginAt, 58 * MINUTE);
 
@@ -96,11 +88,11 @@ for (const kind of DATABASE_KINDS) {
       for (let minutes = 20; minutes <= 100; minutes += 20) {
         server.clock.advance(20 * MINUTE);
         assert.equal(await me(client), user.id, `after ${minutes} minutes`);
-        await server.app.services.lastSeen.flush();
+        await flushLastSeen(server);
       }
       server.clock.advance(19 * MINUTE + 59_999);
       assert.equal(await me(client), user.id, 'a millisecond before the absolute expiry');
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       server.clock.advance(1);
       assert.equal(await me(client), null, 'at the absolute expiry');
       const row = await sessionRow(server, session.id);
@@ -154,7 +146,7 @@ for (const kind of DATABASE_KINDS) {
 
           server.clock.advance(29 * MINUTE);
           assert.equal(await me(client), user.id, 'used 29 minutes after login');
-          const flushing = server.app.services.lastSeen.flush();
+          const flushing = flushLastSeen(server);
           await waitForLockWaiters(server, 1);
 
           // 31 minutes after the login, but only 2 after the last use: well within the window.
@@ -322,7 +314,7 @@ for (const kind of DATABASE_KINDS) {
         1200,
       );
 
-      const byReason = (await server.app
+      const byReason = (await server
         .db('sessions')
         .where({ user_id: userId })
         .select('end_reason', 'ended_at')
@@ -348,7 +340,7 @@ for (const kind of DATABASE_KINDS) {
       const later = await recordBatches(server, () => sweep(server));
       assert.deepEqual(later.result, { expired: 5, deleted: 1201 });
       assert.ok(later.deleted.length >= 3 && Math.max(...later.deleted) <= 500, `batches: ${later.deleted.join(', ')}`);
-      const left = await server.app.db('sessions').where({ user_id: userId }).select('id', 'end_reason');
+      const left = await server.db('sessions').where({ user_id: userId }).select('id', 'end_reason');
       assert.deepEqual(left.map((row) => row.id).sort(), live.map((row) => row.id).sort());
       for (const row of left) assert.equal(row.end_reason, 'EXPIRED');
     });
@@ -366,19 +358,20 @@ for (const kind of DATABASE_KINDS) {
         await createUser(admin.client, 'dozer');
         const dozer = await signIn(server, 'dozer');
         server.clock.advance(2 * HOUR);
-        const deadline = Date.now() + 3000;
-        let row = await sessionRow(server, dozer.session.id);
-        while (row.endedAt === null && Date.now() < deadline) {
-          await sleep(50);
-          row = await sessionRow(server, dozer.session.id);
-        }
-        assert.equal(row.endReason, 'EXPIRED', 'no scheduled sweep ended the session within 3 s');
+        const row = await waitFor(
+          'a scheduled sweep to end the session',
+          async () => {
+            const row = await sessionRow(server, dozer.session.id);
+            return row.endedAt !== null && row;
+          },
+          { timeoutMs: 3000, intervalMs: 50 },
+        );
+        assert.equal(row.endReason, 'EXPIRED');
         assert.equal(row.endedAt, server.clock.now().getTime());
 
         const stopping = server.stop();
         stopped = true;
-        const outcome = await Promise.race([stopping.then(() => 'stopped'), sleep(5000).then(() => 'hung')]);
-        assert.equal(outcome, 'stopped');
+        await within(stopping, 5000, 'the server to stop');
       } finally {
         if (!stopped) await server.stop();
       }
@@ -403,7 +396,7 @@ describe('sweep command: npm run sweep (sqlite file)', () => {
       );
       const live = rawSession(userId, { createdAt: now - HOUR, lastSeenAt: now, expiresAt: now + DAY });
       await insertSessionRows(server, [expired, old, live]);
-      await server.app.stop();
+      await server.stopApp();
 
       const run = await runSweep({ DATABASE_URL: url });
       assert.equal(run.code, 0, run.stderr);
@@ -425,20 +418,15 @@ describe('sweep command: npm run sweep (sqlite file)', () => {
         await db.destroy();
       }
     } finally {
-      await server.database.drop();
+      await server.stop();
     }
   });
 });
 
-const SETTINGS = settingNames();
-
 function runSweep(settings: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SETTINGS) delete env[name];
-  Object.assign(env, settings);
   const child = spawn('npm', ['run', '--silent', 'sweep'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env,
+    cwd: REPO_ROOT,
+    env: childEnv(settings),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -474,26 +462,23 @@ async function recordBatches<T>(server: TestServer, work: () => Promise<T>) {
       deleted.push(Array.isArray(response) ? response.length : Number(response));
     }
   };
-  server.app.db.on('query-response', onResponse);
+  server.db.on('query-response', onResponse);
   try {
     const result = await work();
     return { result, ended, deleted };
   } finally {
-    server.app.db.off('query-response', onResponse);
+    server.db.off('query-response', onResponse);
   }
 }
 
 /** Waits until `count` statements on the server's PostgreSQL database are waiting for a lock. */
 async function waitForLockWaiters(server: TestServer, count: number): Promise<void> {
   const name = new URL(server.database.url).pathname.slice(1);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const result = await server.app.db.raw(
+  await waitFor(`${count} lock waiter(s)`, async () => {
+    const result = await server.db.raw(
       "select count(*)::int as waiting from pg_stat_activity where datname = ? and wait_event_type = 'Lock'",
       [name],
     );
-    if ((result.rows[0]?.waiting ?? 0) >= count) return;
-    if (Date.now() > deadline) throw new Error(`no ${count} lock waiters within 5 s`);
-    await sleep(20);
-  }
+    return (result.rows[0]?.waiting ?? 0) >= count;
+  });
 }

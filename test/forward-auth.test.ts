@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { KickSessionDocument, LogoutDocument } from './generated/graphql.js';
 import { DATABASE_KINDS } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer, type TestServer } from './support/server.js';
+import { flushLastSeen } from './support/app.js';
+import { healthz, rawRequest } from './support/http.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
 import { createUser, sessionRow, signIn, verify, type SignedIn } from './support/sessions.js';
 
 const VIEWER_HEADERS = ['x-user-id', 'x-user-name', 'x-user-role', 'x-session-id'];
@@ -26,25 +27,14 @@ function assertRefused(response: Response, label: string): void {
 }
 
 /**
- * `GET /auth/verify` over node:http with a header value given as raw bytes, which fetch cannot
- * send (it only takes ByteStrings, and validates them).
+ * `GET /auth/verify` with a header value given as raw bytes, which fetch cannot send (it only
+ * takes ByteStrings, and validates them).
  */
-function verifyRaw(
-  server: TestServer,
-  name: string,
-  value: Buffer,
-): Promise<{ status: number; cacheControl?: string }> {
-  const { hostname, port } = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, path: '/auth/verify', method: 'GET' }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, cacheControl: res.headers['cache-control'] }));
-    });
-    req.on('error', reject);
-    // latin1 writes each char as one byte: the header carries exactly `value`.
-    req.setHeader(name, value.toString('latin1'));
-    req.end();
-  });
+async function verifyRaw(server: TestServer, name: string, value: Buffer) {
+  // latin1 writes each char as one byte: the header carries exactly `value`.
+  const headers = { [name]: value.toString('latin1') };
+  const response = await rawRequest(server.url, { method: 'GET', path: '/auth/verify', headers });
+  return { status: response.status, cacheControl: response.headers['cache-control'] };
 }
 
 for (const kind of DATABASE_KINDS) {
@@ -53,7 +43,7 @@ for (const kind of DATABASE_KINDS) {
     let admin: SignedIn;
 
     before(async () => {
-      server = await startTestServer({ database: kind, env: { SWEEP_INTERVAL: '1h' } });
+      server = await startTestServer({ database: kind, env: QUIET_SWEEPER });
       admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
       for (const username of ['fwd', 'zoë', 'gone', 'kicked', 'stale']) await createUser(admin.client, username);
     });
@@ -139,8 +129,7 @@ for (const kind of DATABASE_KINDS) {
           assert.deepEqual(result, { status: 401, cacheControl: 'no-store' }, `raw bytes in ${name}`);
         }
       }
-      const health = await fetch(`${server.url}/healthz`);
-      assert.equal(health.status, 200);
+      assert.equal(await healthz(server), 200);
       assertGranted(await verify(server, { cookie: admin.client.cookie ?? '' }), admin, 'a good cookie afterwards');
     });
 
@@ -162,7 +151,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(23 * 3_600_000);
       assertGranted(await verify(server, headers), stale, 'used after 23 h');
       // That use is written within a second of real time, which the manual clock skips.
-      await server.app.services.lastSeen.flush();
+      await flushLastSeen(server);
       server.clock.advance(24 * 3_600_000 + 1);
       assertRefused(await verify(server, headers), 'idle for 24 h');
       assertRefused(await verify(server, { authorization: `Bearer ${stale.client.token}` }), 'bearer, idle for 24 h');

@@ -7,10 +7,27 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import {
+  ChangePasswordDocument,
+  CurrentSessionDocument,
+  KickSessionDocument,
+  LogoutDocument,
+  MeDocument,
+  RevokeOtherSessionsDocument,
+  RevokeUserSessionsDocument,
+  SessionEventsDocument,
+  SessionRevokedDocument,
+  SessionsByUserDocument,
+  TypenameDocument,
+  type SessionEndReason,
+  type SessionEventsSubscription,
+  type SessionRevokedSubscription,
+} from './generated/graphql.js';
+import { flushLastSeen, runSweeper } from './support/app.js';
+import { sleep, waitFor } from './support/async.js';
 import type { TestClient } from './support/client.js';
 import { createPostgresDatabase, DATABASE_KINDS, POSTGRES_URL, REDIS_URL } from './support/databases.js';
 import {
-  delay,
   openSocket,
   rawClose,
   subscribeSse,
@@ -21,20 +38,7 @@ import {
   type SseSubscription,
 } from './support/live.js';
 import { startTestServer, type TestServer } from './support/server.js';
-
-const REVOKED = 'subscription { sessionRevoked { sessionId reason at } }';
-const FEED = `subscription($userId: ID) {
-  sessionEvents(userId: $userId) {
-    type reason at
-    session { id active endReason endedAt userAgent user { id username } }
-  }
-}`;
-const CURRENT = '{ currentSession { id user { id username } } }';
-const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id endReason } }';
-const LOGIN = 'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { session { id } } }';
-const CREATE_USER = 'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }';
-const ENDED_SESSIONS =
-  'query($userId: ID!) { sessionsByUser(userId: $userId, includeEnded: true) { id endedAt endReason } }';
+import { createUser, passwordOf, signIn } from './support/sessions.js';
 
 /** The contract: the event arrives within this long of the mutation being sent. */
 const PUSH_DEADLINE_MS = 1_000;
@@ -43,54 +47,17 @@ const SUITE_TIMEOUT_MS = 60_000;
 /** How long "nothing arrives" is watched for, after the target's event has come and gone. */
 const QUIET_MS = 150;
 
-type Reason = 'LOGOUT' | 'KICKED' | 'SUPERSEDED' | 'EXPIRED' | 'PASSWORD_CHANGED' | 'USER_SESSIONS_REVOKED';
-interface RevokedData {
-  sessionRevoked: { sessionId: string; reason: Reason; at: string };
-}
-interface FeedEvent {
-  type: 'STARTED' | 'ENDED';
-  reason: Reason | null;
-  at: string;
-  session: {
-    id: string;
-    active: boolean;
-    endReason: Reason | null;
-    endedAt: string | null;
-    userAgent: string | null;
-    user: { id: string; username: string };
-  };
-}
-interface FeedData {
-  sessionEvents: FeedEvent;
-}
-
 let userCounter = 0;
 /** A username no other test on this server has used. */
 const uniqueName = (prefix: string) => `${prefix}${++userCounter}`;
 
-function password(username: string): string {
-  return `${username}-password`;
-}
-
-/** Creates a USER through the admin (no login). Returns the id. */
-async function createUser(admin: TestClient, username: string): Promise<string> {
-  const data = await admin.data<{ createUser: { id: string } }, unknown>(CREATE_USER, {
-    u: username,
-    p: password(username),
-  });
-  return data.createUser.id;
-}
-
-/** A new signed-in client for an existing user: one more session. */
-async function login(server: TestServer, username: string, pass = password(username)): Promise<TestClient> {
-  const client = server.client();
-  await client.data(LOGIN, { u: username, p: pass });
-  assert.ok(client.cookie, 'login set no cookie');
-  return client;
+/** Who `client` is signed in as (`me`), or null. */
+async function usernameOf(client: TestClient): Promise<string | null> {
+  return (await client.data(MeDocument)).me?.username ?? null;
 }
 
 async function currentSession(client: TestClient): Promise<{ id: string; userId: string }> {
-  const data = await client.data<{ currentSession: { id: string; user: { id: string } } | null }, unknown>(CURRENT);
+  const data = await client.data(CurrentSessionDocument);
   assert.ok(data.currentSession, 'client is not signed in');
   return { id: data.currentSession.id, userId: data.currentSession.user.id };
 }
@@ -98,33 +65,34 @@ async function currentSession(client: TestClient): Promise<{ id: string; userId:
 /** One session watched live: a socket with a `sessionRevoked` subscription, and an SSE stream. */
 interface Watched {
   label: string;
+  client: TestClient;
   sessionId: string;
   userId: string;
   socket: LiveSocket;
-  ws: LiveSubscription<RevokedData>;
-  sse: SseSubscription<RevokedData>;
+  ws: LiveSubscription<SessionRevokedSubscription>;
+  sse: SseSubscription<SessionRevokedSubscription>;
 }
 
 /** A round trip on the socket, then a short pause: the subscriptions before it are in place. */
 async function settle(sockets: LiveSocket[]): Promise<void> {
   await Promise.all(
     sockets.map(async (socket) => {
-      const probe = subscribeWs(socket.client, '{ __typename }');
+      const probe = subscribeWs(socket.client, TypenameDocument);
       await probe.ended(2_000);
       assert.deepEqual(probe.events, [{ data: { __typename: 'Query' } }]);
     }),
   );
-  await delay(50);
+  await sleep(50);
 }
 
 async function watch(server: TestServer, client: TestClient, label: string): Promise<Watched> {
   const { id: sessionId, userId } = await currentSession(client);
   const socket = openSocket(server, { cookie: client.cookie });
   await socket.connected;
-  const ws = subscribeWs<RevokedData>(socket.client, REVOKED);
-  const sse = subscribeSse<RevokedData>(`${server.url}/graphql`, REVOKED, { cookie: client.cookie });
+  const ws = subscribeWs(socket.client, SessionRevokedDocument);
+  const sse = subscribeSse(server, SessionRevokedDocument, { cookie: client.cookie });
   assert.equal(await sse.opened, 200);
-  return { label, sessionId, userId, socket, ws, sse };
+  return { label, client, sessionId, userId, socket, ws, sse };
 }
 
 async function watchAll(server: TestServer, clients: Array<[TestClient, string]>): Promise<Watched[]> {
@@ -151,7 +119,7 @@ function closeAll(watched: Watched[]): Promise<void> {
 async function assertRevoked(
   admin: TestClient,
   w: Watched,
-  reason: Reason,
+  reason: SessionEndReason,
   sentAt: number,
   deadlineMs = PUSH_DEADLINE_MS,
 ): Promise<void> {
@@ -175,10 +143,7 @@ async function assertRevoked(
   const close = await w.socket.closedWithin(deadlineMs);
   assert.deepEqual(close, { code: 4403, reason: `Session ended: ${reason}` }, `${w.label}'s socket`);
 
-  const { sessionsByUser } = await admin.data<
-    { sessionsByUser: Array<{ id: string; endedAt: string | null; endReason: string | null }> },
-    unknown
-  >(ENDED_SESSIONS, { userId: w.userId });
+  const { sessionsByUser } = await admin.data(SessionsByUserDocument, { userId: w.userId, includeEnded: true });
   const row = sessionsByUser.find((session) => session.id === w.sessionId);
   assert.equal(row?.endReason, reason, `${w.label}'s stored end reason`);
   assert.equal(w.ws.events[0]?.data?.sessionRevoked.at, row?.endedAt, `${w.label}: event time is the stored endedAt`);
@@ -198,11 +163,11 @@ function assertQuiet(w: Watched): void {
  * exactly its own event: they were listening all along, so the silence meant something.
  */
 async function assertBystanders(admin: TestClient, bystanders: Watched[]): Promise<void> {
-  await delay(QUIET_MS);
+  await sleep(QUIET_MS);
   for (const w of bystanders) assertQuiet(w);
   for (const w of bystanders) {
     const sentAt = performance.now();
-    await admin.data(KICK, { id: w.sessionId });
+    await admin.data(KickSessionDocument, { sessionId: w.sessionId });
     await assertRevoked(admin, w, 'KICKED', sentAt);
   }
 }
@@ -220,241 +185,215 @@ async function assertRefused(subscription: LiveSubscription, code: string, what:
   );
 }
 
+/** The servers the end reasons need: SUPERSEDED a session limit, EXPIRED an idle timeout. */
+const END_SERVERS = {
+  plain: {},
+  // The limit binds the admin too: the users are created without signing anyone else in.
+  'one session per user': { MAX_SESSIONS_PER_USER: '1' },
+  // The scheduled sweep stays out of the way (real time): only the test ends sessions.
+  'idle timeout of 1h': { SESSION_IDLE_TIMEOUT: '1h', SWEEP_INTERVAL: '1h' },
+} satisfies Record<string, Record<string, string>>;
+const IDLE_MS = 3_600_000;
+
+interface EndContext {
+  server: TestServer;
+  /** Signed in as the admin (again, after the clock moved). */
+  admin: TestClient;
+  /** The user whose sessions are watched (its password is `passwordOf(username)`). */
+  username: string;
+  /** The user's sessions the step must end, and those it must leave alone. */
+  ended: Watched[];
+  kept: Watched[];
+}
+
+/**
+ * One way a session ends. Every case has the same shape: a user's sessions (those the step ends,
+ * those it must leave alone) and another user's session are watched over WebSocket and SSE; the
+ * step runs; each ended session's subscribers get exactly one `sessionRevoked` with `reason` in
+ * time and its socket closes with 4403; the others hear nothing, until each is kicked in turn and
+ * gets exactly its own event.
+ */
+interface EndCase {
+  title: string;
+  reason: SessionEndReason;
+  server: keyof typeof END_SERVERS;
+  /** Labels of the user's sessions that the step ends, in sign-in order. */
+  ended: string[];
+  /** Labels of the user's sessions it must leave alone, signed in after those. */
+  kept?: string[];
+  /**
+   * The clock moves past the idle timeout once the ended sessions are watched; the kept and the
+   * other user's sessions sign in afterwards, so they have not idled. Nothing touches an ended
+   * session after that: what ends it is the step under test.
+   */
+  idleFirst?: boolean;
+  /** The step; the deadline is counted from just before it. */
+  end(ctx: EndContext): Promise<void>;
+}
+
+const END_CASES: EndCase[] = [
+  {
+    title: 'LOGOUT',
+    reason: 'LOGOUT',
+    server: 'plain',
+    ended: ['the logged-out session'],
+    kept: ['another session of the same user'],
+    async end({ ended: [target] }) {
+      assert.deepEqual(await target!.client.data(LogoutDocument), { logout: true });
+    },
+  },
+  {
+    title: 'KICKED by an admin',
+    reason: 'KICKED',
+    server: 'plain',
+    ended: ['the kicked session'],
+    kept: ['another session of the same user'],
+    async end({ admin, ended: [target] }) {
+      await admin.data(KickSessionDocument, { sessionId: target!.sessionId });
+    },
+  },
+  {
+    title: 'KICKED by the session owner from another session',
+    reason: 'KICKED',
+    server: 'plain',
+    ended: ['the session kicked by its owner'],
+    kept: ['the session that kicked it'],
+    async end({ ended: [target], kept: [kicker] }) {
+      await kicker!.client.data(KickSessionDocument, { sessionId: target!.sessionId });
+    },
+  },
+  {
+    title: 'PASSWORD_CHANGED (changed from another session of the same user)',
+    reason: 'PASSWORD_CHANGED',
+    server: 'plain',
+    ended: ['the session signed out by the password change'],
+    kept: ['the session that changed the password'],
+    async end({ username, kept: [changer] }) {
+      const result = await changer!.client.data(ChangePasswordDocument, {
+        currentPassword: passwordOf(username),
+        newPassword: 'a-brand-new-passphrase-42',
+      });
+      assert.deepEqual(result, { changePassword: true });
+    },
+  },
+  {
+    title: "USER_SESSIONS_REVOKED by an admin (revokeUserSessions): each of the user's sessions gets its own event",
+    reason: 'USER_SESSIONS_REVOKED',
+    server: 'plain',
+    ended: ["the user's first session", "the user's second session"],
+    async end({ admin, ended: [first] }) {
+      const result = await admin.data(RevokeUserSessionsDocument, { userId: first!.userId });
+      assert.equal(result.revokeUserSessions, 2);
+    },
+  },
+  {
+    title: "USER_SESSIONS_REVOKED by the user (revokeOtherSessions): not the caller's own session",
+    reason: 'USER_SESSIONS_REVOKED',
+    server: 'plain',
+    ended: ['the revoked session'],
+    kept: ['the session that revoked the others'],
+    async end({ kept: [caller] }) {
+      assert.deepEqual(await caller!.client.data(RevokeOtherSessionsDocument), { revokeOtherSessions: 1 });
+    },
+  },
+  {
+    title: 'SUPERSEDED with MAX_SESSIONS_PER_USER=1: a second login ends the first session',
+    reason: 'SUPERSEDED',
+    server: 'one session per user',
+    ended: ['the superseded session'],
+    async end({ server, username }) {
+      const second = await signIn(server, username);
+      const { currentSession: now } = await second.client.data(CurrentSessionDocument);
+      assert.equal(now?.user.username, username, 'the new session works');
+    },
+  },
+  {
+    title: 'EXPIRED, found by the sweeper',
+    reason: 'EXPIRED',
+    server: 'idle timeout of 1h',
+    ended: ['the idle session'],
+    kept: ['a fresh session of the same user'],
+    idleFirst: true,
+    async end({ server }) {
+      const result = await runSweeper(server);
+      assert.ok(result.expired >= 1, `sweeper expired ${result.expired}`);
+    },
+  },
+  {
+    title: 'EXPIRED, found by a request with the expired cookie',
+    reason: 'EXPIRED',
+    server: 'idle timeout of 1h',
+    ended: ['the idle session'],
+    kept: ['a fresh session of the same user'],
+    idleFirst: true,
+    async end({ ended: [target] }) {
+      assert.equal((await target!.client.data(MeDocument)).me, null);
+    },
+  },
+];
+
+/** Signs `username` in once per label (one after the other), then watches every session. */
+async function watchNew(server: TestServer, username: string, labels: readonly string[]): Promise<Watched[]> {
+  const signedIn: Array<[TestClient, string]> = [];
+  for (const label of labels) signedIn.push([(await signIn(server, username)).client, label]);
+  return Promise.all(signedIn.map(([client, label]) => watch(server, client, label)));
+}
+
 for (const kind of DATABASE_KINDS) {
   describe(
     `live: every end reason reaches the session's subscribers and only them (${kind})`,
     { timeout: SUITE_TIMEOUT_MS },
     () => {
-      let server: TestServer;
-      let admin: TestClient;
+      const servers: Partial<Record<keyof typeof END_SERVERS, TestServer>> = {};
       before(async () => {
-        server = await startTestServer({ database: kind });
-        admin = await server.adminClient();
+        await Promise.all(
+          Object.entries(END_SERVERS).map(async ([name, env]) => {
+            servers[name as keyof typeof END_SERVERS] = await startTestServer({ database: kind, env });
+          }),
+        );
       });
-      after(() => server.stop());
+      after(() => Promise.all(Object.values(servers).map((server) => server.stop())));
 
-      it('LOGOUT', async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const sibling = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, s, o] = await watchAll(server, [
-          [target, 'the logged-out session'],
-          [sibling, 'another session of the same user'],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          assert.deepEqual(await target.data('mutation { logout }'), { logout: true });
-          await assertRevoked(admin, t!, 'LOGOUT', sentAt);
-          await assertBystanders(admin, [s!, o!]);
-        } finally {
-          await closeAll([t!, s!, o!]);
-        }
-      });
+      for (const c of END_CASES) {
+        it(c.title, async () => {
+          const server = servers[c.server]!;
+          let admin = await server.adminClient();
+          const username = uniqueName('alice');
+          const bystander = uniqueName('bob');
+          await createUser(admin, username);
+          await createUser(admin, bystander);
 
-      it('KICKED (by an admin, and by the session owner from another session)', async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const sibling = await login(server, alice);
-        const third = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, s, th, o] = await watchAll(server, [
-          [target, 'the kicked session'],
-          [sibling, 'another session of the same user'],
-          [third, 'the session kicked by its owner'],
-          [other, "another user's session"],
-        ]);
-        try {
-          let sentAt = performance.now();
-          await admin.data(KICK, { id: t!.sessionId });
-          await assertRevoked(admin, t!, 'KICKED', sentAt);
-          await delay(QUIET_MS);
-          for (const w of [s!, th!, o!]) assertQuiet(w);
+          const ended = await watchNew(server, username, c.ended);
+          const watched = [...ended];
+          try {
+            if (c.idleFirst) {
+              await settle(ended.map((w) => w.socket));
+              server.clock.advance(IDLE_MS + 1_000);
+              admin = await server.adminClient(); // the first admin session idled out too
+            }
+            const kept = await watchNew(server, username, c.kept ?? []);
+            watched.push(...kept);
+            const others = await watchNew(server, bystander, ["another user's session"]);
+            watched.push(...others);
+            await settle((c.idleFirst ? [...kept, ...others] : watched).map((w) => w.socket));
+            for (const w of ended) assertQuiet(w);
 
-          sentAt = performance.now();
-          await sibling.data(KICK, { id: th!.sessionId });
-          await assertRevoked(admin, th!, 'KICKED', sentAt);
-          await assertBystanders(admin, [s!, o!]);
-        } finally {
-          await closeAll([t!, s!, th!, o!]);
-        }
-      });
-
-      it('PASSWORD_CHANGED (changed from another session of the same user)', async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const changer = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, c, o] = await watchAll(server, [
-          [target, 'the session signed out by the password change'],
-          [changer, 'the session that changed the password'],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          const result = await changer.data(
-            'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }',
-            {
-              c: password(alice),
-              n: 'a-brand-new-passphrase-42',
-            },
-          );
-          assert.deepEqual(result, { changePassword: true });
-          await assertRevoked(admin, t!, 'PASSWORD_CHANGED', sentAt);
-          await assertBystanders(admin, [c!, o!]);
-        } finally {
-          await closeAll([t!, c!, o!]);
-        }
-      });
-
-      it("USER_SESSIONS_REVOKED by an admin (revokeUserSessions): each of the user's sessions gets its own event", async () => {
-        const alice = uniqueName('alice');
-        const first = await server.userClient(alice);
-        const second = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [a, b, o] = await watchAll(server, [
-          [first, "the user's first session"],
-          [second, "the user's second session"],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          const result = await admin.data<{ revokeUserSessions: number }, unknown>(
-            'mutation($id: ID!) { revokeUserSessions(userId: $id) }',
-            { id: a!.userId },
-          );
-          assert.equal(result.revokeUserSessions, 2);
-          await assertRevoked(admin, a!, 'USER_SESSIONS_REVOKED', sentAt);
-          await assertRevoked(admin, b!, 'USER_SESSIONS_REVOKED', sentAt);
-          await assertBystanders(admin, [o!]);
-        } finally {
-          await closeAll([a!, b!, o!]);
-        }
-      });
-
-      it("USER_SESSIONS_REVOKED by the user (revokeOtherSessions): not the caller's own session", async () => {
-        const alice = uniqueName('alice');
-        const target = await server.userClient(alice);
-        const caller = await login(server, alice);
-        const other = await server.userClient(uniqueName('bob'));
-        const [t, c, o] = await watchAll(server, [
-          [target, 'the revoked session'],
-          [caller, 'the session that revoked the others'],
-          [other, "another user's session"],
-        ]);
-        try {
-          const sentAt = performance.now();
-          assert.deepEqual(await caller.data('mutation { revokeOtherSessions }'), { revokeOtherSessions: 1 });
-          await assertRevoked(admin, t!, 'USER_SESSIONS_REVOKED', sentAt);
-          await assertBystanders(admin, [c!, o!]);
-        } finally {
-          await closeAll([t!, c!, o!]);
-        }
-      });
+            const sentAt = performance.now();
+            await c.end({ server, admin, username, ended, kept });
+            for (const w of ended) await assertRevoked(admin, w, c.reason, sentAt);
+            await assertBystanders(admin, [...kept, ...others]);
+          } finally {
+            await closeAll(watched);
+          }
+        });
+      }
     },
   );
-
-  describe(`live: SUPERSEDED with MAX_SESSIONS_PER_USER=1 (${kind})`, { timeout: SUITE_TIMEOUT_MS }, () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer({ database: kind, env: { MAX_SESSIONS_PER_USER: '1' } });
-    });
-    after(() => server.stop());
-
-    it('a second login ends the first session, whose subscribers alone are told', async () => {
-      // The limit binds the admin too: one admin session, and users created without another.
-      const admin = await server.adminClient();
-      const alice = uniqueName('alice');
-      const bob = uniqueName('bob');
-      await createUser(admin, alice);
-      await createUser(admin, bob);
-      const first = await login(server, alice);
-      const other = await login(server, bob);
-      const [f, o] = await watchAll(server, [
-        [first, 'the superseded session'],
-        [other, "another user's session"],
-      ]);
-      try {
-        const sentAt = performance.now();
-        const second = await login(server, alice);
-        await assertRevoked(admin, f!, 'SUPERSEDED', sentAt);
-        const { currentSession: now } = await second.data<{ currentSession: { user: { username: string } } }, unknown>(
-          CURRENT,
-        );
-        assert.equal(now.user.username, alice, 'the new session works');
-        await assertBystanders(admin, [o!]);
-      } finally {
-        await closeAll([f!, o!]);
-      }
-    });
-  });
-
-  describe(`live: EXPIRED (${kind})`, { timeout: SUITE_TIMEOUT_MS }, () => {
-    const IDLE_MS = 3_600_000;
-    let server: TestServer;
-    before(async () => {
-      // The scheduled sweep stays out of the way (real time): only the test ends sessions.
-      server = await startTestServer({ database: kind, env: { SESSION_IDLE_TIMEOUT: '1h', SWEEP_INTERVAL: '1h' } });
-    });
-    after(() => server.stop());
-
-    /**
-     * The target signs in and is watched; the clock moves past the idle timeout; bystanders
-     * sign in afterwards (so they have not idled) and are watched too. Nothing touches the
-     * target's session after the clock has moved (any use of it would end it): what ends it is
-     * the step under test.
-     */
-    async function expiredScenario() {
-      const alice = uniqueName('alice');
-      const target = await server.userClient(alice);
-      const t = await watch(server, target, 'the idle session');
-      await settle([t.socket]);
-      server.clock.advance(IDLE_MS + 1_000);
-      const sibling = await login(server, alice);
-      const other = await server.userClient(uniqueName('bob'));
-      const [s, o] = await Promise.all([
-        watch(server, sibling, 'a fresh session of the same user'),
-        watch(server, other, "another user's fresh session"),
-      ]);
-      await settle([s.socket, o.socket]);
-      assertQuiet(t);
-      return { target, t, s, o };
-    }
-
-    it('found by the sweeper', async () => {
-      const { t, s, o } = await expiredScenario();
-      try {
-        const sentAt = performance.now();
-        const result = await server.app.sweeper.runOnce();
-        assert.ok(result.expired >= 1, `sweeper expired ${result.expired}`);
-        const admin = await server.adminClient();
-        await assertRevoked(admin, t, 'EXPIRED', sentAt);
-        await assertBystanders(admin, [s, o]);
-      } finally {
-        await closeAll([t, s, o]);
-      }
-    });
-
-    it('found by a request with the expired cookie', async () => {
-      const { target, t, s, o } = await expiredScenario();
-      try {
-        const sentAt = performance.now();
-        assert.deepEqual(await target.data('{ me { id } }'), { me: null });
-        const admin = await server.adminClient();
-        await assertRevoked(admin, t, 'EXPIRED', sentAt);
-        await assertBystanders(admin, [s, o]);
-      } finally {
-        await closeAll([t, s, o]);
-      }
-    });
-  });
 }
 
 describe('live: sockets and subscriptions of an ended session (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: TestServer;
   let admin: TestClient;
-  const graphqlUrl = () => `${server.url}/graphql`;
   before(async () => {
     server = await startTestServer();
     admin = await server.adminClient();
@@ -471,17 +410,17 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const unrelated = openSocket(server, { cookie: bystander.cookie });
     try {
       await Promise.all([socket.connected, second.connected, unrelated.connected]);
-      const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+      const me = subscribeWs(socket.client, MeDocument);
       await me.ended();
       assert.ok(me.events[0]?.data?.me?.username, 'the socket is signed in by the cookie');
 
-      await admin.data(KICK, { id });
+      await admin.data(KickSessionDocument, { sessionId: id });
       for (const closing of [socket, second]) {
         const close = await closing.closedWithin(PUSH_DEADLINE_MS);
         assert.equal(close.code, 4403);
         assert.match(close.reason, /KICKED/);
       }
-      await delay(QUIET_MS);
+      await sleep(QUIET_MS);
       assert.equal(unrelated.closeInfo, undefined, "another user's socket was closed");
     } finally {
       await Promise.all([socket.dispose(), second.dispose(), unrelated.dispose()]);
@@ -491,8 +430,12 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const again = openSocket(server, { cookie: user.cookie });
     try {
       await again.connected;
-      await assertRefused(subscribeWs(again.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over a new socket');
-      const meAgain = subscribeWs<{ me: unknown }>(again.client, '{ me { id } }');
+      await assertRefused(
+        subscribeWs(again.client, SessionRevokedDocument),
+        'UNAUTHENTICATED',
+        'sessionRevoked over a new socket',
+      );
+      const meAgain = subscribeWs(again.client, MeDocument);
       await meAgain.ended();
       assert.deepEqual(meAgain.events, [{ data: { me: null } }]);
     } finally {
@@ -502,13 +445,21 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const bearer = openSocket(server, { token: user.token });
     try {
       await bearer.connected;
-      await assertRefused(subscribeWs(bearer.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked by bearer');
+      await assertRefused(
+        subscribeWs(bearer.client, SessionRevokedDocument),
+        'UNAUTHENTICATED',
+        'sessionRevoked by bearer',
+      );
     } finally {
       await bearer.dispose();
     }
-    await assertRefused(subscribeSse(graphqlUrl(), REVOKED, { cookie: user.cookie }), 'UNAUTHENTICATED', 'SSE POST');
     await assertRefused(
-      subscribeSse(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' }),
+      subscribeSse(server, SessionRevokedDocument, { cookie: user.cookie }),
+      'UNAUTHENTICATED',
+      'SSE POST',
+    );
+    await assertRefused(
+      subscribeSse(server, SessionRevokedDocument, { cookie: user.cookie, method: 'GET' }),
       'UNAUTHENTICATED',
       'SSE GET',
     );
@@ -518,27 +469,27 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const user = await server.userClient(uniqueName('carol'));
     const socket = openSocket(server, { cookie: user.cookie });
     await socket.connected;
-    const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+    const revoked = subscribeWs(socket.client, SessionRevokedDocument);
     await settle([socket]);
-    const logout = subscribeWs<{ logout: boolean }>(socket.client, 'mutation { logout }');
+    const logout = subscribeWs(socket.client, LogoutDocument);
     const end = await logout.ended();
     assert.equal(end.how, 'complete', String(end.error));
     assert.deepEqual(logout.events, [{ data: { logout: true } }]);
     await revoked.ended();
     assert.equal(revoked.events[0]?.data?.sessionRevoked.reason, 'LOGOUT');
     assert.deepEqual(await socket.closedWithin(PUSH_DEADLINE_MS), { code: 4403, reason: 'Session ended: LOGOUT' });
-    assert.deepEqual(await user.data('{ me { id } }'), { me: null });
+    assert.equal((await user.data(MeDocument)).me, null);
   });
 
   it('GET with Accept: text/event-stream streams sessionRevoked too', async () => {
     const user = await server.userClient(uniqueName('carol'));
     const { id } = await currentSession(user);
-    const sse = subscribeSse<RevokedData>(graphqlUrl(), REVOKED, { cookie: user.cookie, method: 'GET' });
+    const sse = subscribeSse(server, SessionRevokedDocument, { cookie: user.cookie, method: 'GET' });
     assert.equal(await sse.opened, 200);
     assert.match(sse.contentType ?? '', /^text\/event-stream/);
-    await delay(50);
+    await sleep(50);
     const sentAt = performance.now();
-    await admin.data(KICK, { id });
+    await admin.data(KickSessionDocument, { sessionId: id });
     assert.equal((await sse.ended(2_000)).how, 'complete');
     assert.equal(sse.events.length, 1);
     assert.deepEqual(
@@ -557,8 +508,8 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
       const socket = openSocket(server, { connectionParams });
       try {
         await Promise.all([socket.connected, anonymous.connected]);
-        const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
-        const nobody = subscribeWs<{ me: unknown }>(anonymous.client, '{ me { username } }');
+        const me = subscribeWs(socket.client, MeDocument);
+        const nobody = subscribeWs(anonymous.client, MeDocument);
         await Promise.all([me.ended(), nobody.ended()]);
         assert.equal(me.events[0]?.data?.me?.username, name);
         assert.deepEqual(nobody.events, [{ data: { me: null } }], 'a wrong token signs in no one');
@@ -569,10 +520,10 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     // And that socket is closed when its session ends, after its event.
     const socket = openSocket(server, { token: user.token });
     await socket.connected;
-    const revoked = subscribeWs<RevokedData>(socket.client, REVOKED);
+    const revoked = subscribeWs(socket.client, SessionRevokedDocument);
     await settle([socket]);
     const sentAt = performance.now();
-    await admin.data(KICK, { id });
+    await admin.data(KickSessionDocument, { sessionId: id });
     assert.equal((await revoked.ended()).how, 'complete');
     assert.equal(revoked.events.length, 1);
     assert.equal(revoked.events[0]?.data?.sessionRevoked.sessionId, id);
@@ -584,14 +535,26 @@ describe('live: sockets and subscriptions of an ended session (sqlite)', { timeo
     const socket = openSocket(server);
     try {
       await socket.connected;
-      await assertRefused(subscribeWs(socket.client, REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over WebSocket');
-      await assertRefused(subscribeWs(socket.client, FEED), 'UNAUTHENTICATED', 'sessionEvents over WebSocket');
+      await assertRefused(
+        subscribeWs(socket.client, SessionRevokedDocument),
+        'UNAUTHENTICATED',
+        'sessionRevoked over WebSocket',
+      );
+      await assertRefused(
+        subscribeWs(socket.client, SessionEventsDocument),
+        'UNAUTHENTICATED',
+        'sessionEvents over WebSocket',
+      );
     } finally {
       await socket.dispose();
     }
-    await assertRefused(subscribeSse(graphqlUrl(), REVOKED), 'UNAUTHENTICATED', 'sessionRevoked over SSE');
-    await assertRefused(subscribeSse(graphqlUrl(), REVOKED, { method: 'GET' }), 'UNAUTHENTICATED', 'over SSE GET');
-    await assertRefused(subscribeSse(graphqlUrl(), FEED), 'UNAUTHENTICATED', 'sessionEvents over SSE');
+    await assertRefused(subscribeSse(server, SessionRevokedDocument), 'UNAUTHENTICATED', 'sessionRevoked over SSE');
+    await assertRefused(
+      subscribeSse(server, SessionRevokedDocument, { method: 'GET' }),
+      'UNAUTHENTICATED',
+      'over SSE GET',
+    );
+    await assertRefused(subscribeSse(server, SessionEventsDocument), 'UNAUTHENTICATED', 'sessionEvents over SSE');
   });
 });
 
@@ -614,21 +577,21 @@ describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOU
     const socket = openSocket(server, { cookie: admin.cookie });
     await socket.connected;
     const roundTrip = async () => {
-      const probe = subscribeWs(socket.client, '{ __typename }');
+      const probe = subscribeWs(socket.client, TypenameDocument);
       await probe.ended();
     };
     /** Opens `count` feeds over the socket, 100 at a time, and ends each from the client. */
     const churn = async (count: number) => {
       for (let done = 0; done < count; done += 100) {
-        const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, FEED));
+        const feeds = Array.from({ length: 100 }, () => subscribeWs(socket.client, SessionEventsDocument));
         await roundTrip();
-        await delay(5);
+        await sleep(5);
         for (const feed of feeds) feed.dispose();
         await roundTrip();
       }
     };
     const heapAfterGc = async () => {
-      await delay(50);
+      await sleep(50);
       gc();
       gc();
       return process.memoryUsage().heapUsed;
@@ -656,7 +619,6 @@ describe('live: memory of ended subscriptions (sqlite)', { timeout: SUITE_TIMEOU
 describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: TestServer;
   let admin: TestClient;
-  const graphqlUrl = () => `${server.url}/graphql`;
   before(async () => {
     server = await startTestServer();
     admin = await server.adminClient();
@@ -670,10 +632,10 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
     const daveId = await createUser(admin, dave);
     const socket = openSocket(server, { cookie: admin.cookie });
     await socket.connected;
-    const all = subscribeWs<FeedData>(socket.client, FEED);
-    const allSse = subscribeSse<FeedData>(graphqlUrl(), FEED, { cookie: admin.cookie });
-    const carolOnly = subscribeWs<FeedData>(socket.client, FEED, { userId: carolId });
-    const carolOnlySse = subscribeSse<FeedData>(graphqlUrl(), FEED, {
+    const all = subscribeWs(socket.client, SessionEventsDocument);
+    const allSse = subscribeSse(server, SessionEventsDocument, { cookie: admin.cookie });
+    const carolOnly = subscribeWs(socket.client, SessionEventsDocument, { userId: carolId });
+    const carolOnlySse = subscribeSse(server, SessionEventsDocument, {
       cookie: admin.cookie,
       variables: { userId: carolId },
     });
@@ -681,15 +643,11 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
       await Promise.all([allSse.opened, carolOnlySse.opened]);
       await settle([socket]);
 
-      const carolClient = server.client({ 'user-agent': 'carol-browser/1.0' });
-      const carolLogin = await carolClient.data<{ login: { session: { id: string } } }, unknown>(LOGIN, {
-        u: carol,
-        p: password(carol),
-      });
-      const daveClient = await login(server, dave);
-      await carolClient.data('mutation { logout }');
-      await daveClient.data('mutation { logout }');
-      const carolSession = carolLogin.login.session.id;
+      const carolLogin = await signIn(server, carol, passwordOf(carol), { 'user-agent': 'carol-browser/1.0' });
+      const daveClient = (await signIn(server, dave)).client;
+      await carolLogin.client.data(LogoutDocument);
+      await daveClient.data(LogoutDocument);
+      const carolSession = carolLogin.session.id;
 
       const expectedAll = [
         ['STARTED', carol, null],
@@ -697,7 +655,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         ['ENDED', carol, 'LOGOUT'],
         ['ENDED', dave, 'LOGOUT'],
       ];
-      const summary = (events: Array<{ data?: FeedData | null }>) =>
+      const summary = (events: Array<{ data?: SessionEventsSubscription | null }>) =>
         events.map((e) => [
           e.data?.sessionEvents.type,
           e.data?.sessionEvents.session.user.username,
@@ -708,7 +666,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         ['SSE', allSse],
       ] as const) {
         await feed.received(4, 2_000);
-        await delay(QUIET_MS);
+        await sleep(QUIET_MS);
         assert.deepEqual(summary(feed.events), expectedAll, `full feed over ${transport}`);
         const [started, , ended] = feed.events.map((e) => e.data!.sessionEvents);
         assert.equal(started?.session.id, carolSession);
@@ -728,7 +686,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         ['SSE', carolOnlySse],
       ] as const) {
         await feed.received(2, 2_000);
-        await delay(QUIET_MS);
+        await sleep(QUIET_MS);
         assert.deepEqual(
           summary(feed.events),
           [
@@ -750,13 +708,21 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
     const socket = openSocket(server, { cookie: user.cookie });
     try {
       await socket.connected;
-      await assertRefused(subscribeWs(socket.client, FEED), 'FORBIDDEN', 'sessionEvents over WebSocket');
-      await assertRefused(subscribeWs(socket.client, FEED, { userId: 'x' }), 'FORBIDDEN', 'sessionEvents(userId)');
+      await assertRefused(
+        subscribeWs(socket.client, SessionEventsDocument),
+        'FORBIDDEN',
+        'sessionEvents over WebSocket',
+      );
+      await assertRefused(
+        subscribeWs(socket.client, SessionEventsDocument, { userId: 'x' }),
+        'FORBIDDEN',
+        'sessionEvents(userId)',
+      );
     } finally {
       await socket.dispose();
     }
     await assertRefused(
-      subscribeSse(graphqlUrl(), FEED, { cookie: user.cookie }),
+      subscribeSse(server, SessionEventsDocument, { cookie: user.cookie }),
       'FORBIDDEN',
       'sessionEvents over SSE',
     );
@@ -767,13 +733,13 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
     const { id } = await currentSession(watcher);
     const socket = openSocket(server, { cookie: watcher.cookie });
     await socket.connected;
-    const feed = subscribeWs<FeedData>(socket.client, FEED);
-    const feedSse = subscribeSse<FeedData>(graphqlUrl(), FEED, { cookie: watcher.cookie });
+    const feed = subscribeWs(socket.client, SessionEventsDocument);
+    const feedSse = subscribeSse(server, SessionEventsDocument, { cookie: watcher.cookie });
     try {
       await feedSse.opened;
       await settle([socket]);
       const sentAt = performance.now();
-      await admin.data(KICK, { id });
+      await admin.data(KickSessionDocument, { sessionId: id });
       const [wsEnd, sseEnd] = await Promise.all([feed.ended(2_000), feedSse.ended(2_000)]);
       assert.ok(feed.endedAt! - sentAt < PUSH_DEADLINE_MS, 'WebSocket feed ended late');
       assert.ok(feedSse.endedAt! - sentAt < PUSH_DEADLINE_MS, 'SSE feed ended late');
@@ -786,7 +752,7 @@ describe('live: the admin feed (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () => {
         assert.equal(event.data?.sessionEvents.reason, 'KICKED');
       }
       await assertRefused(
-        subscribeSse(graphqlUrl(), FEED, { cookie: watcher.cookie }),
+        subscribeSse(server, SessionEventsDocument, { cookie: watcher.cookie }),
         'UNAUTHENTICATED',
         'reopening the feed with the kicked cookie',
       );
@@ -817,7 +783,7 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
       return { closed: (await socket.closed).code };
     }
     try {
-      const me = subscribeWs<{ me: { username: string } | null }>(socket.client, '{ me { username } }');
+      const me = subscribeWs(socket.client, MeDocument);
       await me.ended();
       return me.events[0]?.data?.me?.username ?? null;
     } finally {
@@ -855,7 +821,7 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
     const elapsed = close.at - openedAt;
     assert.equal(close.code, 4408);
     assert.ok(elapsed > 2_500 && elapsed < 4_500, `closed after ${elapsed.toFixed(0)} ms`);
-    await delay(100);
+    await sleep(100);
     assert.equal(polite.socket.readyState, polite.socket.OPEN, 'the initialised socket was closed too');
     polite.socket.close();
   });
@@ -867,9 +833,8 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
     const messages: string[] = [];
     socket.on('message', (data: Buffer) => messages.push(data.toString()));
     const closed = rawClose(socket);
-    const waitForMessages = async (count: number) => {
-      for (let i = 0; i < 100 && messages.length < count; i++) await delay(20);
-    };
+    const waitForMessages = (count: number) =>
+      waitFor(`${count} message(s)`, () => messages.length >= count, { timeoutMs: 2_000 });
     socket.send(JSON.stringify({ type: 'connection_init' }));
     await waitForMessages(1);
     assert.equal(JSON.parse(messages[0]!).type, 'connection_ack');
@@ -922,11 +887,10 @@ describe(
       const adminA = await serverA.adminClient();
       const adminB = await serverB.adminClient();
       // Both instances have validated (and may cache) the session.
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } });
+      assert.equal(await usernameOf(onA), name);
       const onB = serverB.client();
       onB.cookie = onA.cookie;
-      assert.deepEqual(await onB.data(me), { me: { username: name } });
+      assert.equal(await usernameOf(onB), name);
 
       const [w, o] = await watchAll(serverA, [
         [onA, 'the session, watched on A'],
@@ -934,14 +898,14 @@ describe(
       ]);
       const feedSocket = openSocket(serverA, { cookie: adminA.cookie });
       await feedSocket.connected;
-      const feed = subscribeWs<FeedData>(feedSocket.client, FEED, { userId: w!.userId });
+      const feed = subscribeWs(feedSocket.client, SessionEventsDocument, { userId: w!.userId });
       await settle([feedSocket]);
       try {
         const sentAt = performance.now();
-        await adminB.data(KICK, { id: w!.sessionId });
+        await adminB.data(KickSessionDocument, { sessionId: w!.sessionId });
         await assertRevoked(adminB, w!, 'KICKED', sentAt);
-        assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the kicked session');
-        assert.deepEqual(await onB.data(me), { me: null }, 'B still serves the kicked session');
+        assert.equal(await usernameOf(onA), null, 'A still serves the kicked session');
+        assert.equal(await usernameOf(onB), null, 'B still serves the kicked session');
         await feed.received(1, 2_000);
         assert.equal(feed.events[0]?.data?.sessionEvents.type, 'ENDED');
         assert.equal(feed.events[0]?.data?.sessionEvents.session.id, w!.sessionId);
@@ -964,20 +928,19 @@ describe(
       };
       const name = uniqueName('jane');
       const onA = await serverA.userClient(name);
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+      assert.equal(await usernameOf(onA), name, 'A validates (and caches) the session');
       const onB = serverB.client();
       onB.cookie = onA.cookie;
       const [w] = await watchAll(serverB, [[onB, 'the session, watched on B']]);
       try {
         // Used through B two thirds into the idle timeout, and the use written down.
         advanceBoth((IDLE_MS * 2) / 3);
-        assert.deepEqual(await onB.data(me), { me: { username: name } });
-        await serverB.app.services.lastSeen.flush();
+        assert.equal(await usernameOf(onB), name);
+        await flushLastSeen(serverB);
         // Another two thirds on: idle by A's old copy, not by the database.
         advanceBoth((IDLE_MS * 2) / 3);
-        assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A ended a session in use');
-        await delay(QUIET_MS);
+        assert.equal(await usernameOf(onA), name, 'A ended a session in use');
+        await sleep(QUIET_MS);
         assertQuiet(w!);
       } finally {
         await closeAll([w!]);
@@ -987,17 +950,16 @@ describe(
     it("a session expired by B's sweeper is revoked on A, and anonymous there", async () => {
       const name = uniqueName('ivy');
       const onA = await serverA.userClient(name);
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } });
+      assert.equal(await usernameOf(onA), name);
       const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
       try {
         // Only B's clock moves: B's sweeper finds the session idle (as it finds every session).
         serverB.clock.advance(2 * 3_600_000);
         const sentAt = performance.now();
-        const result = await serverB.app.sweeper.runOnce();
+        const result = await runSweeper(serverB);
         assert.ok(result.expired >= 1, `B's sweeper expired ${result.expired}`);
         await assertRevoked(await serverB.adminClient(), w!, 'EXPIRED', sentAt);
-        assert.deepEqual(await onA.data(me), { me: null }, 'A still serves the expired session');
+        assert.equal(await usernameOf(onA), null, 'A still serves the expired session');
       } finally {
         await closeAll([w!]);
       }
@@ -1090,21 +1052,19 @@ describe(
       const name = uniqueName('kate');
       const onA = await serverA.userClient(name);
       const adminB = await serverB.adminClient();
-      const me = '{ me { username } }';
-      assert.deepEqual(await onA.data(me), { me: { username: name } }, 'A validates (and caches) the session');
+      assert.equal(await usernameOf(onA), name, 'A validates (and caches) the session');
       const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
       try {
         relay.cut();
-        await adminB.data(KICK, { id: w!.sessionId });
-        await delay(300);
+        await adminB.data(KickSessionDocument, { sessionId: w!.sessionId });
+        await sleep(300);
         const before = relay.relayed;
         relay.restore();
         // A's Redis clients reconnect (publisher and subscriber) and subscribe again.
-        for (let i = 0; i < 100 && relay.relayed < before + 2; i++) await delay(20);
-        assert.ok(relay.relayed >= before + 2, "A's Redis clients did not reconnect");
-        await delay(500);
+        await waitFor("A's Redis clients to reconnect", () => relay.relayed >= before + 2, { timeoutMs: 2_000 });
+        await sleep(500);
 
-        assert.deepEqual(await onA.data(me), { me: null }, 'A serves a kicked session from its cache');
+        assert.equal(await usernameOf(onA), null, 'A serves a kicked session from its cache');
         const end = await w!.ws.ended(2_000);
         assert.equal(end.how, 'complete');
         assert.equal((await w!.socket.closedWithin(2_000)).code, 4403);

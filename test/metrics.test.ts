@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LoginDocument, LogoutDocument } from './generated/graphql.js';
+import { errorCode } from './support/client.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 describe('GET /metrics', () => {
@@ -25,11 +27,9 @@ describe('GET /metrics', () => {
     const before = (await scrape()).series;
     await server.adminClient();
     const user = await server.userClient('metered');
-    const wrong = await server
-      .client()
-      .request('mutation { login(username: "metered", password: "not-the-password") { user { id } } }');
-    assert.equal(wrong.errors?.[0]?.extensions?.code, 'INVALID_CREDENTIALS');
-    await user.data('mutation { logout }');
+    const wrong = await server.client().request(LoginDocument, { username: 'metered', password: 'not-the-password' });
+    assert.equal(errorCode(wrong), 'INVALID_CREDENTIALS');
+    await user.data(LogoutDocument);
 
     const { response, series } = await scrape();
     assert.equal(response.status, 200);

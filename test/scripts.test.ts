@@ -13,7 +13,8 @@ import knex from 'knex';
 import { LoginDocument, MeDocument } from './generated/graphql.js';
 import { TestClient } from './support/client.js';
 import { REDIS_URL } from './support/databases.js';
-import { GatehouseProcess, killAllGatehouseProcesses, runScript, sleep } from './support/process.js';
+import { sleep } from './support/async.js';
+import { GatehouseProcess, killAllGatehouseProcesses, runScript } from './support/process.js';
 
 const ADMIN = { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'ops-password-for-script-tests' };
 const SWEEP_OUTPUT = /^expired (\d+) sessions, deleted (\d+) old rows and (\d+) old audit events$/m;

@@ -35,7 +35,6 @@ describe('secrets at rest (sqlite)', () => {
   let sqlitePath: string;
   let adminClient: TestClient;
   let userClient: TestClient;
-  let stopped = false;
 
   before(async () => {
     server = await startTestServer({ database: 'sqlite' });
@@ -46,10 +45,7 @@ describe('secrets at rest (sqlite)', () => {
     userClient = server.client();
     await userClient.data(LoginDocument, { username: 'erin', password: USER_PASSWORD });
   });
-  after(async () => {
-    if (!stopped) await server.app.stop();
-    await server.database.drop();
-  });
+  after(() => server.stop());
 
   it('sessions.token_hash is the SHA-256 (hex) of the cookie token', async () => {
     for (const client of [adminClient, userClient]) {
@@ -57,14 +53,14 @@ describe('secrets at rest (sqlite)', () => {
       assert.ok(token);
       const { currentSession } = await client.data(WhoamiDocument);
       assert.ok(currentSession);
-      const row = (await server.app.db('sessions').where({ id: currentSession.id }).first()) as
+      const row = (await server.db('sessions').where({ id: currentSession.id }).first()) as
         { token_hash: string } | undefined;
       assert.equal(row?.token_hash, createHash('sha256').update(token).digest('hex'));
     }
   });
 
   it('password hashes are argon2id at or above m=19456,t=2,p=1', async () => {
-    const rows = (await server.app.db('users').select('username', 'password_hash')) as Array<{
+    const rows = (await server.db('users').select('username', 'password_hash')) as Array<{
       username: string;
       password_hash: string;
     }>;
@@ -107,8 +103,7 @@ describe('secrets at rest (sqlite)', () => {
       'no -wal file while running: is WAL on?',
     );
 
-    await server.app.stop();
-    stopped = true;
+    await server.stopApp();
     check('stopped');
   });
 });

@@ -6,12 +6,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
+import { print } from 'graphql';
 import type { App } from '../src/app.js';
 import {
+  AuthEventsDocument,
   ChangePasswordDocument,
+  CreateUserDocument,
   KickSessionDocument,
   LoginDocument,
   LogoutDocument,
@@ -19,80 +21,40 @@ import {
   RevokeOtherSessionsDocument,
   RevokeUserSessionsDocument,
   SetUserSessionLimitDocument,
+  SchemaTypeNamesDocument,
+  SessionTypeFieldsDocument,
+  TypenameDocument,
   WhoamiDocument,
+  type AuthEventsQuery,
+  type Role,
 } from './generated/graphql.js';
-import { errorCode, TestClient, type GraphQLResponse } from './support/client.js';
+import { runSweeper } from './support/app.js';
+import { assertRefused, errorCode, TestClient, type GraphQLResponse } from './support/client.js';
 import { ManualClock } from './support/clock.js';
+import { healthz, rawRequest, type RawRequest, type RawResponse } from './support/http.js';
+import { tryUpgrade } from './support/live.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, startAppOn, startTestServer, type TestServer } from './support/server.js';
-import { createUser, passwordOf, signIn, type SignedIn } from './support/sessions.js';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  QUIET_SWEEPER,
+  startAppOn,
+  startTestServer,
+  type TestServer,
+} from './support/server.js';
+import { createUser, findSessionRow, passwordOf, sessionRow, signIn, type SignedIn } from './support/sessions.js';
 
 /** Every test is bounded: a hung request fails its test instead of the run. */
 const BOUNDED = { timeout: 60_000 };
 /** The throttle window (src/sessions/throttle.ts): one hour. */
 const THROTTLE_WINDOW_MS = 3_600_000;
-/** The scheduled sweeper must not run in the middle of a test that moves the clock. */
-const QUIET_SWEEPER = { SWEEP_INTERVAL: '1h' };
 
-const ME_QUERY = '{ me { id username } currentSession { id } }';
+/** Who the request is: what the raw-HTTP cases below send, as the generated document prints. */
+const ME_QUERY = print(WhoamiDocument);
 
 // ---------------------------------------------------------------------------------------------
 // Raw HTTP: what a hostile client can send that fetch() would not (or would fix up for us).
 // ---------------------------------------------------------------------------------------------
-
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface RawRequest {
-  method?: string;
-  path?: string;
-  headers?: OutgoingHttpHeaders;
-  body?: string | Buffer;
-  /** Written one by one with no Content-Length: Node sends them as `Transfer-Encoding: chunked`. */
-  chunks?: ReadonlyArray<string | Buffer>;
-}
-
-/** One request over a fresh connection through node:http, which sends header bytes as given. */
-function rawRequest(baseUrl: string, options: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
-  const url = new URL(options.path ?? '/graphql', baseUrl);
-  return new Promise<RawResponse>((resolve, reject) => {
-    let settled = false;
-    const settle = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      action();
-    };
-    const req = httpRequest(
-      url,
-      { method: options.method ?? 'POST', headers: options.headers ?? {}, agent: false },
-      (res) => {
-        const body: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => body.push(chunk));
-        res.on('end', () =>
-          settle(() =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(body).toString('utf8') }),
-          ),
-        );
-        res.on('error', (error) => settle(() => reject(error)));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      settle(() => reject(new Error(`${options.method ?? 'POST'} ${url.pathname} timed out after ${timeoutMs} ms`)));
-    }, timeoutMs);
-    req.on('error', (error) => settle(() => reject(error)));
-    if (options.chunks) {
-      for (const chunk of options.chunks) req.write(chunk);
-      req.end();
-    } else {
-      req.end(options.body);
-    }
-  });
-}
 
 /** A JSON GraphQL POST with exactly these headers (plus the content type). */
 function rawGraphql(baseUrl: string, headers: OutgoingHttpHeaders, query = ME_QUERY): Promise<RawResponse> {
@@ -113,18 +75,6 @@ function parseGraphql(response: RawResponse): GraphQLBody {
   } catch {
     assert.fail(`not JSON (status ${response.status}): ${response.body.slice(0, 200)}`);
   }
-}
-
-async function healthz(server: TestServer): Promise<number> {
-  const response = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-/** A refused root field: exactly `code`, and no data. */
-function assertRefused(result: GraphQLResponse<unknown>, code: string, label = ''): void {
-  assert.equal(errorCode(result), code, `${label} ${JSON.stringify(result.errors)}`);
-  assert.equal(result.data ?? null, null, `${label}: data despite the error`);
 }
 
 function tally(codes: ReadonlyArray<string | undefined>): Record<string, number> {
@@ -165,14 +115,14 @@ interface Snapshot {
 }
 
 async function snapshot(server: TestServer): Promise<Snapshot> {
-  const users = (await server.app.db('users').select('id')) as Array<{ id: string }>;
-  const sessions = (await server.app.db('sessions').select('id')) as Array<{ id: string }>;
-  const loginEvents = (await server.app
+  const users = (await server.db('users').select('id')) as Array<{ id: string }>;
+  const sessions = (await server.db('sessions').select('id')) as Array<{ id: string }>;
+  const loginEvents = (await server
     .db('auth_events')
     .whereIn('type', ['LOGIN_SUCCEEDED', 'LOGIN_FAILED', 'LOGIN_RATE_LIMITED'])
     .count({ count: '*' })
     .first()) as { count: number | string } | undefined;
-  const throttles = (await server.app.db('login_throttles').select().orderBy('key')) as unknown[];
+  const throttles = (await server.db('login_throttles').select().orderBy('key')) as unknown[];
   return {
     userIds: new Set(users.map((row) => row.id)),
     sessionIds: new Set(sessions.map((row) => row.id)),
@@ -453,10 +403,10 @@ for (const kind of DATABASE_KINDS) {
             assertRefused(result, 'INVALID_CREDENTIALS', username);
           });
           await hostile(`createUser ${username}`, async () => {
-            const result = await admin.client.request(
-              'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-              { u: username, p: 'a-long-enough-password' },
-            );
+            const result = await admin.client.request(CreateUserDocument, {
+              username: username,
+              password: 'a-long-enough-password',
+            });
             assertRefused(result, 'BAD_USER_INPUT', username);
           });
         }
@@ -470,10 +420,7 @@ for (const kind of DATABASE_KINDS) {
       BOUNDED,
       async () => {
         const create = (username: string, password: string) =>
-          admin.client.request('mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }', {
-            u: username,
-            p: password,
-          });
+          admin.client.request(CreateUserDocument, { username, password });
         await hostile('createUser 65-character username', async () => {
           assertRefused(await create('u'.repeat(65), 'a-long-enough-password'), 'BAD_USER_INPUT');
         });
@@ -523,10 +470,10 @@ for (const kind of DATABASE_KINDS) {
       );
       for (const username of ['Alice', 'ALICE', 'ａｌｉｃｅ', ' alice ', 'Ａｌｉｃｅ']) {
         await hostile(`createUser ${username}`, async () => {
-          const result = await admin.client.request(
-            'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-            { u: username, p: 'another-password' },
-          );
+          const result = await admin.client.request(CreateUserDocument, {
+            username: username,
+            password: 'another-password',
+          });
           assertRefused(result, 'BAD_USER_INPUT', username);
         });
       }
@@ -546,7 +493,7 @@ for (const kind of DATABASE_KINDS) {
         await server.client().request(LoginDocument, { username: 'Alice', password: 'another-password' }),
         'INVALID_CREDENTIALS',
       );
-      const rows = (await server.app.db('users').where({ username_key: 'alice' })) as unknown[];
+      const rows = (await server.db('users').where({ username_key: 'alice' })) as unknown[];
       assert.equal(rows.length, 1);
     });
 
@@ -579,10 +526,10 @@ for (const kind of DATABASE_KINDS) {
         });
         await hostile('U+FDFA at createUser', async () => {
           // 60 characters as typed (under the limit of 64), 1,080 once normalised.
-          const result = await admin.client.request(
-            'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-            { u: '\uFDFA'.repeat(60), p: 'a-long-enough-password' },
-          );
+          const result = await admin.client.request(CreateUserDocument, {
+            username: '\uFDFA'.repeat(60),
+            password: 'a-long-enough-password',
+          });
           assertRefused(result, 'BAD_USER_INPUT', 'U+FDFA × 60');
         });
       },
@@ -590,11 +537,8 @@ for (const kind of DATABASE_KINDS) {
 
     it('a variable of the wrong type (a NoSQL-style object for a String) is 400 BAD_USER_INPUT', BOUNDED, async () => {
       await hostile('object variable', async () => {
-        const result = await server
-          .client()
-          .request('mutation($u: String!) { login(username: $u, password: "whatever-pw") { user { id } } }', {
-            u: { $gt: '' },
-          });
+        const username = { $gt: '' } as unknown as string;
+        const result = await server.client().request(LoginDocument, { username, password: 'whatever-pw' });
         assert.equal(result.status, 400);
         assertRefused(result, 'BAD_USER_INPUT', 'object variable');
       });
@@ -619,7 +563,7 @@ for (const kind of DATABASE_KINDS) {
       from(ip).request(LoginDocument, { username, password });
 
     async function loginEventCount(type: string, filter: Record<string, string>): Promise<number> {
-      const row = (await server.app
+      const row = (await server
         .db('auth_events')
         .where({ type, ...filter })
         .count({ count: '*' })
@@ -659,7 +603,7 @@ for (const kind of DATABASE_KINDS) {
           assertRefused(right, 'RATE_LIMITED', `right password from ${otherIp}`);
           assert.deepEqual(right.headers.getSetCookie(), []);
         }
-        assert.equal((await server.app.db('sessions').where({ user_id: brunoId })).length, 0);
+        assert.equal((await server.db('sessions').where({ user_id: brunoId })).length, 0);
 
         // Another account signs in from the very same client during the lockout.
         const carla = await signIn(server, 'carla', passwordOf('carla'), { 'x-forwarded-for': ip });
@@ -681,7 +625,7 @@ for (const kind of DATABASE_KINDS) {
       // The real user only waits out the current delay, not the hour.
       server.clock.advance(retryAfterSeconds(limited) * 1_000);
       await signIn(server, 'dora', passwordOf('dora'), { 'x-forwarded-for': ip });
-      assert.equal((await server.app.db('login_throttles').where({ key: 'account:dora' })).length, 0);
+      assert.equal((await server.db('login_throttles').where({ key: 'account:dora' })).length, 0);
       // Without the reset the second of these would already be RATE_LIMITED.
       for (let i = 0; i < 5; i++) {
         assertRefused(await attempt(ip, 'dora', `again-${i}`), 'INVALID_CREDENTIALS', `after success, attempt ${i}`);
@@ -1003,7 +947,7 @@ for (const kind of DATABASE_KINDS) {
       server.clock.advance(12 * 3_600_000);
       await admin.client.data(MeDocument);
       server.clock.advance(12 * 3_600_000 + 60_000);
-      const swept = await server.app.sweeper.runOnce();
+      const swept = await runSweeper(server);
       assert.equal(swept.expired, 1);
 
       events = await allEvents(admin.client);
@@ -1131,7 +1075,7 @@ for (const kind of DATABASE_KINDS) {
       BOUNDED,
       async () => {
         assert.ok(ursulaId, 'runs after the sequence');
-        const { authEvents } = await admin.client.data<AuthEventsData, Record<string, unknown>>(AUTH_EVENTS, {
+        const { authEvents } = await admin.client.data(AuthEventsDocument, {
           userId: ursulaId,
           first: 100,
         });
@@ -1152,9 +1096,13 @@ for (const kind of DATABASE_KINDS) {
         const viktor = await signIn(server, 'viktor');
         tokens.push(viktor.client.token ?? '');
         for (const variables of [{}, { userId: viktor.user.id }]) {
-          assertRefused(await viktor.client.request(AUTH_EVENTS, variables), 'FORBIDDEN', JSON.stringify(variables));
           assertRefused(
-            await server.client().request(AUTH_EVENTS, variables),
+            await viktor.client.request(AuthEventsDocument, variables),
+            'FORBIDDEN',
+            JSON.stringify(variables),
+          );
+          assertRefused(
+            await server.client().request(AuthEventsDocument, variables),
             'UNAUTHENTICATED',
             JSON.stringify(variables),
           );
@@ -1174,7 +1122,7 @@ for (const kind of DATABASE_KINDS) {
           let after: string | undefined;
           for (let page = 0; ; page++) {
             assert.ok(page < 50, 'runaway pagination');
-            const result = await admin.client.data<AuthEventsData, Record<string, unknown>>(AUTH_EVENTS, {
+            const result = await admin.client.data(AuthEventsDocument, {
               first: 4,
               ...(after ? { after } : {}),
               ...(userId ? { userId } : {}),
@@ -1199,14 +1147,14 @@ for (const kind of DATABASE_KINDS) {
             'newest first',
           );
         }
-        assertRefused(await admin.client.request(AUTH_EVENTS, { after: 'not-a-cursor' }), 'BAD_USER_INPUT');
-        assertRefused(await admin.client.request(AUTH_EVENTS, { first: 0 }), 'BAD_USER_INPUT');
-        assertRefused(await admin.client.request(AUTH_EVENTS, { first: 101 }), 'BAD_USER_INPUT');
+        assertRefused(await admin.client.request(AuthEventsDocument, { after: 'not-a-cursor' }), 'BAD_USER_INPUT');
+        assertRefused(await admin.client.request(AuthEventsDocument, { first: 0 }), 'BAD_USER_INPUT');
+        assertRefused(await admin.client.request(AuthEventsDocument, { first: 101 }), 'BAD_USER_INPUT');
       },
     );
 
     it('the audit log holds no token and no password, typed wrong or right', BOUNDED, async () => {
-      const rows = JSON.stringify(await server.app.db('auth_events').select());
+      const rows = JSON.stringify(await server.db('auth_events').select());
       assert.ok(rows.includes('ursula-laptop/2.0'), 'the scan is not reading the rows');
       const secrets = [...tokens, ADMIN_PASSWORD, URSULA_PASSWORD, URSULA_NEW_PASSWORD, ...WRONG_PASSWORDS];
       assert.ok(tokens.length >= 10);
@@ -1274,9 +1222,9 @@ for (const kind of DATABASE_KINDS) {
       assert.ok(oldCount >= 3, `only ${oldCount} old events`);
 
       server.clock.advance(3_600_000 + 1_000);
-      const result = await server.app.sweeper.runOnce();
+      const result = await runSweeper(server);
       assert.equal(result.deletedAuthEvents, oldCount);
-      const rows = (await server.app.db('auth_events').select('username', 'created_at')) as Array<{
+      const rows = (await server.db('auth_events').select('username', 'created_at')) as Array<{
         username: string | null;
         created_at: number | string;
       }>;
@@ -1311,10 +1259,7 @@ describe('security: X-Forwarded-For is ignored without TRUST_PROXY (sqlite)', ()
     }
     assert.deepEqual(codes.slice(0, 20), Array(20).fill('INVALID_CREDENTIALS'));
     assert.deepEqual(codes.slice(20), ['RATE_LIMITED', 'RATE_LIMITED']);
-    const logged = (await server.app
-      .db('auth_events')
-      .where({ type: 'LOGIN_FAILED' })
-      .distinct('ip_address')) as Array<{
+    const logged = (await server.db('auth_events').where({ type: 'LOGIN_FAILED' }).distinct('ip_address')) as Array<{
       ip_address: string;
     }>;
     assert.deepEqual(
@@ -1331,21 +1276,19 @@ describe('security: CSRF and CORS (sqlite)', () => {
   let admin: SignedIn;
 
   before(async () => {
-    server = await startTestServer({ env: QUIET_SWEEPER });
-    corsServer = await startTestServer({ env: { ...QUIET_SWEEPER, ALLOWED_ORIGINS: 'https://app.example' } });
+    [server, corsServer] = await Promise.all([
+      startTestServer({ env: QUIET_SWEEPER }),
+      startTestServer({ env: { ...QUIET_SWEEPER, ALLOWED_ORIGINS: 'https://app.example' } }),
+    ]);
     admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
   });
-  after(async () => {
-    await server.stop();
-    await corsServer.stop();
-  });
+  after(() => Promise.all([server.stop(), corsServer.stop()]));
 
   async function assertStillSignedIn(victim: SignedIn, label: string): Promise<void> {
     const whoami = await victim.client.data(WhoamiDocument);
     assert.equal(whoami.currentSession?.id, victim.session.id, `${label}: the victim was logged out`);
-    const row = (await server.app.db('sessions').where({ id: victim.session.id }).first()) as
-      { ended_at: number | null } | undefined;
-    assert.equal(row?.ended_at, null, `${label}: the session row was ended`);
+    const row = await findSessionRow(server, victim.session.id);
+    assert.equal(row?.endedAt, null, `${label}: the session row was ended`);
   }
 
   it(
@@ -1432,9 +1375,7 @@ describe('security: CSRF and CORS (sqlite)', () => {
     });
     assert.equal(response.status, 200);
     assert.deepEqual(parseGraphql(response), { data: { logout: true } });
-    const row = (await server.app.db('sessions').where({ id: victim.session.id }).first()) as
-      { end_reason: string | null } | undefined;
-    assert.equal(row?.end_reason, 'LOGOUT');
+    assert.equal((await sessionRow(server, victim.session.id)).endReason, 'LOGOUT');
   });
 
   it(
@@ -1510,23 +1451,11 @@ describe('security: WebSocket handshake origin check (sqlite)', () => {
   after(() => server.stop());
 
   /** Opens a graphql-transport-ws socket with these headers: 'open', or the refusal's HTTP status. */
-  function upgrade(headers: Record<string, string>): Promise<number | 'open'> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
-        headers,
-        handshakeTimeout: 5_000,
-      });
-      socket.once('open', () => {
-        socket.close();
-        resolve('open');
-      });
-      socket.once('unexpected-response', (_request, response) => {
-        resolve(response.statusCode ?? 0);
-        response.resume();
-        socket.terminate();
-      });
-      socket.once('error', reject);
-    });
+  async function upgrade(headers: Record<string, string>): Promise<number | 'open'> {
+    const outcome = await tryUpgrade(server, headers);
+    if (!outcome.accepted) return outcome.status;
+    outcome.socket.close();
+    return 'open';
   }
 
   it(
@@ -1626,20 +1555,14 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   let development: TestServer;
 
   before(async () => {
-    production = await startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production' } });
-    productionWithIntrospection = await startTestServer({
-      env: { ...QUIET_SWEEPER, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' },
-    });
-    development = await startTestServer({ env: QUIET_SWEEPER });
+    [production, productionWithIntrospection, development] = await Promise.all([
+      startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production' } }),
+      startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' } }),
+      startTestServer({ env: QUIET_SWEEPER }),
+    ]);
   });
-  after(async () => {
-    await production.stop();
-    await productionWithIntrospection.stop();
-    await development.stop();
-  });
+  after(() => Promise.all([production.stop(), productionWithIntrospection.stop(), development.stop()]));
 
-  const SCHEMA_QUERY = '{ __schema { types { name } } }';
-  const TYPE_QUERY = '{ __type(name: "Session") { fields { name } } }';
   const TYPOS = {
     field: '{ mee { id } }',
     'nested field': '{ me { usernam } }',
@@ -1656,13 +1579,13 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   }
 
   it('NODE_ENV=production: introspection is refused with BAD_USER_INPUT', BOUNDED, async () => {
-    for (const query of [SCHEMA_QUERY, TYPE_QUERY]) {
+    for (const query of [SchemaTypeNamesDocument, SessionTypeFieldsDocument]) {
       const result = await production.client().request(query);
-      assertRefused(result, 'BAD_USER_INPUT', query);
+      assertRefused(result, 'BAD_USER_INPUT', print(query));
       assert.match(result.errors?.[0]?.message ?? '', /introspection/i);
     }
     // __typename is not introspection: clients (Apollo, urql) add it everywhere.
-    assert.deepEqual((await production.client().request('{ __typename }')).data, { __typename: 'Query' });
+    assert.deepEqual((await production.client().request(TypenameDocument)).data, { __typename: 'Query' });
   });
 
   it('NODE_ENV=production: GET /graphql from a browser serves no GraphiQL', BOUNDED, async () => {
@@ -1684,7 +1607,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     'NODE_ENV=production: a misspelt enum value (inline or in a variable) gets no "Did you mean"',
     BOUNDED,
     async () => {
-      const create = 'mutation($r: Role) { createUser(username: "abc", password: "abcdefgh", role: $r) { id } }';
+      const role = 'ADMN' as unknown as Role;
       for (const [label, result] of [
         [
           'inline',
@@ -1692,7 +1615,10 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
             .client()
             .request('mutation { createUser(username: "abc", password: "abcdefgh", role: ADMN) { id } }'),
         ],
-        ['variable', await production.client().request(create, { r: 'ADMN' })],
+        [
+          'variable',
+          await production.client().request(CreateUserDocument, { username: 'abc', password: 'abcdefgh', role }),
+        ],
       ] as const) {
         assert.ok(result.errors?.length, label);
         for (const error of result.errors ?? []) assert.doesNotMatch(error.message, /did you mean/i, label);
@@ -1701,9 +1627,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   );
 
   it('GRAPHQL_INTROSPECTION=on overrides the production default', BOUNDED, async () => {
-    const result = await productionWithIntrospection
-      .client()
-      .request<{ __schema: { types: Array<{ name: string }> } }, Record<string, never>>(SCHEMA_QUERY);
+    const result = await productionWithIntrospection.client().request(SchemaTypeNamesDocument);
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
     assert.ok(result.data?.__schema.types.some((type) => type.name === 'Session'));
     // GraphiQL is a separate switch and stays off.
@@ -1714,9 +1638,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     'development default: introspection works, GraphiQL is served, and suggestions help (the control for the tests above)',
     BOUNDED,
     async () => {
-      const result = await development
-        .client()
-        .request<{ __schema: { types: Array<{ name: string }> } }, Record<string, never>>(SCHEMA_QUERY);
+      const result = await development.client().request(SchemaTypeNamesDocument);
       assert.equal(result.errors, undefined, JSON.stringify(result.errors));
       assert.ok(result.data?.__schema.types.some((type) => type.name === 'AuthEvent'));
       const page = await graphiql(development);
@@ -1730,44 +1652,15 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
 });
 
 // ---------------------------------------------------------------------------------------------
-// The audit-log query (not in test/operations: these tests use it only).
-// ---------------------------------------------------------------------------------------------
 
-interface AuthEventNode {
-  id: string;
-  type: string;
-  userId: string | null;
-  sessionId: string | null;
-  actorUserId: string | null;
-  username: string | null;
-  reason: string | null;
-  ipAddress: string | null;
-  userAgent: string | null;
-  createdAt: string;
-}
-
-interface AuthEventsData {
-  authEvents: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: Array<{ cursor: string; node: AuthEventNode }>;
-  };
-}
-
-const AUTH_EVENTS = `query AuthEvents($userId: ID, $first: Int, $after: String) {
-  authEvents(userId: $userId, first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node { id type userId sessionId actorUserId username reason ipAddress userAgent createdAt } }
-  }
-}`;
+type AuthEventNode = AuthEventsQuery['authEvents']['edges'][number]['node'];
 
 /** The whole audit log, newest first, through the API (pages of 100). */
 async function allEvents(admin: TestClient): Promise<AuthEventNode[]> {
   const events: AuthEventNode[] = [];
   let after: string | undefined;
   for (let page = 0; page < 100; page++) {
-    const { authEvents } = await admin.data<AuthEventsData, Record<string, unknown>>(AUTH_EVENTS, {
+    const { authEvents } = await admin.data(AuthEventsDocument, {
       first: 100,
       ...(after ? { after } : {}),
     });

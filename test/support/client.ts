@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
 
@@ -82,4 +83,10 @@ export class TestClient {
 /** The first error's `extensions.code`. */
 export function errorCode(result: GraphQLResponse<unknown>): string | undefined {
   return result.errors?.[0]?.extensions?.code;
+}
+
+/** A refused operation: its first error has `code`, and no data came with it. */
+export function assertRefused(result: GraphQLResponse<unknown>, code: string, label = ''): void {
+  assert.equal(errorCode(result), code, `${label} ${JSON.stringify(result.errors)}`);
+  assert.equal(result.data ?? null, null, `${label}: data despite the error`);
 }

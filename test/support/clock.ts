@@ -1,5 +1,10 @@
 import type { Clock } from '../../src/sessions/clock.js';
 
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
 /** A clock the test moves by hand, for expiry rules. Starts at the real time. */
 export class ManualClock implements Clock {
   private current: number;

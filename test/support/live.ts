@@ -5,9 +5,11 @@
  * within a second, then the end" and "nothing at all". Every wait is bounded.
  */
 import { performance } from 'node:perf_hooks';
-import type { FormattedExecutionResult } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { within } from './async.js';
 
 /** Default bound for any wait in these helpers. */
 export const LIVE_TIMEOUT_MS = 5_000;
@@ -46,17 +48,6 @@ export interface LiveSocket {
 export function webSocketUrl(server: { url: string }): string {
   return `${server.url.replace(/^http/, 'ws')}/graphql`;
 }
-
-/** Rejects with `what` unless `promise` settles within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A graphql-ws client on one real socket (`lazy: false`, no retries: a server close is final and
@@ -196,16 +187,24 @@ function recorder<TData>(dispose: () => void) {
   };
 }
 
-/** Subscribes over the socket and records every event until complete or error. */
-export function subscribeWs<TData = Record<string, unknown>>(
+/**
+ * A generated document (its data type comes with it), or a hand-written query string (data type
+ * given, or a loose record).
+ */
+export type LiveDocument<TData, TVariables> = TypedDocumentNode<TData, TVariables> | string;
+
+const queryText = (document: DocumentNode | string) => (typeof document === 'string' ? document : print(document));
+
+/** Subscribes (or queries) over the socket and records every event until complete or error. */
+export function subscribeWs<TData = Record<string, unknown>, TVariables = Record<string, unknown>>(
   client: Client,
-  query: string,
-  variables?: Record<string, unknown>,
+  document: LiveDocument<TData, TVariables>,
+  variables?: TVariables,
 ): LiveSubscription<TData> {
   let unsubscribe = () => {};
   const record = recorder<TData>(() => unsubscribe());
   unsubscribe = client.subscribe<TData>(
-    { query, ...(variables ? { variables } : {}) },
+    { query: queryText(document), ...(variables ? { variables: variables as Record<string, unknown> } : {}) },
     {
       next: (payload) => record.next(payload),
       error: (error) => record.finish({ how: 'error', error }),
@@ -215,10 +214,10 @@ export function subscribeWs<TData = Record<string, unknown>>(
   return record.subscription;
 }
 
-export interface SseOptions {
+export interface SseOptions<TVariables = Record<string, unknown>> {
   cookie?: string | undefined;
   token?: string | undefined;
-  variables?: Record<string, unknown>;
+  variables?: TVariables;
   /** POST (default) sends a JSON body; GET puts the operation in the query string. */
   method?: 'GET' | 'POST';
 }
@@ -235,11 +234,13 @@ export interface SseSubscription<TData = Record<string, unknown>> extends LiveSu
  * events are recorded as they arrive; a `complete` event or the end of the stream ends it. A
  * response that is not an event stream (an HTTP error) is recorded as one payload, then the end.
  */
-export function subscribeSse<TData = Record<string, unknown>>(
-  url: string,
-  query: string,
-  options: SseOptions = {},
+export function subscribeSse<TData = Record<string, unknown>, TVariables = Record<string, unknown>>(
+  server: { url: string },
+  document: LiveDocument<TData, TVariables>,
+  options: SseOptions<TVariables> = {},
 ): SseSubscription<TData> {
+  const url = `${server.url}/graphql`;
+  const query = queryText(document);
   const abort = new AbortController();
   const record = recorder<TData>(() => abort.abort());
   const headers: Record<string, string> = { accept: 'text/event-stream' };

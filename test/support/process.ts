@@ -2,26 +2,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { settingNames } from '../../src/config.js';
+import { waitFor, within } from './async.js';
+import { TestClient } from './client.js';
 
 /** The repository root: the real process runs from here, as `npm start` would. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const SETTINGS = settingNames();
 
-/** Rejects with `message` when `promise` takes longer than `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${message}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * The environment for a child process: this one's, without any Gatehouse setting a developer may
+ * have exported, plus `settings`. The child sees exactly the settings the test gives it.
+ */
+export function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SETTINGS) delete env[name];
+  return Object.assign(env, settings);
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A port that was free a moment ago: the OS picks it, we release it for the child. */
 export async function freePort(): Promise<number> {
@@ -43,13 +40,6 @@ export interface Exit {
 
 const running = new Set<GatehouseProcess>();
 
-/** The environment a child gets: the tests' own settings cleared, then `settings` on top. */
-function childEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SETTINGS) delete env[name];
-  return Object.assign(env, settings);
-}
-
 export interface ScriptRun {
   exit: Exit;
   stdout: string;
@@ -60,11 +50,11 @@ export interface ScriptRun {
 export async function runScript(
   script: string,
   settings: Record<string, string>,
-  timeoutMs = 20_000,
+  { args = [], timeoutMs = 20_000 }: { args?: string[]; timeoutMs?: number } = {},
 ): Promise<ScriptRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: REPO_ROOT,
-    env: childEnvironment(settings),
+    env: childEnv(settings),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -73,7 +63,7 @@ export async function runScript(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   try {
-    return { exit: await withTimeout(exited, timeoutMs, `${script} to exit`), stdout, stderr };
+    return { exit: await within(exited, timeoutMs, `${script} to exit`), stdout, stderr };
   } finally {
     child.kill('SIGKILL');
   }
@@ -92,11 +82,10 @@ export class GatehouseProcess {
     readonly port: number,
     settings: Record<string, string>,
   ) {
-    const env = childEnvironment({ HOST: '127.0.0.1', PORT: String(port), ...settings });
     this.url = `http://127.0.0.1:${port}`;
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
-      env,
+      env: childEnv({ HOST: '127.0.0.1', PORT: String(port), ...settings }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
@@ -124,41 +113,44 @@ export class GatehouseProcess {
     return proc;
   }
 
+  /** A new client with an empty cookie jar (and `headers` on every request). */
+  client(headers?: Record<string, string>): TestClient {
+    return new TestClient(this.url, headers);
+  }
+
   get running(): boolean {
     return this.exit === undefined;
   }
 
   async waitUntilHealthy(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running) {
-        throw new Error(`gatehouse exited (${JSON.stringify(this.exit)}) before it was healthy:\n${this.stderr}`);
-      }
-      try {
-        const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(50);
-    }
-    throw new Error(`gatehouse was not healthy within ${timeoutMs} ms:\n${this.stderr}`);
+    await waitFor(
+      () => `gatehouse to be healthy:\n${this.stderr}`,
+      async () => {
+        if (!this.running) {
+          throw new Error(`gatehouse exited (${JSON.stringify(this.exit)}) before it was healthy:\n${this.stderr}`);
+        }
+        try {
+          const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+          return response.ok;
+        } catch {
+          return false; // not listening yet
+        }
+      },
+      { timeoutMs, intervalMs: 50 },
+    );
   }
 
   waitForExit(timeoutMs = 15_000): Promise<Exit> {
-    return withTimeout(this.exited, timeoutMs, `gatehouse on port ${this.port} to exit`);
+    return within(this.exited, timeoutMs, `gatehouse on port ${this.port} to exit`);
   }
 
   /** Waits until stdout matches `pattern`; returns the match. */
-  async waitForStdout(pattern: RegExp, timeoutMs = 5_000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = pattern.exec(this.stdout);
-      if (match) return match;
-      if (Date.now() > deadline)
-        throw new Error(`stdout did not match ${pattern} within ${timeoutMs} ms:\n${this.stdout}`);
-      await sleep(20);
-    }
+  waitForStdout(pattern: RegExp, timeoutMs = 5_000): Promise<RegExpExecArray> {
+    return waitFor(
+      () => `stdout to match ${pattern}:\n${this.stdout}`,
+      () => pattern.exec(this.stdout) ?? undefined,
+      { timeoutMs },
+    );
   }
 
   kill(signal: NodeJS.Signals): void {

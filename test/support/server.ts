@@ -1,24 +1,34 @@
+import type { Knex } from 'knex';
 import { buildApp, type App, type AppOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { TestClient } from './client.js';
 import { ManualClock } from './clock.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
+import { createUser, signIn } from './sessions.js';
 
 export const ADMIN_USERNAME = 'admin';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/** The scheduled sweeper must not run in the middle of a test that moves the clock. */
+export const QUIET_SWEEPER = { SWEEP_INTERVAL: '1h' };
 
 export interface TestServer {
   app: App;
   url: string;
   database: TestDatabase;
   clock: ManualClock;
+  /** The app's own database handle: for reading (and planting) rows the API does not show. */
+  readonly db: Knex;
   /** A new client with an empty cookie jar. */
   client(headers?: Record<string, string>): TestClient;
   /** A client signed in as the admin. */
   adminClient(): Promise<TestClient>;
-  /** Creates a USER (through the admin) and returns a client signed in as them. */
+  /** Creates a USER (through a new admin session) unless it exists, and returns a client signed in as them. */
   userClient(username: string, password?: string): Promise<TestClient>;
+  /** Stops the app and keeps its database, for what a stopped server leaves behind. */
+  stopApp(): Promise<void>;
+  /** Stops the app (unless {@link stopApp} did) and drops the database. */
   stop(): Promise<void>;
 }
 
@@ -28,9 +38,6 @@ export interface TestServerOptions {
   database?: 'sqlite' | 'postgres';
   overrides?: AppOverrides;
 }
-
-const LOGIN = `mutation($username: String!, $password: String!) { login(username: $username, password: $password) { user { id } } }`;
-const CREATE_USER = `mutation($username: String!, $password: String!) { createUser(username: $username, password: $password) { id } }`;
 
 /**
  * A Gatehouse on a free loopback port over an existing `database` (several may share one), with
@@ -68,29 +75,34 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const clock = new ManualClock();
   const { app, url } = await startAppOn(database, clock, options.env, options.overrides);
 
+  let appStopped: Promise<void> | undefined;
   const server: TestServer = {
     app,
     url,
     database,
     clock,
+    get db() {
+      return app.db;
+    },
     client: (headers) => new TestClient(url, headers),
     async adminClient() {
-      const client = new TestClient(url);
-      await client.data(LOGIN, { username: ADMIN_USERNAME, password: ADMIN_PASSWORD });
-      return client;
+      return (await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD)).client;
     },
-    async userClient(username, password = `${username}-password`) {
+    async userClient(username, password) {
       const admin = await server.adminClient();
-      const existing = await admin.request(CREATE_USER, { username, password });
-      if (existing.errors && existing.errors[0]?.message !== 'Username is already taken') {
-        throw new Error(JSON.stringify(existing.errors));
+      try {
+        await createUser(admin, username, password);
+      } catch (error) {
+        if (!String(error).includes('Username is already taken')) throw error;
       }
-      const client = new TestClient(url);
-      await client.data(LOGIN, { username, password });
-      return client;
+      return (await signIn(server, username, password)).client;
+    },
+    stopApp() {
+      appStopped ??= app.stop();
+      return appStopped;
     },
     async stop() {
-      await app.stop();
+      await server.stopApp();
       await database.drop();
     },
   };

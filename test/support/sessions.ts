@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { CreateUserDocument, LoginDocument, type LoginMutation, type SessionEndReason } from '../generated/graphql.js';
+import {
+  CreateUserDocument,
+  LoginDocument,
+  MeDocument,
+  WhoamiDocument,
+  type LoginMutation,
+  type SessionEndReason,
+} from '../generated/graphql.js';
 import type { TestClient } from './client.js';
+import { runSweeper } from './app.js';
 import type { TestServer } from './server.js';
 
 /** The password {@link createUser} gives `username` unless told otherwise. */
@@ -27,9 +35,12 @@ export interface SignedIn {
   session: LoginMutation['login']['session'];
 }
 
-/** A new client (own cookie jar, `headers` on every request) signed in as `username`. */
+/**
+ * A new client (own cookie jar, `headers` on every request) signed in as `username`, on a test
+ * server or a real process.
+ */
 export async function signIn(
-  server: TestServer,
+  server: Pick<TestServer, 'client'>,
   username: string,
   password = passwordOf(username),
   headers: Record<string, string> = {},
@@ -40,6 +51,20 @@ export async function signIn(
   assert.ok(result.data);
   assert.ok(client.cookie, `login of ${username} set no cookie`);
   return { client, user: result.data.login.user, session: result.data.login.session };
+}
+
+/** The id of the user `client` is signed in as (`me`), or null. */
+export async function signedInAs(client: TestClient): Promise<string | null> {
+  return (await client.data(MeDocument)).me?.id ?? null;
+}
+
+export async function isSignedIn(client: TestClient): Promise<boolean> {
+  return (await signedInAs(client)) !== null;
+}
+
+/** `client` is signed in as no one: `me` and `currentSession` are both null, without errors. */
+export async function assertAnonymous(client: TestClient, label = ''): Promise<void> {
+  assert.deepEqual(await client.data(WhoamiDocument), { me: null, currentSession: null }, label);
 }
 
 export interface SessionRow {
@@ -82,7 +107,7 @@ function toRow(raw: RawSessionRow): SessionRow {
 
 /** A session as stored (what the rules wrote, not what the API says), or undefined when deleted. */
 export async function findSessionRow(server: TestServer, id: string): Promise<SessionRow | undefined> {
-  const raw = (await server.app.db('sessions').where({ id }).first()) as RawSessionRow | undefined;
+  const raw = (await server.db('sessions').where({ id }).first()) as RawSessionRow | undefined;
   return raw && toRow(raw);
 }
 
@@ -94,7 +119,7 @@ export async function sessionRow(server: TestServer, id: string): Promise<Sessio
 
 /** Every stored session of a user, oldest first. */
 export async function sessionRowsOf(server: TestServer, userId: string): Promise<SessionRow[]> {
-  const raws = (await server.app
+  const raws = (await server
     .db('sessions')
     .where({ user_id: userId })
     .orderBy([{ column: 'created_at' }, { column: 'id' }])) as RawSessionRow[];
@@ -133,11 +158,9 @@ export function rawSession(
 /** Inserts rows in chunks small enough for SQLite's bound-parameter limit. */
 export async function insertSessionRows(server: TestServer, rows: RawSessionInsert[], chunkSize = 100): Promise<void> {
   for (let i = 0; i < rows.length; i += chunkSize) {
-    await server.app.db('sessions').insert(rows.slice(i, i + chunkSize));
+    await server.db('sessions').insert(rows.slice(i, i + chunkSize));
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `GET /auth/verify` with the given headers. */
 export async function verify(server: TestServer, headers: Record<string, string> = {}, method = 'GET') {
@@ -147,10 +170,10 @@ export async function verify(server: TestServer, headers: Record<string, string>
 }
 
 /**
- * One sweep now (`app.sweeper.runOnce()`), reduced to what it did to sessions: rows ended as
- * EXPIRED and rows deleted. (The result may carry more figures; these tests are about sessions.)
+ * One sweep now ({@link runSweeper}), reduced to what it did to sessions: rows ended as EXPIRED
+ * and rows deleted. (The result may carry more figures; these tests are about sessions.)
  */
 export async function sweep(server: TestServer): Promise<{ expired: number; deleted: number }> {
-  const { expired, deleted } = await server.app.sweeper.runOnce();
+  const { expired, deleted } = await runSweeper(server);
   return { expired, deleted };
 }
