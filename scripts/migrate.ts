@@ -1,10 +1,11 @@
 /** `npm run db:migrate [-- --down]`: migrates DATABASE_URL to the latest schema, or rolls back one batch. */
 import { loadConfig } from '../src/config.js';
+import { consoleLogger } from '../src/logger.js';
 import { createDatabase, migrateToLatest } from '../src/storage/database.js';
 import { migrationSource } from '../migrations/index.js';
 
 const config = loadConfig();
-const db = createDatabase(config.databaseUrl);
+const db = createDatabase(config.databaseUrl, consoleLogger);
 try {
   if (process.argv.includes('--down')) {
     const [batch, names] = (await db.migrate.rollback({ migrationSource })) as [number, string[]];

@@ -16,7 +16,7 @@ try {
 }
 const core = createCore(config);
 try {
-  await core.migrate();
+  await core.start();
   const result = await core.sweeper.runOnce();
   process.stdout.write(
     `expired ${result.expired} sessions, deleted ${result.deleted} old rows and ${result.deletedAuthEvents} old audit events\n`,

@@ -5,9 +5,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
-import { createCore, type Core, type CoreOverrides } from './core.js';
+import { createCore, type Core, type CoreOptions } from './core.js';
 import { schema } from './graphql/schema.js';
 import { SessionCookie } from './http/cookies.js';
+import { createWireErrors } from './http/errors.js';
 import { Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { ShutdownSignal } from './http/shutdown-signal.js';
@@ -15,8 +16,10 @@ import { attachWebSocketServer } from './http/websocket.js';
 import { createViewerResolver } from './http/viewer.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
 import { pingDatabase } from './storage/database.js';
+import { isDatabaseOutage } from './storage/outage.js';
 
-export type AppOverrides = CoreOverrides;
+/** What tests and benchmarks may replace: the clock, the logger, the hasher. */
+export type AppOverrides = Omit<CoreOptions, 'serving'>;
 
 export interface App extends Pick<Core, 'config' | 'db' | 'services' | 'sweeper'> {
   core: Core;
@@ -35,31 +38,25 @@ const IDLE_SWEEP_MS = 25;
 
 /** The transports on top of a core: Yoga over HTTP and SSE, graphql-ws, forward auth, metrics. */
 function buildTransports(core: Core, shutdown: ShutdownSignal) {
-  const { config, services } = core;
+  const { config, services, watcher } = core;
+  const production = config.nodeEnv === 'production';
+  const errors = createWireErrors({ logger: core.logger, hideSuggestions: production, isOutage: isDatabaseOutage });
   const cookie = new SessionCookie({ name: config.cookieName, secure: config.cookieSecure });
   const resolveViewer = createViewerResolver(services.authenticator, cookie);
+  const { allowedOrigins, trustProxy } = config;
   const yoga = createGatehouseYoga({
-    ...{ schema, services, resolveViewer, cookie, shutdown },
-    ...{ clock: core.clock, logger: core.logger, pubsub: core.bus.pubsub, watcher: core.watcher },
-    trustProxy: config.trustProxy,
-    production: config.nodeEnv === 'production',
+    ...{ schema, services, resolveViewer, cookie, shutdown, errors, watcher, production },
+    ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins },
     graphiql: config.graphiql,
     introspection: config.introspection,
-    allowedOrigins: config.allowedOrigins,
   });
   const metrics = new Metrics(services);
   services.lifecycle.addListener({ authEvent: (event) => metrics.countAuthEvent(event) });
-  const isReady = () => pingDatabase(core.db);
-  const server = createHttpServer({ yoga, resolveViewer, isReady, logger: core.logger, metrics });
-  const { allowedOrigins, trustProxy } = config;
+  const partsDown = async () => ((await pingDatabase(core.db)) ? [] : ['database']);
+  const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics });
   const webSockets = attachWebSocketServer({
-    server,
-    yoga,
-    resolveViewer,
-    watcher: core.watcher,
-    metrics,
-    allowedOrigins,
-    trustProxy,
+    ...{ server, yoga, resolveViewer, watcher, metrics, errors },
+    ...{ allowedOrigins, trustProxy },
   });
   return { yoga, server, webSockets };
 }
@@ -90,12 +87,12 @@ function listen(server: Server, port: number, host: string): Promise<string> {
 }
 
 export function buildApp(config: Config, overrides: AppOverrides = {}): App {
-  const core = createCore(config, overrides);
+  const core = createCore(config, { ...overrides, serving: true });
   const shutdown = new ShutdownSignal();
   const { yoga, server, webSockets } = buildTransports(core, shutdown);
 
   async function start(): Promise<string> {
-    await core.migrate();
+    await core.start();
     await ensureAdmin(core);
     const url = await listen(server, config.port, config.host);
     core.sweeper.start();

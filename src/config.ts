@@ -18,10 +18,12 @@ export interface Config {
    * Default `sqlite:./data/gatehouse.db` (the folder is created).
    */
   databaseUrl: string;
-  /** `REDIS_URL`: when set, session events cross instances over Redis pub/sub. Default unset. */
+  /**
+   * `REDIS_URL`: accepted for deployments that set it, and no longer used: session events cross
+   * instances through the database (PostgreSQL LISTEN/NOTIFY, the SQLite end log). A warning at
+   * start says so. Default unset.
+   */
   redisUrl: string | undefined;
-  /** `REDIS_CHANNEL_PREFIX`: put before every Redis channel, to share one Redis between deployments. Default `gatehouse:`. */
-  redisChannelPrefix: string;
   /** `SESSION_MAX_AGE`: absolute lifetime of a session, in ms. Default `7d`. */
   sessionMaxAgeMs: number;
   /** `SESSION_IDLE_TIMEOUT`: a session unused this long ends, in ms. Default `24h`. */
@@ -191,7 +193,6 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     databaseUrl: validateDatabaseUrl(read.string('DATABASE_URL', 'sqlite:./data/gatehouse.db')),
     redisUrl: read.optionalString('REDIS_URL'),
-    redisChannelPrefix: read.string('REDIS_CHANNEL_PREFIX', 'gatehouse:'),
     sessionMaxAgeMs: read.duration('SESSION_MAX_AGE', '7d', 1000),
     sessionIdleTimeoutMs: read.duration('SESSION_IDLE_TIMEOUT', '24h', 1000),
     maxSessionsPerUser: read.integer('MAX_SESSIONS_PER_USER', 0, 0, MAX_SESSION_LIMIT),

@@ -1,22 +1,29 @@
 /**
- * The core: database, stores, session rules, event bus and sweeper — everything but the
- * transports. The server (`app.ts`) stands on it; scripts and the command line build only this,
- * so closing it ends every handle it opened and the process exits.
+ * The core: database, stores, session rules, end propagation, session feed and sweeper —
+ * everything but the transports. The server (`app.ts`) stands on it; scripts and the command
+ * line build only this, so closing it ends every handle it opened and the process exits.
  */
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
-import { createEventBus, type EventBus } from './events/bus.js';
+import { PostgresPropagation } from './events/postgres-propagation.js';
+import type { EndPropagation } from './events/propagation.js';
 import { SessionEndWatcher } from './events/session-end-watcher.js';
-import { toSessionEventMessage } from './events/types.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { SessionEventFeed } from './events/session-feed.js';
+import { SqlitePropagation } from './events/sqlite-propagation.js';
+import { createSessionPubSub, type SessionPubSub } from './events/topics.js';
+import { sessionEvent } from './events/types.js';
+import { consoleLogger, throttledLogger, type Logger } from './logger.js';
 import { systemClock, type Clock } from './sessions/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './sessions/passwords.js';
 import { createSessionServices, type SessionServices } from './sessions/services.js';
 import { Sweeper } from './sessions/sweeper.js';
 import { ViewerCache } from './sessions/viewer-cache.js';
 import { createDatabase, createStores, databaseKind, migrateToLatest } from './storage/database.js';
+import { KnexEndLogStore } from './storage/end-log-store.js';
 
-export interface CoreOverrides {
+export interface CoreOptions {
+  /** A server caches sessions and serves live clients; a script only ends sessions. Default: false. */
+  serving?: boolean;
   /** Time source for expiry rules. Default: the system clock. */
   clock?: Clock;
   /** Default: JSON lines on stderr. */
@@ -31,96 +38,100 @@ export interface Core {
   logger: Logger;
   db: Knex;
   services: SessionServices;
-  bus: EventBus;
-  /** Session ends, from this instance or another, by session id. */
+  /** Every session start and end from any process, dispatched once in this one. */
+  feed: SessionEventFeed;
+  /** The in-process topics subscriptions read. */
+  pubsub: SessionPubSub;
+  /** What depends on which session in this process. */
   watcher: SessionEndWatcher;
+  propagation: EndPropagation;
   sweeper: Sweeper;
-  /** Brings the schema up to date. */
-  migrate(): Promise<void>;
-  /** Stops the sweeper and timers, writes what is pending, closes the bus and the database. */
+  /** Brings the schema up to date and starts following session ends from other processes. */
+  start(): Promise<void>;
+  /** Stops the sweeper and timers, writes what is pending, closes the database. */
   close(): Promise<void>;
 }
 
 /** Validated sessions kept per process; enough for a busy instance, bounded for memory. */
 const VIEWER_CACHE_ENTRIES = 50_000;
 
-/**
- * The cache is only safe where every end of a session reaches this process at once. With
- * SQLite, this process is the only writer. PostgreSQL may be shared by several instances,
- * whose ends arrive over the event bus, so there the cache waits for REDIS_URL.
- */
-function cacheIsSafe(config: Config): boolean {
-  return databaseKind(config.databaseUrl) === 'sqlite' || config.redisUrl !== undefined;
+function createPropagation(config: Config, db: Knex, logger: Logger, serving: boolean): EndPropagation {
+  const throttledLog = throttledLogger(logger);
+  if (databaseKind(config.databaseUrl) === 'postgres') {
+    return new PostgresPropagation({ databaseUrl: config.databaseUrl, db, logger, throttledLog, serving });
+  }
+  return new SqlitePropagation({ store: new KnexEndLogStore(db), logger, throttledLog, serving });
 }
 
-export function createCore(config: Config, overrides: CoreOverrides = {}): Core {
-  const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? consoleLogger;
-  const db = createDatabase(config.databaseUrl);
+export function createCore(config: Config, options: CoreOptions = {}): Core {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? consoleLogger;
+  const serving = options.serving ?? false;
+  const db = createDatabase(config.databaseUrl, logger);
   const stores = createStores(db, config.databaseUrl);
+  const propagation = createPropagation(config, db, logger, serving);
+  const cache = serving ? new ViewerCache(VIEWER_CACHE_ENTRIES, () => propagation.trusted()) : undefined;
   const services = createSessionServices({
-    stores,
-    hasher: overrides.hasher ?? createArgon2Hasher(),
-    clock,
-    logger,
+    ...{ stores, clock, logger, cache },
+    hasher: options.hasher ?? createArgon2Hasher(),
     policy: {
       maxAgeMs: config.sessionMaxAgeMs,
       idleTimeoutMs: config.sessionIdleTimeoutMs,
       maxSessionsPerUser: config.maxSessionsPerUser,
       limitStrategy: config.sessionLimitStrategy,
     },
-    cache: cacheIsSafe(config) ? new ViewerCache(VIEWER_CACHE_ENTRIES) : undefined,
+    awaitEverywhere: () => propagation.barrier(),
   });
-  const bus = createEventBus({ redisUrl: config.redisUrl, channelPrefix: config.redisChannelPrefix, logger });
-  const watcher = connectBus(services, bus, logger);
+  const pubsub = createSessionPubSub();
+  const watcher = new SessionEndWatcher(services.expiry);
+  const feed = new SessionEventFeed(pubsub, watcher, cache, logger);
+  services.lifecycle.addListener({
+    sessionStarted: (session) => feed.local(sessionEvent('STARTED', session)),
+    sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),
+  });
   const sweeper = new Sweeper({
-    ...stores,
-    ends: services.ends,
-    clock,
-    logger,
+    ...{ ...stores, ends: services.ends, clock, logger },
     intervalMs: config.sweepIntervalMs,
     sessionRetentionMs: config.sessionRetentionMs,
     authEventRetentionMs: config.authEventRetentionMs,
   });
-  return {
-    config,
-    clock,
-    logger,
-    db,
-    services,
-    bus,
-    watcher,
-    sweeper,
-    migrate: () => migrateToLatest(db),
+  const core: Core = {
+    ...{ config, clock, logger, db, services, feed, pubsub, watcher, propagation, sweeper },
+    async start() {
+      if (config.redisUrl) logger.warn('REDIS_URL is set but not needed: session events travel through the database');
+      await migrateToLatest(db);
+      await propagation.start(propagationHandlers(core));
+    },
     async close() {
-      await watcher.close();
       await sweeper.stop();
       await services.close();
-      await bus.close();
+      await propagation.close();
       await db.destroy();
     },
   };
+  return core;
 }
 
 /**
- * Starts and ends go out on the bus; ends from other instances come back in and evict this
- * process's cache. While the bus is down, those ends cannot arrive, so the cache is bypassed,
- * and the sessions live clients depend on are re-checked when it returns.
+ * While ends cannot be proven to arrive, the cache is emptied and bypassed; once they can, or
+ * after announcements may have been lost, the sessions live clients depend on are re-read, so a
+ * missed end still reaches them.
  */
-function connectBus(services: SessionServices, bus: EventBus, logger: Logger): SessionEndWatcher {
-  services.lifecycle.addListener({
-    sessionStarted: (session) => bus.publish(toSessionEventMessage('STARTED', session)),
-    sessionEnded: (session) => bus.publish(toSessionEventMessage('ENDED', session)),
-  });
-  const watcher = new SessionEndWatcher(bus, services.expiry, logger);
-  // Ends in this process were already evicted; twice is harmless.
-  watcher.onAnyEnded((event) => services.cache?.evictSession(event.session.id));
-  bus.onConnectionChange((connected) => {
-    services.cache?.setEnabled(connected);
-    if (!connected) return;
+function propagationHandlers({ feed, watcher, services, logger }: Core) {
+  const recheckWatched = () =>
     watcher
-      .recheckWatched((id) => services.sessions.find(id))
-      .catch((error: unknown) => logger.error('re-check after reconnect failed', { error }));
-  });
-  return watcher;
+      .findMissedEnds((id) => services.sessions.find(id))
+      .then((ends) => feed.remote(ends))
+      .catch((error: unknown) => logger.error('re-check of watched sessions failed', { error }));
+  return {
+    events: (events: Parameters<SessionEventFeed['remote']>[0]) => feed.remote(events),
+    missed: () => {
+      services.cache?.evictAll();
+      void recheckWatched();
+    },
+    trustChanged: (trusted: boolean) => {
+      services.cache?.setEnabled(trusted);
+      if (trusted) void recheckWatched();
+    },
+  };
 }

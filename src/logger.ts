@@ -19,3 +19,24 @@ export const consoleLogger: Logger = {
 };
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Logs each kind of message at most once per `intervalMs`, counting the ones it held back, so
+ * a failure that repeats on every request (a database outage) cannot flood the log.
+ */
+export function throttledLogger(logger: Logger, intervalMs = 1_000) {
+  const kinds = new Map<string, { lastAt: number; suppressed: number }>();
+  return (level: 'info' | 'warn' | 'error', kind: string, message: string, fields: Record<string, unknown> = {}) => {
+    const now = Date.now();
+    const state = kinds.get(kind);
+    if (state && now - state.lastAt < intervalMs) {
+      state.suppressed++;
+      return;
+    }
+    const suppressed = state?.suppressed ?? 0;
+    kinds.set(kind, { lastAt: now, suppressed: 0 });
+    logger[level](message, suppressed > 0 ? { ...fields, suppressed } : fields);
+  };
+}
+
+export type ThrottledLogger = ReturnType<typeof throttledLogger>;

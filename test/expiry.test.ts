@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { systemClock } from '../src/sessions/clock.js';
+import { silentLogger } from '../src/logger.js';
 import { createDatabase } from '../src/storage/database.js';
 import {
   CurrentSessionDocument,
@@ -402,7 +403,7 @@ describe('sweep command: npm run sweep (sqlite file)', () => {
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /expired 1 sessions, deleted 1 old rows/);
 
-      const db = createDatabase(url);
+      const db = createDatabase(url, silentLogger);
       try {
         const rows = (await db('sessions').where({ user_id: userId }).select('id', 'end_reason', 'ended_at')) as Array<{
           id: string;

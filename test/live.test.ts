@@ -3,7 +3,6 @@
  * and whatever the session opened is closed. Real server, real sockets, real event streams.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -23,10 +22,11 @@ import {
   type SessionEventsSubscription,
   type SessionRevokedSubscription,
 } from './generated/graphql.js';
+import { listenerName } from '../src/events/postgres-propagation.js';
 import { flushLastSeen, runSweeper } from './support/app.js';
 import { sleep, waitFor } from './support/async.js';
 import type { TestClient } from './support/client.js';
-import { createPostgresDatabase, DATABASE_KINDS, POSTGRES_URL, REDIS_URL } from './support/databases.js';
+import { createPostgresDatabase, DATABASE_KINDS, POSTGRES_URL } from './support/databases.js';
 import {
   openSocket,
   rawClose,
@@ -848,14 +848,12 @@ describe('live: WebSocket safety (sqlite)', { timeout: SUITE_TIMEOUT_MS }, () =>
   });
 });
 
-const crossInstanceSkip = !REDIS_URL
-  ? 'TEST_REDIS_URL is not set: the cross-instance suite needs Redis'
-  : !POSTGRES_URL
-    ? 'TEST_POSTGRES_URL is not set: two instances need a shared PostgreSQL database'
-    : false;
+const crossInstanceSkip = !POSTGRES_URL
+  ? 'TEST_POSTGRES_URL is not set: two instances need a shared PostgreSQL database'
+  : false;
 
 describe(
-  'live: across instances over Redis (two servers, one PostgreSQL database)',
+  'live: across instances through PostgreSQL (two servers, one database, no Redis)',
   { skip: crossInstanceSkip, timeout: SUITE_TIMEOUT_MS },
   () => {
     let serverA: TestServer;
@@ -867,7 +865,6 @@ describe(
       // The scheduled sweep stays out of the way (real time): only the tests end sessions.
       const env = {
         DATABASE_URL: database.url,
-        REDIS_URL: REDIS_URL!,
         SESSION_IDLE_TIMEOUT: '1h',
         SWEEP_INTERVAL: '1h',
       };
@@ -967,105 +964,48 @@ describe(
   },
 );
 
-/**
- * A TCP relay between one instance and Redis that the test can cut: a network blip between that
- * instance and Redis, the other instance unaffected.
- */
-class CuttableRelay {
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server = createServer((client) => this.accept(client));
-  private readonly upstream: URL;
-  private down = false;
-  /** Connections relayed so far (refused ones not counted). */
-  relayed = 0;
-  /** The Redis URL to hand the instance: this relay in place of Redis. */
-  url = '';
-
-  private constructor(target: string) {
-    this.upstream = new URL(target);
-  }
-
-  static async start(target: string): Promise<CuttableRelay> {
-    const relay = new CuttableRelay(target);
-    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
-    const url = new URL(target);
-    url.hostname = '127.0.0.1';
-    url.port = String((relay.server.address() as { port: number }).port);
-    relay.url = url.toString();
-    return relay;
-  }
-
-  /** Drops every relayed connection and refuses new ones until {@link restore}. */
-  cut(): void {
-    this.down = true;
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  restore(): void {
-    this.down = false;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: Socket): void {
-    if (this.down) return void client.destroy();
-    this.relayed++;
-    const redis = connect(Number(this.upstream.port || 6379), this.upstream.hostname);
-    for (const socket of [client, redis]) {
-      this.sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        client.destroy();
-        redis.destroy();
-      });
-    }
-    client.pipe(redis).pipe(client);
-  }
-}
-
 describe(
-  'live: across instances, when one loses Redis for a moment',
+  "live: across instances, when one loses its session-events connection (PostgreSQL terminates A's LISTEN)",
   { skip: crossInstanceSkip, timeout: SUITE_TIMEOUT_MS },
   () => {
     let serverA: TestServer;
     let serverB: TestServer;
-    let relay: CuttableRelay;
-    let dropDatabase: () => Promise<void> = async () => {};
+    let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
     before(async () => {
-      const database = await createPostgresDatabase();
-      dropDatabase = database.drop;
-      relay = await CuttableRelay.start(REDIS_URL!);
-      serverA = await startTestServer({ env: { DATABASE_URL: database.url, REDIS_URL: relay.url } });
-      serverB = await startTestServer({ env: { DATABASE_URL: database.url, REDIS_URL: REDIS_URL! } });
+      database = await createPostgresDatabase();
+      serverA = await startTestServer({ env: { DATABASE_URL: database.url } });
+      serverB = await startTestServer({ env: { DATABASE_URL: database.url } });
     });
     after(async () => {
       await Promise.all([serverA?.stop(), serverB?.stop()]);
-      await relay?.close();
-      await dropDatabase();
+      await database?.drop();
     });
 
-    it('a session kicked through B while A was cut off is neither served by A nor left open there afterwards', async () => {
+    /** Ends A's listening connection from the server side, as a restart or a network cut would. */
+    async function dropListenerOf(server: TestServer): Promise<void> {
+      const name = listenerName(server.app.core.propagation.instanceId);
+      const [row] = await server.db
+        .raw<{ rows: Array<{ ended: boolean }> }>(
+          'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = ?',
+          [name],
+        )
+        .then((result) => result.rows);
+      assert.equal(row?.ended, true, "A's listening connection");
+    }
+
+    it('a session kicked through B while A could not hear is neither served by A nor left open there afterwards', async () => {
       const name = uniqueName('kate');
       const onA = await serverA.userClient(name);
       const adminB = await serverB.adminClient();
       assert.equal(await usernameOf(onA), name, 'A validates (and caches) the session');
       const [w] = await watchAll(serverA, [[onA, 'the session, watched on A']]);
       try {
-        relay.cut();
+        await dropListenerOf(serverA);
+        // Returns once A acknowledged, or after the trust bound (A, deaf, has stopped trusting its cache).
         await adminB.data(KickSessionDocument, { sessionId: w!.sessionId });
-        await sleep(300);
-        const before = relay.relayed;
-        relay.restore();
-        // A's Redis clients reconnect (publisher and subscriber) and subscribe again.
-        await waitFor("A's Redis clients to reconnect", () => relay.relayed >= before + 2, { timeoutMs: 2_000 });
-        await sleep(500);
-
         assert.equal(await usernameOf(onA), null, 'A serves a kicked session from its cache');
-        const end = await w!.ws.ended(2_000);
+        // A reconnects, finds it may have missed ends, and re-checks the sessions its clients hold.
+        const end = await w!.ws.ended(3_000);
         assert.equal(end.how, 'complete');
         assert.equal((await w!.socket.closedWithin(2_000)).code, 4403);
       } finally {

@@ -17,6 +17,7 @@ import {
   type ThrottleRule,
   type ThrottleState,
 } from '../src/sessions/throttle.js';
+import { silentLogger } from '../src/logger.js';
 import { createDatabase, migrateToLatest } from '../src/storage/database.js';
 import { KnexLoginThrottleStore } from '../src/storage/login-throttle-store.js';
 import { SECOND } from './support/clock.js';
@@ -46,7 +47,7 @@ for (const kind of DATABASE_KINDS) {
 
     before(async () => {
       database = await createTestDatabase(kind);
-      db = createDatabase(database.url);
+      db = createDatabase(database.url, silentLogger);
       await migrateToLatest(db);
       store = new KnexLoginThrottleStore(db);
     });

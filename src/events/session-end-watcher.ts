@@ -1,7 +1,5 @@
-import type { Logger } from '../logger.js';
-import type { EventBus } from './bus.js';
 import type { SessionRecord } from '../sessions/types.js';
-import { fromSessionEventMessage, type SessionEvent } from './types.js';
+import { sessionEvent, type SessionEvent } from './types.js';
 
 /** Watches a session's expiry while someone depends on it (see `ExpiryWatch`). */
 export interface ExpiryWatcher {
@@ -26,41 +24,17 @@ interface Watch {
 }
 
 /**
- * Dispatches session ends, from this instance or (over Redis) any other, to whatever in this
- * process depends on that session: one bus subscription per process, a map lookup per event.
+ * What in this process depends on which session (live subscriptions, sockets), so that the
+ * session feed can tell them the moment it ends, whichever instance ended it: a map lookup per
+ * end.
  *
  * Watching a session also watches its expiry, so whatever a live client holds open ends the
  * moment the session expires, not at the next sweep: one call does both.
  */
 export class SessionEndWatcher {
   private readonly watchers = new Map<string, Set<Watch>>();
-  private readonly endedListeners: Array<(event: SessionEvent) => void> = [];
-  private readonly subscription: ReturnType<EventBus['pubsub']['subscribe']>;
-  private readonly done: Promise<void>;
 
-  constructor(
-    bus: EventBus,
-    private readonly expiry: ExpiryWatcher,
-    logger: Logger,
-  ) {
-    const subscription = bus.pubsub.subscribe('sessions');
-    this.subscription = subscription;
-    this.done = (async () => {
-      for await (const message of subscription) {
-        if (message.type !== 'ENDED') continue;
-        try {
-          this.dispatch(fromSessionEventMessage(message));
-        } catch (error) {
-          logger.error('session end handler failed', { error });
-        }
-      }
-    })();
-  }
-
-  /** Every end, whichever session (the validated-session cache evicts through this). */
-  onAnyEnded(listener: (event: SessionEvent) => void): void {
-    this.endedListeners.push(listener);
-  }
+  constructor(private readonly expiry: ExpiryWatcher) {}
 
   /** Watches one session (and its expiry) until it ends or the returned function is called. */
   watch(sessionId: string, handlers: SessionEndHandlers): () => void {
@@ -76,26 +50,26 @@ export class SessionEndWatcher {
     };
   }
 
+  /** Sessions watched now. */
+  get watchedSessionIds(): string[] {
+    return [...this.watchers.keys()];
+  }
+
   /**
-   * Re-checks every watched session against storage and dispatches the ends that were missed
-   * (the bus was disconnected when they were published).
+   * The ends among the watched sessions, read from storage: for when ends may have been missed
+   * (the path that carries them was down).
    */
-  async recheckWatched(findSession: (id: string) => Promise<SessionRecord | undefined>): Promise<void> {
-    for (const sessionId of [...this.watchers.keys()]) {
+  async findMissedEnds(findSession: (id: string) => Promise<SessionRecord | undefined>): Promise<SessionEvent[]> {
+    const missed: SessionEvent[] = [];
+    for (const sessionId of this.watchedSessionIds) {
       const session = await findSession(sessionId);
-      if (session?.endedAt) {
-        this.dispatch({ type: 'ENDED', session, reason: session.endReason, at: session.endedAt });
-      }
+      if (session?.endedAt) missed.push(sessionEvent('ENDED', session));
     }
+    return missed;
   }
 
-  async close(): Promise<void> {
-    await this.subscription.return();
-    await this.done;
-  }
-
-  private dispatch(event: SessionEvent): void {
-    for (const listener of this.endedListeners) listener(event);
+  /** Tells everything watching the session that it ended (the session feed calls this). */
+  dispatch(event: SessionEvent): void {
     const watches = this.watchers.get(event.session.id);
     if (!watches) return;
     this.watchers.delete(event.session.id);

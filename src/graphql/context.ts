@@ -1,5 +1,4 @@
-import type { PubSub } from '@graphql-yoga/subscription';
-import type { SessionTopics } from '../events/bus.js';
+import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { SessionServices } from '../sessions/services.js';
@@ -12,7 +11,7 @@ export interface GraphQLContext {
   /** The session rules: resolvers call these and do little else. */
   services: SessionServices;
   /** Session events, for subscriptions. */
-  pubsub: PubSub<SessionTopics>;
+  pubsub: SessionPubSub;
   /** Session ends by session id, for subscriptions that end with their session. */
   watcher: SessionEndWatcher;
   /** Where this request came from, recorded on sessions it starts. */

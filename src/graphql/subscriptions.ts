@@ -1,5 +1,5 @@
 import { Repeater } from '@graphql-yoga/subscription';
-import { fromSessionEventMessage, type SessionEvent } from '../events/types.js';
+import type { SessionEvent } from '../events/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { SessionEndReasonEnum } from './session.js';
@@ -61,6 +61,6 @@ builder.subscriptionField('sessionEvents', (t) =>
     args: { userId: t.arg.id() },
     subscribe: (_root, args, { pubsub }) =>
       args.userId ? pubsub.subscribe('user', args.userId) : pubsub.subscribe('sessions'),
-    resolve: (message) => fromSessionEventMessage(message),
+    resolve: (event) => event,
   }),
 );

@@ -5,16 +5,22 @@
  * - the rules' expected failures (GatehouseError) keep their own code;
  * - graphql-js validation and coercion errors, graphql-armor's limits, and refusals before
  *   GraphQL runs (body size, content type) are BAD_USER_INPUT;
+ * - an unreachable database is UNAVAILABLE, HTTP 503 with Retry-After (login included): the
+ *   client may retry, and nothing about the outage leaks;
  * - anything else is logged and masked as INTERNAL_SERVER_ERROR, so no stack or SQL leaks.
  */
 import type { ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
-import type { Logger } from '../logger.js';
+import { throttledLogger, type Logger } from '../logger.js';
 import { GatehouseError, type ErrorCode } from '../sessions/errors.js';
 
 /** What a masked error says: Yoga's wording, so every unexpected failure reads the same. */
 const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+const UNAVAILABLE_MESSAGE = 'Service unavailable: the database cannot be reached. Retry shortly.';
+/** What `Retry-After` tells a client during an outage. */
+export const RETRY_AFTER_SECONDS = 5;
+const UNAVAILABLE_HTTP = { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
 
 /** Every code a response may carry: the rules' codes and the masked one. */
 export type WireErrorCode = ErrorCode | 'INTERNAL_SERVER_ERROR';
@@ -41,13 +47,6 @@ export function errorResponse(
   message: string,
 ) {
   return new fetchAPI.Response(errorBody(code, message), { status, headers: ERROR_HEADERS });
-}
-
-/** Answers a request that failed unexpectedly outside GraphQL (forward auth, metrics, health). */
-export function sendUnexpectedError(res: ServerResponse, logger: Logger, error: unknown): void {
-  logger.error('request failed', { error });
-  if (res.headersSent) res.destroy();
-  else sendError(res, 500, 'INTERNAL_SERVER_ERROR', UNEXPECTED_ERROR_MESSAGE);
 }
 
 /** graphql-js's hints ("Did you mean …?") spell out the schema; hidden where introspection is. */
@@ -85,23 +84,62 @@ function isRequestError(error: unknown): error is GraphQLError {
   return error.originalError === undefined || error.originalError === null || isRequestError(error.originalError);
 }
 
-/**
- * Yoga's error masker. Yoga's own adds the original message and stack when
- * NODE_ENV=development; Gatehouse never does, so `isDev` is deliberately ignored.
- */
-export function createErrorMasker(logger: Logger, hideSuggestions: boolean) {
-  return (error: unknown, message: string): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
+export interface WireErrorOptions {
+  logger: Logger;
+  /** Hide "Did you mean …?" hints (production). */
+  hideSuggestions: boolean;
+  /** Whether a failure means the database cannot be reached (see `storage/outage.ts`). */
+  isOutage: (error: unknown) => boolean;
+}
+
+/** How every transport turns a failure into what the client sees. */
+export function createWireErrors({ logger, hideSuggestions, isOutage }: WireErrorOptions) {
+  // An outage fails every request: one log line a second says it, not thousands.
+  const log = throttledLogger(logger);
+  const unavailable = (error: unknown, graphQLError?: GraphQLError) => {
+    log('warn', 'unavailable', 'database unavailable: answering 503', { error });
+    return new GraphQLError(UNAVAILABLE_MESSAGE, {
+      nodes: graphQLError?.nodes,
+      path: graphQLError?.path,
+      extensions: { code: 'UNAVAILABLE', http: UNAVAILABLE_HTTP },
+    });
+  };
+  /**
+   * Yoga's error masker. Yoga's own adds the original message and stack when
+   * NODE_ENV=development; Gatehouse never does, so `isDev` is deliberately ignored.
+   */
+  const mask = (error: unknown, message: string): Error => {
+    const graphQLError = error instanceof GraphQLError ? error : undefined;
+    const original = graphQLError ? graphQLError.originalError : error;
     if (original instanceof GatehouseError) {
-      const graphQLError = error instanceof GraphQLError ? error : undefined;
       return new GraphQLError(original.message, {
         nodes: graphQLError?.nodes,
         path: graphQLError?.path,
         extensions: { code: original.code, ...original.details },
       });
     }
+    if (isOutage(original)) return unavailable(original, graphQLError);
     if (isRequestError(error)) return withBadUserInputCode(error, hideSuggestions);
     logger.error('unexpected error', { error: original });
     return maskError(error, message, false);
   };
+  return {
+    maskError: mask,
+    /** A failure before an operation runs on a socket: what the client is sent instead. */
+    forSocket: (error: unknown): GraphQLError => mask(error, UNEXPECTED_ERROR_MESSAGE) as GraphQLError,
+    /** Answers a plain HTTP request (forward auth, metrics, health) that failed. */
+    send(res: ServerResponse, error: unknown): void {
+      if (res.headersSent) return void res.destroy();
+      if (isOutage(error)) {
+        unavailable(error);
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        return sendError(res, 503, 'UNAVAILABLE', UNAVAILABLE_MESSAGE);
+      }
+      logger.error('request failed', { error });
+      sendError(res, 500, 'INTERNAL_SERVER_ERROR', UNEXPECTED_ERROR_MESSAGE);
+    },
+    isOutage,
+  };
 }
+
+export type WireErrors = ReturnType<typeof createWireErrors>;

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../logger.js';
-import { sendError, sendUnexpectedError } from './errors.js';
+import { sendError, type WireErrors } from './errors.js';
 import { createForwardAuthHandler } from './forward-auth.js';
 import type { Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
@@ -37,14 +36,14 @@ function checkRequestBody(req: IncomingMessage): { status: number; message: stri
 export interface HttpServerOptions {
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
-  /** True when the database answers (for `/readyz`). */
-  isReady(): Promise<boolean>;
-  logger: Logger;
+  /** Which parts this instance depends on are down (for `/readyz`); empty when ready. */
+  partsDown(): Promise<string[]>;
+  errors: WireErrors;
   metrics: Metrics;
 }
 
 /** The HTTP server: health and forward-auth routes beside GraphQL; everything else goes to Yoga. */
-export function createHttpServer({ yoga, resolveViewer, isReady, logger, metrics }: HttpServerOptions): Server {
+export function createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics }: HttpServerOptions): Server {
   const forwardAuth = createForwardAuthHandler(resolveViewer);
   // A Map, not an object literal: a path such as `/constructor` must not find a prototype's method.
   const getRoutes = new Map<string, (res: ServerResponse) => Promise<void>>([
@@ -59,8 +58,12 @@ export function createHttpServer({ yoga, resolveViewer, isReady, logger, metrics
     [
       '/readyz',
       async (res) => {
-        const ok = await isReady();
-        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'database unreachable' });
+        const down = await partsDown();
+        sendJson(
+          res,
+          down.length === 0 ? 200 : 503,
+          down.length === 0 ? { status: 'ready' } : { status: 'unavailable', down },
+        );
       },
     ],
     ['/healthz', async (res) => sendJson(res, 200, { status: 'ok' })],
@@ -70,7 +73,7 @@ export function createHttpServer({ yoga, resolveViewer, isReady, logger, metrics
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     const path = req.url?.split('?', 1)[0] ?? '';
-    const fail = (error: unknown) => sendUnexpectedError(res, logger, error);
+    const fail = (error: unknown) => errors.send(res, error);
     if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail);
     const route = req.method === 'GET' ? getRoutes.get(path) : undefined;
     if (route) return void route(res).catch(fail);

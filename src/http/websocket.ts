@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { Viewer } from '../sessions/types.js';
 import { deviceOf } from './device.js';
+import type { WireErrors } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 import type { GatehouseYoga } from './yoga.js';
@@ -21,6 +22,8 @@ import type { GatehouseYoga } from './yoga.js';
 export const SESSION_ENDED_CLOSE_CODE = CloseCode.Forbidden;
 /** WebSocket's own "going away" (RFC 6455): the server is shutting down. */
 const GOING_AWAY_CLOSE_CODE = 1001;
+/** WebSocket's own "try again later" (RFC 6455): the database cannot be reached. */
+const TRY_AGAIN_LATER_CLOSE_CODE = 1013;
 /** Largest message accepted, in bytes; GraphQL documents are small. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** A socket that sends no `connection_init` within this time is closed (4408). */
@@ -34,6 +37,7 @@ export interface WebSocketOptions {
   resolveViewer: ViewerResolver;
   watcher: SessionEndWatcher;
   metrics: Metrics;
+  errors: WireErrors;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
 }
@@ -124,14 +128,44 @@ async function prepareOperation(options: WebSocketOptions, ctx: SocketContext, p
   const errors = enveloped.validate(enveloped.schema, document);
   if (errors.length > 0) return errors;
   const rootValue: EnvelopedRoot = { execute: enveloped.execute, subscribe: enveloped.subscribe };
+  let contextValue;
+  try {
+    contextValue = await enveloped.contextFactory();
+  } catch (error) {
+    return [options.errors.forSocket(error)];
+  }
   return {
     schema: enveloped.schema,
     document,
     operationName: payload.operationName ?? null,
     variableValues: payload.variables ?? null,
-    contextValue: await enveloped.contextFactory(),
+    contextValue,
     rootValue,
   };
+}
+
+/**
+ * Authenticates a new socket (cookie on the upgrade, or a bearer token in `connectionParams`)
+ * and, when a session signed it in, watches that session to close the socket when it ends.
+ */
+async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocket, SocketState>, ctx: SocketContext) {
+  const { socket, request } = ctx.extra;
+  const state: SocketState = { viewer: null, operations: new Set() };
+  try {
+    state.viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
+  } catch (error) {
+    if (!options.errors.isOutage(error)) throw error;
+    socket.close(TRY_AGAIN_LATER_CLOSE_CODE, 'Service unavailable: retry shortly');
+    return false;
+  }
+  if (state.viewer) {
+    state.stopWatching = options.watcher.watch(state.viewer.session.id, {
+      close: (event) =>
+        closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
+    });
+  }
+  states.set(socket, state);
+  return true;
 }
 
 /**
@@ -150,25 +184,12 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
       wss.emit('connection', ws, req);
     });
   });
-  const connect = async (ctx: SocketContext) => {
-    const { socket, request } = ctx.extra;
-    const state: SocketState = { viewer: null, operations: new Set() };
-    state.viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
-    if (state.viewer) {
-      state.stopWatching = options.watcher.watch(state.viewer.session.id, {
-        close: (event) =>
-          closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
-      });
-    }
-    states.set(socket, state);
-    return true;
-  };
   const disposable = useServer(
     {
       connectionInitWaitTimeout: CONNECTION_INIT_WAIT_TIMEOUT_MS,
       execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onConnect: connect,
+      onConnect: (ctx) => connectSocket(options, states, ctx),
       onClose: (ctx) => states.get(ctx.extra.socket)?.stopWatching?.(),
       onComplete: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
       onError: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),

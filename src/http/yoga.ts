@@ -1,18 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
-import type { SessionTopics } from '../events/bus.js';
+import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { Logger } from '../logger.js';
 import type { Clock } from '../sessions/clock.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo } from '../sessions/types.js';
 import type { SessionCookie } from './cookies.js';
 import { deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
-import { createErrorMasker } from './errors.js';
+import type { WireErrors } from './errors.js';
 import { documentProtections, useJsonOnlyPosts } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
@@ -38,8 +36,9 @@ export interface YogaOptions {
   resolveViewer: ViewerResolver;
   cookie: SessionCookie;
   clock: Clock;
-  logger: Logger;
-  pubsub: PubSub<SessionTopics>;
+  /** How failures reach clients: the error masker. */
+  errors: WireErrors;
+  pubsub: SessionPubSub;
   watcher: SessionEndWatcher;
   /** Resolves when the server begins to stop: every subscription then ends. */
   shutdown: ShutdownSignal;
@@ -125,7 +124,7 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     logging: false,
     batching: false,
     cors: corsFor(options.allowedOrigins),
-    maskedErrors: { maskError: createErrorMasker(options.logger, options.production) },
+    maskedErrors: { maskError: options.errors.maskError },
     plugins: [
       useJsonOnlyPosts(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),

@@ -26,6 +26,11 @@ export interface SessionEndsOptions {
   lifecycle: SessionLifecycle;
   /** Validated-session cache, when there is one: every end evicts from it. */
   cache: ViewerCache | undefined;
+  /**
+   * Resolves once every live instance has applied the ends committed so far (the server's
+   * `events/propagation.ts`). Default: at once, as for a single process.
+   */
+  awaitEverywhere?: () => Promise<void>;
 }
 
 /**
@@ -33,8 +38,9 @@ export interface SessionEndsOptions {
  * `endedAt` and `endReason`), is idempotent, and is followed by the same steps whatever the
  * reason ({@link announce}).
  *
- * Safety rule: the cache is evicted before the write as well as after, so no request is served
- * from it while an end is in flight.
+ * Safety rules: the cache is evicted before the write as well as after, so no request is served
+ * from it while an end is in flight; and an end is acknowledged only when it holds everywhere,
+ * so no call that ends sessions returns before every live instance has applied the end.
  */
 export class SessionEnds {
   constructor(private readonly options: SessionEndsOptions) {}
@@ -113,7 +119,8 @@ export class SessionEnds {
   /**
    * What follows every committed end, here or in a transaction elsewhere (a login over the
    * session limit): the cache forgets the sessions, their pending last-seen writes are dropped,
-   * listeners hear of them, and the audit log records them.
+   * listeners hear of them, the audit log records them, and every live instance has applied
+   * them before this resolves.
    */
   async announce(sessions: readonly SessionRecord[], origin: ChangeOrigin): Promise<void> {
     if (sessions.length === 0) return;
@@ -123,5 +130,6 @@ export class SessionEnds {
       this.options.lifecycle.ended(session);
     }
     await this.options.audit.recordEnds(sessions, origin);
+    await this.options.awaitEverywhere?.();
   }
 }

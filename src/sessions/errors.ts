@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'SESSION_LIMIT'
   | 'BAD_USER_INPUT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  /** The database cannot be reached: HTTP 503 with Retry-After; the request may be retried. */
+  | 'UNAVAILABLE';
 
 export class GatehouseError extends Error {
   constructor(

@@ -23,6 +23,8 @@ export interface SessionServicesOptions {
   logger: Logger;
   /** Validated-session cache; omit it where ends on other instances cannot reach this one. */
   cache?: ViewerCache | undefined;
+  /** Resolves once every live instance has applied the ends committed so far (see `SessionEnds`). */
+  awaitEverywhere?: () => Promise<void>;
 }
 
 /** The session rules, each concern its own service, wired to one another. */
@@ -44,12 +46,12 @@ export interface SessionServices {
 }
 
 export function createSessionServices(options: SessionServicesOptions): SessionServices {
-  const { stores, hasher, clock, policy, logger, cache } = options;
+  const { stores, hasher, clock, policy, logger, cache, awaitEverywhere } = options;
   const { users, sessions } = stores;
   const lifecycle = new SessionLifecycle(logger);
   const lastSeen = new LastSeenWriter(sessions, clock, policy, logger);
   const audit = new AuditLog(stores.authEvents, clock, lifecycle, logger);
-  const ends = new SessionEnds({ sessions, users, clock, policy, lastSeen, audit, lifecycle, cache });
+  const ends = new SessionEnds({ sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, awaitEverywhere });
   const throttle = new LoginThrottle(stores.loginThrottles);
   const expiry = new ExpiryWatch({ sessions, clock, policy, lastSeen, ends, logger });
   return {

@@ -3,8 +3,10 @@ import type { Viewer } from './types.js';
 /**
  * Validated sessions by token hash, so an authenticated request usually costs no query.
  *
- * Safety rests on two rules. Every path that ends a session evicts it synchronously (and other
- * instances do so from the event bus), so an ended session is never served. And a lookup that
+ * Safety rests on three rules. Every path that ends a session evicts it synchronously (and
+ * other instances do so when the end reaches them), so an ended session is never served. The
+ * cache answers only while `trusted()` says that ends from everywhere are proven to reach this
+ * process; otherwise it is bypassed, and it is emptied whenever trust lapses. And a lookup that
  * raced with an eviction is not cached: {@link generation} moves on every eviction, and
  * {@link setIfUnchanged} refuses a row read before the latest one. Expiry is not the cache's
  * business: the caller checks it on every hit.
@@ -16,7 +18,11 @@ export class ViewerCache {
   private evictions = 0;
   private enabled = true;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    /** Whether ends from other instances are proven to reach this one right now; checked per read. */
+    private readonly trusted: () => boolean = () => true,
+  ) {}
 
   /** Disabling empties the cache and keeps it empty until enabled again. */
   setEnabled(enabled: boolean): void {
@@ -34,11 +40,12 @@ export class ViewerCache {
   }
 
   get(tokenHash: string): Viewer | undefined {
+    if (!this.trusted()) return undefined;
     return this.byTokenHash.get(tokenHash);
   }
 
   setIfUnchanged(tokenHash: string, viewer: Viewer, generation: number): void {
-    if (!this.enabled || this.maxEntries === 0 || generation !== this.evictions) return;
+    if (!this.enabled || this.maxEntries === 0 || generation !== this.evictions || !this.trusted()) return;
     if (this.byTokenHash.size >= this.maxEntries) {
       // Maps iterate in insertion order: dropping the first entry drops the oldest.
       const oldest = this.byTokenHash.keys().next();

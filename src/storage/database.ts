@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { migrationSource } from '../../migrations/index.js';
+import { throttledLogger, type Logger } from '../logger.js';
 import type { Stores } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
@@ -35,13 +36,42 @@ const pgTypes = {
   },
 };
 
+/**
+ * A request waits this long for a connection before failing (UNAVAILABLE, 503): during an
+ * outage it must answer, not hang for Knex's default minute.
+ */
+const ACQUIRE_CONNECTION_TIMEOUT_MS = 5_000;
+/** A connection attempt to an unresponsive PostgreSQL gives up after this long. */
+const CONNECT_TIMEOUT_MS = 3_000;
+
+/**
+ * The driver's own messages (Knex prints them with stacks on stdout) as JSON log lines, the
+ * first line only, at most one a second per kind: an outage repeats them on every request.
+ */
+function driverLog(logger: Logger): Knex.Config['log'] {
+  const log = throttledLogger(logger);
+  const write = (level: 'warn' | 'error') => (message: unknown) => {
+    const text = typeof message === 'string' ? message : String(message);
+    const firstLine = text.split('\n', 1)[0] ?? '';
+    const kind = firstLine.split(':', 1)[0] ?? firstLine;
+    log(level, `driver:${kind}`, 'database driver', { detail: firstLine.slice(0, 500) });
+  };
+  return { warn: write('warn'), error: write('error'), deprecate: write('warn'), debug: () => {} };
+}
+
 /** Opens the database named by `DATABASE_URL` (see config). Does not migrate. */
-export function createDatabase(databaseUrl: string): Knex {
+export function createDatabase(databaseUrl: string, logger: Logger): Knex {
   if (databaseKind(databaseUrl) === 'postgres') {
     return knex({
       client: 'pg',
-      connection: { connectionString: databaseUrl, types: pgTypes } as Knex.PgConnectionConfig,
+      connection: {
+        connectionString: databaseUrl,
+        types: pgTypes,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      } as Knex.PgConnectionConfig,
       pool: { min: 0, max: 10 },
+      acquireConnectionTimeout: ACQUIRE_CONNECTION_TIMEOUT_MS,
+      log: driverLog(logger),
     });
   }
   const filename = databaseUrl.slice('sqlite:'.length);
@@ -50,6 +80,8 @@ export function createDatabase(databaseUrl: string): Knex {
     client: 'sqlite3',
     connection: { filename },
     useNullAsDefault: true,
+    acquireConnectionTimeout: ACQUIRE_CONNECTION_TIMEOUT_MS,
+    log: driverLog(logger),
     // One connection: SQLite has one writer anyway, and a single connection makes every
     // transaction (a login applying the session limit) run alone without SQLITE_BUSY retries.
     pool: {

@@ -15,8 +15,6 @@ export interface TestDatabase {
 
 /** PostgreSQL suites run when this is set (`.ci/run` sets it). */
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL;
-/** Redis suites run when this is set (`.ci/run` sets it). */
-export const REDIS_URL = process.env.TEST_REDIS_URL;
 
 export const DATABASE_KINDS: Array<'sqlite' | 'postgres'> = POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 

@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+
+/**
+ * Every start and end of a session is announced by the database itself, whoever writes it (any
+ * instance, a script, an operator's SQL), in the transaction that writes it: an end that
+ * commits is an end that other instances hear of.
+ * - PostgreSQL: triggers NOTIFY the channel `gatehouse_session_events` with the row (never the
+ *   token hash); listeners receive it once the transaction commits, in commit order.
+ * - SQLite: a trigger appends each end to `session_end_log`, which running servers follow; they
+ *   register in `server_instances` with how far they have applied it, so an ending process can
+ *   wait for them.
+ */
+export const SESSION_EVENTS_CHANNEL = 'gatehouse_session_events';
+
+const POSTGRES_FUNCTION = `
+CREATE FUNCTION gatehouse_announce_session_event() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('${SESSION_EVENTS_CHANNEL}', json_build_object(
+    'type', CASE WHEN TG_OP = 'INSERT' THEN 'STARTED' ELSE 'ENDED' END,
+    'session', json_build_object(
+      'id', NEW.id, 'userId', NEW.user_id, 'createdAt', NEW.created_at, 'lastSeenAt', NEW.last_seen_at,
+      'expiresAt', NEW.expires_at, 'endedAt', NEW.ended_at, 'endReason', NEW.end_reason,
+      'userAgent', NEW.user_agent, 'ipAddress', NEW.ip_address))::text);
+  RETURN NULL;
+END $$ LANGUAGE plpgsql`;
+
+async function upPostgres(knex: Knex): Promise<void> {
+  await knex.raw(POSTGRES_FUNCTION);
+  await knex.raw(`CREATE TRIGGER sessions_announce_started AFTER INSERT ON sessions
+    FOR EACH ROW EXECUTE FUNCTION gatehouse_announce_session_event()`);
+  await knex.raw(`CREATE TRIGGER sessions_announce_ended AFTER UPDATE OF ended_at ON sessions
+    FOR EACH ROW WHEN (OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL)
+    EXECUTE FUNCTION gatehouse_announce_session_event()`);
+}
+
+async function upSqlite(knex: Knex): Promise<void> {
+  await knex.schema.createTable('session_end_log', (table) => {
+    // AUTOINCREMENT: a sequence never reused, so "applied up to" means the same to every reader.
+    table.increments('seq');
+    table.string('session_id', 36).notNullable();
+    table.bigInteger('ended_at').notNullable();
+  });
+  await knex.schema.createTable('server_instances', (table) => {
+    table.string('id', 36).primary();
+    table.bigInteger('heartbeat_at').notNullable();
+    // The last session_end_log seq this server has applied (evicted, told its live clients).
+    table.bigInteger('applied_seq').notNullable();
+  });
+  await knex.raw(`CREATE TRIGGER sessions_log_ended AFTER UPDATE OF ended_at ON sessions
+    WHEN OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL
+    BEGIN INSERT INTO session_end_log (session_id, ended_at) VALUES (NEW.id, NEW.ended_at); END`);
+}
+
+export async function up(knex: Knex): Promise<void> {
+  if (knex.client.config.client === 'pg') await upPostgres(knex);
+  else await upSqlite(knex);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  if (knex.client.config.client === 'pg') {
+    await knex.raw('DROP TRIGGER sessions_announce_ended ON sessions');
+    await knex.raw('DROP TRIGGER sessions_announce_started ON sessions');
+    await knex.raw('DROP FUNCTION gatehouse_announce_session_event()');
+  } else {
+    await knex.raw('DROP TRIGGER sessions_log_ended');
+    await knex.schema.dropTable('server_instances');
+    await knex.schema.dropTable('session_end_log');
+  }
+}

@@ -1,0 +1,72 @@
+import type { Logger } from '../logger.js';
+import type { ViewerCache } from '../sessions/viewer-cache.js';
+import type { SessionEndWatcher } from './session-end-watcher.js';
+import type { SessionPubSub } from './topics.js';
+import type { SessionEvent } from './types.js';
+
+/**
+ * How long an event is remembered so that its echo (the database announces this instance's own
+ * changes too) is not dispatched twice. Echoes arrive within milliseconds; this is generous.
+ */
+const ECHO_WINDOW_MS = 60_000;
+
+/**
+ * Where every session start and end, from this instance or any other process, is dispatched
+ * in this process, exactly once: the cache forgets an ended session, whatever watches it is
+ * told (sockets close, `sessionRevoked` fires), and the admin feed hears of it.
+ *
+ * This instance's own changes are dispatched at once ({@link local}); the same changes come
+ * back from the database ({@link remote}) and are recognised by type and session id, which
+ * are unique: a session starts once and ends once.
+ */
+export class SessionEventFeed {
+  /** Keys of dispatched events, oldest first, with when they were dispatched. */
+  private readonly dispatched = new Map<string, number>();
+
+  constructor(
+    private readonly pubsub: SessionPubSub,
+    private readonly watcher: SessionEndWatcher,
+    private readonly cache: ViewerCache | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A change committed by this process. */
+  local(event: SessionEvent): void {
+    this.dispatchOnce(event);
+  }
+
+  /** Changes announced by the database, or found missed: duplicates are dropped. */
+  remote(events: readonly SessionEvent[]): void {
+    for (const event of events) this.dispatchOnce(event);
+  }
+
+  private dispatchOnce(event: SessionEvent): void {
+    const key = `${event.type}:${event.session.id}`;
+    if (this.dispatched.has(key)) return;
+    const now = Date.now();
+    this.dispatched.set(key, now);
+    this.forgetOlderThan(now - ECHO_WINDOW_MS);
+    try {
+      this.dispatch(event);
+    } catch (error) {
+      this.logger.error('session event handler failed', { error, sessionId: event.session.id });
+    }
+  }
+
+  private dispatch(event: SessionEvent): void {
+    if (event.type === 'ENDED') {
+      this.cache?.evictSession(event.session.id);
+      this.watcher.dispatch(event);
+    }
+    this.pubsub.publish('sessions', event);
+    this.pubsub.publish('user', event.session.userId, event);
+  }
+
+  private forgetOlderThan(cutoff: number): void {
+    // Insertion order is dispatch order: stop at the first key young enough to keep.
+    for (const [key, at] of this.dispatched) {
+      if (at >= cutoff) return;
+      this.dispatched.delete(key);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Logger, ThrottledLogger } from '../logger.js';
+import type { SessionRecord } from '../sessions/types.js';
+import { Trust, TRUST_DEADLINE_MS, type EndPropagation, type PropagationHandlers } from './propagation.js';
+import { sessionEvent } from './types.js';
+
+/** How often a server reads the end log: how soon another process's end reaches it. */
+const POLL_INTERVAL_MS = 100;
+/** Log rows read per query; a longer backlog is read in further queries at once. */
+const POLL_BATCH = 1_000;
+/** How often a server refreshes its registration (a write: kept rare on SQLite's one connection). */
+const HEARTBEAT_INTERVAL_MS = 2_000;
+/** A server heard from within this window may be caching: ends wait for it. */
+const PEER_WINDOW_MS = 3 * HEARTBEAT_INTERVAL_MS;
+/** How long end log rows (and registrations of servers gone silent) are kept. */
+const LOG_RETENTION_MS = 3_600_000;
+const PRUNE_INTERVAL_MS = 600_000;
+/** How often a waiting barrier looks at the servers' progress. */
+const BARRIER_POLL_MS = 20;
+/** Past this, a server that has not applied the ends has stopped trusting its cache. */
+const BARRIER_DEADLINE_MS = TRUST_DEADLINE_MS + POLL_INTERVAL_MS;
+
+/** One end from the log, with its session as it is now (undefined once the sweeper deleted it). */
+export interface LoggedEnd {
+  seq: number;
+  session: SessionRecord | undefined;
+}
+
+/** What following the SQLite end log needs from storage (see migration 04). */
+export interface EndLogStore {
+  lastSeq(): Promise<number>;
+  endsAfter(seq: number, limit: number): Promise<LoggedEnd[]>;
+  registerInstance(id: string, appliedSeq: number, now: Date): Promise<void>;
+  removeInstance(id: string): Promise<void>;
+  livePeers(selfId: string, heardSince: Date): Promise<Array<{ id: string; appliedSeq: number }>>;
+  /** Deletes log rows, and registrations, older than `cutoff`. */
+  deleteBefore(cutoff: Date): Promise<number>;
+}
+
+export interface SqlitePropagationOptions {
+  store: EndLogStore;
+  logger: Logger;
+  throttledLog: ThrottledLogger;
+  /** A server follows the log and registers; a script only waits for the servers. */
+  serving: boolean;
+}
+
+/**
+ * End propagation on one SQLite file shared by processes (a server, scripts, an operator's
+ * SQL): every end is appended to the end log by a trigger; servers read it every
+ * {@link POLL_INTERVAL_MS} and record how far they have applied it, so a process that ends
+ * sessions waits until every live server has applied them. A completed read is the proof of
+ * rule 1 (propagation.ts): everything committed before it began has been applied.
+ */
+export class SqlitePropagation implements EndPropagation {
+  readonly instanceId = randomUUID();
+  private readonly trust: Trust;
+  private handlers: PropagationHandlers | undefined;
+  private appliedSeq = 0;
+  private lastHeartbeatAt = 0;
+  private lastPrunedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: SqlitePropagationOptions) {
+    this.trust = new Trust(options.logger, (trusted) => this.handlers?.trustChanged(trusted));
+  }
+
+  trusted(): boolean {
+    return this.trust.trusted;
+  }
+
+  async start(handlers: PropagationHandlers): Promise<void> {
+    this.handlers = handlers;
+    if (!this.options.serving) return;
+    this.appliedSeq = await this.options.store.lastSeq();
+    await this.heartbeat();
+    this.trust.proven(performance.now());
+    const schedule = () => {
+      this.timer = setTimeout(() => {
+        this.polling = this.poll().finally(() => this.closed || schedule());
+      }, POLL_INTERVAL_MS);
+      this.timer.unref();
+    };
+    schedule();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.polling;
+    if (this.options.serving) await this.options.store.removeInstance(this.instanceId).catch(() => undefined);
+  }
+
+  async barrier(): Promise<void> {
+    const { store, throttledLog } = this.options;
+    const deadline = performance.now() + BARRIER_DEADLINE_MS;
+    try {
+      const heardSince = () => new Date(Date.now() - PEER_WINDOW_MS);
+      let peers = await store.livePeers(this.instanceId, heardSince());
+      if (peers.length === 0) return;
+      const target = await store.lastSeq();
+      while (peers.some((peer) => peer.appliedSeq < target)) {
+        if (performance.now() > deadline) {
+          throttledLog(
+            'warn',
+            'barrier',
+            'session ends not applied in time by every server: they have stopped trusting their caches',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, BARRIER_POLL_MS));
+        peers = await store.livePeers(this.instanceId, heardSince());
+      }
+    } catch (error) {
+      throttledLog('warn', 'barrier', 'could not check that every server applied the ends', { error });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now())));
+    }
+  }
+
+  /** Applies what the log holds past what this server has applied; a completed read is proof. */
+  private async poll(): Promise<void> {
+    const startedAt = performance.now();
+    try {
+      const before = this.appliedSeq;
+      let ends: LoggedEnd[];
+      do {
+        ends = await this.options.store.endsAfter(this.appliedSeq, POLL_BATCH);
+        this.apply(ends);
+      } while (ends.length === POLL_BATCH);
+      this.trust.proven(startedAt);
+      // Applying is acknowledged at once: a process waiting in its barrier sees it.
+      if (this.appliedSeq > before || Date.now() - this.lastHeartbeatAt >= HEARTBEAT_INTERVAL_MS)
+        await this.heartbeat();
+    } catch (error) {
+      this.options.throttledLog('warn', 'end-log', 'could not read the session end log', { error });
+    }
+    this.trust.check();
+  }
+
+  private apply(ends: readonly LoggedEnd[]): void {
+    if (ends.length === 0) return;
+    const events = ends.flatMap(({ session }) => (session ? [sessionEvent('ENDED', session)] : []));
+    this.handlers?.events(events);
+    this.appliedSeq = ends[ends.length - 1]?.seq ?? this.appliedSeq;
+  }
+
+  private async heartbeat(): Promise<void> {
+    const now = Date.now();
+    this.lastHeartbeatAt = now;
+    await this.options.store.registerInstance(this.instanceId, this.appliedSeq, new Date(now));
+    if (now - this.lastPrunedAt >= PRUNE_INTERVAL_MS) {
+      this.lastPrunedAt = now;
+      await this.options.store.deleteBefore(new Date(now - LOG_RETENTION_MS));
+    }
+  }
+}
