@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import * as createUsers from './20261125_01_create_users.js';
 import * as createSessions from './20261125_02_create_sessions.js';
 import * as createThrottlesAndAuthEvents from './20261125_03_create_login_throttles_and_auth_events.js';
-import * as announceSessionEvents from './20261130_04_announce_session_events.js';
+import * as addAccountControls from './20261130_04_add_account_controls.js';
+import * as announceSessionEvents from './20261130_05_announce_session_events.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,7 +18,8 @@ const migrations: Record<string, Migration> = {
   '20261125_01_create_users': createUsers,
   '20261125_02_create_sessions': createSessions,
   '20261125_03_create_login_throttles_and_auth_events': createThrottlesAndAuthEvents,
-  '20261130_04_announce_session_events': announceSessionEvents,
+  '20261130_04_add_account_controls': addAccountControls,
+  '20261130_05_announce_session_events': announceSessionEvents,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -32,6 +32,12 @@ export interface Config {
   maxSessionsPerUser: number;
   /** `SESSION_LIMIT_STRATEGY`: what a login beyond the limit does. Default `revoke-oldest`. */
   sessionLimitStrategy: SessionLimitStrategy;
+  /**
+   * `REAUTH_WINDOW`: how recent a login or `reauthenticate` must be for step-up operations (ending
+   * sessions, password changes and resets, disabling or deleting users, creating admins), in ms.
+   * Default `15m`.
+   */
+  reauthWindowMs: number;
   /** `SWEEP_INTERVAL`: how often the sweeper runs, in ms. Default `1m`. */
   sweepIntervalMs: number;
   /** `SESSION_RETENTION`: how long ended or expired rows are kept before deletion, in ms. Default `30d`. */
@@ -197,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleTimeoutMs: read.duration('SESSION_IDLE_TIMEOUT', '24h', 1000),
     maxSessionsPerUser: read.integer('MAX_SESSIONS_PER_USER', 0, 0, MAX_SESSION_LIMIT),
     sessionLimitStrategy: read.oneOf('SESSION_LIMIT_STRATEGY', 'revoke-oldest', SESSION_LIMIT_STRATEGIES),
+    reauthWindowMs: read.duration('REAUTH_WINDOW', '15m', 1000),
     sweepIntervalMs: read.duration('SWEEP_INTERVAL', '1m', 100),
     sessionRetentionMs: read.duration('SESSION_RETENTION', '30d', 0),
     authEventRetentionMs: read.duration('AUTH_EVENT_RETENTION', '90d', 0),

@@ -79,6 +79,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       idleTimeoutMs: config.sessionIdleTimeoutMs,
       maxSessionsPerUser: config.maxSessionsPerUser,
       limitStrategy: config.sessionLimitStrategy,
+      reauthWindowMs: config.reauthWindowMs,
     },
     awaitEverywhere: () => propagation.barrier(),
   });

@@ -235,7 +235,9 @@ for (const kind of DATABASE_KINDS) {
       const created = await admin.data(CreateUserDocument, { username: 'bob', password: 'bob-password' });
       assert.equal(created.createUser.username, 'bob');
       assert.equal(created.createUser.role, 'USER');
-      const createdAdmin = await admin.data(CreateUserDocument, {
+      // Making an admin is a step-up operation: it needs a fresh login (this suite's clock has moved on).
+      const freshAdmin = await server.adminClient();
+      const createdAdmin = await freshAdmin.data(CreateUserDocument, {
         username: 'second-admin',
         password: 'second-admin-password',
         role: 'ADMIN',

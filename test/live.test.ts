@@ -9,6 +9,9 @@ import { runInNewContext } from 'node:vm';
 import {
   ChangePasswordDocument,
   CurrentSessionDocument,
+  DeleteUserDocument,
+  DisableUserDocument,
+  ResetPasswordDocument,
   KickSessionDocument,
   LogoutDocument,
   MeDocument,
@@ -25,7 +28,7 @@ import {
 import { listenerName } from '../src/events/postgres-propagation.js';
 import { flushLastSeen, runSweeper } from './support/app.js';
 import { sleep, waitFor } from './support/async.js';
-import type { TestClient } from './support/client.js';
+import { errorCode, type TestClient } from './support/client.js';
 import { createPostgresDatabase, DATABASE_KINDS, POSTGRES_URL } from './support/databases.js';
 import {
   openSocket,
@@ -121,7 +124,7 @@ async function assertRevoked(
   w: Watched,
   reason: SessionEndReason,
   sentAt: number,
-  deadlineMs = PUSH_DEADLINE_MS,
+  { deadlineMs = PUSH_DEADLINE_MS, rowGone = false }: { deadlineMs?: number; rowGone?: boolean | undefined } = {},
 ): Promise<void> {
   const subscriptions = [
     ['WebSocket', w.ws],
@@ -143,6 +146,11 @@ async function assertRevoked(
   const close = await w.socket.closedWithin(deadlineMs);
   assert.deepEqual(close, { code: 4403, reason: `Session ended: ${reason}` }, `${w.label}'s socket`);
 
+  if (rowGone) {
+    const gone = await admin.request(SessionsByUserDocument, { userId: w.userId, includeEnded: true });
+    assert.equal(errorCode(gone), 'NOT_FOUND', `${w.label}: the user is gone`);
+    return;
+  }
   const { sessionsByUser } = await admin.data(SessionsByUserDocument, { userId: w.userId, includeEnded: true });
   const row = sessionsByUser.find((session) => session.id === w.sessionId);
   assert.equal(row?.endReason, reason, `${w.label}'s stored end reason`);
@@ -229,6 +237,8 @@ interface EndCase {
   idleFirst?: boolean;
   /** The step; the deadline is counted from just before it. */
   end(ctx: EndContext): Promise<void>;
+  /** The step deletes the user, and its session rows with it. */
+  deletesRows?: boolean;
 }
 
 const END_CASES: EndCase[] = [
@@ -294,6 +304,35 @@ const END_CASES: EndCase[] = [
     kept: ['the session that revoked the others'],
     async end({ kept: [caller] }) {
       assert.deepEqual(await caller!.client.data(RevokeOtherSessionsDocument), { revokeOtherSessions: 1 });
+    },
+  },
+  {
+    title: 'USER_DISABLED: disabling the account ends each of its sessions',
+    reason: 'USER_DISABLED',
+    server: 'plain',
+    ended: ["the user's first session", "the user's second session"],
+    async end({ admin, ended: [first] }) {
+      const { disableUser } = await admin.data(DisableUserDocument, { userId: first!.userId });
+      assert.equal(disableUser.disabled, true);
+    },
+  },
+  {
+    title: 'USER_DELETED: deleting the account ends each of its sessions',
+    reason: 'USER_DELETED',
+    server: 'plain',
+    ended: ["the user's first session", "the user's second session"],
+    deletesRows: true,
+    async end({ admin, ended: [first] }) {
+      assert.deepEqual(await admin.data(DeleteUserDocument, { userId: first!.userId }), { deleteUser: true });
+    },
+  },
+  {
+    title: "PASSWORD_CHANGED by an admin's resetPassword: every session of the account ends",
+    reason: 'PASSWORD_CHANGED',
+    server: 'plain',
+    ended: ["the user's first session", "the user's second session"],
+    async end({ admin, ended: [first] }) {
+      await admin.data(ResetPasswordDocument, { userId: first!.userId, newPassword: 'reset-by-an-admin-42' });
     },
   },
   {
@@ -380,7 +419,7 @@ for (const kind of DATABASE_KINDS) {
 
             const sentAt = performance.now();
             await c.end({ server, admin, username, ended, kept });
-            for (const w of ended) await assertRevoked(admin, w, c.reason, sentAt);
+            for (const w of ended) await assertRevoked(admin, w, c.reason, sentAt, { rowGone: c.deletesRows });
             await assertBystanders(admin, [...kept, ...others]);
           } finally {
             await closeAll(watched);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import { SESSION_EVENTS_CHANNEL } from '../../migrations/20261130_04_announce_session_events.js';
+import { SESSION_EVENTS_CHANNEL } from '../../migrations/20261130_05_announce_session_events.js';
 import type { Logger, ThrottledLogger } from '../logger.js';
 import { PeerBarriers, type ControlMessage } from './peer-barriers.js';
 import { Trust, type EndPropagation, type PropagationHandlers } from './propagation.js';

@@ -15,7 +15,7 @@
  *    by rule 1 (the barrier's deadline is the trust deadline).
  *
  * The ends themselves are announced by the database in the committing transaction (migration
- * 04), so no crash or fault between commit and announcement can lose one.
+ * 05), so no crash or fault between commit and announcement can lose one.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';

@@ -21,13 +21,13 @@ const BARRIER_POLL_MS = 20;
 /** Past this, a server that has not applied the ends has stopped trusting its cache. */
 const BARRIER_DEADLINE_MS = TRUST_DEADLINE_MS + POLL_INTERVAL_MS;
 
-/** One end from the log, with its session as it is now (undefined once the sweeper deleted it). */
+/** One end from the log, with the session as it was when it ended. */
 export interface LoggedEnd {
   seq: number;
-  session: SessionRecord | undefined;
+  session: SessionRecord;
 }
 
-/** What following the SQLite end log needs from storage (see migration 04). */
+/** What following the SQLite end log needs from storage (see migration 05). */
 export interface EndLogStore {
   lastSeq(): Promise<number>;
   endsAfter(seq: number, limit: number): Promise<LoggedEnd[]>;
@@ -142,8 +142,7 @@ export class SqlitePropagation implements EndPropagation {
 
   private apply(ends: readonly LoggedEnd[]): void {
     if (ends.length === 0) return;
-    const events = ends.flatMap(({ session }) => (session ? [sessionEvent('ENDED', session)] : []));
-    this.handlers?.events(events);
+    this.handlers?.events(ends.map(({ session }) => sessionEvent('ENDED', session)));
     this.appliedSeq = ends[ends.length - 1]?.seq ?? this.appliedSeq;
   }
 

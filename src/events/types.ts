@@ -22,12 +22,13 @@ export function sessionEvent(type: SessionEventType, session: SessionRecord): Se
   };
 }
 
-/** The row as the PostgreSQL trigger (migration 04) writes it: timestamps in epoch ms. */
+/** The row as the PostgreSQL trigger (migration 05) writes it: timestamps in epoch ms. */
 interface AnnouncedSession {
   id: string;
   userId: string;
   createdAt: number;
   lastSeenAt: number;
+  authenticatedAt: number | null;
   expiresAt: number;
   endedAt: number | null;
   endReason: SessionEndReason | null;
@@ -43,6 +44,7 @@ export function parseAnnouncedEvent(payload: unknown): SessionEvent | undefined 
     ...session,
     createdAt: new Date(session.createdAt),
     lastSeenAt: new Date(session.lastSeenAt),
+    authenticatedAt: new Date(session.authenticatedAt ?? session.createdAt),
     expiresAt: new Date(session.expiresAt),
     endedAt: session.endedAt === null ? null : new Date(session.endedAt),
   });

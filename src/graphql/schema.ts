@@ -7,6 +7,7 @@ import './session.js';
 import './auth.js';
 import './subscriptions.js';
 import './audit.js';
+import './accounts.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

@@ -27,6 +27,11 @@ export const SessionRef = builder.objectType('Session', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'The login time.' }),
     lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', description: 'Last use, to within a minute.' }),
+    authenticatedAt: t.expose('authenticatedAt', {
+      type: 'DateTime',
+      description:
+        'When the password was last proved on this session: the login, or `reauthenticate`. Step-up operations need it within REAUTH_WINDOW.',
+    }),
     expiresAt: t.expose('expiresAt', {
       type: 'DateTime',
       description: 'Absolute expiry; the idle timeout may end it sooner.',
@@ -115,7 +120,7 @@ builder.mutationField('kickSession', (t) =>
   t.field({
     type: 'Session',
     description:
-      "Ends a session (KICKED). ADMIN: any session; a user: their own. Another user's session is NOT_FOUND. An ended session is returned unchanged.",
+      "Ends a session (KICKED). ADMIN: any session; a user: their own. Another user's session is NOT_FOUND. An ended session is returned unchanged. Ending one's own other session needs a password proof within REAUTH_WINDOW.",
     authScopes: { signedIn: true },
     args: { sessionId: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => context.services.ends.kick(viewerOf(context), args.sessionId, context.device),
@@ -124,7 +129,8 @@ builder.mutationField('kickSession', (t) =>
 
 builder.mutationField('revokeOtherSessions', (t) =>
   t.int({
-    description: "Ends all of the caller's sessions except this one (USER_SESSIONS_REVOKED). Returns how many.",
+    description:
+      "Ends all of the caller's sessions except this one (USER_SESSIONS_REVOKED). Returns how many. Needs a password proof within REAUTH_WINDOW.",
     authScopes: { signedIn: true },
     resolve: (_root, _args, context) => context.services.ends.revokeOthers(viewerOf(context), context.device),
   }),
@@ -132,7 +138,8 @@ builder.mutationField('revokeOtherSessions', (t) =>
 
 builder.mutationField('revokeUserSessions', (t) =>
   t.int({
-    description: "Ends all of a user's sessions (USER_SESSIONS_REVOKED). Returns how many. ADMIN only.",
+    description:
+      "Ends all of a user's sessions (USER_SESSIONS_REVOKED). Returns how many. ADMIN only; needs a password proof within REAUTH_WINDOW.",
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => context.services.ends.revokeUser(viewerOf(context), args.userId, context.device),

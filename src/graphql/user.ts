@@ -1,4 +1,4 @@
-import { originOf, ROLES } from '../sessions/types.js';
+import { ROLES } from '../sessions/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
@@ -11,6 +11,10 @@ builder.objectType('User', {
     id: t.exposeID('id'),
     username: t.exposeString('username'),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
+    disabled: t.boolean({
+      description: 'Disabled by an admin: the account cannot sign in, and its sessions have ended.',
+      resolve: (user) => user.disabledAt !== null,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     activeSessionCount: t.int({
       description: 'Sessions of this user that are active now.',
@@ -44,7 +48,7 @@ builder.queryField('me', (t) =>
 builder.mutationField('createUser', (t) =>
   t.field({
     type: 'User',
-    description: 'Creates an account. ADMIN only.',
+    description: 'Creates an account. ADMIN only; creating an ADMIN needs a recent password proof (step-up).',
     authScopes: { admin: true },
     args: {
       username: t.arg.string({ required: true }),
@@ -54,14 +58,15 @@ builder.mutationField('createUser', (t) =>
     resolve: (_root, args, context) =>
       context.services.users.create(
         { username: args.username, password: args.password, role: args.role ?? 'USER' },
-        originOf(viewerOf(context), context.device),
+        { actor: viewerOf(context), device: context.device },
       ),
   }),
 );
 
 builder.mutationField('changePassword', (t) =>
   t.boolean({
-    description: "Changes the caller's password and ends their other sessions (PASSWORD_CHANGED).",
+    description:
+      "Changes the caller's password and ends their other sessions (PASSWORD_CHANGED). Needs a password proof within REAUTH_WINDOW.",
     authScopes: { signedIn: true },
     args: {
       currentPassword: t.arg.string({ required: true }),

@@ -49,24 +49,49 @@ export function errorResponse(
   return new fetchAPI.Response(errorBody(code, message), { status, headers: ERROR_HEADERS });
 }
 
+/** The codes a response may carry (DESIGN.md), and the masked one. */
+const CONTRACT_CODES = new Set<unknown>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'INVALID_CREDENTIALS',
+  'RATE_LIMITED',
+  'SESSION_LIMIT',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'UNAVAILABLE',
+  'ACCOUNT_DISABLED',
+  'REAUTHENTICATION_REQUIRED',
+  'INTERNAL_SERVER_ERROR',
+] satisfies WireErrorCode[]);
+
 /** graphql-js's hints ("Did you mean …?") spell out the schema; hidden where introspection is. */
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 /**
- * Validation and coercion errors carry no code from graphql-js; clients get BAD_USER_INPUT.
- * With `hideSuggestions`, "Did you mean …?" hints are removed as well.
+ * Validation and coercion errors carry no code from graphql-js, and Yoga refuses some requests
+ * (a body that is not JSON, a missing query) with its own `BAD_REQUEST` and the parser's error
+ * attached: clients get BAD_USER_INPUT, and nothing of the parser's internals. With
+ * `hideSuggestions`, "Did you mean …?" hints are removed as well.
  */
 export function withBadUserInputCode<E extends Error>(error: E, hideSuggestions: boolean): E | GraphQLError {
   if (!(error instanceof GraphQLError)) return error;
+  if (!CONTRACT_CODES.has(error.extensions.code)) {
+    // Changed in place, keeping Yoga's status (400): with the parser's error gone, Yoga would
+    // answer a `spec` error with 200 to clients that accept application/json.
+    const extensions = error.extensions as Record<string, unknown> & { http?: { spec?: boolean } };
+    extensions.code = 'BAD_USER_INPUT';
+    delete extensions.originalError;
+    if (extensions.http) extensions.http = { ...extensions.http, spec: false };
+  }
   const message = hideSuggestions ? error.message.replace(SUGGESTION, '') : error.message;
-  if (error.extensions.code && message === error.message) return error;
+  if (message === error.message) return error;
   return new GraphQLError(message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code: error.extensions.code ?? 'BAD_USER_INPUT' },
+    extensions: error.extensions,
   });
 }
 

@@ -29,7 +29,7 @@ export const DOCUMENT_LIMITS = {
 } as const;
 
 /** Fields that check a password: one per request, so aliases cannot multiply guesses. */
-const CREDENTIAL_FIELDS = new Set(['login', 'changePassword']);
+const CREDENTIAL_FIELDS = new Set(['login', 'changePassword', 'reauthenticate']);
 
 function countCredentialFields(
   selectionSet: SelectionSetNode,

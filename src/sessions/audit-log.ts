@@ -15,6 +15,14 @@ export const AUTH_EVENT_TYPES = [
   'PASSWORD_CHANGED',
   'USER_CREATED',
   'SESSION_LIMIT_CHANGED',
+  'LOGIN_REFUSED_DISABLED',
+  'USER_DISABLED',
+  'USER_ENABLED',
+  'USER_DELETED',
+  'PASSWORD_RESET',
+  'ALL_SESSIONS_REVOKED',
+  'REAUTHENTICATED',
+  'REAUTHENTICATION_FAILED',
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 
@@ -57,14 +65,18 @@ export class AuditLog {
     return this.write([this.event(type, origin, fields)]);
   }
 
-  /** One SESSION_ENDED event per session, written together. */
-  recordEnds(sessions: readonly SessionRecord[], origin: ChangeOrigin): Promise<void> {
+  /**
+   * One SESSION_ENDED event per session, written together. `username` labels them when the user
+   * row is about to go (a deletion), so the trail stays readable without it.
+   */
+  recordEnds(sessions: readonly SessionRecord[], origin: ChangeOrigin, username?: string): Promise<void> {
     return this.write(
       sessions.map((session) =>
         this.event('SESSION_ENDED', origin, {
           userId: session.userId,
           sessionId: session.id,
           reason: session.endReason,
+          ...(username === undefined ? {} : { username }),
         }),
       ),
     );

@@ -33,7 +33,8 @@ export class Authenticator {
     const tokenHash = hashToken(token);
     const cached = this.options.cache?.get(tokenHash);
     const viewer = cached ?? (await this.lookUp(tokenHash));
-    if (!viewer || viewer.session.endedAt !== null) return null;
+    // A disabled user's sessions are ended with the disable; the check is a second lock on the door.
+    if (!viewer || viewer.session.endedAt !== null || viewer.user.disabledAt !== null) return null;
 
     const { session } = viewer;
     const now = this.options.clock.now();

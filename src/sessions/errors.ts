@@ -11,7 +11,11 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   /** The database cannot be reached: HTTP 503 with Retry-After; the request may be retried. */
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** The right password for an account an admin has disabled. */
+  | 'ACCOUNT_DISABLED'
+  /** A sensitive operation, and the session's last password proof is older than REAUTH_WINDOW. */
+  | 'REAUTHENTICATION_REQUIRED';
 
 export class GatehouseError extends Error {
   constructor(

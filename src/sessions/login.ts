@@ -8,7 +8,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import type { PasswordHasher } from './passwords.js';
-import { sessionLimitOf, type SessionPolicy } from './policy.js';
+import { sessionLimitOf, type ActiveAt, type SessionPolicy } from './policy.js';
 import type { SessionStore, UserSessionsTx, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import { generateToken, hashToken } from './tokens.js';
@@ -101,8 +101,16 @@ export class LoginService {
       });
       throw invalidCredentials();
     }
+    // The right password for a disabled account: said as such (only the password's owner can
+    // learn it), but still counted by the throttle, so it cannot be used to test guesses.
+    if (user.disabledAt) throw await this.refuseDisabled(user, attempt.device);
     await throttle.succeeded(attempt.key, attempt.device.ipAddress);
     return user;
+  }
+
+  private async refuseDisabled(user: UserRecord, device: DeviceInfo): Promise<GatehouseError> {
+    await this.options.audit.record('LOGIN_REFUSED_DISABLED', anonymous(device), { userId: user.id });
+    return new GatehouseError('ACCOUNT_DISABLED', 'This account is disabled');
   }
 
   private async startSession(user: UserRecord, device: DeviceInfo): Promise<LoginResult> {
@@ -118,35 +126,46 @@ export class LoginService {
   }
 
   /**
-   * Inserts the session under the user's row lock, in the same transaction that checks and
-   * applies the limit, so concurrent logins cannot both see room for one more. Returns the
-   * sessions it ended to make room (SUPERSEDED).
+   * Inserts the session under the user's row lock, in the same transaction that checks the
+   * account may still sign in (a disable may have just committed) and applies the session limit,
+   * so concurrent logins cannot both see room for one more. Returns the sessions it ended to
+   * make room (SUPERSEDED).
    */
   private async insertWithinLimit(session: NewSession, user: UserRecord, origin: ChangeOrigin) {
     const { sessions, cache, lastSeen, audit, policy } = this.options;
-    const limit = sessionLimitOf(user, policy);
-    if (limit === 0) return sessions.withUserLocked(user.id, (tx) => insertSession(tx, session, []));
     // The login may supersede sessions whose ids are not known yet, cached or not.
-    cache?.evictUser(user.id);
+    if (sessionLimitOf(user, policy) > 0) cache?.evictUser(user.id);
     // The count reads last_seen_at (see LastSeenWriter); asked for before the transaction,
     // which on SQLite holds the only connection.
     const activeAt = await lastSeen.activeAt(session.createdAt);
     try {
       return await sessions.withUserLocked(user.id, async (tx) => {
-        const open = await tx.listActiveSessions(activeAt);
-        if (open.length < limit) return insertSession(tx, session, []);
-        if (policy.limitStrategy === 'deny-new') {
-          throw new GatehouseError('SESSION_LIMIT', `Session limit reached (${limit} active)`, { limit });
-        }
-        const oldest = open.slice(0, open.length - limit + 1).map((s) => s.id);
-        return insertSession(tx, session, await tx.endSessions(oldest, 'SUPERSEDED', session.createdAt));
+        if (!tx.user) throw invalidCredentials();
+        if (tx.user.disabledAt) throw new GatehouseError('ACCOUNT_DISABLED', 'This account is disabled');
+        const superseded = await this.makeRoom(tx, sessionLimitOf(tx.user, policy), activeAt, session.createdAt);
+        await tx.insertSession(session);
+        return superseded;
       });
     } catch (error) {
       if (error instanceof GatehouseError && error.code === 'SESSION_LIMIT') {
         await audit.record('SESSION_LIMIT_REACHED', origin, { userId: user.id });
+      } else if (error instanceof GatehouseError && error.code === 'ACCOUNT_DISABLED') {
+        await audit.record('LOGIN_REFUSED_DISABLED', origin, { userId: user.id });
       }
       throw error;
     }
+  }
+
+  /** Room for one more session under `limit` (0: none): refused, or the oldest ended (SUPERSEDED). */
+  private async makeRoom(tx: UserSessionsTx, limit: number, activeAt: ActiveAt, at: Date): Promise<SessionRecord[]> {
+    if (limit === 0) return [];
+    const open = await tx.listActiveSessions(activeAt);
+    if (open.length < limit) return [];
+    if (this.options.policy.limitStrategy === 'deny-new') {
+      throw new GatehouseError('SESSION_LIMIT', `Session limit reached (${limit} active)`, { limit });
+    }
+    const oldest = open.slice(0, open.length - limit + 1).map((s) => s.id);
+    return tx.endSessions(oldest, 'SUPERSEDED', at);
   }
 }
 
@@ -161,17 +180,13 @@ interface LoginAttempt {
 /** Login events are the system's doing until someone is signed in. */
 const anonymous = (device: DeviceInfo): ChangeOrigin => ({ actorUserId: null, device });
 
-async function insertSession(tx: UserSessionsTx, session: NewSession, superseded: SessionRecord[]) {
-  await tx.insertSession(session);
-  return superseded;
-}
-
 function newSession(user: UserRecord, device: DeviceInfo, now: Date, maxAgeMs: number): SessionRecord {
   return {
     id: randomUUID(),
     userId: user.id,
     createdAt: now,
     lastSeenAt: now,
+    authenticatedAt: now,
     expiresAt: new Date(now.getTime() + maxAgeMs),
     endedAt: null,
     endReason: null,

@@ -20,6 +20,8 @@ export interface SessionPolicy {
   maxSessionsPerUser: number;
   /** What a login beyond the limit does. */
   limitStrategy: SessionLimitStrategy;
+  /** How recent the last password proof must be for a sensitive operation (step-up), in ms. */
+  reauthWindowMs: number;
 }
 
 /**

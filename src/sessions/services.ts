@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { AccountControls } from './accounts.js';
 import { AuditLog } from './audit-log.js';
 import { Authenticator } from './authenticator.js';
 import type { Clock } from './clock.js';
@@ -10,6 +11,7 @@ import { LoginService } from './login.js';
 import type { PasswordHasher } from './passwords.js';
 import type { SessionPolicy } from './policy.js';
 import { SessionQueries } from './queries.js';
+import { StepUp } from './step-up.js';
 import type { Stores } from './store.js';
 import { LoginThrottle } from './throttle.js';
 import { UserService } from './users.js';
@@ -39,6 +41,10 @@ export interface SessionServices {
   expiry: ExpiryWatch;
   sessions: SessionQueries;
   users: UserService;
+  /** An admin's controls over accounts: disable, enable, delete, reset the password. */
+  accounts: AccountControls;
+  /** Step-up: recent password proofs for sensitive operations, and `reauthenticate`. */
+  stepUp: StepUp;
   audit: AuditLog;
   cache: ViewerCache | undefined;
   /** Stops the timers and writes what is pending. */
@@ -51,33 +57,18 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const lifecycle = new SessionLifecycle(logger);
   const lastSeen = new LastSeenWriter(sessions, clock, policy, logger);
   const audit = new AuditLog(stores.authEvents, clock, lifecycle, logger);
-  const ends = new SessionEnds({ sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, awaitEverywhere });
   const throttle = new LoginThrottle(stores.loginThrottles);
-  const expiry = new ExpiryWatch({ sessions, clock, policy, lastSeen, ends, logger });
+  const stepUp = new StepUp({ users, sessions, throttle, hasher, clock, policy, audit });
+  const shared = { sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, hasher, stepUp };
+  const ends = new SessionEnds({ ...shared, ...(awaitEverywhere ? { awaitEverywhere } : {}) });
+  const expiry = new ExpiryWatch({ ...shared, ends, logger });
   return {
-    policy,
-    lifecycle,
-    lastSeen,
-    authenticator: new Authenticator({ sessions, clock, policy, lastSeen, ends, cache }),
-    logins: new LoginService({
-      users,
-      sessions,
-      throttle,
-      hasher,
-      clock,
-      policy,
-      lastSeen,
-      ends,
-      audit,
-      lifecycle,
-      cache,
-    }),
-    ends,
-    expiry,
+    ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp },
+    authenticator: new Authenticator({ ...shared, ends }),
+    logins: new LoginService({ ...shared, throttle, ends }),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),
-    users: new UserService({ users, hasher, clock, ends, audit, cache }),
-    audit,
-    cache,
+    users: new UserService({ ...shared, ends }),
+    accounts: new AccountControls({ ...shared, ends }),
     async close() {
       expiry.close();
       await lastSeen.close();

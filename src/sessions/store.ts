@@ -67,22 +67,57 @@ export interface SessionStore {
   /** Deletes up to `limit` sessions that ended before `cutoff`; returns how many. */
   deleteSessionsEndedBefore(cutoff: Date, limit: number): Promise<number>;
 
+  /**
+   * Ends (with `reason`) up to `limit` sessions of anyone that are active at `activeAt`, but
+   * `exceptSessionId`: one batch of an end of every session.
+   */
+  endActiveSessions(query: {
+    reason: SessionEndReason;
+    activeAt: ActiveAt;
+    limit: number;
+    exceptSessionId?: string;
+  }): Promise<SessionRecord[]>;
+  /** Records a fresh password proof on an open session; returns it, or undefined if it has ended. */
+  setAuthenticatedAt(id: string, at: Date): Promise<SessionRecord | undefined>;
+
   /** Writes throttled `lastSeenAt` values, all in one transaction. Ended sessions are left alone. */
   touchSessions(lastSeen: ReadonlyMap<string, Date>): Promise<void>;
 
   /**
-   * Runs `work` in a transaction that holds the user's row locked, so concurrent logins of one
-   * user run one after another and a session limit cannot be overshot.
+   * Runs `work` in a transaction that holds the user's row locked, so that logins, limits and
+   * account changes of one user run one after another: a session limit cannot be overshot, and
+   * a login racing a disable cannot leave a session behind. With `accountChange`, changes that
+   * could leave no admin (disable, delete) are also serialised with each other.
    */
-  withUserLocked<T>(userId: string, work: (tx: UserSessionsTx) => Promise<T>): Promise<T>;
+  withUserLocked<T>(
+    userId: string,
+    work: (tx: UserSessionsTx) => Promise<T>,
+    options?: { accountChange?: boolean },
+  ): Promise<T>;
 }
 
 /** The operations allowed while a user's row is locked. */
 export interface UserSessionsTx {
+  /** The user as the lock found it; undefined when there is no such user (any more). */
+  readonly user: UserRecord | undefined;
   /** Active sessions, oldest first. */
   listActiveSessions(activeAt: ActiveAt): Promise<SessionRecord[]>;
   endSessions(ids: readonly string[], reason: SessionEndReason, at: Date): Promise<SessionRecord[]>;
+  /**
+   * Ends every open session of the user: those no longer active at `activeAt` as EXPIRED, the
+   * rest with `reason`. Returns both.
+   */
+  endOpenSessions(reason: SessionEndReason, activeAt: ActiveAt): Promise<SessionRecord[]>;
   insertSession(session: NewSession): Promise<void>;
+  setDisabledAt(at: Date | null, now: Date): Promise<UserRecord>;
+  setPasswordHash(passwordHash: string, now: Date): Promise<void>;
+  /** Admins who may sign in, this user included if it is one. */
+  countEnabledAdmins(): Promise<number>;
+  /**
+   * Deletes the user (its session rows go with it) and writes its username on its audit events,
+   * so the trail stays readable without the user row.
+   */
+  deleteUser(): Promise<void>;
 }
 
 export interface LoginThrottleStore {

@@ -10,6 +10,9 @@ export const SESSION_END_REASONS = [
   'EXPIRED',
   'PASSWORD_CHANGED',
   'USER_SESSIONS_REVOKED',
+  'USER_DISABLED',
+  'USER_DELETED',
+  'ALL_SESSIONS_REVOKED',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
@@ -22,6 +25,8 @@ export interface UserRecord {
   role: Role;
   /** Per-user override of the global session limit; null falls back to the global one. */
   sessionLimit: number | null;
+  /** When an admin disabled the account; null while it may sign in. */
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -34,6 +39,8 @@ export interface SessionRecord {
   /** The login time. */
   createdAt: Date;
   lastSeenAt: Date;
+  /** When the user last proved the password on this session: the login, or a re-authentication. */
+  authenticatedAt: Date;
   expiresAt: Date;
   endedAt: Date | null;
   endReason: SessionEndReason | null;

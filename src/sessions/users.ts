@@ -5,17 +5,10 @@ import { checkLoginInputSize, normalizeNewUsername, validateNewPassword } from '
 import type { SessionEnds } from './ends.js';
 import { badUserInput, GatehouseError, notFound } from './errors.js';
 import type { PasswordHasher } from './passwords.js';
+import type { StepUp } from './step-up.js';
 import { MAX_SESSION_LIMIT } from './policy.js';
 import type { UserStore } from './store.js';
-import {
-  originOf,
-  SYSTEM_ORIGIN,
-  type ChangeOrigin,
-  type DeviceInfo,
-  type Role,
-  type UserRecord,
-  type Viewer,
-} from './types.js';
+import { originOf, SYSTEM_ORIGIN, type DeviceInfo, type Role, type UserRecord, type Viewer } from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
 
 export interface UserServiceOptions {
@@ -25,6 +18,7 @@ export interface UserServiceOptions {
   ends: SessionEnds;
   audit: AuditLog;
   cache: ViewerCache | undefined;
+  stepUp: StepUp;
 }
 
 /** Bytes of the password generated for the first admin when none is configured. */
@@ -44,8 +38,12 @@ export class UserService {
     return this.options.users.findUsersByIds(ids);
   }
 
-  /** Creates a user with a validated username and password. */
-  async create(input: { username: string; password: string; role: Role }, origin: ChangeOrigin = SYSTEM_ORIGIN) {
+  /**
+   * Creates a user with a validated username and password. `by` is the admin who asks (none for
+   * the first admin at start); making another admin needs their recent password proof.
+   */
+  async create(input: { username: string; password: string; role: Role }, by?: { actor: Viewer; device: DeviceInfo }) {
+    if (by && input.role === 'ADMIN') await this.options.stepUp.require(by.actor);
     const username = normalizeNewUsername(input.username);
     validateNewPassword(input.password);
     const passwordHash = await this.options.hasher.hash(input.password);
@@ -54,6 +52,7 @@ export class UserService {
       this.options.clock.now(),
     );
     if (!user) throw badUserInput('Username is already taken', 'username');
+    const origin = by ? originOf(by.actor, by.device) : SYSTEM_ORIGIN;
     await this.options.audit.record('USER_CREATED', origin, { userId: user.id });
     return user;
   }
@@ -79,7 +78,8 @@ export class UserService {
    * Returns how many ended.
    */
   async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, device: DeviceInfo) {
-    const { users, hasher, clock, audit, ends } = this.options;
+    const { users, hasher, clock, audit, ends, stepUp } = this.options;
+    await stepUp.require(viewer);
     checkLoginInputSize(viewer.user.username, currentPassword);
     validateNewPassword(newPassword, 'newPassword');
     const user = await this.require(viewer.user.id);

@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
 import type { EndLogStore, LoggedEnd } from '../events/sqlite-propagation.js';
 import { Session } from './models.js';
-import { SESSION_COLUMNS } from './sql.js';
 
-/** The SQLite end log (migration 04) and the servers that follow it. */
+/** The SQLite end log (migration 05) and the servers that follow it. */
 export class KnexEndLogStore implements EndLogStore {
   constructor(private readonly db: Knex) {}
 
@@ -13,16 +12,13 @@ export class KnexEndLogStore implements EndLogStore {
   }
 
   async endsAfter(seq: number, limit: number): Promise<LoggedEnd[]> {
-    const rows: Array<Record<string, unknown> & { log_seq: number }> = await this.db('session_end_log')
-      .leftJoin('sessions', 'sessions.id', 'session_end_log.session_id')
-      .where('session_end_log.seq', '>', seq)
-      .orderBy('session_end_log.seq')
-      .limit(limit)
-      .select(['session_end_log.seq as log_seq', ...SESSION_COLUMNS.map((column) => `sessions.${column}`)]);
-    // A row whose session the sweeper has deleted since carries nothing left to evict.
-    return rows.map(({ log_seq, ...columns }) => ({
-      seq: Number(log_seq),
-      session: columns.id === null ? undefined : Session.fromDatabaseJson(columns),
+    const rows: Array<Record<string, unknown> & { seq: number; session_id: string }> = await this.db('session_end_log')
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(limit);
+    return rows.map(({ seq: logSeq, session_id, ...columns }) => ({
+      seq: Number(logSeq),
+      session: Session.fromDatabaseJson({ id: session_id, ...columns }),
     }));
   }
 

@@ -38,7 +38,7 @@ abstract class BaseModel extends Model {
 
 export class User extends BaseModel implements UserRecord {
   static override tableName = 'users';
-  protected static override readonly timestampColumns = ['createdAt', 'updatedAt'];
+  protected static override readonly timestampColumns = ['createdAt', 'updatedAt', 'disabledAt'];
 
   // `declare` keeps these type-only: real class fields would shadow what Objection assigns.
   declare id: string;
@@ -47,6 +47,7 @@ export class User extends BaseModel implements UserRecord {
   declare passwordHash: string;
   declare role: Role;
   declare sessionLimit: number | null;
+  declare disabledAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
 }
@@ -54,17 +55,31 @@ export class User extends BaseModel implements UserRecord {
 /** Read without `token_hash` (see SESSION_COLUMNS); it is written once, at insertion. */
 export class Session extends BaseModel implements SessionRecord {
   static override tableName = 'sessions';
-  protected static override readonly timestampColumns = ['createdAt', 'lastSeenAt', 'expiresAt', 'endedAt'];
+  protected static override readonly timestampColumns = [
+    'createdAt',
+    'lastSeenAt',
+    'authenticatedAt',
+    'expiresAt',
+    'endedAt',
+  ];
 
   declare id: string;
   declare userId: string;
   declare createdAt: Date;
   declare lastSeenAt: Date;
+  declare authenticatedAt: Date;
   declare expiresAt: Date;
   declare endedAt: Date | null;
   declare endReason: SessionEndReason | null;
   declare userAgent: string | null;
   declare ipAddress: string | null;
+
+  override $parseDatabaseJson(json: Pojo): Pojo {
+    const parsed = super.$parseDatabaseJson(json);
+    // Rows from before migration 04, or copied without it: the login was the last proof.
+    parsed.authenticatedAt ??= parsed.createdAt;
+    return parsed;
+  }
 }
 
 export class AuthEvent extends BaseModel implements AuthEventRecord {

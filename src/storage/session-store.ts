@@ -5,6 +5,7 @@ import type { SessionStats, SessionStore, UserSessionsTx } from '../sessions/sto
 import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.js';
 import type { DatabaseKind } from './database.js';
 import { Session, User } from './models.js';
+import { lockedUserTx } from './locked-user.js';
 import { sessionStats } from './session-stats.js';
 import {
   endOpenSessions,
@@ -23,9 +24,13 @@ const USER_COLUMNS = [
   'password_hash',
   'role',
   'session_limit',
+  'disabled_at',
   'created_at',
   'updated_at',
 ] as const;
+
+/** Any fixed number: the advisory lock that serialises account changes which could leave no admin. */
+const ACCOUNT_CHANGE_LOCK = 7_404_002;
 
 /** The hot path's select list: both rows in one, told apart by a prefix. */
 const VIEWER_COLUMNS = [
@@ -132,22 +137,40 @@ export class KnexSessionStore implements SessionStore {
     });
   }
 
-  async withUserLocked<T>(userId: string, work: (tx: UserSessionsTx) => Promise<T>): Promise<T> {
+  async endActiveSessions(query: {
+    reason: SessionEndReason;
+    activeAt: ActiveAt;
+    limit: number;
+    exceptSessionId?: string;
+  }): Promise<SessionRecord[]> {
+    let batch = whereActive(this.db('sessions'), query.activeAt).select('id').limit(query.limit);
+    if (query.exceptSessionId !== undefined) batch = batch.whereNot('id', query.exceptSessionId);
+    return endOpenSessions(this.db('sessions').whereIn('id', batch), query.reason, query.activeAt.now);
+  }
+
+  async setAuthenticatedAt(id: string, at: Date): Promise<SessionRecord | undefined> {
+    const [row] = await this.db('sessions')
+      .where({ id })
+      .whereNull('ended_at')
+      .update({ authenticated_at: at.getTime() })
+      .returning([...SESSION_COLUMNS]);
+    return row ? Session.fromDatabaseJson(row as Record<string, unknown>) : undefined;
+  }
+
+  async withUserLocked<T>(
+    userId: string,
+    work: (tx: UserSessionsTx) => Promise<T>,
+    { accountChange = false }: { accountChange?: boolean } = {},
+  ): Promise<T> {
     return this.db.transaction(async (trx) => {
-      // SQLite runs on a single connection, so the transaction is already alone; PostgreSQL
-      // needs the row lock to queue concurrent logins of the same user.
-      if (this.kind === 'postgres') await trx('users').where({ id: userId }).forUpdate().first('id');
-      return work({
-        listActiveSessions: async (activeAt) =>
-          await whereActive(this.sessions(trx).where('user_id', userId), activeAt).orderBy([
-            { column: 'created_at' },
-            { column: 'id' },
-          ]),
-        endSessions: (ids, reason, at) => endOpenSessions(trx('sessions').whereIn('id', ids), reason, at),
-        insertSession: async (session) => {
-          await trx('sessions').insert(Session.fromJson(session).$toDatabaseJson());
-        },
-      });
+      // SQLite runs on a single connection, so the transaction is already alone. PostgreSQL
+      // needs locks: the user's row queues logins and changes of that user; an advisory lock,
+      // taken first so no two orders can deadlock, queues changes that count admins.
+      if (this.kind === 'postgres' && accountChange)
+        await trx.raw('SELECT pg_advisory_xact_lock(?)', [ACCOUNT_CHANGE_LOCK]);
+      let query = User.query(trx).findById(userId);
+      if (this.kind === 'postgres') query = query.forUpdate();
+      return work(lockedUserTx(trx, userId, await query));
     });
   }
 

@@ -14,6 +14,7 @@ export const SESSION_COLUMNS = [
   'user_id',
   'created_at',
   'last_seen_at',
+  'authenticated_at',
   'expires_at',
   'ended_at',
   'end_reason',

@@ -28,6 +28,7 @@ export class KnexUserStore implements UserStore {
         id: randomUUID(),
         ...user,
         sessionLimit: null,
+        disabledAt: null,
         createdAt: now,
         updatedAt: now,
       });

@@ -19,8 +19,8 @@ BEGIN
     'type', CASE WHEN TG_OP = 'INSERT' THEN 'STARTED' ELSE 'ENDED' END,
     'session', json_build_object(
       'id', NEW.id, 'userId', NEW.user_id, 'createdAt', NEW.created_at, 'lastSeenAt', NEW.last_seen_at,
-      'expiresAt', NEW.expires_at, 'endedAt', NEW.ended_at, 'endReason', NEW.end_reason,
-      'userAgent', NEW.user_agent, 'ipAddress', NEW.ip_address))::text);
+      'authenticatedAt', NEW.authenticated_at, 'expiresAt', NEW.expires_at, 'endedAt', NEW.ended_at,
+      'endReason', NEW.end_reason, 'userAgent', NEW.user_agent, 'ipAddress', NEW.ip_address))::text);
   RETURN NULL;
 END $$ LANGUAGE plpgsql`;
 
@@ -37,8 +37,17 @@ async function upSqlite(knex: Knex): Promise<void> {
   await knex.schema.createTable('session_end_log', (table) => {
     // AUTOINCREMENT: a sequence never reused, so "applied up to" means the same to every reader.
     table.increments('seq');
+    // A copy of the ended row (no token hash): it outlives the row, which deleting a user removes.
     table.string('session_id', 36).notNullable();
+    table.string('user_id', 36).notNullable();
+    table.bigInteger('created_at').notNullable();
+    table.bigInteger('last_seen_at').notNullable();
+    table.bigInteger('authenticated_at').nullable();
+    table.bigInteger('expires_at').notNullable();
     table.bigInteger('ended_at').notNullable();
+    table.string('end_reason', 32).nullable();
+    table.string('user_agent', 512).nullable();
+    table.string('ip_address', 64).nullable();
   });
   await knex.schema.createTable('server_instances', (table) => {
     table.string('id', 36).primary();
@@ -48,7 +57,12 @@ async function upSqlite(knex: Knex): Promise<void> {
   });
   await knex.raw(`CREATE TRIGGER sessions_log_ended AFTER UPDATE OF ended_at ON sessions
     WHEN OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL
-    BEGIN INSERT INTO session_end_log (session_id, ended_at) VALUES (NEW.id, NEW.ended_at); END`);
+    BEGIN
+      INSERT INTO session_end_log (session_id, user_id, created_at, last_seen_at, authenticated_at, expires_at,
+        ended_at, end_reason, user_agent, ip_address)
+      VALUES (NEW.id, NEW.user_id, NEW.created_at, NEW.last_seen_at, NEW.authenticated_at, NEW.expires_at,
+        NEW.ended_at, NEW.end_reason, NEW.user_agent, NEW.ip_address);
+    END`);
 }
 
 export async function up(knex: Knex): Promise<void> {

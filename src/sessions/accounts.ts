@@ -1,0 +1,141 @@
+import type { AuditLog } from './audit-log.js';
+import type { Clock } from './clock.js';
+import { validateNewPassword } from './credentials.js';
+import type { SessionEnds } from './ends.js';
+import { GatehouseError, notFound } from './errors.js';
+import type { LastSeenWriter } from './last-seen-writer.js';
+import type { PasswordHasher } from './passwords.js';
+import type { StepUp } from './step-up.js';
+import type { ActiveAt } from './policy.js';
+import type { SessionStore, UserSessionsTx } from './store.js';
+import {
+  originOf,
+  type ChangeOrigin,
+  type DeviceInfo,
+  type SessionEndReason,
+  type SessionRecord,
+  type UserRecord,
+  type Viewer,
+} from './types.js';
+import type { ViewerCache } from './viewer-cache.js';
+
+export interface AccountControlsOptions {
+  sessions: Pick<SessionStore, 'withUserLocked'>;
+  hasher: PasswordHasher;
+  clock: Clock;
+  lastSeen: LastSeenWriter;
+  ends: SessionEnds;
+  audit: AuditLog;
+  stepUp: StepUp;
+  cache: ViewerCache | undefined;
+}
+
+type AccountEventType = 'USER_DISABLED' | 'USER_ENABLED' | 'USER_DELETED' | 'PASSWORD_RESET';
+
+/** What one locked account change did: the user after it, and the sessions it ended. */
+interface AccountChange {
+  user: UserRecord;
+  ended: SessionRecord[];
+}
+
+/**
+ * An admin's emergency controls over an account: disable and enable it, delete it, reset its
+ * password. Each change and the end of the account's sessions commit in one transaction, under
+ * the user's row lock, so a login racing it never leaves a session behind (ASVS 7.4.2).
+ *
+ * Rules: the last admin who can sign in cannot be disabled or deleted (FORBIDDEN with
+ * `reason: LAST_ADMIN`), whoever asks; there is no way to demote an admin. Deleting removes the
+ * user and its session rows, and writes its username on its audit events, which stay.
+ */
+export class AccountControls {
+  constructor(private readonly options: AccountControlsOptions) {}
+
+  /** Disables the account and ends its sessions (USER_DISABLED). Disabling twice changes nothing. */
+  async disable(actor: Viewer, userId: string, device: DeviceInfo): Promise<UserRecord> {
+    await this.options.stepUp.require(actor);
+    const now = this.options.clock.now();
+    const change = await this.change(userId, 'USER_DISABLED', async (tx, user, activeAt) => {
+      if (user.disabledAt) return { user, ended: [] };
+      await keepAnAdmin(tx, user, 'disabled');
+      return { ended: await tx.endOpenSessions('USER_DISABLED', activeAt), user: await tx.setDisabledAt(now, now) };
+    });
+    await this.announce('USER_DISABLED', change, originOf(actor, device));
+    return change.user;
+  }
+
+  /** Lets the account sign in again. Its ended sessions stay ended. */
+  async enable(actor: Viewer, userId: string, device: DeviceInfo): Promise<UserRecord> {
+    const now = this.options.clock.now();
+    const change = await this.change(userId, undefined, async (tx, user) =>
+      user.disabledAt ? { user: await tx.setDisabledAt(null, now), ended: [] } : { user, ended: [] },
+    );
+    await this.announce('USER_ENABLED', change, originOf(actor, device));
+    return change.user;
+  }
+
+  /** Ends the account's sessions (USER_DELETED) and deletes it; its audit events stay. */
+  async delete(actor: Viewer, userId: string, device: DeviceInfo): Promise<void> {
+    await this.options.stepUp.require(actor);
+    const change = await this.change(userId, 'USER_DELETED', async (tx, user, activeAt) => {
+      await keepAnAdmin(tx, user, 'deleted');
+      const ended = await tx.endOpenSessions('USER_DELETED', activeAt);
+      await tx.deleteUser();
+      return { user, ended };
+    });
+    await this.announce('USER_DELETED', change, originOf(actor, device));
+  }
+
+  /** Sets a new password chosen by an admin and ends all the account's sessions (PASSWORD_CHANGED). */
+  async resetPassword(actor: Viewer, userId: string, newPassword: string, device: DeviceInfo): Promise<UserRecord> {
+    await this.options.stepUp.require(actor);
+    validateNewPassword(newPassword, 'newPassword');
+    const passwordHash = await this.options.hasher.hash(newPassword);
+    const now = this.options.clock.now();
+    const change = await this.change(userId, 'PASSWORD_CHANGED', async (tx, user, activeAt) => {
+      await tx.setPasswordHash(passwordHash, now);
+      return { user: { ...user, passwordHash }, ended: await tx.endOpenSessions('PASSWORD_CHANGED', activeAt) };
+    });
+    await this.announce('PASSWORD_RESET', change, originOf(actor, device));
+    return change.user;
+  }
+
+  /**
+   * Runs `work` under the user's row lock (serialised with other account changes). The cache
+   * forgets the user's sessions before and after: their ids are known only once they end.
+   */
+  private async change(
+    userId: string,
+    reason: SessionEndReason | undefined,
+    work: (tx: UserSessionsTx, user: UserRecord, activeAt: ActiveAt) => Promise<AccountChange>,
+  ): Promise<AccountChange> {
+    const { sessions, cache, lastSeen } = this.options;
+    if (reason) cache?.evictUser(userId);
+    // Taken before the transaction: on SQLite its flush needs the one connection the transaction holds.
+    const activeAt = await lastSeen.activeAt();
+    const change = await sessions.withUserLocked(
+      userId,
+      async (tx) => {
+        if (!tx.user) throw notFound('user');
+        return work(tx, tx.user, activeAt);
+      },
+      { accountChange: true },
+    );
+    cache?.evictUser(userId);
+    return change;
+  }
+
+  /** The audit event of the change, then everything that follows the ends it made. */
+  private async announce(type: AccountEventType, change: AccountChange, origin: ChangeOrigin): Promise<void> {
+    const { user, ended } = change;
+    const username = type === 'USER_DELETED' ? user.username : undefined;
+    await this.options.audit.record(type, origin, { userId: user.id, ...(username ? { username } : {}) });
+    await this.options.ends.announce(ended, origin, { username });
+  }
+}
+
+/** Refuses to leave no admin who can sign in. */
+async function keepAnAdmin(tx: UserSessionsTx, user: UserRecord, verb: 'disabled' | 'deleted'): Promise<void> {
+  if (user.role !== 'ADMIN' || user.disabledAt !== null) return;
+  if ((await tx.countEnabledAdmins()) > 1) return;
+  throw new GatehouseError('FORBIDDEN', `The last admin cannot be ${verb}`, { reason: 'LAST_ADMIN' });
+}

@@ -1,0 +1,41 @@
+import type { Knex } from 'knex';
+import type { UserSessionsTx } from '../sessions/store.js';
+import type { UserRecord } from '../sessions/types.js';
+import { Session, User } from './models.js';
+import { endOpenSessions, SESSION_COLUMNS, whereActive, whereOpenButInactive } from './sql.js';
+
+/** The user-scoped operations of `withUserLocked`, on the transaction that holds the lock. */
+export function lockedUserTx(trx: Knex.Transaction, userId: string, user: UserRecord | undefined): UserSessionsTx {
+  const sessions = () => trx('sessions').where('user_id', userId);
+  return {
+    user,
+    listActiveSessions: async (activeAt) =>
+      await whereActive(
+        Session.query(trx)
+          .select([...SESSION_COLUMNS])
+          .where('user_id', userId),
+        activeAt,
+      ).orderBy([{ column: 'created_at' }, { column: 'id' }]),
+    endSessions: (ids, reason, at) => endOpenSessions(trx('sessions').whereIn('id', ids), reason, at),
+    endOpenSessions: async (reason, activeAt) => [
+      ...(await endOpenSessions(whereOpenButInactive(sessions(), activeAt), 'EXPIRED', activeAt.now)),
+      ...(await endOpenSessions(sessions(), reason, activeAt.now)),
+    ],
+    insertSession: async (session) => {
+      await trx('sessions').insert(Session.fromJson(session).$toDatabaseJson());
+    },
+    setDisabledAt: async (at, now) => {
+      await User.query(trx).findById(userId).patch({ disabledAt: at, updatedAt: now });
+      return (await User.query(trx).findById(userId)) as UserRecord;
+    },
+    setPasswordHash: async (passwordHash, now) => {
+      await User.query(trx).findById(userId).patch({ passwordHash, updatedAt: now });
+    },
+    countEnabledAdmins: () => User.query(trx).where('role', 'ADMIN').whereNull('disabled_at').resultSize(),
+    deleteUser: async () => {
+      if (user)
+        await trx('auth_events').where('user_id', userId).whereNull('username').update({ username: user.username });
+      await trx('users').where('id', userId).delete();
+    },
+  };
+}
