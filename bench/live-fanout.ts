@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import { connectSubscriber, pool, type Subscriber } from './subscribers.js';
 import {
   createAgent,
   describeMachine,
@@ -29,7 +29,6 @@ import {
   print,
   startBenchServer,
   table,
-  within,
   type GraphQLTarget,
   type ServerMemory,
 } from './support.js';
@@ -38,18 +37,6 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Requests in flight while users and sessions are made. */
 const SETUP_IN_FLIGHT = 8;
-
-/** Runs `jobs` with at most `inFlight` at a time. */
-async function pool<T>(items: T[], inFlight: number, job: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await job(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
-}
 
 /** The soft limit on open files of this process (Linux), or undefined. */
 function openFileLimit(): number | undefined {
@@ -62,79 +49,6 @@ function openFileLimit(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** One subscriber: a raw socket speaking graphql-transport-ws, subscribed to `sessionRevoked`. */
-interface Subscriber {
-  userIndex: number;
-  sessionId: string;
-  cookie: string;
-  socket?: WebSocket;
-  /** Every `next` for the sessionRevoked operation. */
-  events: Array<{ sessionId: string; reason: string }>;
-  /** performance.now() of the first event. */
-  arrivedAt?: number;
-  completed: boolean;
-  close?: { code: number; reason: string };
-  /** performance.now() when the mutation that ended this session was sent. */
-  sentAt?: number;
-  /** performance.now() when that mutation's HTTP answer arrived. */
-  answeredAt?: number;
-  phase?: string;
-}
-
-const REVOKED_ID = 'revoked';
-const PROBE_ID = 'probe';
-
-function connectSubscriber(wsUrl: string, subscriber: Subscriber): Promise<void> {
-  return within(
-    new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers: { cookie: subscriber.cookie } });
-      subscriber.socket = socket;
-      socket.once('error', reject);
-      socket.on('error', () => {});
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
-      socket.on('message', (raw: Buffer) => {
-        const now = performance.now();
-        const message = JSON.parse(raw.toString()) as {
-          type: string;
-          id?: string;
-          payload?: { data?: { sessionRevoked?: { sessionId: string; reason: string } }; errors?: unknown };
-        };
-        if (message.type === 'connection_ack') {
-          socket.send(
-            JSON.stringify({
-              id: REVOKED_ID,
-              type: 'subscribe',
-              payload: { query: 'subscription { sessionRevoked { sessionId reason at } }' },
-            }),
-          );
-          // A query behind the subscription: its answer means the subscription was taken in.
-          socket.send(JSON.stringify({ id: PROBE_ID, type: 'subscribe', payload: { query: '{ __typename }' } }));
-        } else if (message.id === PROBE_ID && message.type === 'complete') {
-          resolve();
-        } else if (message.id === REVOKED_ID && message.type === 'next') {
-          const event = message.payload?.data?.sessionRevoked;
-          if (!event) {
-            reject(new Error(`sessionRevoked answered ${JSON.stringify(message.payload)}`));
-            return;
-          }
-          subscriber.arrivedAt ??= now;
-          subscriber.events.push(event);
-        } else if (message.id === REVOKED_ID && message.type === 'complete') {
-          subscriber.completed = true;
-        } else if (message.type === 'error') {
-          reject(new Error(`subscription error ${JSON.stringify(message.payload)}`));
-        }
-      });
-      socket.on('close', (code: number, reason: Buffer) => {
-        subscriber.close = { code, reason: reason.toString() };
-        reject(new Error(`closed before it was ready: ${code}`));
-      });
-    }),
-    30_000,
-    'a subscriber to connect',
-  );
 }
 
 const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(value < 10 ? 2 : 1));

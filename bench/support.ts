@@ -62,6 +62,8 @@ export interface BenchServer {
   port: number;
   adminUsername: string;
   adminPassword: string;
+  /** The server's SQLite file, for a benchmark that plants rows in it (from another process, as WAL allows). */
+  databasePath: string;
   /** The server's CPU time and event-loop counters so far. */
   stats(): Promise<ServerStats>;
   /** The server's memory now (after a full GC if it was started with `nodeFlags: ['--expose-gc']`). */
@@ -175,6 +177,7 @@ export async function startBenchServer({ env = {}, nodeFlags = [] }: BenchServer
       port: Number(new URL(url).port),
       adminUsername,
       adminPassword,
+      databasePath: join(dir, 'gatehouse.db'),
       stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
       memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
       stop,
@@ -222,7 +225,11 @@ export function prepare(query: string, variables?: Record<string, unknown>, extr
   };
 }
 
-export function post(target: GraphQLTarget, prepared: PreparedRequest): Promise<HttpResult> {
+export function post(
+  target: GraphQLTarget,
+  prepared: PreparedRequest,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -242,7 +249,7 @@ export function post(target: GraphQLTarget, prepared: PreparedRequest): Promise<
         res.on('error', reject);
       },
     );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('request timed out')));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(prepared.payload);
   });
@@ -261,8 +268,9 @@ export async function graphql<T>(
   query: string,
   variables?: Record<string, unknown>,
   extraHeaders: OutgoingHttpHeaders = {},
+  timeoutMs?: number,
 ): Promise<T> {
-  return dataOf<T>(await post(target, prepare(query, variables, extraHeaders)), query.slice(0, 40) + '…');
+  return dataOf<T>(await post(target, prepare(query, variables, extraHeaders), timeoutMs), query.slice(0, 40) + '…');
 }
 
 /**

@@ -5,8 +5,8 @@ import type { AuthEventStore } from '../sessions/store.js';
 import { AuthEvent } from './models.js';
 import { NEWEST_FIRST, toCount, whereOlderThan } from './sql.js';
 
-/** SQLite caps the variables in one statement; 50 rows of 11 columns stay well under it. */
-const INSERT_CHUNK_ROWS = 50;
+/** Rows per statement: 500 rows of 11 columns stay under SQLite's 32,766 variables and PostgreSQL's 65,535. */
+const INSERT_CHUNK_ROWS = 500;
 
 /** The audit log's table. */
 export class KnexAuthEventStore implements AuthEventStore {
@@ -16,9 +16,13 @@ export class KnexAuthEventStore implements AuthEventStore {
     // Objection inserts several rows at once only on PostgreSQL, so rows are formatted by the
     // model and inserted by Knex.
     const rows = events.map((event) => AuthEvent.fromJson(event).$toDatabaseJson());
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
-      await this.db('auth_events').insert(rows.slice(i, i + INSERT_CHUNK_ROWS));
-    }
+    if (rows.length <= INSERT_CHUNK_ROWS) return void (await this.db('auth_events').insert(rows));
+    // One commit (one fsync) for all of them.
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
+        await trx('auth_events').insert(rows.slice(i, i + INSERT_CHUNK_ROWS));
+      }
+    });
   }
 
   async listAuthEvents(query: { userId?: string; after?: PageCursor; limit: number }): Promise<AuthEventRecord[]> {

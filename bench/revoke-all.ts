@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:revoke-all`: `revokeAllSessions` over 100,000 active sessions (ASVS 7.4.5 at
+ * scale), on the production code path (bench/server.ts, a SQLite file: one connection, the
+ * hardest case for other requests). Measured in the same run:
+ * - how long the revocation takes, and how many sessions it ends;
+ * - the longest any concurrent `{ me }` waited while it ran, next to the longest wait of the same
+ *   closed loop just before it (the baseline);
+ * - that each of 1,000 live WebSocket clients among the sessions is told ALL_SESSIONS_REVOKED.
+ *
+ * Sessions are written straight into the server's file from this process (test setup, not the
+ * thing measured). Knobs: BENCH_SESSIONS (100000), BENCH_USERS (1000), BENCH_SUBSCRIBERS (1000),
+ * BENCH_BASELINE_MS (5000).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import knex from 'knex';
+import { generateToken, hashToken } from '../src/sessions/tokens.js';
+import { connectSubscriber, pool, type Subscriber } from './subscribers.js';
+import {
+  createAgent,
+  describeMachine,
+  envNumber,
+  graphql,
+  login,
+  percentile,
+  print,
+  startBenchServer,
+  table,
+  type GraphQLTarget,
+} from './support.js';
+
+const SESSIONS = envNumber('BENCH_SESSIONS', 100_000, 1_000_000, { integer: true });
+const USERS = envNumber('BENCH_USERS', 1_000, 100_000, { integer: true });
+const SUBSCRIBERS = envNumber('BENCH_SUBSCRIBERS', 1_000, 10_000, { integer: true });
+const BASELINE_MS = envNumber('BENCH_BASELINE_MS', 5_000, 60_000, { integer: true });
+
+/** How long the revocation may take before the run gives up. */
+const REVOKE_TIMEOUT_MS = 300_000;
+
+/** Users and sessions written in one transaction, as the server would have them after logins. */
+async function seed(databasePath: string): Promise<Array<{ id: string; token: string }>> {
+  const db = knex({ client: 'sqlite3', connection: { filename: databasePath }, useNullAsDefault: true });
+  const now = Date.now();
+  const userIds = Array.from({ length: USERS }, () => randomUUID());
+  const sessions = Array.from({ length: SESSIONS }, () => ({ id: randomUUID(), token: generateToken() }));
+  try {
+    await db.transaction(async (trx) => {
+      const users = userIds.map((id, i) => ({
+        id,
+        username: `user${i}`,
+        username_key: `user${i}`,
+        password_hash: 'not-a-hash',
+        role: 'USER',
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < users.length; i += 100) await trx('users').insert(users.slice(i, i + 100));
+      const rows = sessions.map(({ id, token }, i) => ({
+        id,
+        user_id: userIds[i % USERS],
+        token_hash: hashToken(token),
+        created_at: now,
+        last_seen_at: now,
+        authenticated_at: now,
+        expires_at: now + 86_400_000,
+      }));
+      for (let i = 0; i < rows.length; i += 100) await trx('sessions').insert(rows.slice(i, i + 100));
+    });
+  } finally {
+    await db.destroy();
+  }
+  return sessions;
+}
+
+/** `{ me }` in a closed loop until `stop()`: every latency, and the longest. */
+function meLoop(target: GraphQLTarget, cookie: string) {
+  const latencies: number[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const startedAt = performance.now();
+      const { me } = await graphql<{ me: { id: string } | null }>(target, '{ me { id } }', undefined, { cookie });
+      if (!me) throw new Error("the caller's own session ended");
+      latencies.push(performance.now() - startedAt);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        count: sorted.length,
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        max: sorted.at(-1) ?? NaN,
+      };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  print(`# revokeAllSessions over ${SESSIONS.toLocaleString('en')} sessions (${describeMachine()})`);
+  const server = await startBenchServer();
+  try {
+    const target = { port: server.port, agent: createAgent(4) };
+    const seedStarted = performance.now();
+    const sessions = await seed(server.databasePath);
+    print(
+      `seeded ${SESSIONS} sessions of ${USERS} users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+    );
+    const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+    const subscribers: Subscriber[] = sessions.slice(0, SUBSCRIBERS).map(({ id, token }, userIndex) => ({
+      userIndex,
+      sessionId: id,
+      cookie: `gatehouse_session=${token}`,
+      events: [],
+      completed: false,
+    }));
+    await pool(subscribers, 50, (subscriber) => connectSubscriber(wsUrl, subscriber));
+    const { cookie } = await login(target, server.adminUsername, server.adminPassword);
+
+    const baseline = meLoop({ port: server.port, agent: createAgent(1) }, cookie);
+    await new Promise((resolve) => setTimeout(resolve, BASELINE_MS));
+    const idle = await baseline.stop();
+
+    const during = meLoop({ port: server.port, agent: createAgent(1) }, cookie);
+    const startedAt = performance.now();
+    // A fresh connection: one idle past the server's keep-alive timeout may be closed under it.
+    const { revokeAllSessions } = await graphql<{ revokeAllSessions: number }>(
+      { port: server.port, agent: createAgent(1) },
+      'mutation { revokeAllSessions }',
+      undefined,
+      { cookie },
+      REVOKE_TIMEOUT_MS,
+    );
+    const totalMs = performance.now() - startedAt;
+    const busy = await during.stop();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const told = subscribers.filter((s) => s.events.length === 1 && s.events[0]?.reason === 'ALL_SESSIONS_REVOKED');
+
+    print();
+    print(
+      table([
+        ['revokeAllSessions', 'value'],
+        ['sessions ended', revokeAllSessions.toLocaleString('en')],
+        ['total', `${(totalMs / 1000).toFixed(2)} s`],
+        ['sessions per second', Math.round(revokeAllSessions / (totalMs / 1000)).toLocaleString('en')],
+        ['live clients told ALL_SESSIONS_REVOKED', `${told.length}/${SUBSCRIBERS}`],
+      ]),
+    );
+    print();
+    const row = (name: string, r: typeof idle) => [
+      name,
+      String(r.count),
+      r.p50.toFixed(2),
+      r.p99.toFixed(2),
+      r.max.toFixed(2),
+    ];
+    print(
+      table([
+        ['{ me } in a closed loop', 'requests', 'p50 ms', 'p99 ms', 'longest ms'],
+        row(`idle, ${BASELINE_MS / 1000} s before`, idle),
+        row('during revokeAllSessions', busy),
+      ]),
+    );
+    if (revokeAllSessions !== SESSIONS || told.length !== SUBSCRIBERS) process.exitCode = 1;
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
