@@ -7,9 +7,11 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { schema } from './graphql/schema.js';
+import { createBrowserPages } from './http/console.js';
 import { SessionCookie } from './http/cookies.js';
 import { createWireErrors } from './http/errors.js';
 import { Metrics } from './http/metrics.js';
+import { createOriginCheck } from './http/origins.js';
 import { createHttpServer } from './http/server.js';
 import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
@@ -44,19 +46,20 @@ function buildTransports(core: Core, shutdown: ShutdownSignal) {
   const cookie = new SessionCookie({ name: config.cookieName, secure: config.cookieSecure });
   const resolveViewer = createViewerResolver(services.authenticator, cookie);
   const { allowedOrigins, trustProxy } = config;
+  const checkOrigin = createOriginCheck(allowedOrigins, core.logger);
   const yoga = createGatehouseYoga({
     ...{ schema, services, resolveViewer, cookie, shutdown, errors, watcher, production },
-    ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins },
-    graphiql: config.graphiql,
+    ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin },
     introspection: config.introspection,
   });
   const metrics = new Metrics(services);
   services.lifecycle.addListener({ authEvent: (event) => metrics.countAuthEvent(event) });
   const partsDown = async () => ((await pingDatabase(core.db)) ? [] : ['database']);
-  const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics });
+  const browserPages = createBrowserPages({ graphiql: config.graphiql, resolveViewer });
+  const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics, browserPages });
   const webSockets = attachWebSocketServer({
     ...{ server, yoga, resolveViewer, watcher, metrics, errors },
-    ...{ allowedOrigins, trustProxy },
+    ...{ checkOrigin, trustProxy },
   });
   return { yoga, server, webSockets };
 }

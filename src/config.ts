@@ -56,11 +56,21 @@ export interface Config {
   allowedOrigins: string[];
   /** `TRUST_PROXY`: take the client IP from `X-Forwarded-For`. Default off. */
   trustProxy: boolean;
-  /** `GRAPHIQL`: serve GraphiQL on GET /graphql from a browser. Default on, off when `NODE_ENV=production`. */
-  graphiql: boolean;
-  /** `GRAPHQL_INTROSPECTION`: answer introspection queries. Default on, off when `NODE_ENV=production`. */
-  introspection: boolean;
+  /**
+   * `GRAPHIQL`: serve GraphiQL on GET /graphql to a browser: `on`, `off`, or `admins` (only to a
+   * browser signed in as an ADMIN; others are sent to the console). Default `on`, `admins` when
+   * `NODE_ENV=production`.
+   */
+  graphiql: Access;
+  /**
+   * `GRAPHQL_INTROSPECTION`: answer introspection queries: `on`, `off`, or `admins` (only for
+   * ADMIN viewers). Default `on`, `admins` when `NODE_ENV=production`.
+   */
+  introspection: Access;
 }
+
+/** Who may use a tool: everyone, no one, or ADMIN viewers only. */
+export type Access = 'on' | 'off' | 'admins';
 
 export class ConfigError extends Error {
   constructor(
@@ -135,6 +145,18 @@ class EnvReader {
     if (['1', 'true', 'on', 'yes'].includes(lower)) return true;
     if (['0', 'false', 'off', 'no'].includes(lower)) return false;
     throw new ConfigError(name, value, 'one of on/off, true/false, 1/0, yes/no');
+  }
+
+  /** `on`, `off` or `admins`; the boolean spellings still mean on and off. */
+  access(name: string, fallback: Access): Access {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value.toLowerCase() === 'admins') return 'admins';
+    try {
+      return this.boolean(name, false) ? 'on' : 'off';
+    } catch {
+      throw new ConfigError(name, value, 'on, off or admins');
+    }
   }
 
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
@@ -213,8 +235,8 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: read.boolean('COOKIE_SECURE', nodeEnv === 'production'),
     allowedOrigins: parseOrigins(read),
     trustProxy: read.boolean('TRUST_PROXY', false),
-    graphiql: read.boolean('GRAPHIQL', nodeEnv !== 'production'),
-    introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    graphiql: read.access('GRAPHIQL', nodeEnv === 'production' ? 'admins' : 'on'),
+    introspection: read.access('GRAPHQL_INTROSPECTION', nodeEnv === 'production' ? 'admins' : 'on'),
   };
 }
 

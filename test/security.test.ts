@@ -1556,7 +1556,10 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
 
   before(async () => {
     [production, productionWithIntrospection, development] = await Promise.all([
-      startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production' } }),
+      // Production defaults to `admins` for both (test/graphiql.test.ts); here both are off.
+      startTestServer({
+        env: { ...QUIET_SWEEPER, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'off', GRAPHIQL: 'off' },
+      }),
       startTestServer({ env: { ...QUIET_SWEEPER, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' } }),
       startTestServer({ env: QUIET_SWEEPER }),
     ]);
@@ -1573,12 +1576,13 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
   async function graphiql(server: TestServer) {
     const response = await fetch(`${server.url}/graphql`, {
       headers: { accept: 'text/html' },
+      redirect: 'manual',
       signal: AbortSignal.timeout(5_000),
     });
     return { status: response.status, type: response.headers.get('content-type') ?? '', body: await response.text() };
   }
 
-  it('NODE_ENV=production: introspection is refused with BAD_USER_INPUT', BOUNDED, async () => {
+  it('GRAPHQL_INTROSPECTION=off: introspection is refused with BAD_USER_INPUT', BOUNDED, async () => {
     for (const query of [SchemaTypeNamesDocument, SessionTypeFieldsDocument]) {
       const result = await production.client().request(query);
       assertRefused(result, 'BAD_USER_INPUT', print(query));
@@ -1588,11 +1592,12 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     assert.deepEqual((await production.client().request(TypenameDocument)).data, { __typename: 'Query' });
   });
 
-  it('NODE_ENV=production: GET /graphql from a browser serves no GraphiQL', BOUNDED, async () => {
+  it('GRAPHIQL=off: GET /graphql from a browser serves no GraphiQL, and says so', BOUNDED, async () => {
     const page = await graphiql(production);
-    assert.notEqual(page.status, 200, page.body.slice(0, 100));
+    assert.equal(page.status, 404, page.body.slice(0, 100));
     assert.doesNotMatch(page.type, /html/);
-    assert.doesNotMatch(page.body, /graphiql/i);
+    assert.match(page.body, /GraphiQL is off on this server/);
+    assert.match(page.body, /POST requests with Content-Type: application\/json/);
   });
 
   it('NODE_ENV=production: a misspelt field, argument or type gets no "Did you mean"', BOUNDED, async () => {
@@ -1630,7 +1635,7 @@ describe('security: introspection, GraphiQL and field suggestions (sqlite)', () 
     const result = await productionWithIntrospection.client().request(SchemaTypeNamesDocument);
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
     assert.ok(result.data?.__schema.types.some((type) => type.name === 'Session'));
-    // GraphiQL is a separate switch and stays off.
+    // GraphiQL is a separate switch: still only for admins, so an anonymous browser is sent away.
     assert.notEqual((await graphiql(productionWithIntrospection)).status, 200);
   });
 

@@ -14,7 +14,9 @@ import {
   type ValidationContext,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Access } from '../config.js';
 import { codeArmorRejection, errorResponse, withBadUserInputCode } from './errors.js';
+import { useAdminOnlyIntrospection } from './introspection.js';
 
 /**
  * Limits on what one document may ask for. Generous for any real client of this schema (its
@@ -80,13 +82,13 @@ export function singleCredentialCheckRule(context: ValidationContext): ASTVisito
 }
 
 export interface DocumentProtectionOptions {
-  /** Answer introspection queries. */
-  introspection: boolean;
+  /** Who gets introspection answered: `admins` is checked at execution (see introspection.ts). */
+  introspection: Access;
   /** Hide "Did you mean …?" hints, which reveal the schema when introspection is off. */
   blockFieldSuggestions: boolean;
 }
 
-/** Depth, alias, directive, token and cost limits; one credential check per request; introspection switch. */
+/** Depth, alias, directive, token and cost limits; one credential check per request; who gets introspection. */
 export function documentProtections(options: DocumentProtectionOptions): Plugin[] {
   const armor = { exposeLimits: true, onReject: [codeArmorRejection] };
   const plugins: Plugin[] = [
@@ -98,10 +100,11 @@ export function documentProtections(options: DocumentProtectionOptions): Plugin[
     {
       onValidate({ addValidationRule }) {
         addValidationRule(singleCredentialCheckRule);
-        if (!options.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
+        if (options.introspection === 'off') addValidationRule(NoSchemaIntrospectionCustomRule);
       },
     },
   ];
+  if (options.introspection === 'admins') plugins.push(useAdminOnlyIntrospection() as Plugin);
   if (options.blockFieldSuggestions) plugins.push(blockFieldSuggestionsPlugin());
   // Last, so that it sees the errors every other plugin reported.
   plugins.push({

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sendError, type WireErrors } from './errors.js';
+import type { BrowserPages } from './console.js';
 import { createForwardAuthHandler } from './forward-auth.js';
 import type { Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
@@ -40,10 +41,13 @@ export interface HttpServerOptions {
   partsDown(): Promise<string[]>;
   errors: WireErrors;
   metrics: Metrics;
+  /** The console, GraphiQL and `/`: answered before Yoga. */
+  browserPages: BrowserPages;
 }
 
-/** The HTTP server: health and forward-auth routes beside GraphQL; everything else goes to Yoga. */
-export function createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics }: HttpServerOptions): Server {
+/** The HTTP server: health, forward-auth and browser pages beside GraphQL; everything else goes to Yoga. */
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { yoga, resolveViewer, partsDown, errors, metrics, browserPages } = options;
   const forwardAuth = createForwardAuthHandler(resolveViewer);
   // A Map, not an object literal: a path such as `/constructor` must not find a prototype's method.
   const getRoutes = new Map<string, (res: ServerResponse) => Promise<void>>([
@@ -77,6 +81,8 @@ export function createHttpServer({ yoga, resolveViewer, partsDown, errors, metri
     if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail);
     const route = req.method === 'GET' ? getRoutes.get(path) : undefined;
     if (route) return void route(res).catch(fail);
+    const page = browserPages(req, path);
+    if (page) return void Promise.resolve(page(res)).catch(fail);
     const bodyProblem = checkRequestBody(req);
     if (bodyProblem) {
       // The body is not read: close the connection rather than leave it to drain.

@@ -12,9 +12,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { Viewer } from '../sessions/types.js';
-import { deviceOf } from './device.js';
+import { clientIp, deviceOf } from './device.js';
 import type { WireErrors } from './errors.js';
 import type { Metrics } from './metrics.js';
+import type { OriginCheck } from './origins.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 import type { GatehouseYoga } from './yoga.js';
 
@@ -38,7 +39,8 @@ export interface WebSocketOptions {
   watcher: SessionEndWatcher;
   metrics: Metrics;
   errors: WireErrors;
-  allowedOrigins: readonly string[];
+  /** Whether a browser's Origin may open a socket (logs refusals). */
+  checkOrigin: OriginCheck;
   trustProxy: boolean;
 }
 
@@ -47,12 +49,10 @@ export interface WebSocketOptions {
  * cross-site; so an upgrade from a foreign page is refused (cross-site WebSocket hijacking).
  * Non-browser clients send no Origin and are allowed: they have no ambient cookies to abuse.
  */
-function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]): boolean {
+function originAllowed(req: IncomingMessage, options: WebSocketOptions): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
-  if (allowedOrigins.includes(origin)) return true;
-  const host = req.headers.host;
-  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+  return options.checkOrigin({ origin, host: req.headers.host, ip: clientIp(req, options.trustProxy) }, 'websocket');
 }
 
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
@@ -177,7 +177,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
   const states = new WeakMap<WebSocket, SocketState>();
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (req.url?.split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
-    if (!originAllowed(req, options.allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!originAllowed(req, options)) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       options.metrics.openWebSockets++;
       ws.once('close', () => options.metrics.openWebSockets--);

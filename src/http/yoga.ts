@@ -8,9 +8,11 @@ import type { Clock } from '../sessions/clock.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo } from '../sessions/types.js';
 import type { SessionCookie } from './cookies.js';
-import { deviceOf } from './device.js';
+import type { Access } from '../config.js';
+import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
 import type { WireErrors } from './errors.js';
+import type { OriginCheck } from './origins.js';
 import { documentProtections, useJsonOnlyPosts } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
@@ -44,10 +46,12 @@ export interface YogaOptions {
   shutdown: ShutdownSignal;
   trustProxy: boolean;
   production: boolean;
-  graphiql: boolean;
-  introspection: boolean;
+  /** Who gets introspection answered (`GRAPHQL_INTROSPECTION`). */
+  introspection: Access;
   /** Browser origins allowed cross-origin (CORS, with credentials). */
   allowedOrigins: readonly string[];
+  /** Logs the refusal of any other foreign origin. */
+  checkOrigin: OriginCheck;
 }
 
 /**
@@ -99,11 +103,20 @@ function createContextFactory(options: YogaOptions, pendingCookies: WeakMap<Requ
   };
 }
 
-/** Yoga's default reflects any Origin; with cookies that would let any site read responses. */
-function corsFor(allowedOrigins: readonly string[]) {
-  return (request: Request) => {
+/**
+ * Yoga's default reflects any Origin; with cookies that would let any site read responses.
+ * Only listed origins get CORS answers; the server's own needs none.
+ */
+function corsFor({ allowedOrigins, checkOrigin, trustProxy }: YogaOptions) {
+  return (request: Request, server?: unknown) => {
     const origin = request.headers.get('origin');
-    if (origin === null || !allowedOrigins.includes(origin)) return false;
+    if (origin === null) return false;
+    if (!allowedOrigins.includes(origin)) {
+      const req = (server as ServerContext | undefined)?.req;
+      const ip = req ? clientIp(req, trustProxy) : null;
+      checkOrigin({ origin, host: request.headers.get('host'), ip }, 'cors');
+      return false;
+    }
     return {
       origin: [origin],
       credentials: true,
@@ -120,10 +133,11 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: options.graphiql,
+    // Served by Gatehouse itself, from its own build and under its policy (console.ts).
+    graphiql: false,
     logging: false,
     batching: false,
-    cors: corsFor(options.allowedOrigins),
+    cors: corsFor(options),
     maskedErrors: { maskError: options.errors.maskError },
     plugins: [
       useJsonOnlyPosts(),

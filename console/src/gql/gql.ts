@@ -1,0 +1,148 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
+    "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": typeof types.WhoAmIDocument,
+    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": typeof types.SignInDocument,
+    "\n  mutation SignOut {\n    logout\n  }\n": typeof types.SignOutDocument,
+    "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.MySessionsDocument,
+    "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n": typeof types.EndSessionDocument,
+    "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n": typeof types.EndOtherSessionsDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n": typeof types.SessionRevokedDocument,
+    "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AllSessionsDocument,
+    "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.SessionEventsDocument,
+    "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": typeof types.EndUserSessionsDocument,
+    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n": typeof types.UserRowFragmentDoc,
+    "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n": typeof types.CreateUserDocument,
+    "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n": typeof types.SetSessionLimitDocument,
+    "\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.KnownUsersDocument,
+    "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
+    "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": typeof types.StatsDocument,
+};
+const documents: Documents = {
+    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
+    "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": types.WhoAmIDocument,
+    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": types.SignInDocument,
+    "\n  mutation SignOut {\n    logout\n  }\n": types.SignOutDocument,
+    "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": types.MySessionsDocument,
+    "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n": types.EndSessionDocument,
+    "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n": types.EndOtherSessionsDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n": types.ChangePasswordDocument,
+    "\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n": types.SessionRevokedDocument,
+    "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AllSessionsDocument,
+    "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": types.SessionEventsDocument,
+    "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": types.EndUserSessionsDocument,
+    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n": types.UserRowFragmentDoc,
+    "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n": types.CreateUserDocument,
+    "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n": types.SetSessionLimitDocument,
+    "\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.KnownUsersDocument,
+    "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AuditLogDocument,
+    "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": types.StatsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n"): (typeof documents)["\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n"): (typeof documents)["\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignOut {\n    logout\n  }\n"): (typeof documents)["\n  mutation SignOut {\n    logout\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n"): (typeof documents)["\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n"): (typeof documents)["\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n"): (typeof documents)["\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"): (typeof documents)["\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n"): (typeof documents)["\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n"): (typeof documents)["\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n"): (typeof documents)["\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"): (typeof documents)["\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,208 @@
+/**
+ * Every operation the console sends, in one place. `npm run codegen` reads this file and types
+ * each document (console/src/gql/), so a field the schema lacks fails the typecheck.
+ */
+import { graphql } from './gql/index.js';
+
+export const SessionRowFields = graphql(`
+  fragment SessionRow on Session {
+    id
+    current
+    createdAt
+    lastSeenAt
+    userAgent
+    ipAddress
+    user {
+      id
+      username
+    }
+  }
+`);
+
+export const WhoAmIDocument = graphql(`
+  query WhoAmI {
+    me {
+      id
+      username
+      role
+    }
+  }
+`);
+
+export const SignInDocument = graphql(`
+  mutation SignIn($username: String!, $password: String!) {
+    login(username: $username, password: $password) {
+      user {
+        id
+        username
+        role
+      }
+    }
+  }
+`);
+
+export const SignOutDocument = graphql(`
+  mutation SignOut {
+    logout
+  }
+`);
+
+export const MySessionsDocument = graphql(`
+  query MySessions {
+    me {
+      id
+      sessions {
+        ...SessionRow
+      }
+    }
+  }
+`);
+
+export const EndSessionDocument = graphql(`
+  mutation EndSession($sessionId: ID!) {
+    kickSession(sessionId: $sessionId) {
+      id
+      active
+    }
+  }
+`);
+
+export const EndOtherSessionsDocument = graphql(`
+  mutation EndOtherSessions {
+    revokeOtherSessions
+  }
+`);
+
+export const ChangePasswordDocument = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`);
+
+export const SessionRevokedDocument = graphql(`
+  subscription SessionRevoked {
+    sessionRevoked {
+      sessionId
+      reason
+    }
+  }
+`);
+
+export const AllSessionsDocument = graphql(`
+  query AllSessions($first: Int!, $after: String, $userId: ID) {
+    activeSessions(first: $first, after: $after, userId: $userId) {
+      totalCount
+      edges {
+        node {
+          ...SessionRow
+        }
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+`);
+
+export const SessionEventsDocument = graphql(`
+  subscription SessionEvents {
+    sessionEvents {
+      type
+      reason
+      session {
+        ...SessionRow
+      }
+    }
+  }
+`);
+
+export const EndUserSessionsDocument = graphql(`
+  mutation EndUserSessions($userId: ID!) {
+    revokeUserSessions(userId: $userId)
+  }
+`);
+
+export const UserRowFields = graphql(`
+  fragment UserRow on User {
+    id
+    username
+    role
+    activeSessionCount
+    sessionLimit
+  }
+`);
+
+export const CreateUserDocument = graphql(`
+  mutation CreateUser($username: String!, $password: String!, $role: Role!) {
+    createUser(username: $username, password: $password, role: $role) {
+      ...UserRow
+    }
+  }
+`);
+
+export const SetSessionLimitDocument = graphql(`
+  mutation SetSessionLimit($userId: ID!, $limit: Int) {
+    setUserSessionLimit(userId: $userId, limit: $limit) {
+      ...UserRow
+    }
+  }
+`);
+
+export const KnownUsersDocument = graphql(`
+  query KnownUsers($after: String) {
+    activeSessions(first: 40, after: $after) {
+      edges {
+        node {
+          id
+          user {
+            ...UserRow
+          }
+        }
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+`);
+
+export const AuditLogDocument = graphql(`
+  query AuditLog($first: Int!, $after: String) {
+    authEvents(first: $first, after: $after) {
+      edges {
+        node {
+          id
+          type
+          reason
+          createdAt
+          userId
+          actorUserId
+          username
+          ipAddress
+          userAgent
+        }
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+`);
+
+export const StatsDocument = graphql(`
+  query Stats {
+    sessionStats {
+      activeSessions
+      activeUsers
+      sessionsStartedLast24h
+      sessionsEndedLast24h
+      endReasonsLast24h {
+        reason
+        count
+      }
+    }
+  }
+`);
