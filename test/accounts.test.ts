@@ -23,6 +23,7 @@ import {
   RevokeOtherSessionsDocument,
   RevokeUserSessionsDocument,
   SessionsByUserDocument,
+  UsersDocument,
 } from './generated/graphql.js';
 import { errorCode, type TestClient } from './support/client.js';
 import { MINUTE } from './support/clock.js';
@@ -133,6 +134,37 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(errorCode(await byDeputy.request(DisableUserDocument, { userId: deputyId })), 'FORBIDDEN');
       await (await signIn(server, deputy)).client.data(EnableUserDocument, { userId: me!.id });
       await (await server.adminClient()).data(DeleteUserDocument, { userId: deputyId });
+    });
+
+    it('users: newest first, keyset pages, a case-insensitive filter with wildcards taken literally; ADMIN only', async () => {
+      const admin = await server.adminClient();
+      const prefix = uniqueName('Listed_');
+      for (const suffix of ['a', 'b', 'c']) {
+        await createUser(admin, `${prefix}${suffix}`);
+        server.clock.advance(1_000); // newest first is by creation time; ids break only ties
+      }
+      await createUser(admin, `${prefix.replace('_', 'x')}d`);
+      const filter = { usernameContains: prefix.toUpperCase() };
+      const first = await admin.data(UsersDocument, { first: 2, ...filter });
+      assert.equal(first.users.totalCount, 3, 'the _ is not a wildcard: the x user does not match');
+      assert.deepEqual(
+        first.users.edges.map((edge) => edge.node.username),
+        [`${prefix}c`, `${prefix}b`],
+      );
+      assert.equal(first.users.pageInfo.hasNextPage, true);
+      const next = await admin.data(UsersDocument, { first: 2, after: first.users.pageInfo.endCursor, ...filter });
+      assert.deepEqual(
+        next.users.edges.map((edge) => edge.node.username),
+        [`${prefix}a`],
+      );
+      assert.equal(next.users.pageInfo.hasNextPage, false);
+      const all = await admin.data(UsersDocument, { first: 100 });
+      assert.ok(all.users.totalCount >= 5);
+      const tooLong = await admin.request(UsersDocument, { usernameContains: 'x'.repeat(257) });
+      assert.equal(errorCode(tooLong), 'BAD_USER_INPUT');
+      const user = (await signIn(server, `${prefix}a`)).client;
+      assert.equal(errorCode(await user.request(UsersDocument, {})), 'FORBIDDEN');
+      assert.equal(errorCode(await server.client().request(UsersDocument, {})), 'UNAUTHENTICATED');
     });
 
     it('every admin mutation is FORBIDDEN to a USER and UNAUTHENTICATED to the anonymous, and changes nothing', async () => {

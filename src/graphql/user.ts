@@ -2,10 +2,12 @@ import { ROLES } from '../sessions/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
+import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
+import { badUserInput } from '../sessions/errors.js';
 
 export const RoleEnum = builder.enumType('Role', { values: ROLES });
 
-builder.objectType('User', {
+const UserRef = builder.objectType('User', {
   description: 'An account that can sign in.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -35,6 +37,34 @@ builder.objectType('User', {
     }),
   }),
 });
+
+const UserConnection = defineConnection('User', UserRef, {
+  connection: 'Users, newest first.',
+  totalCount: 'Users across all pages (that match the filter).',
+});
+
+/** Longer than any username could be once normalised: such a filter matches nothing anyway. */
+const USERNAME_FILTER_MAX_LENGTH = 256;
+
+builder.queryField('users', (t) =>
+  t.field({
+    type: UserConnection,
+    description:
+      'Every account, newest first; `usernameContains` keeps those whose username contains it (any case). ADMIN only.',
+    authScopes: { admin: true },
+    args: { ...pageArgs(t.arg), usernameContains: t.arg.string() },
+    resolve: (_root, args, { services }) => {
+      const filter = args.usernameContains ?? undefined;
+      if (filter !== undefined && filter.length > USERNAME_FILTER_MAX_LENGTH) {
+        throw badUserInput(
+          `usernameContains must be at most ${USERNAME_FILTER_MAX_LENGTH} characters`,
+          'usernameContains',
+        );
+      }
+      return services.users.list({ ...toPageQuery(args), ...(filter ? { usernameContains: filter } : {}) });
+    },
+  }),
+);
 
 builder.queryField('me', (t) =>
   t.field({

@@ -34,6 +34,9 @@ export interface UserStore {
   /** Returns the updated user, or undefined when there is no such user. */
   updateSessionLimit(userId: string, sessionLimit: number | null, now: Date): Promise<UserRecord | undefined>;
   countAdmins(): Promise<number>;
+  /** Newest first, strictly after `after`; with `usernameContains`, only users whose username key contains it. */
+  listUsers(query: { usernameContains?: string; after?: PageCursor; limit: number }): Promise<UserRecord[]>;
+  countUsers(usernameContains?: string): Promise<number>;
 }
 
 export interface SessionStore {

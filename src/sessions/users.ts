@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
-import { checkLoginInputSize, normalizeNewUsername, validateNewPassword } from './credentials.js';
+import { checkLoginInputSize, normalizeNewUsername, usernameKey, validateNewPassword } from './credentials.js';
+import { readPage, type Page, type PageQuery } from './page.js';
 import type { SessionEnds } from './ends.js';
 import { badUserInput, GatehouseError, notFound } from './errors.js';
 import type { PasswordHasher } from './passwords.js';
@@ -36,6 +37,17 @@ export class UserService {
 
   findByIds(ids: readonly string[]): Promise<UserRecord[]> {
     return this.options.users.findUsersByIds(ids);
+  }
+
+  /** Every user, newest first; with `usernameContains`, those whose (normalised) username contains it. */
+  list(query: PageQuery & { usernameContains?: string }): Promise<Page<UserRecord>> {
+    const search = query.usernameContains === undefined ? undefined : usernameKey(query.usernameContains.trim());
+    const filter = search ? { usernameContains: search } : {};
+    return readPage(
+      query,
+      (limit) => this.options.users.listUsers({ ...query, ...filter, limit }),
+      () => this.options.users.countUsers(search),
+    );
   }
 
   /**

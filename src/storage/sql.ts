@@ -4,9 +4,10 @@ import type { QueryBuilder } from 'objection';
 import type { PageCursor } from '../sessions/page.js';
 import type { ActiveAt } from '../sessions/policy.js';
 import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
-import { Session, type AuthEvent } from './models.js';
+import { Session, type AuthEvent, type User } from './models.js';
 
-type AnyQuery = Knex.QueryBuilder | QueryBuilder<Session, unknown> | QueryBuilder<AuthEvent, unknown>;
+type AnyQuery =
+  Knex.QueryBuilder | QueryBuilder<Session, unknown> | QueryBuilder<AuthEvent, unknown> | QueryBuilder<User, unknown>;
 
 /** Every column of `sessions` but `token_hash`, which is only ever looked up by, never read. */
 export const SESSION_COLUMNS = [

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { PageCursor } from '../sessions/page.js';
 import type { NewUser, UserStore } from '../sessions/store.js';
 import type { UserRecord } from '../sessions/types.js';
 import { User } from './models.js';
-import { isUniqueViolation } from './sql.js';
+import { isUniqueViolation, NEWEST_FIRST, toCount, whereOlderThan } from './sql.js';
+
+/** `LIKE` with the text taken literally: its own wildcards escaped. */
+function withUsernameContaining<Q extends Knex.QueryBuilder | ReturnType<typeof User.query>>(
+  query: Q,
+  text?: string,
+): Q {
+  if (text === undefined || text === '') return query;
+  const literal = text.replace(/[\\%_]/g, (character) => `\\${character}`);
+  return query.whereRaw("username_key LIKE ? ESCAPE '\\'", [`%${literal}%`]) as Q;
+}
 
 /** Users over Objection. */
 export class KnexUserStore implements UserStore {
@@ -49,5 +60,15 @@ export class KnexUserStore implements UserStore {
 
   async countAdmins(): Promise<number> {
     return User.query(this.db).where('role', 'ADMIN').resultSize();
+  }
+
+  async listUsers(query: { usernameContains?: string; after?: PageCursor; limit: number }): Promise<UserRecord[]> {
+    return whereOlderThan(withUsernameContaining(User.query(this.db), query.usernameContains), query.after)
+      .orderBy([...NEWEST_FIRST])
+      .limit(query.limit);
+  }
+
+  async countUsers(usernameContains?: string): Promise<number> {
+    return toCount(await withUsernameContaining(this.db('users'), usernameContains).count({ count: '*' }).first());
   }
 }
