@@ -12,4 +12,6 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // Plain Node scripts (the `gatehouse` launcher): Node's globals.
+  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
 );

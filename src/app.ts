@@ -52,16 +52,33 @@ function buildTransports(core: Core, shutdown: ShutdownSignal) {
     ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin },
     introspection: config.introspection,
   });
-  const metrics = new Metrics(services);
-  services.lifecycle.addListener({ authEvent: (event) => metrics.countAuthEvent(event) });
+  const metrics = createMetrics(core);
   const partsDown = async () => ((await pingDatabase(core.db)) ? [] : ['database']);
   const browserPages = createBrowserPages({ graphiql: config.graphiql, resolveViewer });
-  const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics, browserPages });
+  const metricsSettings = { metricsToken: config.metricsToken, production };
+  const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages });
   const webSockets = attachWebSocketServer({
     ...{ server, yoga, resolveViewer, watcher, metrics, errors },
     ...{ checkOrigin, trustProxy },
   });
   return { yoga, server, webSockets };
+}
+
+/**
+ * Metrics, fed by the core's hooks; none at all in production without METRICS_TOKEN, where
+ * nobody could read them (so requests pay nothing for them).
+ */
+function createMetrics(core: Core): Metrics | undefined {
+  const { config, services, feed, sweeper, propagation } = core;
+  if (config.nodeEnv === 'production' && config.metricsToken === undefined) return undefined;
+  const metrics = new Metrics(services, propagation);
+  services.lifecycle.addListener({
+    authEvent: (event) => metrics.countAuthEvent(event),
+    loginFinished: (outcome, ms) => metrics.observeLogin(outcome, ms / 1000),
+  });
+  feed.onPush((ms) => metrics.observePush(ms / 1000));
+  sweeper.onSwept((_result, ms) => metrics.observeSweep(ms / 1000));
+  return metrics;
 }
 
 /** Creates the configured admin, or `admin` with a random password printed once, when none exists. */

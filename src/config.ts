@@ -4,6 +4,7 @@
  * value it got, so the process stops before it listens.
  */
 
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { MAX_SESSION_LIMIT, SESSION_LIMIT_STRATEGIES, type SessionLimitStrategy } from './sessions/policy.js';
 
 export interface Config {
@@ -67,6 +68,14 @@ export interface Config {
    * ADMIN viewers). Default `on`, `admins` when `NODE_ENV=production`.
    */
   introspection: Access;
+  /**
+   * `METRICS_TOKEN`: when set, `GET /metrics` needs `Authorization: Bearer <it>`. Unset: `/metrics`
+   * is open outside production and answers 404 in production (where it is then not collected at
+   * all). Default unset.
+   */
+  metricsToken: string | undefined;
+  /** `LOG_LEVEL`: `debug`, `info`, `warn` or `error`; lines below it are dropped. Default `info`. */
+  logLevel: LogLevel;
 }
 
 /** Who may use a tool: everyone, no one, or ADMIN viewers only. */
@@ -102,6 +111,9 @@ export function parseDuration(text: string): number | undefined {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** A bearer token shorter than this could be guessed by trying. */
+const METRICS_TOKEN_MIN_LENGTH = 16;
 
 class EnvReader {
   constructor(private readonly env: Env) {}
@@ -157,6 +169,13 @@ class EnvReader {
     } catch {
       throw new ConfigError(name, value, 'on, off or admins');
     }
+  }
+
+  /** An optional secret: long enough to resist guessing; the error never repeats its value. */
+  secret(name: string, minLength: number): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined || value.length >= minLength) return value;
+    throw new ConfigError(name, '[hidden]', `at least ${minLength} characters`);
   }
 
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
@@ -237,6 +256,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: read.boolean('TRUST_PROXY', false),
     graphiql: read.access('GRAPHIQL', nodeEnv === 'production' ? 'admins' : 'on'),
     introspection: read.access('GRAPHQL_INTROSPECTION', nodeEnv === 'production' ? 'admins' : 'on'),
+    metricsToken: read.secret('METRICS_TOKEN', METRICS_TOKEN_MIN_LENGTH),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
   };
 }
 

@@ -13,6 +13,7 @@ import { SqlitePropagation } from './events/sqlite-propagation.js';
 import { createSessionPubSub, type SessionPubSub } from './events/topics.js';
 import { sessionEvent } from './events/types.js';
 import { consoleLogger, throttledLogger, type Logger } from './logger.js';
+import type { AuthEventRecord, AuthEventType } from './sessions/audit-log.js';
 import { systemClock, type Clock } from './sessions/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './sessions/passwords.js';
 import { createSessionServices, type SessionServices } from './sessions/services.js';
@@ -89,6 +90,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   services.lifecycle.addListener({
     sessionStarted: (session) => feed.local(sessionEvent('STARTED', session)),
     sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),
+    authEvent: (event) => logAuthEvent(logger, event),
   });
   const sweeper = new Sweeper({
     ...{ ...stores, ends: services.ends, clock, logger },
@@ -111,6 +113,28 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     },
   };
   return core;
+}
+
+/** Audit events worth a warning: someone may be guessing passwords. */
+const WARNING_EVENTS = new Set<AuthEventType>(['LOGIN_RATE_LIMITED', 'REAUTHENTICATION_FAILED']);
+
+/**
+ * Every audit event (logins, failures, throttling, ends with their reason, account changes) is
+ * also a log line, with public ids only: never a token, and not the username typed at a failed
+ * login, which is sometimes a password typed in the wrong field.
+ */
+function logAuthEvent(logger: Logger, event: AuthEventRecord): void {
+  const fields = {
+    event: event.type,
+    ...(event.userId ? { userId: event.userId } : {}),
+    ...(event.sessionId ? { sessionId: event.sessionId } : {}),
+    ...(event.actorUserId ? { actorUserId: event.actorUserId } : {}),
+    ...(event.reason ? { reason: event.reason } : {}),
+    ...(event.ipAddress ? { ip: event.ipAddress } : {}),
+  };
+  const message = event.type.toLowerCase().replaceAll('_', ' ');
+  if (WARNING_EVENTS.has(event.type)) logger.warn(message, fields);
+  else logger.info(message, fields);
 }
 
 /**

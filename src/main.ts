@@ -1,6 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { consoleLogger } from './logger.js';
+import { consoleLogger, createLogger, type Logger } from './logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -14,9 +14,15 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = buildApp(config);
+  // Pretty only for a person at a terminal; JSON lines for everything that reads logs.
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: config.nodeEnv !== 'production' && process.stderr.isTTY === true,
+  });
+  logStartFailure = logger;
+  const app = buildApp(config, { logger });
   const url = await app.start();
-  consoleLogger.info('listening', {
+  logger.info('listening', {
     url: `${url}/graphql`,
     database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
   });
@@ -25,16 +31,16 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    consoleLogger.info('stopping', { signal });
+    logger.info('stopping', { signal });
     // A stuck request must not keep the process alive past what an orchestrator waits for.
     setTimeout(() => {
-      consoleLogger.error('forced exit: requests still running after 10s');
+      logger.error('forced exit: requests still running after 10s');
       process.exit(1);
     }, 10_000).unref();
     app.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        consoleLogger.error('stop failed', { error });
+        logger.error('stop failed', { error });
         process.exit(1);
       },
     );
@@ -43,7 +49,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+let logStartFailure: Logger = consoleLogger;
+
 main().catch((error: unknown) => {
-  consoleLogger.error('failed to start', { error });
+  logStartFailure.error('failed to start', { error });
   process.exit(1);
 });

@@ -11,12 +11,12 @@ import { after, describe, it } from 'node:test';
 import knex from 'knex';
 import { LoginDocument, MeDocument } from './generated/graphql.js';
 import { TestClient } from './support/client.js';
-import { GatehouseProcess, killAllGatehouseProcesses, runScript } from './support/process.js';
+import { GatehouseProcess, killAllGatehouseProcesses, runCli } from './support/process.js';
 
 const ADMIN = { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'ops-password-for-script-tests' };
 const SWEEP_OUTPUT = /^expired (\d+) sessions, deleted (\d+) old rows and (\d+) old audit events$/m;
 
-describe('npm run sweep (scripts/sweep.ts)', () => {
+describe('gatehouse sweep (npm run sweep)', () => {
   const dirs: string[] = [];
   const freshDatabaseUrl = () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-scripts-'));
@@ -30,13 +30,13 @@ describe('npm run sweep (scripts/sweep.ts)', () => {
   });
 
   it('prints what it did and exits 0 on a fresh database', async () => {
-    const run = await runScript('scripts/sweep.ts', { DATABASE_URL: freshDatabaseUrl() });
+    const run = await runCli(['sweep'], { DATABASE_URL: freshDatabaseUrl() });
     assert.deepEqual(run.exit, { code: 0, signal: null }, run.stderr);
     assert.match(run.stdout, SWEEP_OUTPUT);
   });
 
   it('exits 1 naming a bad setting', async () => {
-    const run = await runScript('scripts/sweep.ts', { DATABASE_URL: freshDatabaseUrl(), SESSION_RETENTION: 'never' });
+    const run = await runCli(['sweep'], { DATABASE_URL: freshDatabaseUrl(), SESSION_RETENTION: 'never' });
     assert.equal(run.exit.code, 1);
     assert.match(run.stderr, /SESSION_RETENTION/);
   });
@@ -59,7 +59,7 @@ describe('npm run sweep (scripts/sweep.ts)', () => {
       await db.destroy();
     }
 
-    const run = await runScript('scripts/sweep.ts', settings);
+    const run = await runCli(['sweep'], settings);
     assert.deepEqual(run.exit, { code: 0, signal: null }, run.stderr);
     assert.equal(SWEEP_OUTPUT.exec(run.stdout)?.[1], '1', run.stdout);
     // The sweep returned only once the server had applied the end (from the end log): its

@@ -68,10 +68,10 @@ export class SessionEndWatcher {
     return missed;
   }
 
-  /** Tells everything watching the session that it ended (the session feed calls this). */
-  dispatch(event: SessionEvent): void {
+  /** Tells everything watching the session that it ended (the session feed calls this); returns how many. */
+  dispatch(event: SessionEvent): number {
     const watches = this.watchers.get(event.session.id);
-    if (!watches) return;
+    if (!watches) return 0;
     this.watchers.delete(event.session.id);
     for (const { handlers, stopExpiryWatch } of watches) {
       stopExpiryWatch();
@@ -80,5 +80,6 @@ export class SessionEndWatcher {
     setImmediate(() => {
       for (const { handlers } of watches) handlers.close?.(event);
     });
+    return watches.size;
   }
 }

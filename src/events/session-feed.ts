@@ -22,6 +22,7 @@ const ECHO_WINDOW_MS = 60_000;
 export class SessionEventFeed {
   /** Keys of dispatched events, oldest first, with when they were dispatched. */
   private readonly dispatched = new Map<string, number>();
+  private readonly pushListeners: Array<(latencyMs: number) => void> = [];
 
   constructor(
     private readonly pubsub: SessionPubSub,
@@ -29,6 +30,14 @@ export class SessionEventFeed {
     private readonly cache: ViewerCache | undefined,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Told each time live clients in this process are told of an end, with how long after the
+   * end (its `endedAt`) that was (metrics).
+   */
+  onPush(listener: (latencyMs: number) => void): void {
+    this.pushListeners.push(listener);
+  }
 
   /** A change committed by this process. */
   local(event: SessionEvent): void {
@@ -56,7 +65,10 @@ export class SessionEventFeed {
   private dispatch(event: SessionEvent): void {
     if (event.type === 'ENDED') {
       this.cache?.evictSession(event.session.id);
-      this.watcher.dispatch(event);
+      if (this.watcher.dispatch(event) > 0) {
+        const latencyMs = Date.now() - event.at.getTime();
+        for (const listener of this.pushListeners) listener(latencyMs);
+      }
     }
     this.pubsub.publish('sessions', event);
     this.pubsub.publish('user', event.session.userId, event);

@@ -1,6 +1,6 @@
 /** Account controls and emergency actions: DESIGN.md, "Accounts and emergency controls". */
 import { builder } from './builder.js';
-import { viewerOf } from './context.js';
+import { actorOf, viewerOf } from './context.js';
 
 /** Needs a recent password proof on the calling session (REAUTHENTICATION_REQUIRED otherwise). */
 const STEP_UP = 'Needs a password proof within REAUTH_WINDOW (see `reauthenticate`).';
@@ -11,8 +11,7 @@ builder.mutationField('disableUser', (t) =>
     description: `Disables an account and ends all its sessions (USER_DISABLED) in one transaction. The last admin cannot be disabled (FORBIDDEN, reason LAST_ADMIN). ADMIN only. ${STEP_UP}`,
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) =>
-      context.services.accounts.disable(viewerOf(context), args.userId, context.device),
+    resolve: (_root, args, context) => context.services.accounts.disable(actorOf(context), args.userId),
   }),
 );
 
@@ -22,7 +21,7 @@ builder.mutationField('enableUser', (t) =>
     description: 'Lets a disabled account sign in again; its ended sessions stay ended. ADMIN only.',
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.services.accounts.enable(viewerOf(context), args.userId, context.device),
+    resolve: (_root, args, context) => context.services.accounts.enable(actorOf(context), args.userId),
   }),
 );
 
@@ -32,7 +31,7 @@ builder.mutationField('deleteUser', (t) =>
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
-      await context.services.accounts.delete(viewerOf(context), args.userId, context.device);
+      await context.services.accounts.delete(actorOf(context), args.userId);
       return true;
     },
   }),
@@ -45,7 +44,7 @@ builder.mutationField('resetPassword', (t) =>
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }), newPassword: t.arg.string({ required: true }) },
     resolve: (_root, args, context) =>
-      context.services.accounts.resetPassword(viewerOf(context), args.userId, args.newPassword, context.device),
+      context.services.accounts.resetPassword(actorOf(context), args.userId, args.newPassword),
   }),
 );
 
@@ -53,7 +52,7 @@ builder.mutationField('revokeAllSessions', (t) =>
   t.int({
     description: `Ends every active session but the caller's (ALL_SESSIONS_REVOKED), in batches; returns how many. ADMIN only. ${STEP_UP}`,
     authScopes: { admin: true },
-    resolve: (_root, _args, context) => context.services.ends.revokeAll(viewerOf(context), context.device),
+    resolve: (_root, _args, context) => context.services.ends.revokeAll(actorOf(context)),
   }),
 );
 

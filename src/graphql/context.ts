@@ -2,7 +2,7 @@ import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { SessionServices } from '../sessions/services.js';
-import type { DeviceInfo, Viewer } from '../sessions/types.js';
+import type { Actor, DeviceInfo, Viewer } from '../sessions/types.js';
 
 /** What every resolver gets. Built per request (or per socket operation) by the context factory in `http/`. */
 export interface GraphQLContext {
@@ -20,6 +20,11 @@ export interface GraphQLContext {
   setSessionCookie(token: string, expiresAt: Date): void;
   /** Clears the session cookie on this request's response (no-op over WebSocket). */
   clearSessionCookie(): void;
+}
+
+/** The signed-in user asking, as the rules take it (with the device it asks from). */
+export function actorOf(context: GraphQLContext): Actor {
+  return { viewer: viewerOf(context), device: context.device };
 }
 
 /** The viewer of a field whose `authScopes` already require a session. */

@@ -1,6 +1,6 @@
 import { SESSION_END_REASONS } from '../sessions/types.js';
 import { builder } from './builder.js';
-import { viewerOf } from './context.js';
+import { actorOf, viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
 import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
 
@@ -123,7 +123,7 @@ builder.mutationField('kickSession', (t) =>
       "Ends a session (KICKED). ADMIN: any session; a user: their own. Another user's session is NOT_FOUND. An ended session is returned unchanged. Ending one's own other session needs a password proof within REAUTH_WINDOW.",
     authScopes: { signedIn: true },
     args: { sessionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.services.ends.kick(viewerOf(context), args.sessionId, context.device),
+    resolve: (_root, args, context) => context.services.ends.kick(actorOf(context), args.sessionId),
   }),
 );
 
@@ -142,6 +142,6 @@ builder.mutationField('revokeUserSessions', (t) =>
       "Ends all of a user's sessions (USER_SESSIONS_REVOKED). Returns how many. ADMIN only; needs a password proof within REAUTH_WINDOW.",
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, context) => context.services.ends.revokeUser(viewerOf(context), args.userId, context.device),
+    resolve: (_root, args, context) => context.services.ends.revokeUser(actorOf(context), args.userId),
   }),
 );

@@ -1,6 +1,6 @@
 import { ROLES } from '../sessions/types.js';
 import { builder } from './builder.js';
-import { viewerOf } from './context.js';
+import { actorOf, viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
 import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
 import { badUserInput } from '../sessions/errors.js';
@@ -88,7 +88,7 @@ builder.mutationField('createUser', (t) =>
     resolve: (_root, args, context) =>
       context.services.users.create(
         { username: args.username, password: args.password, role: args.role ?? 'USER' },
-        { actor: viewerOf(context), device: context.device },
+        actorOf(context),
       ),
   }),
 );
@@ -122,6 +122,6 @@ builder.mutationField('setUserSessionLimit', (t) =>
     authScopes: { admin: true },
     args: { userId: t.arg.id({ required: true }), limit: t.arg.int({ required: false }) },
     resolve: (_root, args, context) =>
-      context.services.users.setSessionLimit(viewerOf(context), args.userId, args.limit ?? null, context.device),
+      context.services.users.setSessionLimit(actorOf(context), args.userId, args.limit ?? null),
   }),
 );

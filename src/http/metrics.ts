@@ -1,51 +1,172 @@
+/**
+ * Prometheus metrics on prom-client (`GET /metrics`): Node's default process and runtime series,
+ * and Gatehouse's own, each named `gatehouse_*`. Histograms where a latency is measured; gauges
+ * read at scrape time. One registry per app, so that several apps in one process (tests) keep
+ * their series apart.
+ *
+ * Access (see {@link metricsAccess}): with `METRICS_TOKEN` set, only a bearer of it; unset, open
+ * outside production and absent (404, and nothing observed) in production.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EndPropagation } from '../events/propagation.js';
 import type { AuthEventRecord } from '../sessions/audit-log.js';
 import type { SessionServices } from '../sessions/services.js';
+import { readBearerToken } from './cookies.js';
+
+/** Request and login latencies: from well under a millisecond to a slow password hash. */
+const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Sweeps and pushes can take longer than a request. */
+const SLOW_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The paths a request is counted under; anything else is `other`, so labels stay few. */
+const ROUTES = new Set(['/graphql', '/auth/verify', '/healthz', '/readyz', '/metrics', '/console', '/']);
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly authEvents: Counter<'type' | 'reason'>;
+  private readonly requests: Histogram<'route' | 'status'>;
+  private readonly logins: Histogram<'outcome'>;
+  private readonly pushes: Histogram;
+  private readonly sweeps: Histogram;
+  private readonly sockets: Gauge;
+
+  constructor(services: SessionServices, propagation: EndPropagation) {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.authEvents = new Counter({
+      name: 'gatehouse_auth_events_total',
+      help: 'Audit events written by this process, by type (and end reason).',
+      labelNames: ['type', 'reason'],
+      registers,
+    });
+    this.requests = histogram(
+      'gatehouse_http_request_duration_seconds',
+      'HTTP requests, by route and status.',
+      ['route', 'status'],
+      LATENCY_BUCKETS_SECONDS,
+      registers,
+    );
+    this.logins = histogram(
+      'gatehouse_login_duration_seconds',
+      'Login attempts, by outcome (the password hash included).',
+      ['outcome'],
+      LATENCY_BUCKETS_SECONDS,
+      registers,
+    );
+    this.pushes = histogram(
+      'gatehouse_session_end_push_seconds',
+      'From a session end (its endedAt) to its live clients being told in this process.',
+      [],
+      SLOW_BUCKETS_SECONDS,
+      registers,
+    );
+    this.sweeps = histogram('gatehouse_sweep_duration_seconds', 'Sweeper runs.', [], SLOW_BUCKETS_SECONDS, registers);
+    this.sockets = new Gauge({
+      name: 'gatehouse_websocket_connections',
+      help: 'Open WebSocket connections.',
+      registers,
+    });
+    readAtScrapeTime(registers, services, propagation);
+  }
+
+  countAuthEvent(event: AuthEventRecord): void {
+    this.authEvents.inc({ type: event.type, reason: event.reason ?? '' });
+  }
+
+  /** Times one HTTP request, counted when its response has been sent. */
+  timeRequest(path: string, response: ServerResponse): void {
+    const stop = this.requests.startTimer();
+    const route = ROUTES.has(path) ? path : path.startsWith('/console/') ? '/console' : 'other';
+    response.once('finish', () => stop({ route, status: String(response.statusCode) }));
+  }
+
+  observeLogin(outcome: string, seconds: number): void {
+    this.logins.observe({ outcome }, seconds);
+  }
+
+  observePush(seconds: number): void {
+    this.pushes.observe(Math.max(0, seconds));
+  }
+
+  observeSweep(seconds: number): void {
+    this.sweeps.observe(seconds);
+  }
+
+  socketOpened(): void {
+    this.sockets.inc();
+  }
+
+  socketClosed(): void {
+    this.sockets.dec();
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** The gauges read when Prometheus scrapes. */
+function readAtScrapeTime(registers: Registry[], services: SessionServices, propagation: EndPropagation): void {
+  gauge('gatehouse_active_sessions', 'Active sessions in the database.', registers, () =>
+    services.sessions.countActive(),
+  );
+  gauge(
+    'gatehouse_cached_sessions',
+    'Validated sessions cached in this process.',
+    registers,
+    () => services.cache?.size ?? 0,
+  );
+  gauge(
+    'gatehouse_watched_expiries',
+    'Sessions whose expiry is watched for live clients.',
+    registers,
+    () => services.expiry.size,
+  );
+  gauge(
+    'gatehouse_session_ends_proven',
+    '1 while ends from other processes are proven to reach this one (the cache is trusted), else 0.',
+    registers,
+    () => (propagation.trusted() ? 1 : 0),
+  );
+}
+
+function histogram<L extends string>(
+  name: string,
+  help: string,
+  labelNames: L[],
+  buckets: number[],
+  registers: Registry[],
+) {
+  return new Histogram<L>({ name, help, labelNames, buckets, registers });
+}
+
+function gauge(name: string, help: string, registers: Registry[], read: () => number | Promise<number>): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers,
+    async collect() {
+      this.set(await read());
+    },
+  });
+}
 
 /**
- * Prometheus text exposition for GET /metrics. Counters come from the audit events as they are
- * written; gauges are read at scrape time. Hand-written: a handful of series needs no client
- * library.
+ * Who may read `/metrics`: `open`, `denied` (401: a token is set and this request lacks it) or
+ * `absent` (404: production without a token). The token is compared in constant time.
  */
-export class Metrics {
-  private readonly authEvents = new Map<string, number>();
-  openWebSockets = 0;
-
-  constructor(
-    private readonly services: SessionServices,
-    private readonly startedAt = Date.now(),
-  ) {}
-
-  /** Feed for the session lifecycle's `authEvent` listener. */
-  countAuthEvent(event: AuthEventRecord): void {
-    const labels = event.reason ? `type="${event.type}",reason="${event.reason}"` : `type="${event.type}"`;
-    this.authEvents.set(labels, (this.authEvents.get(labels) ?? 0) + 1);
-  }
-
-  async render(): Promise<string> {
-    const lines: string[] = [];
-    const gauge = (name: string, help: string, value: number) =>
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
-
-    lines.push(
-      '# HELP gatehouse_auth_events_total Audit events written by this process, by type (and end reason).',
-      '# TYPE gatehouse_auth_events_total counter',
-    );
-    for (const [labels, count] of [...this.authEvents].sort()) {
-      lines.push(`gatehouse_auth_events_total{${labels}} ${count}`);
-    }
-    gauge('gatehouse_active_sessions', 'Active sessions in the database.', await this.services.sessions.countActive());
-    gauge('gatehouse_cached_sessions', 'Validated sessions cached in this process.', this.services.cache?.size ?? 0);
-    gauge('gatehouse_websocket_connections', 'Open WebSocket connections.', this.openWebSockets);
-    gauge(
-      'gatehouse_watched_expiries',
-      'Sessions whose expiry is watched for live clients.',
-      this.services.expiry.size,
-    );
-    gauge(
-      'gatehouse_uptime_seconds',
-      'Seconds since this process started.',
-      Math.floor((Date.now() - this.startedAt) / 1000),
-    );
-    return lines.join('\n') + '\n';
-  }
+export function metricsAccess(
+  req: IncomingMessage,
+  settings: { metricsToken: string | undefined; production: boolean },
+): 'open' | 'denied' | 'absent' {
+  if (settings.metricsToken === undefined) return settings.production ? 'absent' : 'open';
+  const offered = Buffer.from(readBearerToken(req.headers.authorization) ?? '');
+  const expected = Buffer.from(settings.metricsToken);
+  return offered.length === expected.length && timingSafeEqual(offered, expected) ? 'open' : 'denied';
 }

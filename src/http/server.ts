@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { sendError, type WireErrors } from './errors.js';
 import type { BrowserPages } from './console.js';
 import { createForwardAuthHandler } from './forward-auth.js';
-import type { Metrics } from './metrics.js';
+import { metricsAccess, type Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
 import type { GatehouseYoga } from './yoga.js';
 
@@ -14,6 +14,24 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'Cache-Control': 'no-store',
   });
   res.end(payload);
+}
+
+/** `GET /metrics`: the Prometheus text, to whom may read it (401 with a wrong token, 404 when off). */
+async function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  metrics: Metrics | undefined,
+  settings: HttpServerOptions['metricsSettings'],
+): Promise<void> {
+  const access = metrics ? metricsAccess(req, settings) : 'absent';
+  if (!metrics || access === 'absent') return sendError(res, 404, 'NOT_FOUND', 'Not found');
+  if (access === 'denied') {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+    return sendError(res, 401, 'UNAUTHENTICATED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+  }
+  const body = await metrics.render();
+  res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+  res.end(body);
 }
 
 /** Largest request body accepted; GraphQL documents are small, so this is generous. */
@@ -40,25 +58,21 @@ export interface HttpServerOptions {
   /** Which parts this instance depends on are down (for `/readyz`); empty when ready. */
   partsDown(): Promise<string[]>;
   errors: WireErrors;
-  metrics: Metrics;
+  /** Undefined where metrics are not collected (production without METRICS_TOKEN). */
+  metrics: Metrics | undefined;
+  /** Who may read `/metrics` (see `metricsAccess`). */
+  metricsSettings: { metricsToken: string | undefined; production: boolean };
   /** The console, GraphiQL and `/`: answered before Yoga. */
   browserPages: BrowserPages;
 }
 
 /** The HTTP server: health, forward-auth and browser pages beside GraphQL; everything else goes to Yoga. */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { yoga, resolveViewer, partsDown, errors, metrics, browserPages } = options;
+  const { yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages } = options;
   const forwardAuth = createForwardAuthHandler(resolveViewer);
   // A Map, not an object literal: a path such as `/constructor` must not find a prototype's method.
-  const getRoutes = new Map<string, (res: ServerResponse) => Promise<void>>([
-    [
-      '/metrics',
-      async (res) => {
-        const body = await metrics.render();
-        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
-        res.end(body);
-      },
-    ],
+  const getRoutes = new Map<string, (res: ServerResponse, req: IncomingMessage) => Promise<void>>([
+    ['/metrics', (res, req) => serveMetrics(req, res, metrics, metricsSettings)],
     [
       '/readyz',
       async (res) => {
@@ -79,8 +93,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const path = req.url?.split('?', 1)[0] ?? '';
     const fail = (error: unknown) => errors.send(res, error);
     if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail);
+    metrics?.timeRequest(path, res);
     const route = req.method === 'GET' ? getRoutes.get(path) : undefined;
-    if (route) return void route(res).catch(fail);
+    if (route) return void route(res, req).catch(fail);
     const page = browserPages(req, path);
     if (page) return void Promise.resolve(page(res)).catch(fail);
     const bodyProblem = checkRequestBody(req);

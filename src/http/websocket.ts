@@ -37,7 +37,8 @@ export interface WebSocketOptions {
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
   watcher: SessionEndWatcher;
-  metrics: Metrics;
+  /** Undefined where metrics are not collected (production without METRICS_TOKEN). */
+  metrics: Metrics | undefined;
   errors: WireErrors;
   /** Whether a browser's Origin may open a socket (logs refusals). */
   checkOrigin: OriginCheck;
@@ -179,8 +180,8 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     if (req.url?.split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     if (!originAllowed(req, options)) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      options.metrics.openWebSockets++;
-      ws.once('close', () => options.metrics.openWebSockets--);
+      options.metrics?.socketOpened();
+      ws.once('close', () => options.metrics?.socketClosed());
       wss.emit('connection', ws, req);
     });
   });

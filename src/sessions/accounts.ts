@@ -9,13 +9,12 @@ import type { StepUp } from './step-up.js';
 import type { ActiveAt } from './policy.js';
 import type { SessionStore, UserSessionsTx } from './store.js';
 import {
-  originOf,
+  originOfActor,
+  type Actor,
   type ChangeOrigin,
-  type DeviceInfo,
   type SessionEndReason,
   type SessionRecord,
   type UserRecord,
-  type Viewer,
 } from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
 
@@ -51,7 +50,7 @@ export class AccountControls {
   constructor(private readonly options: AccountControlsOptions) {}
 
   /** Disables the account and ends its sessions (USER_DISABLED). Disabling twice changes nothing. */
-  async disable(actor: Viewer, userId: string, device: DeviceInfo): Promise<UserRecord> {
+  async disable(actor: Actor, userId: string): Promise<UserRecord> {
     await this.options.stepUp.require(actor);
     const now = this.options.clock.now();
     const change = await this.change(userId, 'USER_DISABLED', async (tx, user, activeAt) => {
@@ -59,22 +58,22 @@ export class AccountControls {
       await keepAnAdmin(tx, user, 'disabled');
       return { ended: await tx.endOpenSessions('USER_DISABLED', activeAt), user: await tx.setDisabledAt(now, now) };
     });
-    await this.announce('USER_DISABLED', change, originOf(actor, device));
+    await this.announce('USER_DISABLED', change, originOfActor(actor));
     return change.user;
   }
 
   /** Lets the account sign in again. Its ended sessions stay ended. */
-  async enable(actor: Viewer, userId: string, device: DeviceInfo): Promise<UserRecord> {
+  async enable(actor: Actor, userId: string): Promise<UserRecord> {
     const now = this.options.clock.now();
     const change = await this.change(userId, undefined, async (tx, user) =>
       user.disabledAt ? { user: await tx.setDisabledAt(null, now), ended: [] } : { user, ended: [] },
     );
-    await this.announce('USER_ENABLED', change, originOf(actor, device));
+    await this.announce('USER_ENABLED', change, originOfActor(actor));
     return change.user;
   }
 
   /** Ends the account's sessions (USER_DELETED) and deletes it; its audit events stay. */
-  async delete(actor: Viewer, userId: string, device: DeviceInfo): Promise<void> {
+  async delete(actor: Actor, userId: string): Promise<void> {
     await this.options.stepUp.require(actor);
     const change = await this.change(userId, 'USER_DELETED', async (tx, user, activeAt) => {
       await keepAnAdmin(tx, user, 'deleted');
@@ -82,11 +81,11 @@ export class AccountControls {
       await tx.deleteUser();
       return { user, ended };
     });
-    await this.announce('USER_DELETED', change, originOf(actor, device));
+    await this.announce('USER_DELETED', change, originOfActor(actor));
   }
 
   /** Sets a new password chosen by an admin and ends all the account's sessions (PASSWORD_CHANGED). */
-  async resetPassword(actor: Viewer, userId: string, newPassword: string, device: DeviceInfo): Promise<UserRecord> {
+  async resetPassword(actor: Actor, userId: string, newPassword: string): Promise<UserRecord> {
     await this.options.stepUp.require(actor);
     validateNewPassword(newPassword, 'newPassword');
     const passwordHash = await this.options.hasher.hash(newPassword);
@@ -95,7 +94,7 @@ export class AccountControls {
       await tx.setPasswordHash(passwordHash, now);
       return { user: { ...user, passwordHash }, ended: await tx.endOpenSessions('PASSWORD_CHANGED', activeAt) };
     });
-    await this.announce('PASSWORD_RESET', change, originOf(actor, device));
+    await this.announce('PASSWORD_RESET', change, originOfActor(actor));
     return change.user;
   }
 

@@ -8,7 +8,9 @@ import type { StepUp } from './step-up.js';
 import type { SessionStore, UserStore } from './store.js';
 import {
   originOf,
+  originOfActor,
   SYSTEM_ORIGIN,
+  type Actor,
   type ChangeOrigin,
   type DeviceInfo,
   type SessionEndReason,
@@ -106,16 +108,19 @@ export class SessionEnds {
    * else's session is reported as not found, so ids cannot be probed. An already-ended session
    * is returned unchanged; one that has already expired is recorded as such, not as kicked.
    */
-  async kick(actor: Viewer, sessionId: string, device: DeviceInfo): Promise<SessionRecord> {
+  async kick(actor: Actor, sessionId: string): Promise<SessionRecord> {
     const { sessions, clock, policy, lastSeen, stepUp } = this.options;
     const session = await sessions.findSessionById(sessionId);
-    if (!session || (actor.user.role !== 'ADMIN' && session.userId !== actor.user.id)) throw notFound('session');
+    const viewer = 'viewer' in actor ? actor.viewer : undefined;
+    if (!session || (viewer && viewer.user.role !== 'ADMIN' && session.userId !== viewer.user.id)) {
+      throw notFound('session');
+    }
     if (session.endedAt !== null) return session;
     // Ending one's own other session needs a recent proof: a stolen cookie must not lock the owner out.
-    if (session.userId === actor.user.id && session.id !== actor.session.id) await stepUp.require(actor);
+    if (viewer && session.userId === viewer.user.id && session.id !== viewer.session.id) await stepUp.require(actor);
     lastSeen.applyUnwritten(session);
     const reason = hasExpired(session, clock.now(), policy) ? 'EXPIRED' : 'KICKED';
-    const ended = await this.endSession(sessionId, reason, originOf(actor, device));
+    const ended = await this.endSession(sessionId, reason, originOfActor(actor));
     // Undefined only if something else ended it in between: show that end as it is.
     return ended ?? (await sessions.findSessionById(sessionId)) ?? session;
   }
@@ -128,10 +133,10 @@ export class SessionEnds {
   }
 
   /** Ends all of a user's sessions (an admin action). Returns how many ended. */
-  async revokeUser(actor: Viewer, userId: string, device: DeviceInfo): Promise<number> {
+  async revokeUser(actor: Actor, userId: string): Promise<number> {
     await this.options.stepUp.require(actor);
     if (!(await this.options.users.findUserById(userId))) throw notFound('user');
-    return (await this.endUserSessions(userId, 'USER_SESSIONS_REVOKED', originOf(actor, device))).length;
+    return (await this.endUserSessions(userId, 'USER_SESSIONS_REVOKED', originOfActor(actor))).length;
   }
 
   /**
@@ -140,19 +145,20 @@ export class SessionEnds {
    * between them; each live client is told as its batch ends; returns once every instance has
    * applied all of it, with how many ended.
    */
-  async revokeAll(actor: Viewer, device: DeviceInfo): Promise<number> {
+  async revokeAll(actor: Actor): Promise<number> {
     const { stepUp, cache, audit, lastSeen, sessions } = this.options;
     await stepUp.require(actor);
-    const origin = originOf(actor, device);
+    const origin = originOfActor(actor);
+    const kept = 'viewer' in actor ? actor.viewer.session.id : undefined;
     // Every session is going; the caller's own is simply read again.
     cache?.evictAll();
-    const fields = { userId: actor.user.id, sessionId: actor.session.id, reason: 'ALL_SESSIONS_REVOKED' as const };
+    const fields = { userId: origin.actorUserId, sessionId: kept ?? null, reason: 'ALL_SESSIONS_REVOKED' as const };
     await audit.record('ALL_SESSIONS_REVOKED', origin, fields);
     let total = 0;
     for (;;) {
       const activeAt = await lastSeen.activeAt();
       const batch = { reason: 'ALL_SESSIONS_REVOKED' as const, activeAt, limit: REVOKE_ALL_BATCH };
-      const ended = await sessions.endActiveSessions({ ...batch, exceptSessionId: actor.session.id });
+      const ended = await sessions.endActiveSessions({ ...batch, ...(kept ? { exceptSessionId: kept } : {}) });
       await this.announce(ended, origin, { awaitEverywhere: false });
       total += ended.length;
       if (ended.length < REVOKE_ALL_BATCH) break;

@@ -8,6 +8,8 @@ export interface SessionLifecycleListener {
   sessionEnded?(session: SessionRecord): void;
   /** Every audit event, as it is written (metrics count them). */
   authEvent?(event: AuthEventRecord): void;
+  /** A login attempt finished: `succeeded`, or the error code that refused it, and how long it took. */
+  loginFinished?(outcome: string, durationMs: number): void;
 }
 
 /**
@@ -33,6 +35,10 @@ export class SessionLifecycle {
 
   authEvent(event: AuthEventRecord): void {
     this.notify((listener) => listener.authEvent?.(event));
+  }
+
+  loginFinished(outcome: string, durationMs: number): void {
+    this.notify((listener) => listener.loginFinished?.(outcome, durationMs));
   }
 
   private notify(call: (listener: SessionLifecycleListener) => void): void {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { checkLoginInputSize, loginUsernameKey } from './credentials.js';
@@ -55,6 +56,19 @@ export class LoginService {
    * one must not live on unseen (ASVS 7.2.4).
    */
   async login(username: string, password: string, device: DeviceInfo, replacing?: Viewer | null) {
+    const startedAt = performance.now();
+    try {
+      const result = await this.attempt(username, password, device, replacing);
+      this.options.lifecycle.loginFinished('succeeded', performance.now() - startedAt);
+      return result;
+    } catch (error) {
+      const outcome = error instanceof GatehouseError ? error.code : 'error';
+      this.options.lifecycle.loginFinished(outcome, performance.now() - startedAt);
+      throw error;
+    }
+  }
+
+  private async attempt(username: string, password: string, device: DeviceInfo, replacing?: Viewer | null) {
     checkLoginInputSize(username, password);
     const key = loginUsernameKey(username);
     const result = await this.queue.run(key, async () => {

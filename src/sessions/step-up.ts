@@ -6,7 +6,7 @@ import type { PasswordHasher } from './passwords.js';
 import type { SessionPolicy } from './policy.js';
 import type { SessionStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
-import { originOf, type DeviceInfo, type SessionRecord, type Viewer } from './types.js';
+import { originOf, type Actor, type DeviceInfo, type SessionRecord, type Viewer } from './types.js';
 
 export interface StepUpOptions {
   users: Pick<UserStore, 'findUserById'>;
@@ -30,8 +30,13 @@ export interface StepUpOptions {
 export class StepUp {
   constructor(private readonly options: StepUpOptions) {}
 
-  /** Throws REAUTHENTICATION_REQUIRED unless the viewer's session proved the password recently. */
-  async require(viewer: Viewer): Promise<void> {
+  /**
+   * Throws REAUTHENTICATION_REQUIRED unless the viewer's session proved the password recently.
+   * The operator at the command line has no session and needs none.
+   */
+  async require(actor: Viewer | Actor): Promise<void> {
+    if ('operator' in actor) return;
+    const viewer = 'viewer' in actor ? actor.viewer : actor;
     if (this.isRecent(viewer.session)) return;
     // A cached copy may predate a re-authentication made through another instance.
     const stored = await this.options.sessions.findSessionById(viewer.session.id);

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import type { SessionEnds } from './ends.js';
@@ -41,6 +42,7 @@ export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<SweepResult> | undefined;
   private stopped = true;
+  private readonly sweptListeners: Array<(result: SweepResult, durationMs: number) => void> = [];
 
   constructor(private readonly options: SweeperOptions) {}
 
@@ -49,11 +51,18 @@ export class Sweeper {
     this.schedule();
   }
 
+  /** Told after every run, with what it did and how long it took (metrics). */
+  onSwept(listener: (result: SweepResult, durationMs: number) => void): void {
+    this.sweptListeners.push(listener);
+  }
+
   /** One sweep now; returns what it did. Safe to call while the schedule runs. */
   async runOnce(): Promise<SweepResult> {
     while (this.running) await this.running.catch(() => undefined);
+    const startedAt = performance.now();
     this.running = this.sweep().finally(() => (this.running = undefined));
     const result = await this.running;
+    for (const listener of this.sweptListeners) listener(result, performance.now() - startedAt);
     if (result.expired > 0 || result.deleted > 0 || result.deletedAuthEvents > 0) {
       this.options.logger.info('swept sessions', { ...result });
     }

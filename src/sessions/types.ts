@@ -76,7 +76,23 @@ export interface ChangeOrigin {
 /** Changes nobody asked for: expiry, the sweeper. */
 export const SYSTEM_ORIGIN: ChangeOrigin = { actorUserId: null, device: { userAgent: null, ipAddress: null } };
 
+/**
+ * Who asks for an operation: a signed-in user over the API (authorised and stepped up per
+ * operation), or the operator at the command line, who is trusted because it holds the
+ * server's own settings and database.
+ */
+export type Actor = { viewer: Viewer; device: DeviceInfo } | { operator: string };
+
+/** The operator at the `gatehouse` command line, as the audit log records it. */
+export const CLI_OPERATOR: Actor = { operator: 'gatehouse-cli' };
+
 /** A change asked for by the signed-in `viewer` from `device`. */
 export function originOf(viewer: Viewer, device: DeviceInfo): ChangeOrigin {
   return { actorUserId: viewer.user.id, device };
+}
+
+/** Where a change asked for by `actor` came from, for the audit log. */
+export function originOfActor(actor: Actor): ChangeOrigin {
+  if ('operator' in actor) return { actorUserId: null, device: { userAgent: actor.operator, ipAddress: null } };
+  return originOf(actor.viewer, actor.device);
 }

@@ -9,7 +9,16 @@ import type { PasswordHasher } from './passwords.js';
 import type { StepUp } from './step-up.js';
 import { MAX_SESSION_LIMIT } from './policy.js';
 import type { UserStore } from './store.js';
-import { originOf, SYSTEM_ORIGIN, type DeviceInfo, type Role, type UserRecord, type Viewer } from './types.js';
+import {
+  originOf,
+  originOfActor,
+  SYSTEM_ORIGIN,
+  type Actor,
+  type DeviceInfo,
+  type Role,
+  type UserRecord,
+  type Viewer,
+} from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
 
 export interface UserServiceOptions {
@@ -22,12 +31,23 @@ export interface UserServiceOptions {
   stepUp: StepUp;
 }
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Bytes of the password generated for the first admin when none is configured. */
 const GENERATED_PASSWORD_BYTES = 18;
 
 /** Accounts: creating them, their passwords and their own session limits. */
 export class UserService {
   constructor(private readonly options: UserServiceOptions) {}
+
+  /** A user by id, or by username (compared as at login); NOT_FOUND otherwise. */
+  async find(idOrUsername: string): Promise<UserRecord> {
+    const { users } = this.options;
+    const byId = UUID_PATTERN.test(idOrUsername) ? await users.findUserById(idOrUsername) : undefined;
+    const user = byId ?? (await users.findUserByUsernameKey(usernameKey(idOrUsername.trim())));
+    if (!user) throw notFound('user');
+    return user;
+  }
 
   async require(userId: string): Promise<UserRecord> {
     const user = await this.options.users.findUserById(userId);
@@ -54,8 +74,8 @@ export class UserService {
    * Creates a user with a validated username and password. `by` is the admin who asks (none for
    * the first admin at start); making another admin needs their recent password proof.
    */
-  async create(input: { username: string; password: string; role: Role }, by?: { actor: Viewer; device: DeviceInfo }) {
-    if (by && input.role === 'ADMIN') await this.options.stepUp.require(by.actor);
+  async create(input: { username: string; password: string; role: Role }, by?: Actor) {
+    if (by && input.role === 'ADMIN') await this.options.stepUp.require(by);
     const username = normalizeNewUsername(input.username);
     validateNewPassword(input.password);
     const passwordHash = await this.options.hasher.hash(input.password);
@@ -64,7 +84,7 @@ export class UserService {
       this.options.clock.now(),
     );
     if (!user) throw badUserInput('Username is already taken', 'username');
-    const origin = by ? originOf(by.actor, by.device) : SYSTEM_ORIGIN;
+    const origin = by ? originOfActor(by) : SYSTEM_ORIGIN;
     await this.options.audit.record('USER_CREATED', origin, { userId: user.id });
     return user;
   }
@@ -110,7 +130,7 @@ export class UserService {
    * Sets a user's own session limit (0 = unlimited for them), or null to fall back to the
    * global `MAX_SESSIONS_PER_USER`. Applies from the user's next login.
    */
-  async setSessionLimit(actor: Viewer, userId: string, limit: number | null, device: DeviceInfo) {
+  async setSessionLimit(actor: Actor, userId: string, limit: number | null) {
     if (limit !== null && (!Number.isInteger(limit) || limit < 0 || limit > MAX_SESSION_LIMIT)) {
       throw badUserInput(`Session limit must be from 0 (no limit) to ${MAX_SESSION_LIMIT}, or null`, 'limit');
     }
@@ -118,7 +138,7 @@ export class UserService {
     if (!user) throw notFound('user');
     // Cached viewers hold the user record; the next request reloads it with the new limit.
     this.options.cache?.evictUser(userId);
-    await this.options.audit.record('SESSION_LIMIT_CHANGED', originOf(actor, device), { userId });
+    await this.options.audit.record('SESSION_LIMIT_CHANGED', originOfActor(actor), { userId });
     return user;
   }
 }

@@ -46,27 +46,42 @@ export interface ScriptRun {
   stderr: string;
 }
 
-/** Runs a script of the repository (`scripts/sweep.ts`) to its exit, as `npm run` would. */
-export async function runScript(
-  script: string,
+/** Runs `node <nodeArgs>` from the repository to its exit, `stdin` piped in, with its output collected. */
+async function runToExit(
+  nodeArgs: string[],
   settings: Record<string, string>,
-  { args = [], timeoutMs = 20_000 }: { args?: string[]; timeoutMs?: number } = {},
+  { stdin = '', timeoutMs = 30_000 }: { stdin?: string; timeoutMs?: number },
 ): Promise<ScriptRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: REPO_ROOT,
-    env: childEnv(settings),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, nodeArgs, { cwd: REPO_ROOT, env: childEnv(settings), stdio: 'pipe' });
+  child.stdin.end(stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   try {
-    return { exit: await within(exited, timeoutMs, `${script} to exit`), stdout, stderr };
+    return { exit: await within(exited, timeoutMs, `node ${nodeArgs.join(' ')} to exit`), stdout, stderr };
   } finally {
     child.kill('SIGKILL');
   }
+}
+
+/** Runs a script of the repository (a test fixture) to its exit. */
+export function runScript(
+  script: string,
+  settings: Record<string, string>,
+  { args = [], timeoutMs }: { args?: string[]; timeoutMs?: number } = {},
+): Promise<ScriptRun> {
+  return runToExit(['--import', 'tsx', script, ...args], settings, timeoutMs === undefined ? {} : { timeoutMs });
+}
+
+/** `gatehouse <args>` (bin/gatehouse.js) with `settings` as its environment and `stdin` piped in. */
+export function runCli(
+  args: string[],
+  settings: Record<string, string>,
+  options: { stdin?: string; timeoutMs?: number } = {},
+): Promise<ScriptRun> {
+  return runToExit(['bin/gatehouse.js', ...args], settings, options);
 }
 
 /** `node --import tsx src/main.ts`: the real process, with its stdout and stderr collected. */

@@ -1,0 +1,36 @@
+import { migrationSource } from '../../../migrations/index.js';
+import { migrateToLatest } from '../../storage/database.js';
+import type { Command } from '../command.js';
+
+export const maintenanceCommands: Command[] = [
+  {
+    name: 'migrate',
+    summary: 'bring the database schema up to date (the server also does this at start)',
+    options: { down: { type: 'boolean' } },
+    details: ['--down  roll the last batch of migrations back instead'],
+    needsCore: false,
+    async run({ core, out, options }) {
+      if (options.down === true) {
+        const [batch, names] = (await core.db.migrate.rollback({ migrationSource })) as [number, string[]];
+        return out.result(`rolled back batch ${batch}: ${names.join(', ') || 'nothing'}`, { batch, rolledBack: names });
+      }
+      await migrateToLatest(core.db);
+      const [done, pending] = (await core.db.migrate.list({ migrationSource })) as [unknown[], unknown[]];
+      out.result(`migrated: ${done.length} applied, ${pending.length} pending`, {
+        applied: done.length,
+        pending: pending.length,
+      });
+    },
+  },
+  {
+    name: 'sweep',
+    summary: 'end expired sessions (EXPIRED) and delete rows past their retention, now',
+    async run({ core, out }) {
+      const result = await core.sweeper.runOnce();
+      out.result(
+        `expired ${result.expired} sessions, deleted ${result.deleted} old rows and ${result.deletedAuthEvents} old audit events`,
+        result,
+      );
+    },
+  },
+];

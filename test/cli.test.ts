@@ -1,0 +1,227 @@
+/**
+ * The `gatehouse` command line against a running server: every command's happy path, its bad
+ * usage (exit 2) and its failures (exit 1); and a session ended from the command line is ended
+ * in the running server at once (its next request anonymous, its live client told KICKED), on
+ * SQLite, on PostgreSQL, and on PostgreSQL with REDIS_URL set (accepted, unused).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, it } from 'node:test';
+import { LoginDocument, MeDocument, SessionRevokedDocument } from './generated/graphql.js';
+import { errorCode, TestClient } from './support/client.js';
+import { createPostgresDatabase, POSTGRES_URL, type TestDatabase } from './support/databases.js';
+import { openSocket, subscribeWs } from './support/live.js';
+import { OwnRedis } from './support/own-services.js';
+import { GatehouseProcess, killAllGatehouseProcesses, runCli } from './support/process.js';
+
+const ADMIN = { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'ops-password-for-cli-tests' };
+
+interface Setup {
+  name: string;
+  skip: string | false;
+  settings(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>;
+}
+
+const SETUPS: Setup[] = [
+  {
+    name: 'SQLite',
+    skip: false,
+    async settings() {
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+      return {
+        env: { DATABASE_URL: `sqlite:${join(dir, 'g.db')}` },
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: !POSTGRES_URL && 'TEST_POSTGRES_URL is not set',
+    async settings() {
+      const database: TestDatabase = await createPostgresDatabase();
+      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
+    },
+  },
+  {
+    name: 'PostgreSQL with REDIS_URL set',
+    skip: !POSTGRES_URL && 'TEST_POSTGRES_URL is not set',
+    async settings() {
+      const [database, redis] = await Promise.all([createPostgresDatabase(), OwnRedis.create()]);
+      return {
+        env: { DATABASE_URL: database.url, REDIS_URL: redis.url },
+        cleanup: async () => {
+          await redis.stop();
+          await database.drop();
+        },
+      };
+    },
+  },
+];
+
+async function signIn(server: GatehouseProcess, username: string, password: string) {
+  const client = new TestClient(server.url);
+  const { login } = await client.data(LoginDocument, { username, password });
+  return { client, sessionId: login.session.id };
+}
+
+for (const setup of SETUPS) {
+  describe(`gatehouse sessions kick, with a server running (${setup.name})`, { skip: setup.skip }, () => {
+    let env: Record<string, string>;
+    let cleanup = async () => {};
+    let server: GatehouseProcess;
+    before(async () => {
+      ({ env, cleanup } = await setup.settings());
+      server = await GatehouseProcess.start({ ...env, ...ADMIN, SWEEP_INTERVAL: '1h' });
+    });
+    after(async () => {
+      await killAllGatehouseProcesses();
+      await cleanup();
+    });
+
+    it("ends the session everywhere: the server's next request is anonymous, its WebSocket client told KICKED within 1 s", async () => {
+      const { client, sessionId } = await signIn(server, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
+      assert.equal((await client.data(MeDocument)).me?.username, ADMIN.ADMIN_USERNAME, 'cached by the server');
+      const socket = openSocket(server, { cookie: client.cookie });
+      await socket.connected;
+      const revoked = subscribeWs(socket.client, SessionRevokedDocument);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const run = await runCli(['sessions', 'kick', sessionId], env);
+      const returnedAt = performance.now();
+      assert.deepEqual(run.exit, { code: 0, signal: null }, run.stderr);
+      assert.match(run.stdout, new RegExp(`session ${sessionId}: KICKED`));
+      assert.equal((await client.data(MeDocument)).me, null, 'served after the command returned');
+      const [event] = await revoked.received(1, 1_000);
+      assert.equal(event?.data?.sessionRevoked.reason, 'KICKED');
+      assert.ok(revoked.arrivals[0]! <= returnedAt + 1_000);
+      assert.equal((await socket.closedWithin(1_000)).code, 4403);
+    });
+  });
+}
+
+describe('gatehouse: every command, its usage and its failures (SQLite, a server running)', () => {
+  let env: Record<string, string>;
+  let cleanup = async () => {};
+  let server: GatehouseProcess;
+  const cli = (args: string[], stdin?: string) => runCli(args, env, stdin === undefined ? {} : { stdin });
+  const ok = async (args: string[], stdin?: string) => {
+    const run = await cli(args, stdin);
+    assert.deepEqual(run.exit, { code: 0, signal: null }, `gatehouse ${args.join(' ')}: ${run.stderr}`);
+    return run.stdout;
+  };
+  const json = async <T>(args: string[], stdin?: string) => JSON.parse(await ok([...args, '--json'], stdin)) as T;
+  const exitOf = async (args: string[], stdin?: string) => (await cli(args, stdin)).exit.code;
+
+  before(async () => {
+    ({ env, cleanup } = await SETUPS[0]!.settings());
+    server = await GatehouseProcess.start({ ...env, ...ADMIN, SWEEP_INTERVAL: '1h' });
+  });
+  after(async () => {
+    await killAllGatehouseProcesses();
+    await cleanup();
+  });
+
+  it('users create, list, set-limit, disable, enable, reset-password and delete: each as the API would', async () => {
+    assert.match(await ok(['users', 'create', 'carl', '--password-stdin'], 'carl-password-1\n'), /^created carl \(/);
+    assert.equal(
+      await exitOf(['users', 'create', 'Carl', '--password-stdin'], 'another-password\n'),
+      1,
+      'a taken username',
+    );
+    assert.equal(await exitOf(['users', 'create', 'dina', '--password-stdin'], 'short\n'), 1, 'a too-short password');
+    const listed = await json<Array<{ username: string; role: string; activeSessions: number }>>([
+      'users',
+      'list',
+      '--search',
+      'CAR',
+    ]);
+    assert.deepEqual(
+      listed.map((user) => [user.username, user.role]),
+      [['carl', 'USER']],
+    );
+    assert.equal((await json<{ sessionLimit: number }>(['users', 'set-limit', 'carl', '2'])).sessionLimit, 2);
+    assert.equal(
+      (await json<{ sessionLimit: string }>(['users', 'set-limit', 'carl', 'none'])).sessionLimit,
+      'default',
+    );
+
+    const carl = await signIn(server, 'carl', 'carl-password-1');
+    assert.equal((await json<{ disabled: boolean }>(['users', 'disable', 'carl'])).disabled, true);
+    assert.equal((await carl.client.data(MeDocument)).me, null, 'its session ended with the disable');
+    const refused = await new TestClient(server.url).request(LoginDocument, {
+      username: 'carl',
+      password: 'carl-password-1',
+    });
+    assert.equal(errorCode(refused), 'ACCOUNT_DISABLED');
+    assert.equal((await json<{ disabled: boolean }>(['users', 'enable', 'carl'])).disabled, false);
+
+    const again = await signIn(server, 'carl', 'carl-password-1');
+    await ok(['users', 'reset-password', 'carl', '--password-stdin'], 'carl-password-2\n');
+    assert.equal((await again.client.data(MeDocument)).me, null, 'a reset ends every session');
+    await signIn(server, 'carl', 'carl-password-2');
+
+    assert.match(await ok(['users', 'delete', 'carl', '--yes']), /^deleted carl/);
+    assert.equal(await exitOf(['users', 'delete', 'carl', '--yes']), 1, 'no such user any more');
+  });
+
+  it('sessions count, list, revoke-user and revoke-all', async () => {
+    await ok(['users', 'create', 'erin', '--password-stdin'], 'erin-password-1\n');
+    const [first, second] = [
+      await signIn(server, 'erin', 'erin-password-1'),
+      await signIn(server, 'erin', 'erin-password-1'),
+    ];
+    assert.equal((await json<{ activeSessions: number }>(['sessions', 'count', '--user', 'erin'])).activeSessions, 2);
+    const listed = await json<Array<{ id: string; user: string }>>(['sessions', 'list', '--user', 'erin']);
+    assert.deepEqual(new Set(listed.map((row) => row.id)), new Set([first.sessionId, second.sessionId]));
+    assert.match(await ok(['sessions', 'list']), /^id\s+user\s+signedIn/);
+    assert.equal((await json<{ ended: number }>(['sessions', 'revoke-user', 'erin'])).ended, 2);
+    for (const { client } of [first, second]) assert.equal((await client.data(MeDocument)).me, null);
+
+    const third = await signIn(server, 'erin', 'erin-password-1');
+    const total = (await json<{ activeSessions: number }>(['sessions', 'count'])).activeSessions;
+    assert.ok(total >= 1);
+    assert.equal(await exitOf(['sessions', 'revoke-all']), 2, 'without --yes');
+    assert.equal((await json<{ ended: number }>(['sessions', 'revoke-all', '--yes'])).ended, total);
+    assert.equal((await third.client.data(MeDocument)).me, null);
+    assert.equal((await json<{ activeSessions: number }>(['sessions', 'count'])).activeSessions, 0);
+  });
+
+  it('migrate and sweep', async () => {
+    assert.match(await ok(['migrate']), /^migrated: \d+ applied, 0 pending/);
+    assert.match(await ok(['sweep']), /^expired \d+ sessions, deleted \d+ old rows and \d+ old audit events/);
+  });
+
+  it('bad usage exits 2 with the usage on stderr; --help exits 0', async () => {
+    for (const args of [
+      [],
+      ['frobnicate'],
+      ['users'],
+      ['users', 'disable'],
+      ['users', 'list', '--bogus'],
+      ['users', 'set-limit', 'x', 'lots'],
+      ['sessions', 'kick', 'a', 'b'],
+    ]) {
+      const run = await cli(args);
+      assert.equal(run.exit.code, 2, `gatehouse ${args.join(' ')}`);
+      assert.match(run.stderr, /usage: gatehouse/, `gatehouse ${args.join(' ')}`);
+    }
+    assert.match(await ok(['--help']), /usage: gatehouse <command>/);
+    for (const command of [['users', 'create'], ['sessions', 'revoke-all'], ['migrate']]) {
+      assert.match(await ok([...command, '--help']), new RegExp(`usage: gatehouse ${command.join(' ')}`));
+    }
+  });
+
+  it('failures exit 1 with the reason on stderr: a bad setting, an unknown session, an unreachable database', async () => {
+    const badSetting = await runCli(['sessions', 'count'], { ...env, SESSION_MAX_AGE: 'soon' });
+    assert.equal(badSetting.exit.code, 1);
+    assert.match(badSetting.stderr, /SESSION_MAX_AGE/);
+    const unknown = await cli(['sessions', 'kick', '00000000-0000-4000-8000-000000000000']);
+    assert.equal(unknown.exit.code, 1);
+    assert.match(unknown.stderr, /No such session \(NOT_FOUND\)/);
+    const down = await runCli(['sessions', 'count'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    assert.equal(down.exit.code, 1);
+    assert.match(down.stderr, /cannot be reached/);
+  });
+});
