@@ -6,12 +6,24 @@
  * event-loop use, so the parent can tell what a request costs the server itself, and `memory`
  * with `process.memoryUsage()` and its open connections, taken after a full GC when it runs with
  * --expose-gc; stops on SIGTERM/SIGINT or when the parent goes away.
+ *
+ * It runs the build (`dist/`, what `npm start` runs) when there is one, as production does:
+ * the sources through tsx would carry its per-function wrappers into every request.
  */
-import { performance } from 'node:perf_hooks';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { silentLogger } from '../src/logger.js';
-import type { ServerMemory, ServerStats } from './support.js';
+import { existsSync } from 'node:fs';
+import type * as AppTypes from '../src/app.js';
+import type * as ConfigTypes from '../src/config.js';
+import type * as LoggerTypes from '../src/logger.js';
+import { answerBenchQuestions, stopWith } from './ipc.js';
+
+type AppModule = typeof AppTypes;
+type ConfigModule = typeof ConfigTypes;
+type LoggerModule = typeof LoggerTypes;
+const built = existsSync(new URL('../dist/src/app.js', import.meta.url));
+const from = (module: string) => (built ? `../dist/src/${module}.js` : `../src/${module}.js`);
+const { buildApp } = (await import(from('app'))) as AppModule;
+const { loadConfig } = (await import(from('config'))) as ConfigModule;
+const { silentLogger } = (await import(from('logger'))) as LoggerModule;
 
 const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1' });
 if (!config.databaseUrl.startsWith('sqlite:') || config.adminUsername === undefined) {
@@ -23,45 +35,5 @@ const app = buildApp(config, { logger: silentLogger });
 const url = await app.start();
 process.stdout.write(JSON.stringify({ url }) + '\n');
 
-let stopping = false;
-function stop(): void {
-  if (stopping) return;
-  stopping = true;
-  setTimeout(() => process.exit(1), 5_000).unref();
-  app.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.on('disconnect', stop);
-
-/** Defined when the process runs with --expose-gc. */
-const gc = (globalThis as { gc?: () => void }).gc;
-
-process.on('message', (message) => {
-  if (message === 'stats') {
-    const cpu = process.cpuUsage();
-    const loop = performance.eventLoopUtilization();
-    const stats: ServerStats = { cpuMicros: cpu.user + cpu.system, loopActiveMs: loop.active, loopIdleMs: loop.idle };
-    process.send?.(stats);
-  } else if (message === 'memory') {
-    // Twice: the first pass may only queue finalizers that free more on the second.
-    gc?.();
-    gc?.();
-    app.server.getConnections((error, connections) => {
-      const usage = process.memoryUsage();
-      const memory: ServerMemory = {
-        rss: usage.rss,
-        heapUsed: usage.heapUsed,
-        heapTotal: usage.heapTotal,
-        external: usage.external,
-        arrayBuffers: usage.arrayBuffers,
-        connections: error ? -1 : connections,
-        afterGc: gc !== undefined,
-      };
-      process.send?.(memory);
-    });
-  }
-});
+stopWith(() => app.stop());
+answerBenchQuestions(app.server);

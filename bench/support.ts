@@ -68,6 +68,8 @@ export interface BenchServer {
   stats(): Promise<ServerStats>;
   /** The server's memory now (after a full GC if it was started with `nodeFlags: ['--expose-gc']`). */
   memory(): Promise<ServerMemory>;
+  /** The longest (and p99) event-loop delay of the server since the last time this was asked. */
+  loopDelay(): Promise<{ maxMs: number; p99Ms: number }>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,8 @@ export interface BenchServerOptions {
   env?: Record<string, string>;
   /** Flags for the child's `node`, before the script (e.g. `--expose-gc`). */
   nodeFlags?: string[];
+  /** The server to run, relative to bench/: Gatehouse (`server.ts`, the default) or a baseline. */
+  script?: string;
 }
 
 /** Ctrl-C or SIGTERM ends the run through process.exit, so the 'exit' cleanup above runs. */
@@ -96,11 +100,15 @@ const MEMORY_TIMEOUT_MS = 10_000;
  * Starts bench/server.ts in a child process on a fresh SQLite file in a temp folder, with an
  * admin whose password only this process knows.
  */
-export async function startBenchServer({ env = {}, nodeFlags = [] }: BenchServerOptions = {}): Promise<BenchServer> {
+export async function startBenchServer({
+  env = {},
+  nodeFlags = [],
+  script: scriptName = 'server.ts',
+}: BenchServerOptions = {}): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const adminUsername = 'bench';
   const adminPassword = randomBytes(18).toString('base64url');
-  const script = join(repoRoot, 'bench', 'server.ts');
+  const script = join(repoRoot, 'bench', scriptName);
   const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -112,6 +120,7 @@ export async function startBenchServer({ env = {}, nodeFlags = [] }: BenchServer
       COOKIE_SECURE: 'off',
       ...env,
       DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
+      BENCH_DIR: dir,
       ADMIN_USERNAME: adminUsername,
       ADMIN_PASSWORD: adminPassword,
     },
@@ -145,7 +154,7 @@ export async function startBenchServer({ env = {}, nodeFlags = [] }: BenchServer
 
   // One question on the IPC channel at a time, so that each answer goes to the one who asked.
   let lastQuestion: Promise<unknown> = Promise.resolve();
-  const ask = <T>(question: 'stats' | 'memory', timeoutMs: number): Promise<T> => {
+  const ask = <T>(question: 'stats' | 'memory' | 'loop-delay', timeoutMs: number): Promise<T> => {
     const answer = lastQuestion.then(() => {
       let listener: ((message: unknown) => void) | undefined;
       const answered = new Promise<T>((resolve) => {
@@ -180,6 +189,7 @@ export async function startBenchServer({ env = {}, nodeFlags = [] }: BenchServer
       databasePath: join(dir, 'gatehouse.db'),
       stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
       memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
+      loopDelay: () => ask<{ maxMs: number; p99Ms: number }>('loop-delay', STATS_TIMEOUT_MS),
       stop,
     };
   } catch (error) {

@@ -75,6 +75,8 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
  */
 export function withBadUserInputCode<E extends Error>(error: E, hideSuggestions: boolean): E | GraphQLError {
   if (!(error instanceof GraphQLError)) return error;
+  // graphql-jit's coercion errors have no extensions object and read-only fields: rebuilt.
+  if (!Object.isExtensible(error.extensions ?? Object.freeze({}))) return rebuiltAsBadUserInput(error, hideSuggestions);
   if (!CONTRACT_CODES.has(error.extensions.code)) {
     // Changed in place, keeping Yoga's status (400): with the parser's error gone, Yoga would
     // answer a `spec` error with 200 to clients that accept application/json.
@@ -92,6 +94,19 @@ export function withBadUserInputCode<E extends Error>(error: E, hideSuggestions:
     path: error.path,
     originalError: error.originalError,
     extensions: error.extensions,
+  });
+}
+
+function rebuiltAsBadUserInput(error: GraphQLError, hideSuggestions: boolean): GraphQLError {
+  const message = hideSuggestions ? error.message.replace(SUGGESTION, '') : error.message;
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    // Without a path it refused the request before any field ran (variables): 400, as Yoga
+    // answers graphql-js's own.
+    extensions: error.path ? { code: 'BAD_USER_INPUT' } : { code: 'BAD_USER_INPUT', http: { status: 400 } },
   });
 }
 

@@ -104,6 +104,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
       res.setHeader('Connection', 'close');
       return sendError(res, bodyProblem.status, 'BAD_USER_INPUT', bodyProblem.message);
     }
+    // GraphQL answers carry session data: no cache may keep them (set here, on the Node
+    // response, rather than by a Yoga hook on every response's Fetch headers).
+    res.setHeader('Cache-Control', 'no-store');
     void yoga(req, res);
   });
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 const TOKEN_BYTES = 32;
 /** base64url of 32 bytes, no padding. */
@@ -19,5 +19,6 @@ export function isWellFormedToken(token: string): boolean {
 
 /** What the database keeps: SHA-256 of the token, hex. A dump of it signs no one in. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // The one-shot hash (Node ≥ 20.12) costs a third of a createHash() chain: it runs per request.
+  return hash('sha256', token, 'hex');
 }
