@@ -218,6 +218,9 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** One prepared POST /graphql: the body and headers are built once, outside the timed loop. */
 export interface PreparedRequest {
+  /** `POST /graphql` unless said otherwise. */
+  method?: 'GET' | 'POST';
+  path?: string;
   payload: Buffer;
   headers: OutgoingHttpHeaders;
 }
@@ -246,8 +249,8 @@ export function post(
         agent: target.agent,
         host: '127.0.0.1',
         port: target.port,
-        path: '/graphql',
-        method: 'POST',
+        path: prepared.path ?? '/graphql',
+        method: prepared.method ?? 'POST',
         headers: prepared.headers,
       },
       (res) => {
@@ -261,8 +264,13 @@ export function post(
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
-    req.end(prepared.payload);
+    req.end(prepared.method === 'GET' ? undefined : prepared.payload);
   });
+}
+
+/** A `GET` of `path` with `headers` (forward auth, a baseline's REST route). */
+export function prepareGet(path: string, headers: OutgoingHttpHeaders = {}): PreparedRequest {
+  return { method: 'GET', path, payload: Buffer.alloc(0), headers };
 }
 
 /** The `data` of a GraphQL answer; throws unless it is a 200 with data and no errors. */

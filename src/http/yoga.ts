@@ -7,7 +7,7 @@ import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Clock } from '../sessions/clock.js';
 import type { SessionServices } from '../sessions/services.js';
-import type { DeviceInfo } from '../sessions/types.js';
+import type { DeviceInfo, Viewer } from '../sessions/types.js';
 import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { clientIp, deviceOf } from './device.js';
@@ -64,29 +64,40 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
 /**
  * The one context factory: HTTP, SSE and WebSocket operations all authenticate here.
  *
- * Hot path: credentials are read from the Node request's own header object, and the session
- * cookie is written straight onto the Node response, so that a request builds no Fetch
- * `Headers` for either (what Yoga's own floor does not pay).
+ * Hot path: credentials are read from the Node request's own header object, the session
+ * cookie is written straight onto the Node response (no Fetch `Headers` for either, which
+ * Yoga's own floor does not pay), and a session the cache vouches for builds the context
+ * synchronously, without a promise.
  */
 function createContextFactory(options: YogaOptions) {
   const { services, pubsub, watcher, cookie, clock } = options;
-  return async ({ req, res, transport }: YogaInitialContext & ServerContext): Promise<GraphQLContext> => {
+  const contextFor = (viewer: Viewer | null, req?: IncomingMessage, res?: ServerResponse): GraphQLContext => ({
+    services,
+    pubsub,
+    watcher,
+    viewer,
+    device: deviceOf(req, options.trustProxy),
+    setSessionCookie: (token, expiresAt) =>
+      res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now())),
+    clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
+  });
+  return ({ req, res, transport }: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
     if (transport) {
-      const viewer = await options.resolveViewer(transport.credentials);
       const { device } = transport;
-      return { services, pubsub, watcher, viewer, device, setSessionCookie: noop, clearSessionCookie: noop };
+      const socketContext = (viewer: Viewer | null): GraphQLContext => ({
+        ...{ services, pubsub, watcher, viewer, device },
+        ...{ setSessionCookie: noop, clearSessionCookie: noop },
+      });
+      const viewer = options.resolveViewer(transport.credentials);
+      return viewer instanceof Promise ? viewer.then(socketContext) : socketContext(viewer);
     }
-    const credentials = { cookie: headerOf(req, 'cookie'), authorization: headerOf(req, 'authorization') };
-    return {
-      services,
-      pubsub,
-      watcher,
-      viewer: await options.resolveViewer(credentials),
-      device: deviceOf(req, options.trustProxy),
-      setSessionCookie: (token, expiresAt) =>
-        res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now())),
-      clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
-    };
+    const viewer = options.resolveViewer({
+      cookie: headerOf(req, 'cookie'),
+      authorization: headerOf(req, 'authorization'),
+    });
+    return viewer instanceof Promise
+      ? viewer.then((found) => contextFor(found, req, res))
+      : contextFor(viewer, req, res);
   };
 }
 
