@@ -3,7 +3,7 @@
  * docs/. A test server with a few users and sessions from different devices, Debian's
  * Chromium (test/support/browser.ts), and the same steps a person takes.
  */
-import { KickSessionDocument } from '../test/generated/graphql.js';
+import { DisableUserDocument, KickSessionDocument } from '../test/generated/graphql.js';
 import { startBrowser } from '../test/support/browser.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer } from '../test/support/server.js';
 import { createUser, signIn } from '../test/support/sessions.js';
@@ -27,6 +27,7 @@ try {
   await signIn(server, 'bob', undefined, { 'user-agent': DEVICES.edge });
   const kicked = await signIn(server, 'carol', undefined, { 'user-agent': DEVICES.curl });
   await admin.data(KickSessionDocument, { sessionId: kicked.session.id });
+  await admin.data(DisableUserDocument, { userId: kicked.user.id });
   await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD, { 'user-agent': DEVICES.safari });
   await server.client().request('mutation { login(username: "bob", password: "nope") { user { id } } }');
 

@@ -11,6 +11,7 @@ import { SessionContext, type Session, type Viewer } from './hooks.js';
 import { MySessions } from './my-sessions.js';
 import { SignInDocument, SignOutDocument, WhoAmIDocument } from './operations.js';
 import { SignIn } from './sign-in.js';
+import { StepUpProvider } from './step-up.js';
 import { endReasonInWords } from './words.js';
 
 type Phase = { name: 'loading' } | { name: 'signed-out'; notice?: string } | { name: 'signed-in'; session: Session };
@@ -70,7 +71,9 @@ export function App() {
   if (phase.name === 'signed-out') return <SignIn signIn={signIn} notice={phase.notice} />;
   return (
     <SessionContext.Provider value={phase.session}>
-      <SignedIn viewer={phase.session.viewer} />
+      <StepUpProvider>
+        <SignedIn viewer={phase.session.viewer} />
+      </StepUpProvider>
     </SessionContext.Provider>
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { CombinedError } from '@urql/core';
 
-type Extensions = { code?: string; retryAfterSeconds?: number; limit?: number };
+type Extensions = { code?: string; retryAfterSeconds?: number; limit?: number; reason?: string };
 
 /** Words for each code a response can carry; a function when the words need the details. */
 const WORDS: Record<string, string | ((extensions: Extensions, message: string) => string)> = {
@@ -18,7 +18,10 @@ const WORDS: Record<string, string | ((extensions: Extensions, message: string) 
     `You already have ${limit ?? 'the most'} active session${limit === 1 ? '' : 's'}, the most allowed. ` +
     'Sign out on another device first.',
   UNAUTHENTICATED: 'You are signed out. Sign in again.',
-  FORBIDDEN: 'Only an administrator may do that.',
+  FORBIDDEN: ({ reason }) =>
+    reason === 'LAST_ADMIN'
+      ? 'This is the last administrator who can sign in: it cannot be disabled or deleted.'
+      : 'Only an administrator may do that.',
   NOT_FOUND: 'It no longer exists (it may have ended already).',
   BAD_USER_INPUT: (_extensions, message) => message,
   UNAVAILABLE: 'Gatehouse cannot reach its database right now. Try again in a few seconds.',
@@ -37,12 +40,15 @@ export function errorCode(error: CombinedError | undefined): string | undefined 
   return (error?.graphQLErrors[0]?.extensions as Extensions | undefined)?.code;
 }
 
-/** What to tell a person about a failed operation. */
-export function describeError(error: CombinedError): string {
+/**
+ * What to tell a person about a failed operation; `instead` replaces the words of some codes
+ * where the usual ones would mislead (a password prompt has no username to get wrong).
+ */
+export function describeError(error: CombinedError, instead: Partial<typeof WORDS> = {}): string {
   if (error.networkError) return 'Gatehouse cannot be reached. Check the connection and try again.';
   const first = error.graphQLErrors[0];
   const extensions = (first?.extensions ?? {}) as Extensions;
-  const words = extensions.code === undefined ? undefined : WORDS[extensions.code];
+  const words = extensions.code === undefined ? undefined : (instead[extensions.code] ?? WORDS[extensions.code]);
   if (typeof words === 'function') return words(extensions, first?.message ?? '');
   return words ?? 'Something went wrong on the server. Try again.';
 }

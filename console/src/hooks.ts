@@ -1,12 +1,13 @@
 /**
  * What every screen shares: the connection of the signed-in session, queries that load on
- * mount and on demand, and actions (mutations run from a button) with their errors in words.
+ * mount and on demand, and actions (mutations run from a button) with their errors in words and
+ * the password prompt of step-up (REAUTHENTICATION_REQUIRED) when the server asks for it.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { AnyVariables, Client, CombinedError } from '@urql/core';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { describeError } from './errors.js';
+import { describeError, errorCode } from './errors.js';
 
 export interface Viewer {
   id: string;
@@ -22,6 +23,12 @@ export interface Session {
 }
 
 export const SessionContext = createContext<Session | null>(null);
+
+/**
+ * Asks for the password again (step-up.tsx shows the prompt); resolves true once it is proved,
+ * false if the person cancels. Without a provider nobody is asked.
+ */
+export const StepUpContext = createContext<() => Promise<boolean>>(() => Promise.resolve(false));
 
 export function useSession(): Session {
   const session = useContext(SessionContext);
@@ -77,27 +84,34 @@ export interface Action<Args extends unknown[]> {
  * A mutation run from a button or a form: busy while it runs (so it cannot be sent twice), the
  * failure in words after. `run` resolves true on success.
  *
- * This is the one place where a mutation could be retried after a password prompt: when
- * step-up arrives (REAUTHENTICATION_REQUIRED, DESIGN.md), catch that code here, ask for the
- * password, call `reauthenticate`, and call `perform` once more.
+ * Every action goes through step-up here, so no screen handles it: when Gatehouse answers
+ * REAUTHENTICATION_REQUIRED, the password prompt opens, and once the password is proved the
+ * action runs once more. Cancelling leaves that code's words as the failure.
  */
 export function useAction<Args extends unknown[]>(
   perform: (...args: Args) => Promise<{ error?: CombinedError | undefined }>,
 ): Action<Args> {
+  const confirmPassword = useContext(StepUpContext);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const latest = useRef(perform);
   latest.current = perform;
-  const run = useCallback(async (...args: Args) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const result = await latest.current(...args);
-      if (result.error) setError(describeError(result.error));
-      return !result.error;
-    } finally {
-      setBusy(false);
-    }
-  }, []);
+  const run = useCallback(
+    async (...args: Args) => {
+      setBusy(true);
+      setError(undefined);
+      try {
+        let result = await latest.current(...args);
+        if (errorCode(result.error) === 'REAUTHENTICATION_REQUIRED' && (await confirmPassword())) {
+          result = await latest.current(...args);
+        }
+        if (result.error) setError(describeError(result.error));
+        return !result.error;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [confirmPassword],
+  );
   return { run, busy, error };
 }

@@ -128,8 +128,40 @@ export const UserRowFields = graphql(`
     id
     username
     role
+    disabled
     activeSessionCount
     sessionLimit
+  }
+`);
+
+export const UsersDocument = graphql(`
+  query Users($first: Int!, $after: String, $usernameContains: String) {
+    users(first: $first, after: $after, usernameContains: $usernameContains) {
+      totalCount
+      edges {
+        node {
+          ...UserRow
+        }
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+`);
+
+export const UsernamesDocument = graphql(`
+  query Usernames($first: Int!, $usernameContains: String) {
+    users(first: $first, usernameContains: $usernameContains) {
+      totalCount
+      edges {
+        node {
+          id
+          username
+        }
+      }
+    }
   }
 `);
 
@@ -149,21 +181,47 @@ export const SetSessionLimitDocument = graphql(`
   }
 `);
 
-export const KnownUsersDocument = graphql(`
-  query KnownUsers($after: String) {
-    activeSessions(first: 40, after: $after) {
-      edges {
-        node {
-          id
-          user {
-            ...UserRow
-          }
-        }
-      }
-      pageInfo {
-        endCursor
-        hasNextPage
-      }
+export const DisableUserDocument = graphql(`
+  mutation DisableUser($userId: ID!) {
+    disableUser(userId: $userId) {
+      ...UserRow
+    }
+  }
+`);
+
+export const EnableUserDocument = graphql(`
+  mutation EnableUser($userId: ID!) {
+    enableUser(userId: $userId) {
+      ...UserRow
+    }
+  }
+`);
+
+export const DeleteUserDocument = graphql(`
+  mutation DeleteUser($userId: ID!) {
+    deleteUser(userId: $userId)
+  }
+`);
+
+export const ResetPasswordDocument = graphql(`
+  mutation ResetPassword($userId: ID!, $newPassword: String!) {
+    resetPassword(userId: $userId, newPassword: $newPassword) {
+      ...UserRow
+    }
+  }
+`);
+
+export const EndEverySessionDocument = graphql(`
+  mutation EndEverySession {
+    revokeAllSessions
+  }
+`);
+
+export const ReauthenticateDocument = graphql(`
+  mutation Reauthenticate($password: String!) {
+    reauthenticate(password: $password) {
+      id
+      authenticatedAt
     }
   }
 `);

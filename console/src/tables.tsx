@@ -1,4 +1,8 @@
-/** Pieces every table shares: the session columns (device in words, IP, signed in, last seen), heads, scrolling. */
+/**
+ * Pieces every table shares: the session columns (device in words, IP, signed in, last seen),
+ * heads, scrolling, and keyset pages.
+ */
+import { useState } from 'preact/hooks';
 import { describeDevice } from './device.js';
 import { ago, exactly } from './format.js';
 import type { SessionRowFragment } from './gql/graphql.js';
@@ -52,5 +56,53 @@ export function TableHead({ columns, action = false }: { columns: string[]; acti
         )}
       </tr>
     </thead>
+  );
+}
+
+export interface Pages {
+  /** The cursor of the page on screen (undefined: the first). */
+  after: string | undefined;
+  hasPrevious: boolean;
+  next(endCursor: string): void;
+  previous(): void;
+}
+
+/**
+ * Keyset pages only go forwards; the cursors seen so far let the pager go back. They belong to
+ * one `scope` (e.g. a filter): another scope starts again at its first page, in the same render.
+ */
+export function usePages(scope = ''): Pages {
+  const [state, setState] = useState({ scope, cursors: [undefined] as Array<string | undefined> });
+  const cursors = state.scope === scope ? state.cursors : [undefined];
+  return {
+    after: cursors[cursors.length - 1],
+    hasPrevious: cursors.length > 1,
+    next: (endCursor) => setState({ scope, cursors: [...cursors, endCursor] }),
+    previous: () => setState({ scope, cursors: cursors.slice(0, -1) }),
+  };
+}
+
+export function Pager({
+  label,
+  pages,
+  pageInfo,
+}: {
+  label: string;
+  pages: Pages;
+  pageInfo: { endCursor?: string | null; hasNextPage: boolean } | undefined;
+}) {
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" disabled={!pages.hasPrevious} onClick={pages.previous}>
+        Previous page
+      </button>
+      <button
+        type="button"
+        disabled={!pageInfo?.hasNextPage}
+        onClick={() => pageInfo?.endCursor && pages.next(pageInfo.endCursor)}
+      >
+        Next page
+      </button>
+    </nav>
   );
 }

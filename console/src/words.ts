@@ -8,9 +8,9 @@ const END_REASONS: Record<string, string> = {
   EXPIRED: 'the session expired.',
   PASSWORD_CHANGED: 'the password was changed.',
   USER_SESSIONS_REVOKED: 'all of your sessions were ended.',
-  USER_DISABLED: 'the account was disabled.',
-  USER_DELETED: 'the account was deleted.',
-  ALL_SESSIONS_REVOKED: 'an administrator ended every session.',
+  USER_DISABLED: 'your account was disabled by an administrator.',
+  USER_DELETED: 'your account was deleted by an administrator.',
+  ALL_SESSIONS_REVOKED: 'an administrator signed everyone out.',
 };
 
 export const endReasonInWords = (reason: string | null | undefined) =>
@@ -24,19 +24,30 @@ const END_REASON_LABELS: Record<string, string> = {
   EXPIRED: 'Expired',
   PASSWORD_CHANGED: 'Password changed',
   USER_SESSIONS_REVOKED: 'All of a user’s ended',
+  USER_DISABLED: 'Account disabled',
+  USER_DELETED: 'Account deleted',
+  ALL_SESSIONS_REVOKED: 'Everyone signed out',
 };
 
 export const endReasonLabel = (reason: string) => END_REASON_LABELS[reason] ?? reason;
 
 const EVENT_TYPES: Record<string, string> = {
+  ALL_SESSIONS_REVOKED: 'Every session ended',
   LOGIN_FAILED: 'Failed sign-in',
   LOGIN_RATE_LIMITED: 'Sign-in throttled',
+  LOGIN_REFUSED_DISABLED: 'Sign-in of a disabled account',
   LOGIN_SUCCEEDED: 'Signed in',
   PASSWORD_CHANGED: 'Password changed',
+  PASSWORD_RESET: 'Password reset',
+  REAUTHENTICATED: 'Password confirmed',
+  REAUTHENTICATION_FAILED: 'Password confirmation failed',
   SESSION_ENDED: 'Session ended',
   SESSION_LIMIT_CHANGED: 'Session limit changed',
   SESSION_LIMIT_REACHED: 'Session limit reached',
   USER_CREATED: 'User created',
+  USER_DELETED: 'User deleted',
+  USER_DISABLED: 'User disabled',
+  USER_ENABLED: 'User enabled',
 };
 
 export const eventTypeLabel = (type: string) => EVENT_TYPES[type] ?? type;

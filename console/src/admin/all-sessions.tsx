@@ -7,16 +7,17 @@ import { useEffect, useState } from 'preact/hooks';
 import { useAction, useQuery, useSession } from '../hooks.js';
 import type { SessionRowFragment } from '../gql/graphql.js';
 import { AllSessionsDocument, EndSessionDocument } from '../operations.js';
-import { SESSION_HEADERS, Scroller, SessionCells, TableHead } from '../tables.js';
+import { Pager, SESSION_HEADERS, Scroller, SessionCells, TableHead, usePages } from '../tables.js';
 import { ErrorAlert } from '../errors.js';
-import { findUserId } from './directory.js';
+import { matchUsername } from './directory.js';
+import { EndEverySession } from './end-every-session.js';
 import { useDebounced, useSessionEvents, type SessionEvent } from './live.js';
 
 const PAGE_SIZE = 20;
 
 interface Filter {
   username: string;
-  userId: string | undefined;
+  userId: string;
 }
 
 /** What one feed event does to the rows and count on screen. */
@@ -35,18 +36,26 @@ function applyEvent(
   return { rows, count: view.count + 1 };
 }
 
-export function AllSessions() {
+export interface AllSessionsProps {
+  /** The text typed in `Filter by username`, trimmed, as it is applied (empty: none). */
+  onFilter(text: string): void;
+  /** The users of the rows read, for naming them elsewhere. */
+  onSeen(users: ReadonlyArray<{ id: string; username: string }>): void;
+}
+
+export function AllSessions({ onFilter, onSeen }: AllSessionsProps) {
   const { client } = useSession();
   const [filter, setFilter] = useState<Filter | undefined>();
   const [filterError, setFilterError] = useState<string | undefined>();
-  // Keyset paging goes forwards; the cursors seen so far let it go back.
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
-  const after = cursors[cursors.length - 1];
+  const pages = usePages(filter?.userId);
+  const { after } = pages;
   const page = useQuery(AllSessionsDocument, { first: PAGE_SIZE, after, userId: filter?.userId });
   const [view, setView] = useState({ rows: [] as SessionRowFragment[], count: 0 });
   useEffect(() => {
     const sessions = page.data?.activeSessions;
-    if (sessions) setView({ rows: sessions.edges.map((edge) => edge.node), count: sessions.totalCount });
+    if (!sessions) return;
+    setView({ rows: sessions.edges.map((edge) => edge.node), count: sessions.totalCount });
+    onSeen(sessions.edges.map((edge) => edge.node.user));
   }, [page.data]);
   const settle = useDebounced(page.reload);
   useSessionEvents((event) => {
@@ -58,16 +67,16 @@ export function AllSessions() {
 
   const applyFilter = async (event: Event) => {
     event.preventDefault();
-    const username = String(new FormData(event.currentTarget as HTMLFormElement).get('username') ?? '').trim();
+    const text = String(new FormData(event.currentTarget as HTMLFormElement).get('username') ?? '').trim();
     setFilterError(undefined);
-    setCursors([undefined]);
-    if (username === '') return setFilter(undefined);
-    const userId = await findUserId(client, username);
-    if (userId) setFilter({ username, userId });
-    else setFilterError(`No user named “${username}” has an active session.`);
+    onFilter(text);
+    if (text === '') return setFilter(undefined);
+    const match = await matchUsername(client, text);
+    if ('user' in match) return setFilter({ username: match.user.username, userId: match.user.id });
+    setFilter(undefined);
+    setFilterError(match.problem);
   };
 
-  const pageInfo = page.data?.activeSessions.pageInfo;
   const failure = end.error ?? page.error ?? filterError;
   return (
     <section aria-labelledby="all-sessions">
@@ -102,18 +111,8 @@ export function AllSessions() {
           </tbody>
         </table>
       </Scroller>
-      <nav class="pager" aria-label="All sessions pages">
-        <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!pageInfo?.hasNextPage}
-          onClick={() => pageInfo?.endCursor && setCursors([...cursors, pageInfo.endCursor])}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager label="All sessions pages" pages={pages} pageInfo={page.data?.activeSessions.pageInfo} />
+      <EndEverySession />
     </section>
   );
 }

@@ -1,40 +1,47 @@
 /**
- * Finding users. Today's schema has no query that lists users: an admin reaches a user through
- * their sessions (`activeSessions … user`) or by creating them. So the console knows the users
- * who hold an active session (first {@link MAX_PAGES} pages) and those created from this page.
- * A `users` query, when the API gains one, replaces {@link loadKnownUsers} and nothing else.
+ * Finding users by name. `users(usernameContains:)` matches any part of a name, while sessions
+ * are listed per user id: the All sessions filter needs one user out of the matches.
  */
-import type { Client, CombinedError } from '@urql/core';
-import type { UserRowFragment } from '../gql/graphql.js';
-import { KnownUsersDocument } from '../operations.js';
+import type { Client } from '@urql/core';
+import { useCallback, useState } from 'preact/hooks';
+import { describeError } from '../errors.js';
+import { UsernamesDocument } from '../operations.js';
 
-/** Pages of 40 (what the cost limit allows with the user's counts): the first 1,000 sessions. */
-const MAX_PAGES = 25;
-
-export async function loadKnownUsers(client: Client): Promise<{ users: UserRowFragment[]; error?: CombinedError }> {
-  const users = new Map<string, UserRowFragment>();
-  let after: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await client.query(KnownUsersDocument, { after }, { requestPolicy: 'network-only' }).toPromise();
-    if (!result.data) return { users: [...users.values()], error: result.error };
-    for (const edge of result.data.activeSessions.edges) users.set(edge.node.user.id, edge.node.user);
-    const { hasNextPage, endCursor } = result.data.activeSessions.pageInfo;
-    if (!hasNextPage || !endCursor) break;
-    after = endCursor;
-  }
-  return { users: mergeUsers([], [...users.values()]) };
+interface NamedUser {
+  id: string;
+  username: string;
 }
 
-/** The id of the user called `username` (any case) among those known, or undefined. */
-export async function findUserId(client: Client, username: string): Promise<string | undefined> {
-  const wanted = username.trim().toLowerCase();
-  const { users } = await loadKnownUsers(client);
-  return users.find((user) => user.username.toLowerCase() === wanted)?.id;
+/** Enough names that a name typed whole is among them, unless hundreds contain it. */
+const CANDIDATES = 100;
+
+/** The user `text` names: typed whole (any case), or the only one whose name contains it. */
+export async function matchUsername(client: Client, text: string): Promise<{ user: NamedUser } | { problem: string }> {
+  const result = await client
+    .query(UsernamesDocument, { first: CANDIDATES, usernameContains: text }, { requestPolicy: 'network-only' })
+    .toPromise();
+  if (result.error || !result.data) return { problem: result.error ? describeError(result.error) : 'No answer.' };
+  const { totalCount, edges } = result.data.users;
+  const names = edges.map((edge) => edge.node);
+  const user =
+    names.find((named) => named.username.toLowerCase() === text.toLowerCase()) ??
+    (totalCount === 1 ? names[0] : undefined);
+  if (user) return { user };
+  if (totalCount === 0) return { problem: `No user’s name contains “${text}”.` };
+  return { problem: `${totalCount} users’ names contain “${text}” (see Users): type one whole to see its sessions.` };
 }
 
-/** `base` with `updates` replacing users of the same id, sorted by name. */
-export function mergeUsers(base: UserRowFragment[], updates: UserRowFragment[]): UserRowFragment[] {
-  const byId = new Map(base.map((user) => [user.id, user]));
-  for (const user of updates) byId.set(user.id, user);
-  return [...byId.values()].sort((a, b) => a.username.localeCompare(b.username));
+/**
+ * Names for user ids, as the audit log shows them. The API names a user only through the user,
+ * so this holds every user the admin view has read (table pages, session rows), growing.
+ */
+export function useUsernames(): [ReadonlyMap<string, string>, (users: readonly NamedUser[]) => void] {
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const note = useCallback((users: readonly NamedUser[]) => {
+    setNames((known) => {
+      if (users.every((user) => known.get(user.id) === user.username)) return known;
+      return new Map([...known, ...users.map((user): [string, string] => [user.id, user.username])]);
+    });
+  }, []);
+  return [names, note];
 }

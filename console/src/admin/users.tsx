@@ -1,20 +1,24 @@
 /**
- * "Users": create one, and per user the session limit and ending all of their sessions. The
- * per-user actions live in {@link UserActions}, where disabling, deleting and resetting a
- * password belong once the API has them.
+ * "Users": every account from the `users` query, newest first, in keyset pages, narrowed by the
+ * All sessions filter; creating one; per user the actions of {@link UserActions}. Active session
+ * counts follow the live feed (one read a second at most).
  */
-import { useState } from 'preact/hooks';
-import { useAction, useSession } from '../hooks.js';
+import { useEffect } from 'preact/hooks';
+import { useAction, useQuery, useSession } from '../hooks.js';
 import type { UserRowFragment } from '../gql/graphql.js';
-import { CreateUserDocument, EndUserSessionsDocument, SetSessionLimitDocument } from '../operations.js';
-import { Scroller, TableHead } from '../tables.js';
+import { CreateUserDocument, UsersDocument } from '../operations.js';
+import { Pager, Scroller, TableHead, usePages } from '../tables.js';
 import { ErrorAlert } from '../errors.js';
+import { useDebounced, useSessionEvents } from './live.js';
+import { UserActions } from './user-actions.js';
 
-function CreateUser({ onCreated }: { onCreated(user: UserRowFragment): void }) {
+const PAGE_SIZE = 20;
+
+function CreateUser({ onCreated }: { onCreated(): void }) {
   const { client } = useSession();
   const create = useAction(async (username: string, password: string, role: 'USER' | 'ADMIN') => {
     const result = await client.mutation(CreateUserDocument, { username, password, role }).toPromise();
-    if (result.data) onCreated(result.data.createUser);
+    if (result.data) onCreated();
     return result;
   });
   const onSubmit = async (event: Event) => {
@@ -51,83 +55,52 @@ function CreateUser({ onCreated }: { onCreated(user: UserRowFragment): void }) {
   );
 }
 
-function UserActions({ user, onChanged }: { user: UserRowFragment; onChanged(user: UserRowFragment): void }) {
-  const { client } = useSession();
-  const [limit, setLimit] = useState(user.sessionLimit === null ? '' : String(user.sessionLimit));
-  const saveLimit = useAction(async () => {
-    const value = limit.trim() === '' ? null : Number(limit);
-    const result = await client.mutation(SetSessionLimitDocument, { userId: user.id, limit: value }).toPromise();
-    if (result.data) onChanged(result.data.setUserSessionLimit);
-    return result;
-  });
-  const endAll = useAction(async () => {
-    const result = await client.mutation(EndUserSessionsDocument, { userId: user.id }).toPromise();
-    if (!result.error) onChanged({ ...user, activeSessionCount: 0 });
-    return result;
-  });
-  const failure = saveLimit.error ?? endAll.error;
-  return (
-    <td class="user-actions">
-      <form
-        class="limit"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void saveLimit.run();
-        }}
-      >
-        <label>
-          Session limit
-          <input
-            type="number"
-            min={0}
-            inputMode="numeric"
-            placeholder="default"
-            value={limit}
-            onInput={(event) => setLimit(event.currentTarget.value)}
-          />
-        </label>
-        <button type="submit" disabled={saveLimit.busy}>
-          Save limit
-        </button>
-      </form>
-      <button type="button" disabled={endAll.busy || user.activeSessionCount === 0} onClick={() => void endAll.run()}>
-        End all sessions
-      </button>
-      <ErrorAlert message={failure} />
-    </td>
-  );
-}
-
 export interface UsersProps {
-  users: UserRowFragment[];
-  /** Why the list could not be read, in words. */
-  error: string | undefined;
-  /** A user was created or changed: here is how it reads now. */
-  onChanged(user: UserRowFragment): void;
+  /** Keeps users whose name contains it (any case); empty keeps all. */
+  usernameContains: string;
+  /** The users of each page read, for naming them elsewhere. */
+  onSeen(users: readonly UserRowFragment[]): void;
 }
 
-export function Users({ users, error, onChanged }: UsersProps) {
+export function Users({ usernameContains, onSeen }: UsersProps) {
+  const pages = usePages(usernameContains);
+  const page = useQuery(UsersDocument, {
+    first: PAGE_SIZE,
+    after: pages.after,
+    ...(usernameContains ? { usernameContains } : {}),
+  });
+  useSessionEvents(useDebounced(page.reload, 1_000));
+  const users = page.data?.users.edges.map((edge) => edge.node) ?? [];
+  useEffect(() => onSeen(users), [page.data]);
+  const total = page.data?.users.totalCount;
   return (
     <section aria-labelledby="users">
       <h2 id="users">Users</h2>
-      <CreateUser onCreated={onChanged} />
-      <p class="hint">Users who hold an active session, and users created here.</p>
-      <ErrorAlert message={error} />
+      <CreateUser onCreated={page.reload} />
+      {total !== undefined && (
+        <p class="hint" aria-live="polite">
+          {total} user{total === 1 ? '' : 's'}
+          {usernameContains && ` whose name contains “${usernameContains}”`}, newest first
+        </p>
+      )}
+      <ErrorAlert message={page.error} />
       <Scroller label="Users">
-        <table>
-          <TableHead columns={['Username', 'Role', 'Active sessions', 'Actions']} />
+        <table aria-busy={page.loading}>
+          <TableHead columns={['Username', 'Role', 'Status', 'Active sessions', 'Actions']} />
           <tbody>
             {users.map((user) => (
               <tr key={user.id}>
                 <th scope="row">{user.username}</th>
                 <td>{user.role === 'ADMIN' ? 'Administrator' : 'User'}</td>
+                <td>{user.disabled ? <strong>Disabled</strong> : 'Can sign in'}</td>
                 <td>{user.activeSessionCount}</td>
-                <UserActions user={user} onChanged={onChanged} />
+                <UserActions user={user} onChanged={page.reload} />
               </tr>
             ))}
           </tbody>
         </table>
       </Scroller>
+      <Pager label="Users pages" pages={pages} pageInfo={page.data?.users.pageInfo} />
     </section>
   );
 }

@@ -26,10 +26,17 @@ type Documents = {
     "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AllSessionsDocument,
     "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.SessionEventsDocument,
     "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": typeof types.EndUserSessionsDocument,
-    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n": typeof types.UserRowFragmentDoc,
+    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n": typeof types.UserRowFragmentDoc,
+    "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.UsersDocument,
+    "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n": typeof types.UsernamesDocument,
     "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n": typeof types.CreateUserDocument,
     "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n": typeof types.SetSessionLimitDocument,
-    "\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.KnownUsersDocument,
+    "\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n": typeof types.DisableUserDocument,
+    "\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n": typeof types.EnableUserDocument,
+    "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n": typeof types.DeleteUserDocument,
+    "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n": typeof types.EndEverySessionDocument,
+    "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
     "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": typeof types.StatsDocument,
 };
@@ -46,10 +53,17 @@ const documents: Documents = {
     "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AllSessionsDocument,
     "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": types.SessionEventsDocument,
     "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": types.EndUserSessionsDocument,
-    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n": types.UserRowFragmentDoc,
+    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n": types.UserRowFragmentDoc,
+    "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.UsersDocument,
+    "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n": types.UsernamesDocument,
     "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n": types.CreateUserDocument,
     "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n": types.SetSessionLimitDocument,
-    "\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.KnownUsersDocument,
+    "\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n": types.DisableUserDocument,
+    "\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n": types.EnableUserDocument,
+    "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n": types.DeleteUserDocument,
+    "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n": types.ResetPasswordDocument,
+    "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n": types.EndEverySessionDocument,
+    "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n": types.ReauthenticateDocument,
     "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": types.StatsDocument,
 };
@@ -119,7 +133,15 @@ export function graphql(source: "\n  mutation EndUserSessions($userId: ID!) {\n 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n"): (typeof documents)["\n  fragment UserRow on User {\n    id\n    username\n    role\n    activeSessionCount\n    sessionLimit\n  }\n"];
+export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n"): (typeof documents)["\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -131,7 +153,27 @@ export function graphql(source: "\n  mutation SetSessionLimit($userId: ID!, $lim
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query KnownUsers($after: String) {\n    activeSessions(first: 40, after: $after) {\n      edges {\n        node {\n          id\n          user {\n            ...UserRow\n          }\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n"): (typeof documents)["\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n"): (typeof documents)["\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
