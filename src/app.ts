@@ -99,6 +99,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     await ensureAdmin(core);
     const url = await listen(server, config.port, config.host);
     core.sweeper.start();
+    core.webhooks.worker?.start();
     return url;
   }
 
