@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { CreateUserDocument, KickSessionDocument } from './generated/graphql.js';
-import { sleep } from './support/async.js';
+import { sleep, waitFor } from './support/async.js';
 import { ManualClock } from './support/clock.js';
 import { createPostgresDatabase, POSTGRES_URL } from './support/databases.js';
 import { freePort, GatehouseProcess, killAllGatehouseProcesses } from './support/process.js';
@@ -129,6 +129,37 @@ describe('webhooks: a backlog of 10,000 for a receiver that hangs', () => {
       );
     } finally {
       await Promise.all([hanging.close(), healthy.close()]);
+      await server.stop();
+    }
+  });
+});
+
+describe('webhooks: rows written by hand', () => {
+  it('a payload that is not JSON fails its delivery, and the worker goes on with the next', async () => {
+    const server = await startTestServer({ env: QUIET_SWEEPER });
+    const receiver = await Receiver.start();
+    try {
+      const admin = await server.adminClient();
+      const hook = await createWebhook(admin, receiver.url, ['USER_CREATED']);
+      const id = randomUUID();
+      const now = Date.now();
+      await server.db('webhook_deliveries').insert({
+        ...{ id, webhook_id: hook.id, event_type: 'USER_CREATED', payload: '{not json', status: 'PENDING' },
+        ...{ attempts: 0, next_attempt_at: now, created_at: now },
+      });
+      await createUser(admin, 'lee');
+      const [request] = await receiver.waitForRequests(1);
+      assert.ok(request);
+      assert.equal(verified(hook.secret, request).data.username, 'lee');
+      const row = await waitFor('the bad row to fail', async () => {
+        const found = (await server.db('webhook_deliveries').where({ id }).first('status', 'last_error')) as
+          { status: string; last_error: string } | undefined;
+        return found?.status === 'FAILED' && found;
+      });
+      assert.equal(row.last_error, 'not sent: the stored payload is not JSON');
+      assert.equal(receiver.requests.length, 1);
+    } finally {
+      await receiver.close();
       await server.stop();
     }
   });

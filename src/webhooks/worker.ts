@@ -180,16 +180,23 @@ export class DeliveryWorker {
 
   private async attempt(target: WebhookTarget, claim: ClaimedDelivery): Promise<void> {
     const { retryScheduleMs, timeoutMs, allowPrivate, logger } = this.options;
-    // Stored as each database prints JSON; sent compact, the same bytes on every attempt.
-    const body = JSON.stringify(JSON.parse(claim.payload));
+    const body = compactJson(claim.payload);
     const attemptedAt = this.now;
-    const headers = signatureHeaders(target.secret, claim.id, Math.floor(attemptedAt / 1000), body);
     const send = this.options.send ?? sendWebhook;
-    const result = await send({ url: target.url, body, headers, timeoutMs, allowPrivate, signal: this.abort.signal });
-    // Interrupted by a stop: due again at once, for the next instance or the restart.
+    const result =
+      body === undefined
+        ? { error: 'not sent: the stored payload is not JSON', durationMs: 0 }
+        : await send({
+            ...{ url: target.url, body, timeoutMs, allowPrivate, signal: this.abort.signal },
+            headers: signatureHeaders(target.secret, claim.id, Math.floor(attemptedAt / 1000), body),
+          });
+    // Interrupted by a stop: due again at once, for the next instance or the restart. A body
+    // that is not JSON (written by hand) would fail every attempt: it fails now.
     const outcome = this.abort.signal.aborted
       ? { status: 'PENDING' as const, nextAttemptAt: this.now, disableWebhook: false }
-      : outcomeOf(result, claim.attempt, retryScheduleMs, this.now);
+      : body === undefined
+        ? { status: 'FAILED' as const, nextAttemptAt: null, disableWebhook: false }
+        : outcomeOf(result, claim.attempt, retryScheduleMs, this.now);
     try {
       await this.results.record({
         ...{ id: claim.id, attempt: claim.attempt, attemptedAt, durationMs: result.durationMs },
@@ -205,5 +212,14 @@ export class DeliveryWorker {
       // The lease brings the row back: at least once, never lost.
       this.log('error', 'record', 'webhook worker: recording an attempt failed', { error, deliveryId: claim.id });
     }
+  }
+}
+
+/** Stored as each database prints JSON; sent compact, the same bytes on every attempt. */
+function compactJson(text: string): string | undefined {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return undefined;
   }
 }
