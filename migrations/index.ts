@@ -4,6 +4,7 @@ import * as createSessions from './20261125_02_create_sessions.js';
 import * as createThrottlesAndAuthEvents from './20261125_03_create_login_throttles_and_auth_events.js';
 import * as addAccountControls from './20261130_04_add_account_controls.js';
 import * as announceSessionEvents from './20261130_05_announce_session_events.js';
+import * as webhooks from './20261201_06_webhooks.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '20261125_03_create_login_throttles_and_auth_events': createThrottlesAndAuthEvents,
   '20261130_04_add_account_controls': addAccountControls,
   '20261130_05_announce_session_events': announceSessionEvents,
+  '20261201_06_webhooks': webhooks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -51,6 +51,7 @@ function buildTransports(core: Core, shutdown: ShutdownSignal) {
     ...{ schema, services, resolveViewer, cookie, shutdown, errors, watcher, production },
     ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin },
     introspection: config.introspection,
+    webhooks: core.webhooks.admin,
   });
   const metrics = createMetrics(core);
   const partsDown = async () => ((await pingDatabase(core.db)) ? [] : ['database']);
@@ -69,7 +70,7 @@ function buildTransports(core: Core, shutdown: ShutdownSignal) {
  * nobody could read them (so requests pay nothing for them).
  */
 function createMetrics(core: Core): Metrics | undefined {
-  const { config, services, feed, sweeper, propagation } = core;
+  const { config, services, feed, sweeper, propagation, webhooks } = core;
   if (config.nodeEnv === 'production' && config.metricsToken === undefined) return undefined;
   const metrics = new Metrics(services, propagation);
   services.lifecycle.addListener({
@@ -78,6 +79,7 @@ function createMetrics(core: Core): Metrics | undefined {
   });
   feed.onPush((ms) => metrics.observePush(ms / 1000));
   sweeper.onSwept((_result, ms) => metrics.observeSweep(ms / 1000));
+  webhooks.worker?.onAttempted(({ status, durationMs }) => metrics.observeWebhookAttempt(status, durationMs / 1000));
   return metrics;
 }
 
@@ -116,6 +118,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     await ensureAdmin(core);
     const url = await listen(server, config.port, config.host);
     core.sweeper.start();
+    core.webhooks.worker?.start();
     return url;
   }
 

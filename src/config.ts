@@ -76,6 +76,24 @@ export interface Config {
   metricsToken: string | undefined;
   /** `LOG_LEVEL`: `debug`, `info`, `warn` or `error`; lines below it are dropped. Default `info`. */
   logLevel: LogLevel;
+  /**
+   * `WEBHOOK_RETRY_SCHEDULE`: the delays between a webhook delivery's attempts, comma-separated
+   * durations, each stretched or shrunk by up to 10% at random so that receivers coming back are
+   * not hit by every retry at once. One more attempt than delays is made; then the delivery is
+   * FAILED. Default `5s,5m,30m,2h,5h,10h,10h` (8 attempts over about 33 hours).
+   */
+  webhookRetryScheduleMs: number[];
+  /**
+   * `WEBHOOK_TIMEOUT`: how long one delivery attempt may take, from connecting to the end of the
+   * response, in ms; past it the attempt fails and is retried. Default `10s`.
+   */
+  webhookTimeoutMs: number;
+  /**
+   * `WEBHOOK_ALLOW_PRIVATE`: let webhooks reach loopback, private, link-local and other
+   * non-public addresses (checked on the resolved address at every connection). Default on,
+   * off when `NODE_ENV=production`.
+   */
+  webhookAllowPrivate: boolean;
 }
 
 /** Who may use a tool: everyone, no one, or ADMIN viewers only. */
@@ -178,6 +196,20 @@ class EnvReader {
     throw new ConfigError(name, '[hidden]', `at least ${minLength} characters`);
   }
 
+  /** Comma-separated durations, each at least `minMs`; at least one and at most `maxCount`. */
+  durationList(name: string, fallback: string, minMs: number, maxCount: number): number[] {
+    const value = this.raw(name) ?? fallback;
+    const durations = value.split(',').map((part) => parseDuration(part));
+    if (durations.length > maxCount || durations.some((ms) => ms === undefined || ms < minMs)) {
+      throw new ConfigError(
+        name,
+        value,
+        `1 to ${maxCount} comma-separated durations such as 5s,5m,30m (each at least ${minMs}ms)`,
+      );
+    }
+    return durations as number[];
+  }
+
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
     const value = this.raw(name);
     if (value === undefined) return fallback;
@@ -258,6 +290,9 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: read.access('GRAPHQL_INTROSPECTION', nodeEnv === 'production' ? 'admins' : 'on'),
     metricsToken: read.secret('METRICS_TOKEN', METRICS_TOKEN_MIN_LENGTH),
     logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    webhookRetryScheduleMs: read.durationList('WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h', 10, 20),
+    webhookTimeoutMs: read.duration('WEBHOOK_TIMEOUT', '10s', 100),
+    webhookAllowPrivate: read.boolean('WEBHOOK_ALLOW_PRIVATE', nodeEnv !== 'production'),
   };
 }
 

@@ -21,6 +21,8 @@ import { Sweeper } from './sessions/sweeper.js';
 import { ViewerCache } from './sessions/viewer-cache.js';
 import { createDatabase, createStores, databaseKind, migrateToLatest } from './storage/database.js';
 import { KnexEndLogStore } from './storage/end-log-store.js';
+import { KnexWebhookStore } from './storage/webhook-store.js';
+import { createWebhooks, type Webhooks } from './webhooks/wiring.js';
 
 export interface CoreOptions {
   /** A server caches sessions and serves live clients; a script only ends sessions. Default: false. */
@@ -47,6 +49,8 @@ export interface Core {
   watcher: SessionEndWatcher;
   propagation: EndPropagation;
   sweeper: Sweeper;
+  /** The admin's controls, and in a server the outbox worker (started with the sweeper). */
+  webhooks: Webhooks;
   /** Brings the schema up to date and starts following session ends from other processes. */
   start(): Promise<void>;
   /** Stops the sweeper and timers, writes what is pending, closes the database. */
@@ -92,14 +96,16 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),
     authEvent: (event) => logAuthEvent(logger, event),
   });
+  const webhookStore = new KnexWebhookStore(db, databaseKind(config.databaseUrl));
+  const webhooks = createWebhooks({ config, store: webhookStore, services, logger, serving });
   const sweeper = new Sweeper({
-    ...{ ...stores, ends: services.ends, clock, logger },
+    ...{ ...stores, webhookDeliveries: webhookStore, ends: services.ends, clock, logger },
     intervalMs: config.sweepIntervalMs,
     sessionRetentionMs: config.sessionRetentionMs,
     authEventRetentionMs: config.authEventRetentionMs,
   });
   const core: Core = {
-    ...{ config, clock, logger, db, services, feed, pubsub, watcher, propagation, sweeper },
+    ...{ config, clock, logger, db, services, feed, pubsub, watcher, propagation, sweeper, webhooks },
     async start() {
       if (config.redisUrl) logger.warn('REDIS_URL is set but not needed: session events travel through the database');
       await migrateToLatest(db);
@@ -107,6 +113,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     },
     async close() {
       await sweeper.stop();
+      await webhooks.worker?.stop();
       await services.close();
       await propagation.close();
       await db.destroy();

@@ -3,6 +3,7 @@ import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { Actor, DeviceInfo, Viewer } from '../sessions/types.js';
+import type { WebhookAdmin } from '../webhooks/admin.js';
 
 /** What every resolver gets. Built per request (or per socket operation) by the context factory in `http/`. */
 export interface GraphQLContext {
@@ -10,6 +11,8 @@ export interface GraphQLContext {
   viewer: Viewer | null;
   /** The session rules: resolvers call these and do little else. */
   services: SessionServices;
+  /** Registering webhooks and reading their deliveries (ADMIN). */
+  webhooks: WebhookAdmin;
   /** Session events, for subscriptions. */
   pubsub: SessionPubSub;
   /** Session ends by session id, for subscriptions that end with their session. */

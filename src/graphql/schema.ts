@@ -8,6 +8,7 @@ import './auth.js';
 import './subscriptions.js';
 import './audit.js';
 import './accounts.js';
+import './webhooks.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

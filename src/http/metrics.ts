@@ -31,6 +31,7 @@ export class Metrics {
   private readonly pushes: Histogram;
   private readonly sweeps: Histogram;
   private readonly sockets: Gauge;
+  private readonly webhookAttempts: Histogram<'result'>;
 
   constructor(services: SessionServices, propagation: EndPropagation) {
     collectDefaultMetrics({ register: this.registry });
@@ -63,6 +64,13 @@ export class Metrics {
       registers,
     );
     this.sweeps = histogram('gatehouse_sweep_duration_seconds', 'Sweeper runs.', [], SLOW_BUCKETS_SECONDS, registers);
+    this.webhookAttempts = histogram(
+      'gatehouse_webhook_attempt_duration_seconds',
+      'Webhook delivery attempts made by this process, by result: delivered, retrying or failed.',
+      ['result'],
+      SLOW_BUCKETS_SECONDS,
+      registers,
+    );
     this.sockets = new Gauge({
       name: 'gatehouse_websocket_connections',
       help: 'Open WebSocket connections.',
@@ -92,6 +100,12 @@ export class Metrics {
 
   observeSweep(seconds: number): void {
     this.sweeps.observe(seconds);
+  }
+
+  /** One webhook attempt: its count by result comes with the histogram (`_count`). */
+  observeWebhookAttempt(status: 'DELIVERED' | 'PENDING' | 'FAILED', seconds: number): void {
+    const result = status === 'DELIVERED' ? 'delivered' : status === 'PENDING' ? 'retrying' : 'failed';
+    this.webhookAttempts.observe({ result }, seconds);
   }
 
   socketOpened(): void {

@@ -8,6 +8,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { Clock } from '../sessions/clock.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
+import type { WebhookAdmin } from '../webhooks/admin.js';
 import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { clientIp, deviceOf } from './device.js';
@@ -36,6 +37,7 @@ export type GatehouseYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 export interface YogaOptions {
   schema: GraphQLSchema;
   services: SessionServices;
+  webhooks: WebhookAdmin;
   resolveViewer: ViewerResolver;
   cookie: SessionCookie;
   clock: Clock;
@@ -70,9 +72,10 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  * synchronously, without a promise.
  */
 function createContextFactory(options: YogaOptions) {
-  const { services, pubsub, watcher, cookie, clock } = options;
+  const { services, webhooks, pubsub, watcher, cookie, clock } = options;
   const contextFor = (viewer: Viewer | null, req?: IncomingMessage, res?: ServerResponse): GraphQLContext => ({
     services,
+    webhooks,
     pubsub,
     watcher,
     viewer,
@@ -85,7 +88,7 @@ function createContextFactory(options: YogaOptions) {
     if (transport) {
       const { device } = transport;
       const socketContext = (viewer: Viewer | null): GraphQLContext => ({
-        ...{ services, pubsub, watcher, viewer, device },
+        ...{ services, webhooks, pubsub, watcher, viewer, device },
         ...{ setSessionCookie: noop, clearSessionCookie: noop },
       });
       const viewer = options.resolveViewer(transport.credentials);

@@ -12,6 +12,8 @@ export interface SweeperOptions {
   sessions: Pick<SessionStore, 'deleteSessionsEndedBefore'>;
   authEvents: Pick<AuthEventStore, 'deleteAuthEventsBefore'>;
   loginThrottles: Pick<LoginThrottleStore, 'deleteLoginThrottlesBefore'>;
+  /** Webhook deliveries that are DELIVERED or FAILED go after `authEventRetentionMs`, like audit events. */
+  webhookDeliveries: { deleteDeliveriesFinishedBefore(cutoff: Date, limit: number): Promise<number> };
   ends: SessionEnds;
   clock: Clock;
   logger: Logger;
@@ -30,11 +32,14 @@ export interface SweepResult {
   deleted: number;
   /** Audit events deleted because they are older than their retention period. */
   deletedAuthEvents: number;
+  /** Finished webhook deliveries deleted, on the audit events' retention period. */
+  deletedDeliveries: number;
 }
 
 /**
  * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and deletes
- * what is older than its retention: ended sessions, audit events, spent throttle counters; a
+ * what is older than its retention: ended sessions, audit events, finished webhook deliveries,
+ * spent throttle counters; a
  * batch per statement. Runs on a schedule; runs never overlap (the next is scheduled when one
  * finishes), and {@link stop} waits for a run in progress.
  */
@@ -63,7 +68,7 @@ export class Sweeper {
     this.running = this.sweep().finally(() => (this.running = undefined));
     const result = await this.running;
     for (const listener of this.sweptListeners) listener(result, performance.now() - startedAt);
-    if (result.expired > 0 || result.deleted > 0 || result.deletedAuthEvents > 0) {
+    if (Object.values(result).some((count) => count > 0)) {
       this.options.logger.info('swept sessions', { ...result });
     }
     return result;
@@ -76,8 +81,8 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
-    const { sessions, authEvents, loginThrottles, ends, clock, sessionRetentionMs, authEventRetentionMs } =
-      this.options;
+    const { sessions, authEvents, loginThrottles, webhookDeliveries, ends, clock } = this.options;
+    const { sessionRetentionMs, authEventRetentionMs } = this.options;
     const expired = await inBatches((limit) => ends.endInactive(limit).then((ended) => ended.length));
     const now = clock.now().getTime();
     const deleted = await inBatches((limit) =>
@@ -86,8 +91,11 @@ export class Sweeper {
     const deletedAuthEvents = await inBatches((limit) =>
       authEvents.deleteAuthEventsBefore(new Date(now - authEventRetentionMs), limit),
     );
+    const deletedDeliveries = await inBatches((limit) =>
+      webhookDeliveries.deleteDeliveriesFinishedBefore(new Date(now - authEventRetentionMs), limit),
+    );
     await loginThrottles.deleteLoginThrottlesBefore(new Date(now - THROTTLE_WINDOW_MS));
-    return { expired, deleted, deletedAuthEvents };
+    return { expired, deleted, deletedAuthEvents, deletedDeliveries };
   }
 
   private schedule(): void {

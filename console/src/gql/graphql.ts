@@ -20,7 +20,11 @@ export type AuthEventType =
   | 'USER_CREATED'
   | 'USER_DELETED'
   | 'USER_DISABLED'
-  | 'USER_ENABLED';
+  | 'USER_ENABLED'
+  | 'WEBHOOK_CREATED'
+  | 'WEBHOOK_DELETED'
+  | 'WEBHOOK_SECRET_ROTATED'
+  | 'WEBHOOK_UPDATED';
 
 export type Role =
   | 'ADMIN'
