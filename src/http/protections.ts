@@ -1,8 +1,7 @@
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import {
   GraphQLError,
@@ -12,6 +11,7 @@ import {
   type FragmentDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
+  type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Access } from '../config.js';
@@ -84,37 +84,48 @@ export function singleCredentialCheckRule(context: ValidationContext): ASTVisito
 export interface DocumentProtectionOptions {
   /** Who gets introspection answered: `admins` is checked at execution (see introspection.ts). */
   introspection: Access;
-  /** Hide "Did you mean …?" hints, which reveal the schema when introspection is off. */
+  /** Hide "Did you mean …?" hints, which reveal the schema when introspection is off (production). */
   blockFieldSuggestions: boolean;
 }
 
-/** Depth, alias, directive, token and cost limits; one credential check per request; who gets introspection. */
+/** What an `onValidate` hook's after-hook is handed (envelop's, not re-exported by Yoga). */
+interface ValidationOutcome {
+  result: readonly Error[];
+  setResult(errors: Error[]): void;
+}
+
+/**
+ * Depth, alias, directive, token and cost limits; one credential check per request; who gets
+ * introspection; no "Did you mean …?" hints where the schema is not public.
+ *
+ * The validation rules are made once and added by one hook, and errors are recoded by one
+ * shared function: every request runs these hooks (Yoga then answers a document it has seen
+ * from its validation cache), so they allocate nothing per request.
+ */
 export function documentProtections(options: DocumentProtectionOptions): Plugin[] {
   const armor = { exposeLimits: true, onReject: [codeArmorRejection] };
+  const rules: ValidationRule[] = [
+    maxDepthRule({ ...armor, n: DOCUMENT_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
+    maxAliasesRule({ ...armor, n: DOCUMENT_LIMITS.maxAliases }),
+    maxDirectivesRule({ ...armor, n: DOCUMENT_LIMITS.maxDirectives }),
+    costLimitRule({ ...armor, maxCost: DOCUMENT_LIMITS.maxCost, ignoreIntrospection: true }),
+    singleCredentialCheckRule,
+  ];
+  if (options.introspection === 'off') rules.push(NoSchemaIntrospectionCustomRule);
+  // Every error a rule reported gets a code from the contract (and loses its hints).
+  const recodeErrors = ({ result, setResult }: ValidationOutcome) => {
+    if (result.length > 0) setResult(result.map((error) => withBadUserInputCode(error, options.blockFieldSuggestions)));
+  };
   const plugins: Plugin[] = [
     maxTokensPlugin({ ...armor, n: DOCUMENT_LIMITS.maxTokens }) as Plugin,
-    maxDepthPlugin({ ...armor, n: DOCUMENT_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
-    maxAliasesPlugin({ ...armor, n: DOCUMENT_LIMITS.maxAliases }),
-    maxDirectivesPlugin({ ...armor, n: DOCUMENT_LIMITS.maxDirectives }),
-    costLimitPlugin({ ...armor, maxCost: DOCUMENT_LIMITS.maxCost, ignoreIntrospection: true }),
     {
       onValidate({ addValidationRule }) {
-        addValidationRule(singleCredentialCheckRule);
-        if (options.introspection === 'off') addValidationRule(NoSchemaIntrospectionCustomRule);
+        for (const rule of rules) addValidationRule(rule);
+        return recodeErrors;
       },
     },
   ];
   if (options.introspection === 'admins') plugins.push(useAdminOnlyIntrospection() as Plugin);
-  if (options.blockFieldSuggestions) plugins.push(blockFieldSuggestionsPlugin());
-  // Last, so that it sees the errors every other plugin reported.
-  plugins.push({
-    onValidate:
-      () =>
-      ({ result, setResult }) => {
-        if (result.length > 0)
-          setResult(result.map((error) => withBadUserInputCode(error, options.blockFieldSuggestions)));
-      },
-  });
   return plugins;
 }
 
