@@ -38,8 +38,8 @@ export interface WebhookAdminOptions {
   audit: AuditLog;
   logger: Logger;
   allowPrivate: boolean;
-  /** Tells the worker a delivery is due now (a retry). */
-  wake: () => void;
+  /** Tells the worker the webhooks changed, or a delivery is due now (a retry): it looks at once. */
+  webhooksChanged: () => void;
   now?: () => number;
 }
 
@@ -116,7 +116,7 @@ export class WebhookAdmin {
     if (!webhook?.enabled) throw badUserInput('The webhook is disabled: enable it before retrying', 'id');
     const retried = await store.retryDelivery(id, this.now);
     if (!retried) throw notFound('delivery');
-    this.options.wake();
+    this.options.webhooksChanged();
     return retried;
   }
 
@@ -159,6 +159,7 @@ export class WebhookAdmin {
 
   private async record(type: AuthEventType, webhook: WebhookRecord, actor: Viewer, device: DeviceInfo) {
     await this.options.audit.record(type, originOf(actor, device), {});
+    this.options.webhooksChanged();
     this.options.logger.info(`webhook: ${type}`, {
       // The origin only: a query string may hold the receiver's own token.
       ...{ webhookId: webhook.id, target: new URL(webhook.url).origin, events: webhook.events.join(',') },

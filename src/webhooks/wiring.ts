@@ -28,7 +28,13 @@ export function createWebhooks(options: {
       })
     : undefined;
   const wake = () => worker?.wake();
-  const admin = new WebhookAdmin({ store, audit: services.audit, logger, allowPrivate, wake });
+  const admin = new WebhookAdmin({
+    store,
+    audit: services.audit,
+    logger,
+    allowPrivate,
+    webhooksChanged: () => worker?.webhooksChanged(),
+  });
   // Every change that may have written delivery rows here was just committed: send them now
   // rather than at the next poll.
   services.lifecycle.addListener({ sessionStarted: wake, sessionEnded: wake, authEvent: wake });

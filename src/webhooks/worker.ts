@@ -91,8 +91,17 @@ export class DeliveryWorker {
     this.attemptListeners.push(listener);
   }
 
-  /** Look for due deliveries now (a change was just committed here). Returns at once. */
+  /**
+   * Look for due deliveries now: a change that may have written delivery rows was just committed
+   * here. Skipped while the last pass found no webhook at all, or every login would cost a
+   * query for nothing; the poll notices webhooks made elsewhere. Returns at once.
+   */
   wake(): void {
+    if (this.targets.size > 0) this.schedule(0);
+  }
+
+  /** A webhook or a delivery was changed here (made, edited, retried): look now, whatever the last pass found. */
+  webhooksChanged(): void {
     this.schedule(0);
   }
 
