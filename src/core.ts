@@ -31,7 +31,7 @@ export interface CoreOptions {
   clock?: Clock;
   /** Default: JSON lines on stderr. */
   logger?: Logger;
-  /** Default: argon2id at OWASP's parameters. */
+  /** Default: argon2id at OWASP's parameters, on hash threads. The core closes it when it closes. */
   hasher?: PasswordHasher;
 }
 
@@ -76,9 +76,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const stores = createStores(db, config.databaseUrl);
   const propagation = createPropagation(config, db, logger, serving);
   const cache = serving ? new ViewerCache(VIEWER_CACHE_ENTRIES, () => propagation.trusted()) : undefined;
+  const hasher = options.hasher ?? createArgon2Hasher();
   const services = createSessionServices({
-    ...{ stores, clock, logger, cache },
-    hasher: options.hasher ?? createArgon2Hasher(),
+    ...{ stores, clock, logger, cache, hasher },
     policy: {
       maxAgeMs: config.sessionMaxAgeMs,
       idleTimeoutMs: config.sessionIdleTimeoutMs,
@@ -115,6 +115,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       await sweeper.stop();
       await webhooks.worker?.stop();
       await services.close();
+      await hasher.close();
       await propagation.close();
       await db.destroy();
     },

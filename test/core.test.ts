@@ -415,6 +415,7 @@ describe('core: unexpected errors are masked', () => {
         if (password === 'trigger-internal-failure') throw new Error(SECRET_DETAIL);
         return real.verify(passwordHash, password);
       },
+      close: () => real.close(),
     };
     server = await startTestServer({ overrides: { hasher: failing } });
   });
