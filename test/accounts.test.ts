@@ -82,6 +82,9 @@ for (const kind of DATABASE_KINDS) {
       const name = uniqueName('dave');
       const userId = await createUser(admin, name);
       const signedIn = await signIn(server, name);
+      const before = await admin.data(AuthEventsDocument, { userId, first: 50 });
+      const loggedIn = before.authEvents.edges.find((edge) => edge.node.type === 'LOGIN_SUCCEEDED')?.node;
+      assert.equal(loggedIn?.user?.username, name, 'an event names its user while the account exists');
       assert.deepEqual(await admin.data(DeleteUserDocument, { userId }), { deleteUser: true });
       await assertAnonymous(signedIn.client, "the deleted user's session");
       assert.deepEqual(await sessionRowsOf(server, userId), [], 'session rows go with the user');
@@ -96,6 +99,9 @@ for (const kind of DATABASE_KINDS) {
       for (const { node } of authEvents.edges) assert.equal(node.username, name, `${node.type} names the user`);
       const ended = authEvents.edges.find((edge) => edge.node.type === 'SESSION_ENDED');
       assert.equal(ended?.node.reason, 'USER_DELETED');
+      const deleted = authEvents.edges.find((edge) => edge.node.type === 'USER_DELETED')?.node;
+      assert.equal(deleted?.user, null, 'the account is gone: no user to show');
+      assert.equal(deleted?.actor?.username, 'admin', 'the admin who deleted it');
       assert.equal(errorCode(await admin.request(DeleteUserDocument, { userId })), 'NOT_FOUND', 'deleting twice');
     });
 

@@ -1,5 +1,6 @@
 import { AUTH_EVENT_TYPES } from '../sessions/audit-log.js';
 import { builder } from './builder.js';
+import { loadersFor } from './loaders.js';
 import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
 import { SessionEndReasonEnum } from './session.js';
 
@@ -11,10 +12,22 @@ const AuthEventRef = builder.objectType('AuthEvent', {
     id: t.exposeID('id'),
     type: t.field({ type: AuthEventTypeEnum, resolve: (event) => event.type }),
     userId: t.exposeID('userId', { nullable: true, description: 'The user it concerns.' }),
+    user: t.field({
+      type: 'User',
+      nullable: true,
+      description: 'The user it concerns; null when none, or when the account has been deleted since.',
+      resolve: (event, _args, context) => (event.userId ? loadersFor(context).user.load(event.userId) : null),
+    }),
     sessionId: t.exposeID('sessionId', { nullable: true }),
     actorUserId: t.exposeID('actorUserId', {
       nullable: true,
       description: 'Who did it (the admin who kicked, the user who logged out); null for the system.',
+    }),
+    actor: t.field({
+      type: 'User',
+      nullable: true,
+      description: 'Who did it, as a user; null for the system, or when that account has been deleted since.',
+      resolve: (event, _args, context) => (event.actorUserId ? loadersFor(context).user.load(event.actorUserId) : null),
     }),
     username: t.exposeString('username', { nullable: true, description: 'The name typed at a failed login.' }),
     reason: t.field({

@@ -1,10 +1,10 @@
 import DataLoader from 'dataloader';
-import { notFound } from '../sessions/errors.js';
 import type { UserRecord } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 
 interface RequestLoaders {
-  user: DataLoader<string, UserRecord>;
+  /** Null for an id with no user (deleted since it was recorded). */
+  user: DataLoader<string, UserRecord | null>;
   activeSessionCount: DataLoader<string, number>;
 }
 
@@ -17,9 +17,9 @@ export function loadersFor(context: GraphQLContext): RequestLoaders {
   if (!loaders) {
     const { users, sessions } = context.services;
     loaders = {
-      user: new DataLoader<string, UserRecord>(async (ids) => {
+      user: new DataLoader<string, UserRecord | null>(async (ids) => {
         const found = new Map((await users.findByIds(ids)).map((user) => [user.id, user]));
-        return ids.map((id) => found.get(id) ?? notFound('user'));
+        return ids.map((id) => found.get(id) ?? null);
       }),
       activeSessionCount: new DataLoader<string, number>(async (ids) => {
         const counts = await sessions.countActiveByUser(ids);

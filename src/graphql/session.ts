@@ -1,3 +1,4 @@
+import { notFound } from '../sessions/errors.js';
 import { SESSION_END_REASONS } from '../sessions/types.js';
 import { builder } from './builder.js';
 import { actorOf, viewerOf } from './context.js';
@@ -15,7 +16,12 @@ export const SessionRef = builder.objectType('Session', {
       resolve: (session, _args, context) =>
         context.viewer?.user.id === session.userId
           ? context.viewer.user
-          : loadersFor(context).user.load(session.userId),
+          : loadersFor(context)
+              .user.load(session.userId)
+              .then((user) => {
+                if (!user) throw notFound('user');
+                return user;
+              }),
     }),
     active: t.boolean({
       description: 'Not ended and not expired at the time of the request.',
