@@ -236,6 +236,9 @@ export const AuditLogDocument = graphql(`
           reason
           createdAt
           userId
+          user {
+            username
+          }
           actorUserId
           username
           ipAddress

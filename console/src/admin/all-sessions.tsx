@@ -39,11 +39,9 @@ function applyEvent(
 export interface AllSessionsProps {
   /** The text typed in `Filter by username`, trimmed, as it is applied (empty: none). */
   onFilter(text: string): void;
-  /** The users of the rows read, for naming them elsewhere. */
-  onSeen(users: ReadonlyArray<{ id: string; username: string }>): void;
 }
 
-export function AllSessions({ onFilter, onSeen }: AllSessionsProps) {
+export function AllSessions({ onFilter }: AllSessionsProps) {
   const { client } = useSession();
   const [filter, setFilter] = useState<Filter | undefined>();
   const [filterError, setFilterError] = useState<string | undefined>();
@@ -55,7 +53,6 @@ export function AllSessions({ onFilter, onSeen }: AllSessionsProps) {
     const sessions = page.data?.activeSessions;
     if (!sessions) return;
     setView({ rows: sessions.edges.map((edge) => edge.node), count: sessions.totalCount });
-    onSeen(sessions.edges.map((edge) => edge.node.user));
   }, [page.data]);
   const settle = useDebounced(page.reload);
   useSessionEvents((event) => {

@@ -15,7 +15,7 @@ const PAGE_SIZE = 25;
 /** A user id is a UUID: its first group is enough to tell rows apart at a glance. */
 const shortId = (id: string | null | undefined) => (id ? id.slice(0, 8) : '—');
 
-export function AuditLog({ usernames }: { usernames: ReadonlyMap<string, string> }) {
+export function AuditLog() {
   const [after, setAfter] = useState<string | undefined>();
   const page = useQuery(AuditLogDocument, { first: PAGE_SIZE, after });
   const [events, setEvents] = useState<AuditEvent[]>([]);
@@ -24,8 +24,8 @@ export function AuditLog({ usernames }: { usernames: ReadonlyMap<string, string>
     setEvents((current) => (after === undefined ? loaded : [...current, ...loaded]));
     // Only a newly loaded page changes the list.
   }, [page.data]);
-  const who = (event: AuditEvent) =>
-    (event.userId && usernames.get(event.userId)) ?? event.username ?? shortId(event.userId);
+  // A deleted account has no user any more; its failed logins keep the name that was typed.
+  const who = (event: AuditEvent) => event.user?.username ?? event.username ?? shortId(event.userId);
   const pageInfo = page.data?.authEvents.pageInfo;
   return (
     <section aria-labelledby="audit-log">

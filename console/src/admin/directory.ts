@@ -3,7 +3,6 @@
  * are listed per user id: the All sessions filter needs one user out of the matches.
  */
 import type { Client } from '@urql/core';
-import { useCallback, useState } from 'preact/hooks';
 import { describeError } from '../errors.js';
 import { UsernamesDocument } from '../operations.js';
 
@@ -29,19 +28,4 @@ export async function matchUsername(client: Client, text: string): Promise<{ use
   if (user) return { user };
   if (totalCount === 0) return { problem: `No user’s name contains “${text}”.` };
   return { problem: `${totalCount} users’ names contain “${text}” (see Users): type one whole to see its sessions.` };
-}
-
-/**
- * Names for user ids, as the audit log shows them. The API names a user only through the user,
- * so this holds every user the admin view has read (table pages, session rows), growing.
- */
-export function useUsernames(): [ReadonlyMap<string, string>, (users: readonly NamedUser[]) => void] {
-  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
-  const note = useCallback((users: readonly NamedUser[]) => {
-    setNames((known) => {
-      if (users.every((user) => known.get(user.id) === user.username)) return known;
-      return new Map([...known, ...users.map((user): [string, string] => [user.id, user.username])]);
-    });
-  }, []);
-  return [names, note];
 }

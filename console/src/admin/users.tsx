@@ -3,9 +3,7 @@
  * All sessions filter; creating one; per user the actions of {@link UserActions}. Active session
  * counts follow the live feed (one read a second at most).
  */
-import { useEffect } from 'preact/hooks';
 import { useAction, useQuery, useSession } from '../hooks.js';
-import type { UserRowFragment } from '../gql/graphql.js';
 import { CreateUserDocument, UsersDocument } from '../operations.js';
 import { Pager, Scroller, TableHead, usePages } from '../tables.js';
 import { ErrorAlert } from '../errors.js';
@@ -58,11 +56,9 @@ function CreateUser({ onCreated }: { onCreated(): void }) {
 export interface UsersProps {
   /** Keeps users whose name contains it (any case); empty keeps all. */
   usernameContains: string;
-  /** The users of each page read, for naming them elsewhere. */
-  onSeen(users: readonly UserRowFragment[]): void;
 }
 
-export function Users({ usernameContains, onSeen }: UsersProps) {
+export function Users({ usernameContains }: UsersProps) {
   const pages = usePages(usernameContains);
   const page = useQuery(UsersDocument, {
     first: PAGE_SIZE,
@@ -71,7 +67,6 @@ export function Users({ usernameContains, onSeen }: UsersProps) {
   });
   useSessionEvents(useDebounced(page.reload, 1_000));
   const users = page.data?.users.edges.map((edge) => edge.node) ?? [];
-  useEffect(() => onSeen(users), [page.data]);
   const total = page.data?.users.totalCount;
   return (
     <section aria-labelledby="users">
