@@ -86,12 +86,7 @@ async function gatehouseScenarios(server: BenchServer, target: GraphQLTarget): P
   );
   const isAnonymous = graphQLAnswer((data) => (data as { me?: unknown }).me === null);
   const scenario = (key: string, name: string, request: PreparedRequest, check: Scenario['check']): Scenario => ({
-    key,
-    name,
-    target,
-    server,
-    request,
-    check,
+    ...{ key, name, target, server, request, check },
     results: [],
   });
   return [

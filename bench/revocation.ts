@@ -187,6 +187,60 @@ async function kicks(a: GraphQLTarget, b: GraphQLTarget, adminCookie: string, ap
   return { kick: summary(kickMs), refusal: summary(refusalMs), served };
 }
 
+/** NOTIFY and PUBLISH round trips, two rounds each, side by side. */
+async function channelTable(databaseUrl: string): Promise<string> {
+  const notify: number[] = [];
+  const redis: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    notify.push(...(await notifyRoundTrips(databaseUrl)));
+    redis.push(...((await redisRoundTrips()) ?? []));
+  }
+  const rows = [['channel round trip', 'p50 ms', 'p99 ms']];
+  const n = summary(notify);
+  rows.push(['PostgreSQL NOTIFY', ms(n.p50), ms(n.p99)]);
+  if (redis.length > 0) {
+    const r = summary(redis);
+    rows.push(
+      ['Redis PUBLISH', ms(r.p50), ms(r.p99)],
+      ['NOTIFY ÷ PUBLISH', (n.p50 / r.p50).toFixed(2), (n.p99 / r.p99).toFixed(2)],
+    );
+  } else rows.push(['Redis PUBLISH', 'n/a', 'n/a']);
+  return table(rows);
+}
+
+type KickResult = Awaited<ReturnType<typeof kicks>>;
+const kickRow = (label: string, k: KickResult) => [
+  label,
+  ...[k.kick.p50, k.kick.p99, k.refusal.p50, k.refusal.p99].map(ms),
+  String(k.served),
+];
+
+/** Kicks on A checked on A alone, then on a second instance B, two rounds; every instance goes into `instances`. */
+async function kickTable(databaseUrl: string, instances: App[]): Promise<string> {
+  const a = await startInstance(databaseUrl);
+  instances.push(a.app);
+  const { cookie: adminCookie } = await login(a.target, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
+  const { createUser } = await graphql<{ createUser: { id: string } }>(
+    a.target,
+    'mutation { createUser(username: "probe", password: "probe-password") { id } }',
+    undefined,
+    { cookie: adminCookie },
+  );
+  const results = [['kick', 'kick p50', 'kick p99', 'refusal p50', 'refusal p99', 'served after']];
+  for (let round = 0; round < 2; round++) {
+    const alone = await kicks(a.target, a.target, adminCookie, a.app, createUser.id);
+    results.push(kickRow(`A alone (round ${round + 1})`, alone));
+    const b = await startInstance(databaseUrl);
+    instances.push(b.app);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // A learns of B (heartbeats)
+    const pair = await kicks(a.target, b.target, adminCookie, a.app, createUser.id);
+    results.push(kickRow(`A, refused on B (round ${round + 1})`, pair));
+    await b.app.stop();
+    instances.splice(instances.indexOf(b.app), 1);
+  }
+  return table(results);
+}
+
 async function main(): Promise<void> {
   print(`# Revocation: channel round trips and kick → refusal (${describeMachine()})`);
   const name = `gatehouse_bench_${randomBytes(4).toString('hex')}`;
@@ -197,59 +251,9 @@ async function main(): Promise<void> {
   url.pathname = `/${name}`;
   const instances: App[] = [];
   try {
-    const notify: number[] = [];
-    const redis: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      notify.push(...(await notifyRoundTrips(url.toString())));
-      redis.push(...((await redisRoundTrips()) ?? []));
-    }
-    const rows = [['channel round trip', 'p50 ms', 'p99 ms']];
-    const n = summary(notify);
-    rows.push(['PostgreSQL NOTIFY', ms(n.p50), ms(n.p99)]);
-    if (redis.length > 0) {
-      const r = summary(redis);
-      rows.push(
-        ['Redis PUBLISH', ms(r.p50), ms(r.p99)],
-        ['NOTIFY ÷ PUBLISH', (n.p50 / r.p50).toFixed(2), (n.p99 / r.p99).toFixed(2)],
-      );
-    } else rows.push(['Redis PUBLISH', 'n/a', 'n/a']);
-    print(table(rows));
+    print(await channelTable(url.toString()));
     print();
-
-    const a = await startInstance(url.toString());
-    instances.push(a.app);
-    const { cookie: adminCookie } = await login(a.target, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
-    const { createUser } = await graphql<{ createUser: { id: string } }>(
-      a.target,
-      'mutation { createUser(username: "probe", password: "probe-password") { id } }',
-      undefined,
-      { cookie: adminCookie },
-    );
-    const results = [['kick', 'kick p50', 'kick p99', 'refusal p50', 'refusal p99', 'served after']];
-    for (let round = 0; round < 2; round++) {
-      const alone = await kicks(a.target, a.target, adminCookie, a.app, createUser.id);
-      results.push([
-        `A alone (round ${round + 1})`,
-        ms(alone.kick.p50),
-        ms(alone.kick.p99),
-        ms(alone.refusal.p50),
-        ms(alone.refusal.p99),
-        String(alone.served),
-      ]);
-      const b = await startInstance(url.toString());
-      await new Promise((resolve) => setTimeout(resolve, 2_000)); // A learns of B (heartbeats)
-      const pair = await kicks(a.target, b.target, adminCookie, a.app, createUser.id);
-      results.push([
-        `A, refused on B (round ${round + 1})`,
-        ms(pair.kick.p50),
-        ms(pair.kick.p99),
-        ms(pair.refusal.p50),
-        ms(pair.refusal.p99),
-        String(pair.served),
-      ]);
-      await b.app.stop();
-    }
-    print(table(results));
+    print(await kickTable(url.toString(), instances));
   } finally {
     await Promise.all(instances.map((app) => app.stop()));
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -16,6 +16,7 @@ import { consoleLogger, throttledLogger, type Logger } from './logger.js';
 import type { AuthEventRecord, AuthEventType } from './sessions/audit-log.js';
 import { systemClock, type Clock } from './sessions/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './sessions/passwords.js';
+import type { SessionPolicy } from './sessions/policy.js';
 import { createSessionServices, type SessionServices } from './sessions/services.js';
 import { Sweeper } from './sessions/sweeper.js';
 import { ViewerCache } from './sessions/viewer-cache.js';
@@ -68,6 +69,16 @@ function createPropagation(config: Config, db: Knex, logger: Logger, serving: bo
   return new SqlitePropagation({ store: new KnexEndLogStore(db), logger, throttledLog, serving });
 }
 
+function sessionPolicyOf(config: Config): SessionPolicy {
+  return {
+    maxAgeMs: config.sessionMaxAgeMs,
+    idleTimeoutMs: config.sessionIdleTimeoutMs,
+    maxSessionsPerUser: config.maxSessionsPerUser,
+    limitStrategy: config.sessionLimitStrategy,
+    reauthWindowMs: config.reauthWindowMs,
+  };
+}
+
 export function createCore(config: Config, options: CoreOptions = {}): Core {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger;
@@ -79,13 +90,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const hasher = options.hasher ?? createArgon2Hasher();
   const services = createSessionServices({
     ...{ stores, clock, logger, cache, hasher },
-    policy: {
-      maxAgeMs: config.sessionMaxAgeMs,
-      idleTimeoutMs: config.sessionIdleTimeoutMs,
-      maxSessionsPerUser: config.maxSessionsPerUser,
-      limitStrategy: config.sessionLimitStrategy,
-      reauthWindowMs: config.reauthWindowMs,
-    },
+    policy: sessionPolicyOf(config),
     awaitEverywhere: () => propagation.barrier(),
   });
   const pubsub = createSessionPubSub();

@@ -46,22 +46,28 @@ function describeResponse(response: IncomingMessage, body: string): string | und
   return `HTTP ${status}${detail ? `: ${detail}` : ''}`.slice(0, 500);
 }
 
-/** Makes one attempt; never throws: every failure is a result. */
-export function sendWebhook(request: SendRequest): Promise<AttemptResult> {
-  const startedAt = performance.now();
-  const elapsed = () => Math.round(performance.now() - startedAt);
+/** Why a URL is not attempted at all (refused before any socket), or undefined. */
+function refusedUrl(target: string, allowPrivate: boolean): { url: URL } | { error: string } {
   let url: URL;
   try {
-    url = new URL(request.url);
+    url = new URL(target);
   } catch {
-    return Promise.resolve({ error: 'invalid URL', durationMs: 0 });
+    return { error: 'invalid URL' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.resolve({ error: `unsupported protocol ${url.protocol}`, durationMs: 0 });
-  }
-  const refused = refusedAddress(url.hostname, request.allowPrivate);
-  if (refused) return Promise.resolve({ error: refused.message, durationMs: 0 });
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: `unsupported protocol ${url.protocol}` };
+  const refused = refusedAddress(url.hostname, allowPrivate);
+  return refused ? { error: refused.message } : { url };
+}
 
+/** Makes one attempt; never throws: every failure is a result. */
+export function sendWebhook(request: SendRequest): Promise<AttemptResult> {
+  const checked = refusedUrl(request.url, request.allowPrivate);
+  if ('error' in checked) return Promise.resolve({ error: checked.error, durationMs: 0 });
+  return attempt(checked.url, request);
+}
+
+function attempt(url: URL, request: SendRequest): Promise<AttemptResult> {
+  const startedAt = performance.now();
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
     const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
@@ -70,7 +76,7 @@ export function sendWebhook(request: SendRequest): Promise<AttemptResult> {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
       outgoing.destroy();
-      resolve({ ...result, durationMs: elapsed() });
+      resolve({ ...result, durationMs: Math.round(performance.now() - startedAt) });
     };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing = send(url, {
@@ -90,24 +96,27 @@ export function sendWebhook(request: SendRequest): Promise<AttemptResult> {
     request.signal?.addEventListener('abort', onAbort);
     if (request.signal?.aborted) onAbort();
     outgoing.on('error', (error) => finish({ error: printable(error.message).slice(0, 500) }));
-    outgoing.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = () =>
-        finish({
-          statusCode: response.statusCode ?? 0,
-          ...errorOf(response, Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8')),
-        });
-      response.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= MAX_RESPONSE_BYTES) done();
-      });
-      response.on('end', done);
-      response.on('error', done);
-    });
+    outgoing.on('response', (response) => readBounded(response, finish));
     outgoing.end(request.body);
   });
+}
+
+/** Reads at most MAX_RESPONSE_BYTES of the response, then reports its status and what went wrong. */
+function readBounded(response: IncomingMessage, finish: (result: Omit<AttemptResult, 'durationMs'>) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const done = () =>
+    finish({
+      statusCode: response.statusCode ?? 0,
+      ...errorOf(response, Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8')),
+    });
+  response.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_RESPONSE_BYTES) done();
+  });
+  response.on('end', done);
+  response.on('error', done);
 }
 
 function errorOf(response: IncomingMessage, body: string): { error?: string } {
