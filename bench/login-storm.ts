@@ -32,16 +32,19 @@ import {
   table,
   type GraphQLTarget,
   type PreparedRequest,
+  type ServerStats,
 } from './support.js';
 
 const stormMs = envNumber('BENCH_STORM_MS', 8000, 120_000);
 const loginsInFlight = envNumber('BENCH_STORM_LOGINS_IN_FLIGHT', 16, 256, { integer: true });
 const probeGapMs = envNumber('BENCH_STORM_PROBE_GAP_MS', 5, 1000);
+/** Logins before anything is measured, so that the login path runs compiled. */
+const WARMUP_MS = 2000;
 /** The parameters src/sessions/passwords.ts uses (OWASP's argon2id floor); 2 is Argon2id. */
 const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-/** Runs `operation` with `inFlight` at a time until `ms` have passed; how many finished per second. */
-async function closedLoop(inFlight: number, ms: number, operation: (index: number) => Promise<void>): Promise<number> {
+/** Runs `operation` with `inFlight` at a time until `ms` have passed; how many finished, and per second. */
+async function closedLoop(inFlight: number, ms: number, operation: (index: number) => Promise<void>) {
   const until = performance.now() + ms;
   let started = 0;
   let finished = 0;
@@ -53,7 +56,7 @@ async function closedLoop(inFlight: number, ms: number, operation: (index: numbe
   };
   const startedAt = performance.now();
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return (finished / (performance.now() - startedAt)) * 1000;
+  return { finished, perSecond: (finished / (performance.now() - startedAt)) * 1000 };
 }
 
 interface ProbeResult {
@@ -85,12 +88,16 @@ async function probeLatency(target: GraphQLTarget, request: PreparedRequest, exp
   return result;
 }
 
-async function rawHashRate(): Promise<number> {
+/** Verifies per second with one per core in flight, and the CPU time one verify takes. */
+async function rawHashRate() {
   const reference = await hash('bench-password-123', ARGON2ID);
   await verify(reference, 'bench-password-123');
-  return closedLoop(availableParallelism(), 3000, async () => {
+  const cpuBefore = process.cpuUsage();
+  const { finished, perSecond } = await closedLoop(availableParallelism(), 3000, async () => {
     if (!(await verify(reference, 'bench-password-123'))) throw new Error('argon2 verify failed');
   });
+  const cpu = process.cpuUsage(cpuBefore);
+  return { perSecond, cpuMsPerHash: (cpu.user + cpu.system) / 1000 / finished };
 }
 
 /** Accounts made through the API, as an admin would; their passwords only this process knows. */
@@ -107,8 +114,25 @@ async function createAccounts(target: GraphQLTarget, cookie: string, count: numb
   return accounts;
 }
 
+/**
+ * Where a login's CPU goes, which bounds the storm's rate: every login is one hash plus the
+ * server's own work around it (HTTP, GraphQL, SQL, cookies), and all of it shares the cores.
+ */
+function costTable(hashCpuMs: number, logins: number, before: ServerStats, after: ServerStats): string {
+  const serverCpuMs = (after.cpuMicros - before.cpuMicros) / 1000 / logins;
+  const loopMs = (after.loopActiveMs - before.loopActiveMs) / logins;
+  const ceiling = hashCpuMs / serverCpuMs;
+  return table([
+    ['CPU per login in the storm (server process)', 'ms'],
+    ['all threads', serverCpuMs.toFixed(2)],
+    ['event loop busy (HTTP, GraphQL, SQL; no hashing)', loopMs.toFixed(2)],
+    ['one argon2id verify, raw (this process)', hashCpuMs.toFixed(2)],
+    ['ceiling of logins/s ÷ raw hash rate: hash ÷ all threads', ceiling.toFixed(2)],
+  ]);
+}
+
 print(`gatehouse bench: login storm · ${describeMachine()}`);
-const hashesPerSecond = await rawHashRate();
+const raw = await rawHashRate();
 const server = await startBenchServer();
 const meTarget: GraphQLTarget = { port: server.port, agent: createAgent(1) };
 const loginTarget: GraphQLTarget = { port: server.port, agent: createAgent(loginsInFlight) };
@@ -120,16 +144,20 @@ try {
   const expectedBody = (await post(meTarget, me)).body;
   const probe = () => probeLatency(meTarget, me, expectedBody, stormMs);
 
-  await probe(); // warm-up, untimed
-  const idle = await probe();
   let loginFailures = 0;
-  const [stormed, loginsPerSecond] = await Promise.all([
-    probe(),
-    closedLoop(loginsInFlight, stormMs, async (index) => {
+  const storm = (ms: number) =>
+    closedLoop(loginsInFlight, ms, async (index) => {
       const account = accounts[index % accounts.length]!;
       await login(loginTarget, account.username, account.password).catch(() => loginFailures++);
-    }),
-  ]);
+    });
+  // Warm-up, untimed: both paths compiled and the hash threads started before anything counts.
+  await Promise.all([probe(), storm(WARMUP_MS)]);
+  loginFailures = 0;
+  const idle = await probe();
+  const statsBefore = await server.stats();
+  const [stormed, logins] = await Promise.all([probe(), storm(stormMs)]);
+  const statsAfter = await server.stats();
+  const loginsPerSecond = logins.perSecond;
 
   print();
   print(
@@ -144,9 +172,11 @@ try {
         loginsPerSecond.toFixed(1),
         String(stormed.failures + loginFailures),
       ],
-      ['raw argon2id verifies, this process', '-', '-', '-', hashesPerSecond.toFixed(1), '-'],
+      ['raw argon2id verifies, this process', '-', '-', '-', raw.perSecond.toFixed(1), '-'],
     ]),
   );
+  print();
+  print(costTable(raw.cpuMsPerHash, logins.finished, statsBefore, statsAfter));
   reportFigures('login storm', [
     ratioFigure(
       '{ me } p99 during a login storm',
@@ -159,7 +189,7 @@ try {
       'logins per second in the storm',
       '/s',
       loginsPerSecond,
-      { name: 'raw hash rate', value: hashesPerSecond },
+      { name: 'raw hash rate', value: raw.perSecond },
       { atLeast: 0.8 },
     ),
     boundFigure('failed requests during the storm', '', stormed.failures + loginFailures, 0),
