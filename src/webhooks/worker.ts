@@ -56,8 +56,9 @@ export class DeliveryWorker {
   /** Attempts in flight (or being claimed) per webhook, and in all. */
   private readonly inFlight = new Map<string, number>();
   private total = 0;
-  /** The webhooks as the last pass read them. */
+  /** The webhooks as a pass last read them, and when (wall clock, ms). */
   private targets = new Map<string, WebhookTarget>();
+  private targetsReadAt = -Infinity;
   private readonly attempts = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private readonly log: ReturnType<typeof throttledLogger>;
@@ -102,6 +103,7 @@ export class DeliveryWorker {
 
   /** A webhook or a delivery was changed here (made, edited, retried): look now, whatever the last pass found. */
   webhooksChanged(): void {
+    this.targetsReadAt = -Infinity;
     this.schedule(0);
   }
 
@@ -141,8 +143,7 @@ export class DeliveryWorker {
 
   /** One pass over the webhooks, starting with a different one each time so none waits behind the others. */
   private async claimAndSend(): Promise<void> {
-    const targets = await this.options.store.listTargets();
-    this.targets = new Map(targets.map((target) => [target.id, target]));
+    const targets = await this.currentTargets();
     const start = this.rotation++ % Math.max(targets.length, 1);
     for (const target of [...targets.slice(start), ...targets.slice(0, start)]) {
       if (this.stopped) return;
@@ -152,9 +153,22 @@ export class DeliveryWorker {
   }
 
   /**
+   * The webhooks, read again once a poll interval has passed (or a change here said so): the
+   * passes that wakes bring, one per kick or login under load, then cost a claim and no more.
+   */
+  private async currentTargets(): Promise<WebhookTarget[]> {
+    if (this.now - this.targetsReadAt < POLL_INTERVAL_MS) return [...this.targets.values()];
+    const readAt = this.now;
+    const targets = await this.options.store.listTargets();
+    this.targets = new Map(targets.map((target) => [target.id, target]));
+    this.targetsReadAt = readAt;
+    return targets;
+  }
+
+  /**
    * Claims as many of the webhook's due deliveries as it has free slots, and starts them. The
    * slots are taken before the claim, so fills running at once never overshoot. The target is
-   * the one the last pass read: a changed URL or secret is used within a poll interval.
+   * the one the last pass read: a URL or secret changed elsewhere is used within two poll intervals.
    */
   private async fill(webhookId: string): Promise<void> {
     const target = this.targets.get(webhookId);

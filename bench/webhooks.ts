@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:webhooks`: what a webhook costs the sessions it reports on. Two servers side by
+ * side (bench/server.ts, production, SQLite), the same sessions in each, one with a webhook
+ * subscribed to SESSION_ENDED pointing at a receiver in this process, one with none. The same
+ * number of `kickSession` mutations goes to each, in alternating rounds with several in flight:
+ * - kicks per second with the webhook against without it (the outbox row is written by a trigger
+ *   in the kick's own transaction; the delivery happens after, off the request path);
+ * - delivery lag: from the moment a kick was acknowledged to the moment its `session.ended`
+ *   reached the receiver (at least once: duplicates are counted by `webhook-id`, and every kick
+ *   must arrive).
+ *
+ * Sessions are written straight into each server's file from this process (setup, not measured).
+ * Knobs: BENCH_KICKS (10000), BENCH_KICK_ROUNDS (5), BENCH_IN_FLIGHT (8).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import knex from 'knex';
+import { boundFigure, ratioFigure, reportFigures } from './summary.js';
+import {
+  createAgent,
+  describeMachine,
+  envNumber,
+  graphql,
+  login,
+  median,
+  percentile,
+  print,
+  startBenchServer,
+  table,
+  type BenchServer,
+  type GraphQLTarget,
+} from './support.js';
+
+const KICKS = envNumber('BENCH_KICKS', 10_000, 1_000_000, { integer: true });
+const ROUNDS = envNumber('BENCH_KICK_ROUNDS', 5, 100, { integer: true });
+const IN_FLIGHT = envNumber('BENCH_IN_FLIGHT', 8, 256, { integer: true });
+/** How long the last deliveries may take to arrive once every kick is acknowledged. */
+const DRAIN_TIMEOUT_MS = 60_000;
+const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id } }';
+
+/** `count` open sessions of one user, written into the server's file. */
+async function seedSessions(databasePath: string, count: number): Promise<string[]> {
+  const db = knex({ client: 'sqlite3', connection: { filename: databasePath }, useNullAsDefault: true });
+  const now = Date.now();
+  const userId = randomUUID();
+  const ids = Array.from({ length: count }, () => randomUUID());
+  try {
+    await db.transaction(async (trx) => {
+      await trx('users').insert({
+        ...{ id: userId, username: 'kicked', username_key: 'kicked', password_hash: 'not-a-hash' },
+        ...{ role: 'USER', created_at: now, updated_at: now },
+      });
+      const rows = ids.map((id) => ({
+        ...{ id, user_id: userId, token_hash: randomUUID(), created_at: now, last_seen_at: now },
+        ...{ authenticated_at: now, expires_at: now + 86_400_000 },
+      }));
+      for (let i = 0; i < rows.length; i += 100) await trx('sessions').insert(rows.slice(i, i + 100));
+    });
+  } finally {
+    await db.destroy();
+  }
+  return ids;
+}
+
+/** A receiver that answers 204 at once and notes when each session's end arrived. */
+async function startReceiver() {
+  const arrivedAt = new Map<string, number>();
+  const seenIds = new Set<string>();
+  let duplicates = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const at = performance.now();
+      const id = String(req.headers['webhook-id']);
+      if (seenIds.has(id)) duplicates++;
+      seenIds.add(id);
+      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { sessionId?: string } };
+      if (event.data.sessionId && !arrivedAt.has(event.data.sessionId)) arrivedAt.set(event.data.sessionId, at);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/gatehouse`,
+    arrivedAt,
+    duplicates: () => duplicates,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface Side {
+  name: string;
+  server: BenchServer;
+  target: GraphQLTarget;
+  cookie: string;
+  sessions: string[];
+  kicksPerSecond: number[];
+  /** When each kick was acknowledged (its mutation answered), by session id. */
+  acknowledgedAt: Map<string, number>;
+}
+
+async function startSide(name: string): Promise<Side> {
+  const server = await startBenchServer({ env: { WEBHOOK_ALLOW_PRIVATE: 'on' } });
+  const target = { port: server.port, agent: createAgent(IN_FLIGHT) };
+  const sessions = await seedSessions(server.databasePath, KICKS);
+  const { cookie } = await login(target, server.adminUsername, server.adminPassword);
+  return { name, server, target, cookie, sessions, kicksPerSecond: [], acknowledgedAt: new Map() };
+}
+
+/** Kicks `ids` with IN_FLIGHT at a time; kicks per second. */
+async function kickAll(side: Side, ids: string[]): Promise<number> {
+  let next = 0;
+  const startedAt = performance.now();
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      await graphql(side.target, KICK, { id }, { cookie: side.cookie });
+      side.acknowledgedAt.set(id, performance.now());
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return (ids.length / (performance.now() - startedAt)) * 1000;
+}
+
+/** Waits until every kicked session's end has arrived, or the drain timeout passes. */
+async function drain(arrivedAt: Map<string, number>, expected: number): Promise<void> {
+  const until = performance.now() + DRAIN_TIMEOUT_MS;
+  while (arrivedAt.size < expected && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function lags(side: Side, arrivedAt: Map<string, number>): number[] {
+  const lag: number[] = [];
+  for (const [id, acknowledged] of side.acknowledgedAt) {
+    const arrived = arrivedAt.get(id);
+    if (arrived !== undefined) lag.push(arrived - acknowledged);
+  }
+  return lag.sort((a, b) => a - b);
+}
+
+print(`gatehouse bench: webhooks · ${describeMachine()}`);
+const receiver = await startReceiver();
+const sides: Side[] = [];
+try {
+  sides.push(await startSide('one webhook'), await startSide('no webhook'));
+  const [hooked, plain] = sides as [Side, Side];
+  await graphql(
+    hooked.target,
+    'mutation($url: String!) { createWebhook(url: $url, events: [SESSION_ENDED]) { secret } }',
+    { url: receiver.url },
+    { cookie: hooked.cookie },
+  );
+  print(
+    `${KICKS} kicks on each server, ${IN_FLIGHT} in flight, ${ROUNDS} alternating rounds; receiver ${receiver.url}`,
+  );
+  const perRound = Math.ceil(KICKS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const batch = side.sessions.slice(round * perRound, (round + 1) * perRound);
+      side.kicksPerSecond.push(await kickAll(side, batch));
+    }
+  }
+  await drain(receiver.arrivedAt, KICKS);
+  const lag = lags(hooked, receiver.arrivedAt);
+  const missing = KICKS - receiver.arrivedAt.size;
+
+  print();
+  print(
+    table([
+      ['', 'kicks/s (median of rounds)', 'per round'],
+      ...sides.map((side) => [
+        side.name,
+        median(side.kicksPerSecond).toFixed(0),
+        side.kicksPerSecond.map((rate) => rate.toFixed(0)).join(' '),
+      ]),
+    ]),
+  );
+  print();
+  print(
+    table([
+      ['delivery lag, kick acknowledged → received', 'ms'],
+      ['p50', percentile(lag, 0.5).toFixed(1)],
+      ['p99', percentile(lag, 0.99).toFixed(1)],
+      ['longest', (lag.at(-1) ?? NaN).toFixed(1)],
+      ['delivered / kicks', `${receiver.arrivedAt.size} / ${KICKS}`],
+      ['duplicate deliveries (same webhook-id)', String(receiver.duplicates())],
+    ]),
+  );
+  reportFigures('webhooks', [
+    ratioFigure(
+      'kicks/s with one webhook',
+      '/s',
+      median(hooked.kicksPerSecond),
+      { name: 'no webhook', value: median(plain.kicksPerSecond) },
+      { atLeast: 0.9 },
+    ),
+    boundFigure('delivery lag p99 (acknowledged → received)', 'ms', percentile(lag, 0.99), 1000),
+    boundFigure('kicks never delivered', '', missing, 0),
+  ]);
+  if (missing > 0) process.exitCode = 1;
+} finally {
+  for (const side of sides) {
+    side.target.agent.destroy();
+    await side.server.stop();
+  }
+  await receiver.close();
+}
