@@ -5,7 +5,9 @@
  * the server itself. Gatehouse (bench/server.ts) and the baselines (bench/baselines/) share it.
  */
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import type { ServerMemory, ServerStats } from './support.js';
 
 /** Defined when the process runs with --expose-gc. */
@@ -19,6 +21,12 @@ export function answerBenchQuestions(server: Server): void {
     if (message === 'loop-delay') {
       process.send?.({ maxMs: delays.max / 1e6, p99Ms: delays.percentile(99) / 1e6 });
       delays.reset();
+      return;
+    }
+    if (message === 'heap-snapshot') {
+      // Into the run's temp folder (removed with it); V8 collects garbage before it writes.
+      const dir = process.env.BENCH_DIR ?? '.';
+      process.send?.({ path: writeHeapSnapshot(join(dir, `server-${Date.now()}.heapsnapshot`)) });
       return;
     }
     if (message === 'stats') {
