@@ -182,6 +182,16 @@ async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocke
 }
 
 /**
+ * Counts a socket open until it closes. A function of its own so that the listener's closure
+ * holds only the metrics: one made inside the upgrade handler would keep that handler's scope
+ * (the upgrade request, its headers, the raw socket) alive as long as the socket.
+ */
+function countSocket(ws: WebSocket, metrics: Metrics): void {
+  metrics.socketOpened();
+  ws.once('close', () => metrics.socketClosed());
+}
+
+/**
  * GraphQL over WebSocket (`graphql-transport-ws`) on the HTTP server's `/graphql` path. A socket
  * signed in by a session is closed with {@link SESSION_ENDED_CLOSE_CODE} when that session ends.
  */
@@ -213,8 +223,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     if (req.url?.split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     if (!originAllowed(req, options)) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      options.metrics?.socketOpened();
-      ws.once('close', () => options.metrics?.socketClosed());
+      if (options.metrics) countSocket(ws, options.metrics);
       wss.emit('connection', ws, req);
     });
   });
