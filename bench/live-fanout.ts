@@ -40,6 +40,7 @@ import {
   table,
   type BenchServer,
   type GraphQLTarget,
+  type LoopDelay,
   type ServerMemory,
 } from './support.js';
 import { setUpSessions } from './live-setup.js';
@@ -73,6 +74,8 @@ interface RoundResult {
   commits: number[];
   fsyncs: number[];
   openSeconds: number;
+  /** The server's event-loop delay over the kicks: a stall there shows in every latency. */
+  loopDelay: LoopDelay;
 }
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
@@ -141,14 +144,16 @@ async function runRound(sessions: number, dist: string | undefined): Promise<Rou
     target.agent = createAgent(8);
     print(`  ${build}: ${subscribers.length} sockets open in ${openSeconds.toFixed(1)} s · ${describeMachine()}`);
     const meWithSockets = await meRoundTrips(target, setup.adminCookie, 500);
+    await server.loopDelay(); // resets the server's record: what follows is the kicks' alone
     const kicks = await runKicks(target, setup.adminCookie, subscribers, perSession);
+    const loopDelay = await server.loopDelay();
     await settleCloses(subscribers);
     const closed = await server.memory();
     const commits = await timeCommits(server.databasePath, commitCount);
     const fsyncs = timeFsyncs(server.databasePath, commitCount);
     return {
       ...{ build, sessions, sockets: subscribers.length, kicks, subscribers, me: me.slice(100), meWithSockets },
-      ...{ memory: { before, opened, closed }, commits, fsyncs, openSeconds },
+      ...{ memory: { before, opened, closed }, commits, fsyncs, openSeconds, loopDelay },
     };
   } finally {
     for (const subscriber of subscribers) subscriber.socket?.terminate();
@@ -196,6 +201,11 @@ function printRound(round: RoundResult): void {
     ]),
   );
   print(`missed events: ${missed}; event, reason, complete and 4403 close all right: ${right}/${round.sockets}`);
+  const { maxMs, p99Ms, gcCount, gcMaxMs } = round.loopDelay;
+  print(
+    `server during the kicks: event loop blocked ${ms(maxMs)} ms at most (p99 ${ms(p99Ms)} ms); ` +
+      `${gcCount} garbage collections, the longest ${ms(gcMaxMs)} ms`,
+  );
   print(
     table([
       ['server memory after GC', 'rss MB', 'heap MB', 'external MB', 'rss KiB/socket', 'heap KiB/socket'],

@@ -56,6 +56,14 @@ export interface ServerMemory {
   afterGc: boolean;
 }
 
+/** See {@link BenchServer.loopDelay}. */
+export interface LoopDelay {
+  maxMs: number;
+  p99Ms: number;
+  gcCount: number;
+  gcMaxMs: number;
+}
+
 export interface BenchServer {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
@@ -68,8 +76,11 @@ export interface BenchServer {
   stats(): Promise<ServerStats>;
   /** The server's memory now (after a full GC if it was started with `nodeFlags: ['--expose-gc']`). */
   memory(): Promise<ServerMemory>;
-  /** The longest (and p99) event-loop delay of the server since the last time this was asked. */
-  loopDelay(): Promise<{ maxMs: number; p99Ms: number }>;
+  /**
+   * The longest (and p99) event-loop delay of the server since the last time this was asked, and
+   * its garbage collections in that time (how many, the longest).
+   */
+  loopDelay(): Promise<LoopDelay>;
   /** Writes a V8 heap snapshot of the server (after a full GC) and returns its path (in the temp folder). */
   heapSnapshot(): Promise<string>;
   stop(): Promise<void>;
@@ -200,7 +211,7 @@ export async function startBenchServer({
       databasePath: join(dir, 'gatehouse.db'),
       stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
       memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
-      loopDelay: () => ask<{ maxMs: number; p99Ms: number }>('loop-delay', STATS_TIMEOUT_MS),
+      loopDelay: () => ask<LoopDelay>('loop-delay', STATS_TIMEOUT_MS),
       heapSnapshot: async () => (await ask<{ path: string }>('heap-snapshot', SNAPSHOT_TIMEOUT_MS)).path,
       stop,
     };
