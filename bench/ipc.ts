@@ -5,7 +5,9 @@
  * the server itself. Gatehouse (bench/server.ts) and the baselines (bench/baselines/) share it.
  */
 import type { Server } from 'node:http';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import type { ServerMemory, ServerStats } from './support.js';
 
 /** Defined when the process runs with --expose-gc. */
@@ -15,10 +17,26 @@ export function answerBenchQuestions(server: Server): void {
   // The longest the event loop was blocked since the last `loop-delay` question.
   const delays = monitorEventLoopDelay({ resolution: 5 });
   delays.enable();
+  // And the garbage collections in the same window, to tell a GC pause from other stalls.
+  const collections = { count: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      collections.count++;
+      collections.maxMs = Math.max(collections.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (message) => {
     if (message === 'loop-delay') {
-      process.send?.({ maxMs: delays.max / 1e6, p99Ms: delays.percentile(99) / 1e6 });
+      const { count, maxMs } = collections;
+      process.send?.({ maxMs: delays.max / 1e6, p99Ms: delays.percentile(99) / 1e6, gcCount: count, gcMaxMs: maxMs });
       delays.reset();
+      Object.assign(collections, { count: 0, maxMs: 0 });
+      return;
+    }
+    if (message === 'heap-snapshot') {
+      // Into the run's temp folder (removed with it); V8 collects garbage before it writes.
+      const dir = process.env.BENCH_DIR ?? '.';
+      process.send?.({ path: writeHeapSnapshot(join(dir, `server-${Date.now()}.heapsnapshot`)) });
       return;
     }
     if (message === 'stats') {

@@ -1,42 +1,91 @@
 /**
- * `npm run bench:live`: 1,000 WebSocket subscribers of `sessionRevoked` on one server process,
- * then their sessions are ended (kickSession one at a time, kickSession with several in flight,
- * revokeUserSessions for every user) and each subscriber's push latency is measured from the
- * moment the mutation that ended its session was sent to the moment its event arrived. Also the
- * server's memory per open socket, and a baseline from the same run: the round trip of a plain
- * cookie-authenticated `{ me { id } }` over HTTP.
+ * `npm run bench:live` (also part of `npm run bench`): how fast a kick reaches every live client
+ * of the session, and what an idle live client costs the server.
  *
- * The server is bench/server.ts in a child process (started by startBenchServer with
- * --expose-gc) over a SQLite file in a temp folder: it answers `memory` messages on the IPC
- * channel with `process.memoryUsage()` after a full GC. Subscribers are raw `ws` sockets that
- * speak graphql-transport-ws themselves, so the load generator's own overhead stays small.
- * Loopback only; every wait is bounded; the child and the temp folder go away however it ends.
+ * For each size (default 50 sessions × 20 sockets = 1,000, then 500 × 20 = 10,000) a fresh server
+ * (bench/server.ts in a child process, SQLite temp file, `NODE_ENV=production`, `--expose-gc`):
+ * 1. users and sessions through the public API (`createUser`, `login`), then the baseline: a
+ *    cookie-authenticated `{ me { id } }` round trip over HTTP, one at a time;
+ * 2. every socket opened (raw `ws` in this process, speaking graphql-transport-ws, the session's
+ *    cookie on the upgrade, one `sessionRevoked` subscription each), and the server's memory
+ *    after a full GC before and after: RSS per idle socket;
+ * 3. every session kicked, one at a time: each kick waits until all its subscribers have their
+ *    event (or 5 s), and every subscriber's latency is taken from the moment the mutation was sent;
+ * 4. the floor under it: one SQLite commit alone, and one fsync alone, on the same disk.
  *
- * Knobs (environment): BENCH_LIVE_USERS (250), BENCH_LIVE_SESSIONS_PER_USER (4),
- * BENCH_LIVE_SEQUENTIAL_KICKS (100), BENCH_LIVE_CONCURRENT_KICKS (150), BENCH_LIVE_IN_FLIGHT (16).
+ * Knobs (environment):
+ * - BENCH_LIVE_SIZES (`50,500`): sessions per round, comma-separated;
+ * - BENCH_LIVE_SOCKETS_PER_SESSION (20);
+ * - BENCH_LIVE_COMMITS (200): commits and fsyncs timed alone;
+ * - BENCH_LIVE_HEAP_DIFF (off): `1` also prints what the server's heap grew by per socket, by
+ *   kind of object, from two heap snapshots (slow and memory-hungry at 10,000 sockets);
+ * - BENCH_LIVE_COMPARE (unset): another checkout (e.g. `/work/main`, built) whose `dist/` is
+ *   benched the same way first, each round, for a side-by-side reading.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { connectSubscriber, pool, type Subscriber } from './subscribers.js';
+import { join } from 'node:path';
+import { timeCommits, timeFsyncs } from './commit-cost.js';
+import { heapCensus, heapGrowth } from './heap-diff.js';
+import { openSubscribers, runKicks, settleCloses, type KickRecord } from './live-kicks.js';
+import { reportFigures, type Figure } from './summary.js';
+import type { Subscriber } from './subscribers.js';
 import {
   createAgent,
   describeMachine,
   envNumber,
   graphql,
-  login,
   percentile,
   print,
   startBenchServer,
   table,
+  type BenchServer,
   type GraphQLTarget,
+  type LoopDelay,
   type ServerMemory,
 } from './support.js';
+import { setUpSessions } from './live-setup.js';
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const count = { integer: true };
+const perSession = envNumber('BENCH_LIVE_SOCKETS_PER_SESSION', 20, 100, count);
+const commitCount = envNumber('BENCH_LIVE_COMMITS', 200, 10_000, count);
+const heapDiff = process.env.BENCH_LIVE_HEAP_DIFF === '1';
+const compareWith = process.env.BENCH_LIVE_COMPARE || undefined;
+const sizes = (process.env.BENCH_LIVE_SIZES || '50,500').split(',').map((raw) => {
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value < 1 || value > 2_000) {
+    throw new Error(`BENCH_LIVE_SIZES: ${raw} is not a whole number of sessions from 1 to 2000`);
+  }
+  return value;
+});
+/** The goals of the issue: kick → every subscriber, p99, by socket count. */
+const PUSH_P99_GOAL_MS = (sockets: number) => (sockets <= 1_000 ? 25 : 100);
+const KIB_PER_SOCKET_GOAL = 24;
 
-/** Requests in flight while users and sessions are made. */
-const SETUP_IN_FLIGHT = 8;
+/** What one round measured, on one server build. */
+interface RoundResult {
+  build: string;
+  sessions: number;
+  sockets: number;
+  kicks: KickRecord[];
+  subscribers: Subscriber[];
+  me: number[];
+  meWithSockets: number[];
+  memory: { before: ServerMemory; opened: ServerMemory; closed: ServerMemory };
+  commits: number[];
+  fsyncs: number[];
+  openSeconds: number;
+  /** The server's event-loop delay over the kicks: a stall there shows in every latency. */
+  loopDelay: LoopDelay;
+}
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const p = (values: number[], fraction: number) => percentile(sorted(values), fraction);
+const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(value < 10 ? 2 : 1));
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+
+function latencyRow(name: string, values: number[]): string[] {
+  return [name, String(values.length), ms(p(values, 0.5)), ms(p(values, 0.99)), ms(p(values, 1))];
+}
 
 /** The soft limit on open files of this process (Linux), or undefined. */
 function openFileLimit(): number | undefined {
@@ -51,283 +100,204 @@ function openFileLimit(): number | undefined {
   }
 }
 
-const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(value < 10 ? 2 : 1));
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-
-function latencyRow(name: string, values: number[]): string[] {
-  const sorted = [...values].sort((a, b) => a - b);
-  return [
-    name,
-    String(sorted.length),
-    ms(percentile(sorted, 0.5)),
-    ms(percentile(sorted, 0.99)),
-    ms(sorted[sorted.length - 1] ?? NaN),
-  ];
+/** `count` cookie `{ me { id } }` round trips, one at a time, in ms. */
+async function meRoundTrips(target: GraphQLTarget, cookie: string, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await graphql(target, '{ me { id } }', undefined, { cookie });
+    times.push(performance.now() - t0);
+  }
+  return times;
 }
 
-async function runBench(): Promise<void> {
-  const count = { integer: true };
-  const users = envNumber('BENCH_LIVE_USERS', 250, 2_000, count);
-  const perUser = envNumber('BENCH_LIVE_SESSIONS_PER_USER', 4, 20, count);
-  const sequentialKicks = envNumber('BENCH_LIVE_SEQUENTIAL_KICKS', 100, 10_000, count);
-  const concurrentKicks = envNumber('BENCH_LIVE_CONCURRENT_KICKS', 150, 10_000, count);
-  const inFlight = envNumber('BENCH_LIVE_IN_FLIGHT', 16, 256, count);
-  const total = users * perUser;
-  if (sequentialKicks + concurrentKicks > users) {
-    throw new Error('BENCH_LIVE_SEQUENTIAL_KICKS + BENCH_LIVE_CONCURRENT_KICKS must not exceed BENCH_LIVE_USERS');
+/** Opens the sockets and takes the server's memory around it (and heap snapshots if asked). */
+async function openAndWeigh(server: BenchServer, subscribers: Subscriber[]) {
+  const before = await server.memory();
+  if (!before.afterGc) throw new Error('the server ran without --expose-gc: its memory would not be after GC');
+  const snapshotBefore = heapDiff ? await server.heapSnapshot() : undefined;
+  const openStart = performance.now();
+  await openSubscribers(`${server.url.replace(/^http/, 'ws')}/graphql`, subscribers);
+  const openSeconds = (performance.now() - openStart) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const opened = await server.memory();
+  if (snapshotBefore !== undefined) {
+    const growth = heapGrowth(heapCensus(snapshotBefore), heapCensus(await server.heapSnapshot()), subscribers.length);
+    print(table(growth.map((row, i) => (i === 0 ? [row[0]!, row[1]!, 'per socket', row[3]!, 'per socket'] : row))));
   }
-  const limit = openFileLimit();
-  // This process holds one descriptor per socket (the server child has its own limit, the same).
-  if (limit !== undefined && limit < total + 200) {
-    throw new Error(`ulimit -n is ${limit}: ${total} sockets need about ${total + 200}; raise it or lower the knobs`);
-  }
+  return { before, opened, openSeconds };
+}
 
-  // Everything below must finish within this bound, or the run fails (and still cleans up).
-  const deadline = setTimeout(() => {
-    print('live-fanout: gave up after 10 minutes');
-    process.exit(1);
-  }, 600_000);
-  deadline.unref();
-
-  print(`gatehouse bench: live fan-out · ${describeMachine()}`);
-  const server = await startBenchServer({ nodeFlags: ['--expose-gc'] });
-  const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
-  // One socket per request in flight (the set-up runs 8 at a time, the kicks `inFlight`).
-  const agent = createAgent(Math.max(inFlight, SETUP_IN_FLIGHT));
-  const target: GraphQLTarget = { port: server.port, agent };
-  const subscribers: Subscriber[] = [];
+async function runRound(sessions: number, dist: string | undefined): Promise<RoundResult> {
+  const build = dist ?? 'this checkout';
+  const server = await startBenchServer({ nodeFlags: ['--expose-gc'], dist });
+  const target: GraphQLTarget = { port: server.port, agent: createAgent(8) };
+  let subscribers: Subscriber[] = [];
   try {
-    print(
-      `server ${server.url} (child process, SQLite temp file, NODE_ENV=production) · ${users} users × ${perUser} ` +
-        `sessions = ${total} WebSocket subscribers · open files limit ${limit ?? 'unknown'}`,
-    );
-
-    // Users and sessions, through the public API: createUser, then logins (argon2 dominates).
-    const admin = await login(target, server.adminUsername, server.adminPassword);
-    const asAdmin = { cookie: admin.cookie };
-    const setupStart = performance.now();
-    const userPasswords = Array.from({ length: users }, (_, i) => ({
-      username: `live-user-${i}`,
-      password: `live-password-${i}-${randomBytes(6).toString('hex')}`,
-    }));
-    const userIds: string[] = new Array<string>(users);
-    await pool(userPasswords, SETUP_IN_FLIGHT, async (user, i) => {
-      const data = await graphql<{ createUser: { id: string } }>(
-        target,
-        'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }',
-        { u: user.username, p: user.password },
-        asAdmin,
-      );
-      userIds[i] = data.createUser.id;
-    });
-    const logins = Array.from({ length: total }, (_, i) => i);
-    await pool(logins, SETUP_IN_FLIGHT, async (i) => {
-      const userIndex = Math.floor(i / perUser);
-      const user = userPasswords[userIndex]!;
-      const session = await login<{ login: { session: { id: string } } }>(
-        target,
-        user.username,
-        user.password,
-        'session { id } user { id }',
-      );
-      subscribers[i] = {
-        userIndex,
-        sessionId: session.data.login.session.id,
-        cookie: session.cookie,
-        events: [],
-        completed: false,
-      };
-    });
-    print(`set-up: ${users} users and ${total} logins in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
-
-    // Baseline in the same run: a cookie-authenticated `me` round trip over HTTP.
-    const meLatencies: number[] = [];
-    const meQuery = '{ me { id } }';
-    for (let i = 0; i < 100; i++) await graphql(target, meQuery, undefined, asAdmin); // warm-up
-    for (let i = 0; i < 500; i++) {
-      const t0 = performance.now();
-      await graphql(target, meQuery, undefined, asAdmin);
-      meLatencies.push(performance.now() - t0);
-    }
-
-    const before = await server.memory();
-    if (!before.afterGc)
-      throw new Error('the server ran without --expose-gc: its memory figures would not be after GC');
-    const openStart = performance.now();
-    await pool(subscribers, 64, (subscriber) => connectSubscriber(wsUrl, subscriber));
-    const openSeconds = (performance.now() - openStart) / 1000;
-    await delay(200);
-    const opened = await server.memory();
-    print(`opened ${total} sockets, each with a sessionRevoked subscription, in ${openSeconds.toFixed(1)} s`);
-
-    // A `me` round trip again, now with every socket open.
-    const meWithSockets: number[] = [];
-    for (let i = 0; i < 500; i++) {
-      const t0 = performance.now();
-      await graphql(target, meQuery, undefined, asAdmin);
-      meWithSockets.push(performance.now() - t0);
-    }
-
-    // Phase 1: kickSession, one at a time (the first session of the first users).
-    const firstSessions = (from: number, count: number) =>
-      Array.from({ length: count }, (_, k) => subscribers[(from + k) * perUser]!);
-    const kick = async (subscriber: Subscriber, phase: string) => {
-      subscriber.phase = phase;
-      subscriber.sentAt = performance.now();
-      await graphql(
-        target,
-        'mutation($id: ID!) { kickSession(sessionId: $id) { id } }',
-        { id: subscriber.sessionId },
-        asAdmin,
-      );
-      subscriber.answeredAt = performance.now();
+    const setup = await setUpSessions(target, server, sessions, perSession);
+    subscribers = setup.subscribers;
+    const me = await meRoundTrips(target, setup.adminCookie, 600);
+    const { before, opened, openSeconds } = await openAndWeigh(server, subscribers);
+    // The server closes keep-alive connections idle for 5 s, which opening the sockets may take:
+    // a request sent on one as it closes would fail (ECONNRESET). Fresh connections, then.
+    target.agent.destroy();
+    target.agent = createAgent(8);
+    print(`  ${build}: ${subscribers.length} sockets open in ${openSeconds.toFixed(1)} s · ${describeMachine()}`);
+    const meWithSockets = await meRoundTrips(target, setup.adminCookie, 500);
+    await server.loopDelay(); // resets the server's record: what follows is the kicks' alone
+    const kicks = await runKicks(target, setup.adminCookie, subscribers, perSession);
+    const loopDelay = await server.loopDelay();
+    await settleCloses(subscribers);
+    const closed = await server.memory();
+    const commits = await timeCommits(server.databasePath, commitCount);
+    const fsyncs = timeFsyncs(server.databasePath, commitCount);
+    return {
+      ...{ build, sessions, sockets: subscribers.length, kicks, subscribers, me: me.slice(100), meWithSockets },
+      ...{ memory: { before, opened, closed }, commits, fsyncs, openSeconds, loopDelay },
     };
-    const waitForEvents = async (group: Subscriber[]) => {
-      const until = performance.now() + 10_000;
-      while (performance.now() < until && group.some((s) => s.close === undefined)) await delay(10);
-    };
-    const sequential = firstSessions(0, sequentialKicks);
-    for (const subscriber of sequential) {
-      await kick(subscriber, 'sequential');
-      // One at a time means the next kick waits for this push.
-      const until = performance.now() + 5_000;
-      while (subscriber.arrivedAt === undefined && performance.now() < until) await delay(1);
-    }
-    await waitForEvents(sequential);
-
-    // Phase 2: kickSession with several in flight.
-    const concurrent = firstSessions(sequentialKicks, concurrentKicks);
-    await pool(concurrent, inFlight, (subscriber) => kick(subscriber, 'concurrent'));
-    await waitForEvents(concurrent);
-
-    // Phase 3: revokeUserSessions for every user (their remaining sessions).
-    const remaining = subscribers.filter((s) => s.phase === undefined);
-    let revokedCount = 0;
-    const revokeStart = performance.now();
-    await pool(userIds, inFlight, async (userId, userIndex) => {
-      const mine = remaining.filter((s) => s.userIndex === userIndex);
-      const sentAt = performance.now();
-      for (const subscriber of mine) {
-        subscriber.phase = 'revokeUser';
-        subscriber.sentAt = sentAt;
-      }
-      const data = await graphql<{ revokeUserSessions: number }>(
-        target,
-        'mutation($id: ID!) { revokeUserSessions(userId: $id) }',
-        { id: userId },
-        asAdmin,
-      );
-      revokedCount += data.revokeUserSessions;
-      const answeredAt = performance.now();
-      for (const subscriber of mine) subscriber.answeredAt = answeredAt;
-    });
-    await waitForEvents(remaining);
-    const revokeSeconds = (performance.now() - revokeStart) / 1000;
-    await delay(200);
-    const closedAll = await server.memory();
-
-    // Results.
-    const expectedReason = (s: Subscriber) => (s.phase === 'revokeUser' ? 'USER_SESSIONS_REVOKED' : 'KICKED');
-    const exactlyOne = subscribers.filter(
-      (s) =>
-        s.events.length === 1 &&
-        s.events[0]!.sessionId === s.sessionId &&
-        s.events[0]!.reason === expectedReason(s) &&
-        s.completed,
-    ).length;
-    const closed4403 = subscribers.filter(
-      (s) => s.close?.code === 4403 && s.close.reason === `Session ended: ${expectedReason(s)}`,
-    ).length;
-    const latencies = (phase?: string) =>
-      subscribers
-        .filter(
-          (s) => (phase === undefined || s.phase === phase) && s.arrivedAt !== undefined && s.sentAt !== undefined,
-        )
-        .map((s) => s.arrivedAt! - s.sentAt!);
-    /** The mutations' own round trips (per subscriber, so revokeUserSessions counts once per session it ended). */
-    const roundTrips = (phase: string) =>
-      subscribers.filter((s) => s.phase === phase && s.answeredAt !== undefined).map((s) => s.answeredAt! - s.sentAt!);
-
-    print();
-    print(
-      table([
-        ['push latency: mutation sent → event received', 'events', 'p50 ms', 'p99 ms', 'max ms'],
-        latencyRow(`kickSession, one at a time`, latencies('sequential')),
-        latencyRow(`kickSession, ${inFlight} in flight`, latencies('concurrent')),
-        latencyRow(`revokeUserSessions × ${users}, ${inFlight} in flight`, latencies('revokeUser')),
-        latencyRow('all subscribers', latencies()),
-        latencyRow('  kickSession answer, one at a time', roundTrips('sequential')),
-        latencyRow(`  kickSession answer, ${inFlight} in flight`, roundTrips('concurrent')),
-        latencyRow(`  revokeUserSessions answer, ${inFlight} in flight`, roundTrips('revokeUser')),
-        latencyRow(
-          '  event arrival minus answer arrival (all)',
-          subscribers
-            .filter((s) => s.arrivedAt !== undefined && s.answeredAt !== undefined)
-            .map((s) => s.arrivedAt! - s.answeredAt!),
-        ),
-        latencyRow('baseline: cookie { me { id } } round trip, idle', meLatencies),
-        latencyRow(`baseline: the same, ${total} sockets open`, meWithSockets),
-      ]),
-    );
-    const p50 = (values: number[]) =>
-      percentile(
-        [...values].sort((a, b) => a - b),
-        0.5,
-      );
-    print(
-      `one-at-a-time push p50 is ${(p50(latencies('sequential')) / p50(meWithSockets)).toFixed(2)} × ` +
-        `the me round trip p50 (same run, sockets open); revokeUserSessions phase: ${revokedCount} sessions ` +
-        `in ${revokeSeconds.toFixed(2)} s`,
-    );
-    print(
-      `subscribers with exactly one event (own session, right reason) then complete: ${exactlyOne}/${total}; ` +
-        `sockets closed by the server with 4403 naming the reason: ${closed4403}/${total}`,
-    );
-    print();
-    const perSocket = (key: 'rss' | 'heapUsed' | 'external', to: ServerMemory, from: ServerMemory) =>
-      (to[key] - from[key]) / total;
-    print(
-      table([
-        ['server memory (after GC)', 'rss', 'heapUsed', 'external', 'connections'],
-        [
-          'before opening sockets',
-          mb(before.rss),
-          mb(before.heapUsed),
-          mb(before.external),
-          String(before.connections),
-        ],
-        [`${total} sockets open`, mb(opened.rss), mb(opened.heapUsed), mb(opened.external), String(opened.connections)],
-        [
-          'all closed by revocation',
-          mb(closedAll.rss),
-          mb(closedAll.heapUsed),
-          mb(closedAll.external),
-          String(closedAll.connections),
-        ],
-        [
-          'per open socket (+1 subscription)',
-          kb(perSocket('rss', opened, before)),
-          kb(perSocket('heapUsed', opened, before)),
-          kb(perSocket('external', opened, before)),
-          '',
-        ],
-        [
-          'per socket still held after close',
-          kb(perSocket('rss', closedAll, before)),
-          kb(perSocket('heapUsed', closedAll, before)),
-          kb(perSocket('external', closedAll, before)),
-          '',
-        ],
-      ]),
-    );
-    if (exactlyOne !== total || closed4403 !== total || revokedCount !== remaining.length) process.exitCode = 1;
   } finally {
-    for (const subscriber of subscribers) subscriber?.socket?.terminate();
-    agent.destroy();
+    for (const subscriber of subscribers) subscriber.socket?.terminate();
+    target.agent.destroy();
     await server.stop();
-    clearTimeout(deadline);
   }
 }
 
-await runBench();
+/** Every subscriber's event, its reason and its close, as the contract has them. */
+function correctness(round: RoundResult) {
+  const missed = round.subscribers.filter((s) => s.arrivedAt === undefined).length;
+  const right = round.subscribers.filter(
+    (s) =>
+      s.events.length === 1 &&
+      s.events[0]!.sessionId === s.sessionId &&
+      s.events[0]!.reason === 'KICKED' &&
+      s.completed &&
+      s.close?.code === 4403 &&
+      s.close.reason === 'Session ended: KICKED',
+  ).length;
+  return { missed, right };
+}
+
+function printRound(round: RoundResult): void {
+  const kickToAll = round.kicks.map((k) => k.lastMs);
+  const perSubscriber = round.subscribers.filter((s) => s.arrivedAt !== undefined).map((s) => s.arrivedAt! - s.sentAt!);
+  const { missed, right } = correctness(round);
+  const { before, opened, closed } = round.memory;
+  const perSocket = (to: ServerMemory, key: 'rss' | 'heapUsed' | 'external') => (to[key] - before[key]) / round.sockets;
+  print();
+  print(`${round.build} · ${round.sessions} sessions × ${perSession} sockets = ${round.sockets}`);
+  print(
+    table([
+      ['latency (mutation sent → …)', 'count', 'p50 ms', 'p99 ms', 'max ms'],
+      latencyRow('kick → every subscriber of the session has its event', kickToAll),
+      latencyRow('kick → each subscriber has its event', perSubscriber),
+      latencyRow(
+        'kickSession answer',
+        round.kicks.map((k) => k.answerMs),
+      ),
+      latencyRow('one SQLite commit alone (synchronous=FULL, WAL)', round.commits),
+      latencyRow('one 4 KiB write + fdatasync alone', round.fsyncs),
+      latencyRow('baseline: cookie { me { id } } round trip, no sockets', round.me),
+      latencyRow(`baseline: the same, ${round.sockets} sockets open`, round.meWithSockets),
+    ]),
+  );
+  print(`missed events: ${missed}; event, reason, complete and 4403 close all right: ${right}/${round.sockets}`);
+  const { maxMs, p99Ms, gcCount, gcMaxMs } = round.loopDelay;
+  print(
+    `server during the kicks: event loop blocked ${ms(maxMs)} ms at most (p99 ${ms(p99Ms)} ms); ` +
+      `${gcCount} garbage collections, the longest ${ms(gcMaxMs)} ms`,
+  );
+  print(
+    table([
+      ['server memory after GC', 'rss MB', 'heap MB', 'external MB', 'rss KiB/socket', 'heap KiB/socket'],
+      ...(
+        [
+          ['before opening sockets', before],
+          [`${round.sockets} sockets open, idle`, opened],
+          ['all closed by the kicks', closed],
+        ] as const
+      ).map(([name, m]) => [
+        name,
+        (m.rss / 2 ** 20).toFixed(1),
+        (m.heapUsed / 2 ** 20).toFixed(1),
+        (m.external / 2 ** 20).toFixed(1),
+        kib(perSocket(m, 'rss')),
+        kib(perSocket(m, 'heapUsed')),
+      ]),
+    ]),
+  );
+}
+
+function withBaseline(name: string, value: number, goalMs: number, me: number): Figure {
+  return {
+    name,
+    value,
+    unit: 'ms',
+    baseline: { name: '{ me } p99', value: me },
+    goal: `≤ ${goalMs} ms`,
+    met: value <= goalMs,
+  };
+}
+
+function figuresOf(rounds: RoundResult[]): Figure[] {
+  const figures: Figure[] = [];
+  for (const round of rounds) {
+    const goal = PUSH_P99_GOAL_MS(round.sockets);
+    const p99 = p(
+      round.kicks.map((k) => k.lastMs),
+      0.99,
+    );
+    figures.push(withBaseline(`kick → all subscribers p99, ${round.sockets} sockets`, p99, goal, p(round.me, 0.99)));
+  }
+  const missed = rounds.reduce((sum, round) => sum + correctness(round).missed, 0);
+  figures.push({ name: 'missed events (all rounds)', value: missed, unit: '', goal: '≤ 0', met: missed === 0 });
+  const first = rounds[0]!;
+  const commitP50 = p(first.commits, 0.5);
+  const info = (name: string, value: number): Figure => ({ name, value, unit: 'ms', goal: 'floor', met: true });
+  figures.push(info('one SQLite commit alone, p50', commitP50), info('one fsync alone, p50', p(first.fsyncs, 0.5)));
+  const kickP50 = p(
+    first.kicks.map((k) => k.lastMs),
+    0.5,
+  );
+  figures.push(info(`kick → all p50 minus commit p50, ${first.sockets} sockets`, kickP50 - commitP50));
+  const largest = rounds.reduce((a, b) => (b.sockets > a.sockets ? b : a));
+  const perSocketKiB = (largest.memory.opened.rss - largest.memory.before.rss) / largest.sockets / 1024;
+  figures.push({
+    ...{ name: `server RSS per idle socket, ${largest.sockets} sockets`, value: perSocketKiB, unit: 'KiB' },
+    ...{ goal: `≤ ${KIB_PER_SOCKET_GOAL} KiB`, met: perSocketKiB <= KIB_PER_SOCKET_GOAL },
+  });
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const limit = openFileLimit();
+  const most = Math.max(...sizes) * perSession;
+  // This process holds one descriptor per socket; the server child has its own, the same limit.
+  if (limit !== undefined && limit < most + 500) {
+    throw new Error(`ulimit -n is ${limit}: ${most} sockets need about ${most + 500}; raise it or lower the knobs`);
+  }
+  const deadline = setTimeout(() => {
+    print('live-fanout: gave up after 30 minutes');
+    process.exit(1);
+  }, 1_800_000);
+  deadline.unref();
+  print(`gatehouse bench: live fan-out · ${describeMachine()} · open files limit ${limit ?? 'unknown'}`);
+  const rounds: RoundResult[] = [];
+  const others: RoundResult[] = [];
+  for (const sessions of sizes) {
+    if (compareWith) others.push(await runRound(sessions, join(compareWith, 'dist')));
+    rounds.push(await runRound(sessions, undefined));
+  }
+  for (const round of [...others, ...rounds]) printRound(round);
+  if (others.length > 0) reportFiguresOf(`live fan-out · ${compareWith}`, others, false);
+  reportFiguresOf('live fan-out', rounds, true);
+  clearTimeout(deadline);
+}
+
+function reportFiguresOf(title: string, rounds: RoundResult[], summary: boolean): void {
+  const figures = figuresOf(rounds);
+  if (summary) reportFigures(title, figures);
+  else print(`${title}: ${figures.map((f) => `${f.name} ${f.value.toFixed(2)} ${f.unit}`).join(' · ')}`);
+  if (rounds.some((round) => correctness(round).right !== round.sockets)) process.exitCode = 1;
+}
+
+await main();

@@ -11,6 +11,8 @@
  * the sources through tsx would carry its per-function wrappers into every request.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as AppTypes from '../src/app.js';
 import type * as ConfigTypes from '../src/config.js';
 import type * as LoggerTypes from '../src/logger.js';
@@ -19,8 +21,15 @@ import { answerBenchQuestions, stopWith } from './ipc.js';
 type AppModule = typeof AppTypes;
 type ConfigModule = typeof ConfigTypes;
 type LoggerModule = typeof LoggerTypes;
+// BENCH_SERVER_DIST: another checkout's build (bench:live's BENCH_LIVE_COMPARE), served the same way.
+const otherDist = process.env.BENCH_SERVER_DIST;
 const built = existsSync(new URL('../dist/src/app.js', import.meta.url));
-const from = (module: string) => (built ? `../dist/src/${module}.js` : `../src/${module}.js`);
+const from = (module: string) =>
+  otherDist !== undefined
+    ? pathToFileURL(join(otherDist, 'src', `${module}.js`)).href
+    : built
+      ? `../dist/src/${module}.js`
+      : `../src/${module}.js`;
 const { buildApp } = (await import(from('app'))) as AppModule;
 const { loadConfig } = (await import(from('config'))) as ConfigModule;
 const { silentLogger } = (await import(from('logger'))) as LoggerModule;

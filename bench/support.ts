@@ -56,6 +56,14 @@ export interface ServerMemory {
   afterGc: boolean;
 }
 
+/** See {@link BenchServer.loopDelay}. */
+export interface LoopDelay {
+  maxMs: number;
+  p99Ms: number;
+  gcCount: number;
+  gcMaxMs: number;
+}
+
 export interface BenchServer {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
@@ -68,8 +76,13 @@ export interface BenchServer {
   stats(): Promise<ServerStats>;
   /** The server's memory now (after a full GC if it was started with `nodeFlags: ['--expose-gc']`). */
   memory(): Promise<ServerMemory>;
-  /** The longest (and p99) event-loop delay of the server since the last time this was asked. */
-  loopDelay(): Promise<{ maxMs: number; p99Ms: number }>;
+  /**
+   * The longest (and p99) event-loop delay of the server since the last time this was asked, and
+   * its garbage collections in that time (how many, the longest).
+   */
+  loopDelay(): Promise<LoopDelay>;
+  /** Writes a V8 heap snapshot of the server (after a full GC) and returns its path (in the temp folder). */
+  heapSnapshot(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +93,11 @@ export interface BenchServerOptions {
   nodeFlags?: string[];
   /** The server to run, relative to bench/: Gatehouse (`server.ts`, the default) or a baseline. */
   script?: string;
+  /**
+   * The build bench/server.ts runs: another checkout's `dist/` (BENCH_LIVE_COMPARE) instead of
+   * this one's. Default: this checkout's `dist/`.
+   */
+  dist?: string;
 }
 
 /** Ctrl-C or SIGTERM ends the run through process.exit, so the 'exit' cleanup above runs. */
@@ -95,6 +113,8 @@ const STOP_TIMEOUT_MS = 10_000;
 const STATS_TIMEOUT_MS = 5_000;
 /** Two full GCs with thousands of sockets open take a while. */
 const MEMORY_TIMEOUT_MS = 10_000;
+/** A heap snapshot of a server holding thousands of sockets takes a while to write. */
+const SNAPSHOT_TIMEOUT_MS = 120_000;
 
 /**
  * Starts bench/server.ts in a child process on a fresh SQLite file in a temp folder, with an
@@ -104,6 +124,7 @@ export async function startBenchServer({
   env = {},
   nodeFlags = [],
   script: scriptName = 'server.ts',
+  dist,
 }: BenchServerOptions = {}): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const adminUsername = 'bench';
@@ -119,6 +140,7 @@ export async function startBenchServer({
       NODE_ENV: 'production',
       COOKIE_SECURE: 'off',
       ...env,
+      ...(dist === undefined ? {} : { BENCH_SERVER_DIST: dist }),
       DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
       BENCH_DIR: dir,
       ADMIN_USERNAME: adminUsername,
@@ -154,7 +176,7 @@ export async function startBenchServer({
 
   // One question on the IPC channel at a time, so that each answer goes to the one who asked.
   let lastQuestion: Promise<unknown> = Promise.resolve();
-  const ask = <T>(question: 'stats' | 'memory' | 'loop-delay', timeoutMs: number): Promise<T> => {
+  const ask = <T>(question: 'stats' | 'memory' | 'loop-delay' | 'heap-snapshot', timeoutMs: number): Promise<T> => {
     const answer = lastQuestion.then(() => {
       let listener: ((message: unknown) => void) | undefined;
       const answered = new Promise<T>((resolve) => {
@@ -189,7 +211,8 @@ export async function startBenchServer({
       databasePath: join(dir, 'gatehouse.db'),
       stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
       memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
-      loopDelay: () => ask<{ maxMs: number; p99Ms: number }>('loop-delay', STATS_TIMEOUT_MS),
+      loopDelay: () => ask<LoopDelay>('loop-delay', STATS_TIMEOUT_MS),
+      heapSnapshot: async () => (await ask<{ path: string }>('heap-snapshot', SNAPSHOT_TIMEOUT_MS)).path,
       stop,
     };
   } catch (error) {

@@ -20,8 +20,11 @@ import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
 import { pingDatabase } from './storage/database.js';
 import { isDatabaseOutage } from './storage/outage.js';
 
-/** What tests and benchmarks may replace: the clock, the logger, the hasher. */
-export type AppOverrides = Omit<CoreOptions, 'serving'>;
+/** What tests and benchmarks may replace: the clock, the logger, the hasher, the WebSocket keep-alive. */
+export type AppOverrides = Omit<CoreOptions, 'serving'> & {
+  /** How often every WebSocket is pinged (a peer that misses one is dropped). Default 12 000 ms. */
+  webSocketKeepAliveMs?: number;
+};
 
 export interface App extends Pick<Core, 'config' | 'db' | 'services' | 'sweeper'> {
   core: Core;
@@ -39,7 +42,7 @@ const STOP_GRACE_MS = 5_000;
 const IDLE_SWEEP_MS = 25;
 
 /** The transports on top of a core: Yoga over HTTP and SSE, graphql-ws, forward auth, metrics. */
-function buildTransports(core: Core, shutdown: ShutdownSignal) {
+function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: number | undefined) {
   const { config, services, watcher } = core;
   const production = config.nodeEnv === 'production';
   const errors = createWireErrors({ logger: core.logger, hideSuggestions: production, isOutage: isDatabaseOutage });
@@ -60,7 +63,7 @@ function buildTransports(core: Core, shutdown: ShutdownSignal) {
   const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages });
   const webSockets = attachWebSocketServer({
     ...{ server, yoga, resolveViewer, watcher, metrics, errors },
-    ...{ checkOrigin, trustProxy },
+    ...{ checkOrigin, trustProxy, keepAliveMs },
   });
   return { yoga, server, webSockets };
 }
@@ -109,9 +112,10 @@ function listen(server: Server, port: number, host: string): Promise<string> {
 }
 
 export function buildApp(config: Config, overrides: AppOverrides = {}): App {
-  const core = createCore(config, { ...overrides, serving: true });
+  const { webSocketKeepAliveMs, ...coreOverrides } = overrides;
+  const core = createCore(config, { ...coreOverrides, serving: true });
   const shutdown = new ShutdownSignal();
-  const { yoga, server, webSockets } = buildTransports(core, shutdown);
+  const { yoga, server, webSockets } = buildTransports(core, shutdown, webSocketKeepAliveMs);
 
   async function start(): Promise<string> {
     await core.start();

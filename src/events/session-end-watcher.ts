@@ -50,6 +50,11 @@ export class SessionEndWatcher {
     };
   }
 
+  /** How many watches `sessionId` has now: its sockets and subscriptions (tests read it). */
+  watchCount(sessionId: string): number {
+    return this.watchers.get(sessionId)?.size ?? 0;
+  }
+
   /** Sessions watched now. */
   get watchedSessionIds(): string[] {
     return [...this.watchers.keys()];

@@ -1,5 +1,5 @@
-import { Repeater } from '@graphql-yoga/subscription';
-import type { SessionEvent } from '../events/types.js';
+import { SessionRevokedStream } from '../events/session-revoked-stream.js';
+import { sessionEvent } from '../events/types.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { SessionEndReasonEnum } from './session.js';
@@ -33,21 +33,13 @@ builder.subscriptionField('sessionRevoked', (t) =>
     authScopes: { signedIn: true },
     subscribe: (_root, _args, context) => {
       const { session } = viewerOf(context);
-      return new Repeater<SessionEvent>(async (push, stop) => {
-        const stopWatching = context.watcher.watch(session.id, {
-          ended: (event) => {
-            void push(event);
-            stop();
-          },
-        });
-        void stop.then(stopWatching);
-        // The session may have ended between authentication and the watch above.
-        const current = await context.services.sessions.find(session.id);
-        if (current?.endedAt) {
-          await push({ type: 'ENDED', session: current, reason: current.endReason, at: current.endedAt });
-          stop();
-        }
-      });
+      const stream = new SessionRevokedStream(context.watcher, session.id);
+      // The session may have ended between authentication and the watch above.
+      void context.services.sessions.find(session.id).then(
+        (current) => current?.endedAt && stream.ended(sessionEvent('ENDED', current)),
+        (error: unknown) => stream.fail(error),
+      );
+      return stream;
     },
     resolve: (event) => event,
   }),

@@ -1,7 +1,7 @@
-import { Repeater } from '@graphql-yoga/subscription';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { EndingStream } from './ending-stream.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 
 /**
@@ -20,15 +20,8 @@ export function useEndSubscriptions(watcher: SessionEndWatcher, shutdown: Shutdo
       return {
         onSubscribeResult({ result, setResult }) {
           if (!isAsyncIterable(result)) return;
-          const ended = new Repeater<never>((_push, stop) => {
-            const cleanups = [shutdown.onShutdown(() => stop())];
-            if (viewer) cleanups.push(watcher.watch(viewer.session.id, { close: () => stop() }));
-            void stop.then(() => {
-              for (const cleanup of cleanups) cleanup();
-            });
-          });
-          // race() finishes when either side does and returns the other, so the source's cleanup runs.
-          setResult(Repeater.race([result, ended]));
+          const watch = viewer ? { watcher, sessionId: viewer.session.id } : undefined;
+          setResult(new EndingStream(result, shutdown, watch));
         },
       };
     },

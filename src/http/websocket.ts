@@ -3,17 +3,18 @@ import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import {
   CloseCode,
+  makeServer,
   type ConnectionInitMessage,
   type Context,
   type OperationResult,
   type SubscribePayload,
 } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
-import type { Viewer } from '../sessions/types.js';
+import type { DeviceInfo, Viewer } from '../sessions/types.js';
 import { clientIp, deviceOf } from './device.js';
 import type { WireErrors } from './errors.js';
+import { serveGraphQLWs } from './graphql-ws-adapter.js';
 import type { Metrics } from './metrics.js';
 import type { OriginCheck } from './origins.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
@@ -43,6 +44,11 @@ export interface WebSocketOptions {
   /** Whether a browser's Origin may open a socket (logs refusals). */
   checkOrigin: OriginCheck;
   trustProxy: boolean;
+  /**
+   * How often every socket is pinged; one that has not answered by the next ping is dropped.
+   * Default 12 000 ms (graphql-ws's own); tests shorten it.
+   */
+  keepAliveMs?: number;
 }
 
 /**
@@ -60,15 +66,25 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+/**
+ * What a socket keeps of its upgrade request, for as long as it is open: the cookie and the
+ * device, not the request itself (its headers, buffers and stream state).
+ */
+interface SocketExtra {
+  socket: WebSocket;
+  cookie: string | undefined;
+  device: DeviceInfo;
+}
+
 /** Credentials of a socket: the upgrade request's cookie, or a bearer token in `connectionParams`. */
 function socketCredentials(
-  request: IncomingMessage,
+  extra: SocketExtra,
   connectionParams: Record<string, unknown> | undefined,
 ): CredentialHeaders {
   const param = connectionParams?.authorization ?? connectionParams?.Authorization;
   const token = connectionParams?.token;
   const authorization = typeof param === 'string' ? param : typeof token === 'string' ? `Bearer ${token}` : undefined;
-  return { cookie: request.headers.cookie, authorization };
+  return { cookie: extra.cookie, authorization };
 }
 
 interface SocketState {
@@ -101,7 +117,7 @@ function operationFinished(state: SocketState | undefined, id: string): void {
   if (state.operations.size === 0) state.pendingClose?.();
 }
 
-type SocketContext = Context<ConnectionInitMessage['payload'], { socket: WebSocket; request: IncomingMessage }>;
+type SocketContext = Context<ConnectionInitMessage['payload'], SocketExtra>;
 
 /** Yoga's enveloped execute/subscribe, handed through `rootValue` as Yoga's guide does. */
 interface EnvelopedRoot {
@@ -114,12 +130,8 @@ interface EnvelopedRoot {
  * masking and document protections as over HTTP.
  */
 async function prepareOperation(options: WebSocketOptions, ctx: SocketContext, payload: SubscribePayload) {
-  const { request } = ctx.extra;
-  const transport = {
-    credentials: socketCredentials(request, ctx.connectionParams),
-    device: deviceOf(request, options.trustProxy),
-  };
-  const enveloped = options.yoga.getEnveloped({ transport, req: request, params: payload });
+  const transport = { credentials: socketCredentials(ctx.extra, ctx.connectionParams), device: ctx.extra.device };
+  const enveloped = options.yoga.getEnveloped({ transport, params: payload });
   let document;
   try {
     document = enveloped.parse(payload.query);
@@ -150,10 +162,10 @@ async function prepareOperation(options: WebSocketOptions, ctx: SocketContext, p
  * and, when a session signed it in, watches that session to close the socket when it ends.
  */
 async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocket, SocketState>, ctx: SocketContext) {
-  const { socket, request } = ctx.extra;
+  const { socket } = ctx.extra;
   const state: SocketState = { viewer: null, operations: new Set() };
   try {
-    state.viewer = await options.resolveViewer(socketCredentials(request, ctx.connectionParams));
+    state.viewer = await options.resolveViewer(socketCredentials(ctx.extra, ctx.connectionParams));
   } catch (error) {
     if (!options.errors.isOutage(error)) throw error;
     socket.close(TRY_AGAIN_LATER_CLOSE_CODE, 'Service unavailable: retry shortly');
@@ -170,42 +182,50 @@ async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocke
 }
 
 /**
+ * Counts a socket open until it closes. A function of its own so that the listener's closure
+ * holds only the metrics: one made inside the upgrade handler would keep that handler's scope
+ * (the upgrade request, its headers, the raw socket) alive as long as the socket.
+ */
+function countSocket(ws: WebSocket, metrics: Metrics): void {
+  metrics.socketOpened();
+  ws.once('close', () => metrics.socketClosed());
+}
+
+/**
  * GraphQL over WebSocket (`graphql-transport-ws`) on the HTTP server's `/graphql` path. A socket
  * signed in by a session is closed with {@link SESSION_ENDED_CLOSE_CODE} when that session ends.
  */
 export function attachWebSocketServer(options: WebSocketOptions): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
   const states = new WeakMap<WebSocket, SocketState>();
+  const protocol = makeServer<ConnectionInitMessage['payload'], SocketExtra>({
+    connectionInitWaitTimeout: CONNECTION_INIT_WAIT_TIMEOUT_MS,
+    execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
+    subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
+    onConnect: (ctx) => connectSocket(options, states, ctx),
+    onClose: (ctx) => states.get(ctx.extra.socket)?.stopWatching?.(),
+    onComplete: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
+    onError: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
+    onSubscribe: (ctx, id, payload) => {
+      states.get(ctx.extra.socket)?.operations.add(id);
+      return prepareOperation(options, ctx, payload);
+    },
+  });
+  const { wss, close } = serveGraphQLWs(protocol, {
+    maxPayload: MAX_PAYLOAD_BYTES,
+    keepAliveMs: options.keepAliveMs,
+    extraOf: (socket, request) => ({
+      socket,
+      cookie: request.headers.cookie,
+      device: deviceOf(request, options.trustProxy),
+    }),
+  });
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (req.url?.split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
     if (!originAllowed(req, options)) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      options.metrics?.socketOpened();
-      ws.once('close', () => options.metrics?.socketClosed());
+      if (options.metrics) countSocket(ws, options.metrics);
       wss.emit('connection', ws, req);
     });
   });
-  const disposable = useServer(
-    {
-      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_TIMEOUT_MS,
-      execute: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onConnect: (ctx) => connectSocket(options, states, ctx),
-      onClose: (ctx) => states.get(ctx.extra.socket)?.stopWatching?.(),
-      onComplete: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
-      onError: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
-      onSubscribe: (ctx, id, payload) => {
-        states.get(ctx.extra.socket)?.operations.add(id);
-        return prepareOperation(options, ctx, payload);
-      },
-    },
-    wss,
-  );
-  return {
-    async close() {
-      for (const client of wss.clients) client.close(GOING_AWAY_CLOSE_CODE, 'Server shutting down');
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  return { close: () => close(GOING_AWAY_CLOSE_CODE, 'Server shutting down') };
 }

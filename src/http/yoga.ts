@@ -15,6 +15,7 @@ import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
 import type { WireErrors } from './errors.js';
 import type { OriginCheck } from './origins.js';
+import { useReleaseRequestCaches } from './release-request-caches.js';
 import { documentProtections, useJsonOnlyPosts } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
@@ -145,6 +146,7 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
       useJsonOnlyPosts(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
       useEndSubscriptions(options.watcher, options.shutdown),
+      useReleaseRequestCaches(),
       // Executes each document through code compiled for it once (graphql-jit), cached by the
       // document: the same checks, resolvers and errors, with less work per request.
       // A document it cannot compile answers with the compiler's errors, masked like any

@@ -22,6 +22,13 @@ export interface AuthenticatorOptions {
  * hit costs no query; expiry is checked on every request, hit or miss.
  */
 export class Authenticator {
+  /**
+   * Storage lookups under way, by token hash, with the cache generation they started at. Many
+   * sockets of one session connect at once (a page with several tabs, a reconnect after a
+   * restart): they share one lookup instead of each reading the same row.
+   */
+  private readonly inFlight = new Map<string, { generation: number; lookup: Promise<Viewer | undefined> }>();
+
   constructor(private readonly options: AuthenticatorOptions) {}
 
   /**
@@ -37,7 +44,7 @@ export class Authenticator {
     const tokenHash = hashToken(token);
     const cached = this.options.cache?.get(tokenHash);
     if (cached) return this.admit(cached, true);
-    return this.lookUp(tokenHash).then((viewer) => (viewer ? this.admit(viewer, false) : null));
+    return this.lookUpShared(tokenHash).then((viewer) => (viewer ? this.admit(viewer, false) : null));
   }
 
   /** Whether `viewer` may act now; synchronous unless its session looks expired. */
@@ -67,6 +74,26 @@ export class Authenticator {
     }
     this.options.lastSeen.touch(session, now);
     return viewer;
+  }
+
+  /**
+   * Joins the lookup of the same token already under way, if no session has been evicted since
+   * it started: a lookup older than an end may have read the row before that end, and a caller
+   * that arrives after the end must not be answered from it (the revocation guarantee). Without
+   * a cache there is no eviction to tell by, so nothing is shared.
+   */
+  private lookUpShared(tokenHash: string): Promise<Viewer | undefined> {
+    const { cache } = this.options;
+    if (!cache) return this.lookUp(tokenHash);
+    const pending = this.inFlight.get(tokenHash);
+    if (pending && pending.generation === cache.generation) return pending.lookup;
+    const entry = { generation: cache.generation, lookup: this.lookUp(tokenHash) };
+    this.inFlight.set(tokenHash, entry);
+    const forget = () => {
+      if (this.inFlight.get(tokenHash) === entry) this.inFlight.delete(tokenHash);
+    };
+    entry.lookup.then(forget, forget);
+    return entry.lookup;
   }
 
   /** A storage lookup; an open session is cached unless an eviction raced with the read. */
