@@ -15,12 +15,15 @@
  *   V verify     `GET /auth/verify` with the cookie: what a reverse proxy asks
  *   Y bare Yoga  graphql-yoga with its defaults and no plugins answering C's shape
  *                (bench/baselines/yoga.ts): the floor C is held to
+ *   Z bare Yoga, its body limit off: Y without the one default that costs much (a stream
+ *                pipeline per POST body); Gatehouse bounds bodies itself, so this is the
+ *                stricter floor
  *   X express    express-session + connect-sqlite3 `GET /me` with its cookie
  *                (bench/baselines/express-session.ts): what V is compared with
  *
  * Knobs (environment): BENCH_CONCURRENCY (50), BENCH_WARMUP_MS (1000), BENCH_DURATION_MS (5000),
- * BENCH_ROUNDS (3), BENCH_SCENARIOS (ABCDEVYX: which ones, in this order within a round; the
- * ratios need A, C with Y, and V with X).
+ * BENCH_ROUNDS (3), BENCH_SCENARIOS (ABCDEVYZX: which ones, in this order within a round; the
+ * ratios need A, C with Y and Z, and V with X).
  */
 import { randomBytes } from 'node:crypto';
 import { ratioFigure, reportFigures, type Figure } from './summary.js';
@@ -47,8 +50,8 @@ const concurrency = envNumber('BENCH_CONCURRENCY', 50, 1024);
 const warmupMs = envNumber('BENCH_WARMUP_MS', 1000, 60_000);
 const durationMs = envNumber('BENCH_DURATION_MS', 5000, 120_000);
 const rounds = envNumber('BENCH_ROUNDS', 3, 20);
-const selection = (process.env.BENCH_SCENARIOS ?? 'ABCDEVYX').toUpperCase();
-if (!/^[A-EVYX]+$/.test(selection)) throw new Error(`BENCH_SCENARIOS=${selection}: expected letters from ABCDEVYX`);
+const selection = (process.env.BENCH_SCENARIOS ?? 'ABCDEVYZX').toUpperCase();
+if (!/^[A-EVYZX]+$/.test(selection)) throw new Error(`BENCH_SCENARIOS=${selection}: expected letters from ABCDEVYZX`);
 
 interface Scenario {
   key: string;
@@ -124,19 +127,19 @@ async function gatehouseScenarios(server: BenchServer, target: GraphQLTarget): P
   ];
 }
 
-/** The baselines that run: a bare Yoga answering C's shape, and express-session's `GET /me`. */
-async function baselineScenarios(yoga?: BenchServer, express?: BenchServer): Promise<Scenario[]> {
+const yogaScenario = (key: string, name: string, server: BenchServer): Scenario => ({
+  ...{ key, name, server, target: { port: server.port, agent: createAgent(concurrency) } },
+  request: prepare('{ me { id username } }'),
+  check: graphQLAnswer((data) => (data as { me?: { username?: string } }).me?.username === 'bench'),
+  results: [],
+});
+
+/** The baselines that run: bare Yoga answering C's shape (as it comes, and without its body limit), and express-session's `GET /me`. */
+async function baselineScenarios(yoga?: BenchServer, yogaUnlimited?: BenchServer, express?: BenchServer) {
   const scenarios: Scenario[] = [];
-  if (yoga) {
-    scenarios.push({
-      key: 'Y',
-      name: 'baseline: bare Yoga { me { id username } }',
-      target: { port: yoga.port, agent: createAgent(concurrency) },
-      server: yoga,
-      request: prepare('{ me { id username } }'),
-      check: graphQLAnswer((data) => (data as { me?: { username?: string } }).me?.username === 'bench'),
-      results: [],
-    });
+  if (yoga) scenarios.push(yogaScenario('Y', 'baseline: bare Yoga { me { id username } }', yoga));
+  if (yogaUnlimited) {
+    scenarios.push(yogaScenario('Z', 'baseline: bare Yoga, body limit off', yogaUnlimited));
   }
   if (express) {
     const target = { port: express.port, agent: createAgent(concurrency) };
@@ -201,7 +204,8 @@ const cpu = (result: LoadResult) => result.serverCpuMicrosPerRequest;
 function printTable(scenarios: Scenario[]): void {
   const byKey = (key: string) => scenarios.find((scenario) => scenario.key === key);
   const ratio = (value: number, base: number) => (Number.isNaN(value / base) ? '-' : (value / base).toFixed(2));
-  const rows = [['scenario', 'req/s', 'vs A', 'vs Y', 'p50 ms', 'p99 ms', 'server µs/req', 'vs A', 'vs Y', 'failures']];
+  const header = ['scenario', 'req/s', 'vs A', 'vs Y', 'p50 ms', 'p99 ms', 'server µs/req', 'vs A', 'vs Y', 'vs Z'];
+  const rows = [[...header, 'failures']];
   for (const scenario of scenarios) {
     const [ownRps, ownCpu] = [medianOf(scenario, rps), medianOf(scenario, cpu)];
     rows.push([
@@ -214,12 +218,13 @@ function printTable(scenarios: Scenario[]): void {
       ownCpu.toFixed(0),
       ratio(ownCpu, medianOf(byKey('A'), cpu)),
       ratio(ownCpu, medianOf(byKey('Y'), cpu)),
+      ratio(ownCpu, medianOf(byKey('Z'), cpu)),
       String(scenario.results.reduce((sum, r) => sum + r.failures, 0)),
     ]);
   }
   print();
   print(
-    `median of ${rounds} rounds. "vs A" / "vs Y": req/s over the floor's (higher is better), and server ` +
+    `median of ${rounds} rounds. "vs A" / "vs Y" / "vs Z": req/s over the floor's (higher is better), and server ` +
       `CPU per request over the floor's (lower is better), both from this run`,
   );
   print(table(rows));
@@ -228,7 +233,7 @@ function printTable(scenarios: Scenario[]): void {
 /** The issue's goals: C next to bare Yoga, V next to express-session. */
 function headlineFigures(scenarios: Scenario[]): Figure[] {
   const byKey = (key: string) => scenarios.find((scenario) => scenario.key === key);
-  const [c, v, y, x] = [byKey('C'), byKey('V'), byKey('Y'), byKey('X')];
+  const [c, v, y, z, x] = [byKey('C'), byKey('V'), byKey('Y'), byKey('Z'), byKey('X')];
   const figures: Figure[] = [];
   if (c && y) {
     figures.push(
@@ -244,6 +249,17 @@ function headlineFigures(scenarios: Scenario[]): Figure[] {
         'µs',
         medianOf(c, cpu),
         { name: 'bare Yoga', value: medianOf(y, cpu) },
+        { atMost: 1.1 },
+      ),
+    );
+  }
+  if (c && z) {
+    figures.push(
+      ratioFigure(
+        'cookie { me } server CPU/request',
+        'µs',
+        medianOf(c, cpu),
+        { name: 'Yoga, body limit off', value: medianOf(z, cpu) },
         { atMost: 1.1 },
       ),
     );
@@ -264,6 +280,9 @@ function headlineFigures(scenarios: Scenario[]): Figure[] {
 
 const gatehouse = await startBenchServer();
 const yoga = selection.includes('Y') ? await startBenchServer({ script: 'baselines/yoga.ts' }) : undefined;
+const yogaUnlimited = selection.includes('Z')
+  ? await startBenchServer({ script: 'baselines/yoga.ts', env: { BENCH_YOGA_BODY_LIMIT: 'off' } })
+  : undefined;
 const express = selection.includes('X')
   ? await startBenchServer({ script: 'baselines/express-session.ts' })
   : undefined;
@@ -272,11 +291,16 @@ const scenarios: Scenario[] = [];
 try {
   print(`gatehouse bench: request cost · ${describeMachine()}`);
   print(
-    `servers: Gatehouse ${gatehouse.url}${yoga ? `, bare Yoga ${yoga.url}` : ''}${express ? `, express-session ${express.url}` : ''} ` +
+    `servers: Gatehouse ${gatehouse.url}${yoga ? `, bare Yoga ${yoga.url}` : ''}` +
+      `${yogaUnlimited ? `, bare Yoga without body limit ${yogaUnlimited.url}` : ''}` +
+      `${express ? `, express-session ${express.url}` : ''} ` +
       `(child processes, NODE_ENV=production) · ${concurrency} in flight · ` +
       `${warmupMs} ms warm-up + ${durationMs} ms per scenario · ${rounds} rounds`,
   );
-  const all = [...(await gatehouseScenarios(gatehouse, target)), ...(await baselineScenarios(yoga, express))];
+  const all = [
+    ...(await gatehouseScenarios(gatehouse, target)),
+    ...(await baselineScenarios(yoga, yogaUnlimited, express)),
+  ];
   scenarios.push(...[...selection].map((key) => all.find((scenario) => scenario.key === key)!));
   await runRounds(scenarios, await referenceBodies(scenarios));
   printTable([...new Set(scenarios)]);
@@ -284,5 +308,5 @@ try {
   if (scenarios.some((scenario) => scenario.results.some((r) => r.failures > 0))) process.exitCode = 1;
 } finally {
   for (const agent of new Set([target.agent, ...scenarios.map((scenario) => scenario.target.agent)])) agent.destroy();
-  await Promise.all([gatehouse.stop(), yoga?.stop(), express?.stop()]);
+  await Promise.all([gatehouse.stop(), yoga?.stop(), yogaUnlimited?.stop(), express?.stop()]);
 }

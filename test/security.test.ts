@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { print } from 'graphql';
 import type { App } from '../src/app.js';
@@ -214,6 +216,26 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(parseGraphql(response).errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       });
     });
+
+    it(
+      'a body cut off halfway (the client goes away) leaves the server up and the next request answered',
+      BOUNDED,
+      async () => {
+        await hostile('half a body', async () => {
+          const json = JSON.stringify({ query: ME_QUERY });
+          const { port } = new URL(server.url);
+          const socket = connect(Number(port), '127.0.0.1');
+          await once(socket, 'connect');
+          socket.write(
+            `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+              `Content-Length: ${json.length}\r\n\r\n${json.slice(0, json.length >> 1)}`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          socket.destroy();
+          await once(socket, 'close');
+        });
+      },
+    );
 
     it('a batched request (a JSON array) is refused: batching is off', BOUNDED, async () => {
       await hostile('batch', async () => {

@@ -2,6 +2,10 @@
  * Baseline: a bare graphql-yoga (its defaults, no plugins of ours, no authentication) answering
  * the same shape Gatehouse answers for a signed-in `{ me { id username } }`. What Gatehouse's
  * authenticated request is measured against: Yoga's own floor for that document.
+ *
+ * BENCH_YOGA_BODY_LIMIT=off turns off Yoga's one default that costs much: its request-body limit,
+ * which pipes every POST body through a TransformStream (a stream pipeline per request). Gatehouse
+ * bounds bodies itself, from Content-Length, so this is the floor of what Gatehouse does.
  */
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
@@ -19,6 +23,7 @@ const yoga = createYoga({
   graphiql: false,
   landingPage: false,
   logging: false,
+  ...(process.env.BENCH_YOGA_BODY_LIMIT === 'off' ? { maxRequestBodySize: false as const } : {}),
 });
 const server = createServer(yoga);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

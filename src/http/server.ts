@@ -52,6 +52,22 @@ function checkRequestBody(req: IncomingMessage): { status: number; message: stri
   return undefined;
 }
 
+/**
+ * Reads a POST body (its size already checked against MAX_REQUEST_BODY_BYTES from Content-Length,
+ * which Node's parser holds the client to) and hands the bytes to Yoga as `req.body`. @whatwg-node
+ * then builds the Fetch request from them instead of piping the socket through a stream pipeline,
+ * whose cleanup aborts an AbortController, and so builds a DOMException with a stack trace, on
+ * every request. A client that goes away mid-body gets no answer: there is no one to send it to.
+ */
+function readBody(req: IncomingMessage, then: () => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.once('end', () => {
+    (req as IncomingMessage & { body?: Buffer }).body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    then();
+  });
+}
+
 export interface HttpServerOptions {
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
@@ -107,6 +123,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     // GraphQL answers carry session data: no cache may keep them (set here, on the Node
     // response, rather than by a Yoga hook on every response's Fetch headers).
     res.setHeader('Cache-Control', 'no-store');
-    void yoga(req, res);
+    // Only a body with a length: @whatwg-node reads an empty one from the socket itself.
+    if (req.method === 'POST' && Number(req.headers['content-length']) > 0) readBody(req, () => void yoga(req, res));
+    else void yoga(req, res);
   });
 }

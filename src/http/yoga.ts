@@ -140,6 +140,10 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     graphiql: false,
     logging: false,
     batching: false,
+    // The HTTP server bounds bodies before Yoga sees them (413 over MAX_REQUEST_BODY_BYTES, 411
+    // without a length) and hands over bytes already read; Yoga's own limit would pipe each one
+    // through a stream again to count what is already counted.
+    maxRequestBodySize: false,
     cors: corsFor(options),
     maskedErrors: { maskError: options.errors.maskError },
     plugins: [
