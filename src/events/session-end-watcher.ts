@@ -50,6 +50,11 @@ export class SessionEndWatcher {
     };
   }
 
+  /** Whether something in this process watches the session now. */
+  isWatching(sessionId: string): boolean {
+    return this.watchers.has(sessionId);
+  }
+
   /** Sessions watched now. */
   get watchedSessionIds(): string[] {
     return [...this.watchers.keys()];
