@@ -87,14 +87,34 @@ export class AuditLog {
    * row is about to go (a deletion), so the trail stays readable without it.
    */
   recordEnds(sessions: readonly SessionRecord[], origin: ChangeOrigin, username?: string): Promise<void> {
-    // One clock reading and no per-row spreads: the sweeper records thousands at a time.
-    const at = this.clock.now();
+    return this.insert(this.endEvents(sessions, origin, this.clock.now(), username));
+  }
+
+  /**
+   * {@link recordEnds} in two halves, for the sweeper, which makes the events of a batch a slice
+   * at a time (between which requests run) and writes them in one statement: this half makes the
+   * events (all stamped `at`) and tells the listeners; {@link insert} writes them.
+   */
+  endEvents(sessions: readonly SessionRecord[], origin: ChangeOrigin, at: Date, username?: string): AuthEventRecord[] {
+    // No per-row spreads or clock readings: the sweeper makes thousands at a time.
     const events: AuthEventRecord[] = [];
     for (const session of sessions) {
       const fields = { userId: session.userId, sessionId: session.id, reason: session.endReason, username };
-      events.push(this.event('SESSION_ENDED', origin, fields, at));
+      const event = this.event('SESSION_ENDED', origin, fields, at);
+      this.lifecycle.authEvent(event);
+      events.push(event);
     }
-    return this.write(events);
+    return events;
+  }
+
+  /** Writes events whose listeners were told ({@link endEvents}); a failure is logged, not thrown. */
+  async insert(events: readonly AuthEventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.store.insertAuthEvents(events);
+    } catch (error) {
+      this.logger.error('could not write audit events', { error, events: events.length });
+    }
   }
 
   /** The log, newest first; everyone's or one user's. */
@@ -126,13 +146,8 @@ export class AuditLog {
     };
   }
 
-  private async write(events: AuthEventRecord[]): Promise<void> {
-    if (events.length === 0) return;
+  private write(events: AuthEventRecord[]): Promise<void> {
     for (const event of events) this.lifecycle.authEvent(event);
-    try {
-      await this.store.insertAuthEvents(events);
-    } catch (error) {
-      this.logger.error('could not write audit events', { error, events: events.length });
-    }
+    return this.insert(events);
   }
 }
