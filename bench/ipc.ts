@@ -2,16 +2,23 @@
  * The child side of the benchmarks' IPC channel: answers `stats` with the process's CPU time and
  * event-loop use, and `memory` with `process.memoryUsage()` and the open connections (after a
  * full GC when the process runs with --expose-gc), so the parent can tell what a request costs
- * the server itself. Gatehouse (bench/server.ts) and the baselines (bench/baselines/) share it.
+ * the server itself, and `sweeps` with the sweeper runs since the last question (Gatehouse only).
+ * Gatehouse (bench/server.ts) and the baselines (bench/baselines/) share it.
  */
 import type { Server } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { ServerMemory, ServerStats } from './support.js';
+import type { ServerMemory, ServerStats, SweepRun } from './support.js';
 
 /** Defined when the process runs with --expose-gc. */
 const gc = (globalThis as { gc?: () => void }).gc;
 
-export function answerBenchQuestions(server: Server): void {
+/** What only some servers can answer: Gatehouse reports its sweeper's runs (`sweeps`). */
+export interface BenchExtras {
+  /** The sweeper runs that ended sessions since the last call. */
+  sweeps?: () => SweepRun[];
+}
+
+export function answerBenchQuestions(server: Server, extras: BenchExtras = {}): void {
   // The longest the event loop was blocked since the last `loop-delay` question.
   const delays = monitorEventLoopDelay({ resolution: 5 });
   delays.enable();
@@ -19,6 +26,10 @@ export function answerBenchQuestions(server: Server): void {
     if (message === 'loop-delay') {
       process.send?.({ maxMs: delays.max / 1e6, p99Ms: delays.percentile(99) / 1e6 });
       delays.reset();
+      return;
+    }
+    if (message === 'sweeps') {
+      process.send?.(extras.sweeps?.() ?? []);
       return;
     }
     if (message === 'stats') {

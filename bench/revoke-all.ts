@@ -22,11 +22,10 @@ import {
   envNumber,
   graphql,
   login,
-  percentile,
+  meLoop,
   print,
   startBenchServer,
   table,
-  type GraphQLTarget,
 } from './support.js';
 
 const SESSIONS = envNumber('BENCH_SESSIONS', 100_000, 1_000_000, { integer: true });
@@ -70,33 +69,6 @@ async function seed(databasePath: string): Promise<Array<{ id: string; token: st
     await db.destroy();
   }
   return sessions;
-}
-
-/** `{ me }` in a closed loop until `stop()`: every latency, and the longest. */
-function meLoop(target: GraphQLTarget, cookie: string) {
-  const latencies: number[] = [];
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const startedAt = performance.now();
-      const { me } = await graphql<{ me: { id: string } | null }>(target, '{ me { id } }', undefined, { cookie });
-      if (!me) throw new Error("the caller's own session ended");
-      latencies.push(performance.now() - startedAt);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await done;
-      const sorted = [...latencies].sort((a, b) => a - b);
-      return {
-        count: sorted.length,
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        max: sorted.at(-1) ?? NaN,
-      };
-    },
-  };
 }
 
 async function main(): Promise<void> {

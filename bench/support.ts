@@ -56,6 +56,21 @@ export interface ServerMemory {
   afterGc: boolean;
 }
 
+/** One run of the server's sweeper that ended sessions (see bench/server.ts). */
+export interface SweepRun {
+  /** Sessions it ended (EXPIRED). */
+  expired: number;
+  durationMs: number;
+}
+
+/** How the server process ended (see {@link BenchServer.terminate}). */
+export interface ServerExit {
+  code: number | null;
+  signal: string | null;
+  /** From the signal to the exit. */
+  ms: number;
+}
+
 export interface BenchServer {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
@@ -70,6 +85,10 @@ export interface BenchServer {
   memory(): Promise<ServerMemory>;
   /** The longest (and p99) event-loop delay of the server since the last time this was asked. */
   loopDelay(): Promise<{ maxMs: number; p99Ms: number }>;
+  /** The sweeper runs that ended sessions since the last time this was asked. */
+  sweeps(): Promise<SweepRun[]>;
+  /** Sends SIGTERM and waits for the exit, leaving the files for inspection (stop() removes them). */
+  terminate(): Promise<ServerExit>;
   stop(): Promise<void>;
 }
 
@@ -154,7 +173,16 @@ export async function startBenchServer({
 
   // One question on the IPC channel at a time, so that each answer goes to the one who asked.
   let lastQuestion: Promise<unknown> = Promise.resolve();
-  const ask = <T>(question: 'stats' | 'memory' | 'loop-delay', timeoutMs: number): Promise<T> => {
+  const terminate = async (): Promise<ServerExit> => {
+    const startedAt = performance.now();
+    if (!exited) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exitPromise;
+    clearTimeout(timer);
+    return { code: child.exitCode, signal: child.signalCode, ms: performance.now() - startedAt };
+  };
+
+  const ask = <T>(question: 'stats' | 'memory' | 'loop-delay' | 'sweeps', timeoutMs: number): Promise<T> => {
     const answer = lastQuestion.then(() => {
       let listener: ((message: unknown) => void) | undefined;
       const answered = new Promise<T>((resolve) => {
@@ -190,6 +218,8 @@ export async function startBenchServer({
       stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
       memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
       loopDelay: () => ask<{ maxMs: number; p99Ms: number }>('loop-delay', STATS_TIMEOUT_MS),
+      sweeps: () => ask<SweepRun[]>('sweeps', STATS_TIMEOUT_MS),
+      terminate,
       stop,
     };
   } catch (error) {
@@ -314,6 +344,44 @@ export async function login<T = { login: { user: { id: string } } }>(
   const token = cookie?.slice(cookie.indexOf('=') + 1);
   if (!cookie || !token) throw new Error(`login set no cookie: ${result.status} ${result.body}`);
   return { cookie, token, data };
+}
+
+export interface LoopLatencies {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Cookie-authenticated `{ me { id } }` in a closed loop (one request in flight) until `stop()`,
+ * which returns the latencies. The caller's session must stay valid throughout: a `null` `me`
+ * throws, so a benchmark that ends sessions cannot silently time anonymous requests.
+ */
+export function meLoop(target: GraphQLTarget, cookie: string): { stop(): Promise<LoopLatencies> } {
+  const latencies: number[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const startedAt = performance.now();
+      const { me } = await graphql<{ me: { id: string } | null }>(target, '{ me { id } }', undefined, { cookie });
+      if (!me) throw new Error("the caller's own session ended");
+      latencies.push(performance.now() - startedAt);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        count: sorted.length,
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        max: sorted.at(-1) ?? NaN,
+      };
+    },
+  };
 }
 
 export interface LoadOptions {
