@@ -313,8 +313,10 @@ for (const kind of DATABASE_KINDS) {
       await socket.connected;
       const revoked = subscribeWs(socket.client, SessionRevokedDocument);
       await settle(socket);
-      server.clock.advance(2 * HOUR);
-      const now = server.clock.now().getTime();
+      // The rows are planted first and the clock moved just before the sweep: any request or
+      // re-check that meets the idle session in between would end it first (EXPIRED all the
+      // same, but not by the sweeper).
+      const now = server.clock.now().getTime() + 2 * HOUR;
       const expired = Array.from({ length: EXPIRED_ROWS }, (_, i) =>
         rawSession(userId, {
           createdAt: now - 3 * HOUR - i,
@@ -328,6 +330,7 @@ for (const kind of DATABASE_KINDS) {
       );
       await insertSessionRows(server, [...expired, ...live], 500);
 
+      server.clock.advance(now - server.clock.now().getTime());
       const batches = await recordBatches(server, () => sweep(server));
       assert.deepEqual(batches.result, { expired: EXPIRED_ROWS + 1, deleted: 0 });
       assert.ok(batches.ended.length >= 3, `ended in ${batches.ended.length} statements`);
