@@ -22,11 +22,11 @@ import {
   envNumber,
   graphql,
   login,
-  percentile,
+  meLoop,
   print,
   startBenchServer,
   table,
-  type GraphQLTarget,
+  type BenchServer,
 } from './support.js';
 
 const SESSIONS = envNumber('BENCH_SESSIONS', 100_000, 1_000_000, { integer: true });
@@ -72,31 +72,35 @@ async function seed(databasePath: string): Promise<Array<{ id: string; token: st
   return sessions;
 }
 
-/** `{ me }` in a closed loop until `stop()`: every latency, and the longest. */
-function meLoop(target: GraphQLTarget, cookie: string) {
-  const latencies: number[] = [];
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const startedAt = performance.now();
-      const { me } = await graphql<{ me: { id: string } | null }>(target, '{ me { id } }', undefined, { cookie });
-      if (!me) throw new Error("the caller's own session ended");
-      latencies.push(performance.now() - startedAt);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await done;
-      const sorted = [...latencies].sort((a, b) => a - b);
-      return {
-        count: sorted.length,
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        max: sorted.at(-1) ?? NaN,
-      };
-    },
-  };
+/** A live subscriber on each of the first SUBSCRIBERS sessions. */
+async function subscribe(server: BenchServer, sessions: Array<{ id: string; token: string }>) {
+  const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
+  const subscribers: Subscriber[] = sessions.slice(0, SUBSCRIBERS).map(({ id, token }, userIndex) => ({
+    ...{ userIndex, sessionId: id, cookie: `gatehouse_session=${token}` },
+    ...{ events: [], completed: false },
+  }));
+  await pool(subscribers, 50, (subscriber) => connectSubscriber(wsUrl, subscriber));
+  return subscribers;
+}
+
+/** `{ me }` idle for BASELINE_MS, then `{ me }` while revokeAllSessions runs. */
+async function revokeUnderLoad(server: BenchServer, cookie: string) {
+  const baseline = meLoop({ port: server.port, agent: createAgent(1) }, cookie);
+  await new Promise((resolve) => setTimeout(resolve, BASELINE_MS));
+  const idle = await baseline.stop();
+  const during = meLoop({ port: server.port, agent: createAgent(1) }, cookie);
+  const startedAt = performance.now();
+  // A fresh connection: one idle past the server's keep-alive timeout may be closed under it.
+  const { revokeAllSessions } = await graphql<{ revokeAllSessions: number }>(
+    { port: server.port, agent: createAgent(1) },
+    'mutation { revokeAllSessions }',
+    undefined,
+    { cookie },
+    REVOKE_TIMEOUT_MS,
+  );
+  const totalMs = performance.now() - startedAt;
+  const busy = await during.stop();
+  return { idle, busy, revoked: revokeAllSessions, totalMs };
 }
 
 async function main(): Promise<void> {
@@ -109,33 +113,9 @@ async function main(): Promise<void> {
     print(
       `seeded ${SESSIONS} sessions of ${USERS} users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
     );
-    const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
-    const subscribers: Subscriber[] = sessions.slice(0, SUBSCRIBERS).map(({ id, token }, userIndex) => ({
-      userIndex,
-      sessionId: id,
-      cookie: `gatehouse_session=${token}`,
-      events: [],
-      completed: false,
-    }));
-    await pool(subscribers, 50, (subscriber) => connectSubscriber(wsUrl, subscriber));
+    const subscribers = await subscribe(server, sessions);
     const { cookie } = await login(target, server.adminUsername, server.adminPassword);
-
-    const baseline = meLoop({ port: server.port, agent: createAgent(1) }, cookie);
-    await new Promise((resolve) => setTimeout(resolve, BASELINE_MS));
-    const idle = await baseline.stop();
-
-    const during = meLoop({ port: server.port, agent: createAgent(1) }, cookie);
-    const startedAt = performance.now();
-    // A fresh connection: one idle past the server's keep-alive timeout may be closed under it.
-    const { revokeAllSessions } = await graphql<{ revokeAllSessions: number }>(
-      { port: server.port, agent: createAgent(1) },
-      'mutation { revokeAllSessions }',
-      undefined,
-      { cookie },
-      REVOKE_TIMEOUT_MS,
-    );
-    const totalMs = performance.now() - startedAt;
-    const busy = await during.stop();
+    const { idle, busy, revoked, totalMs } = await revokeUnderLoad(server, cookie);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const told = subscribers.filter((s) => s.events.length === 1 && s.events[0]?.reason === 'ALL_SESSIONS_REVOKED');
 
@@ -143,9 +123,9 @@ async function main(): Promise<void> {
     print(
       table([
         ['revokeAllSessions', 'value'],
-        ['sessions ended', revokeAllSessions.toLocaleString('en')],
+        ['sessions ended', revoked.toLocaleString('en')],
         ['total', `${(totalMs / 1000).toFixed(2)} s`],
-        ['sessions per second', Math.round(revokeAllSessions / (totalMs / 1000)).toLocaleString('en')],
+        ['sessions per second', Math.round(revoked / (totalMs / 1000)).toLocaleString('en')],
         ['live clients told ALL_SESSIONS_REVOKED', `${told.length}/${SUBSCRIBERS}`],
       ]),
     );
@@ -153,9 +133,7 @@ async function main(): Promise<void> {
     const row = (name: string, r: typeof idle) => [
       name,
       String(r.count),
-      r.p50.toFixed(2),
-      r.p99.toFixed(2),
-      r.max.toFixed(2),
+      ...[r.p50, r.p99, r.max].map((v) => v.toFixed(2)),
     ];
     print(
       table([
@@ -164,7 +142,7 @@ async function main(): Promise<void> {
         row('during revokeAllSessions', busy),
       ]),
     );
-    if (revokeAllSessions !== SESSIONS || told.length !== SUBSCRIBERS) process.exitCode = 1;
+    if (revoked !== SESSIONS || told.length !== SUBSCRIBERS) process.exitCode = 1;
   } finally {
     await server.stop();
   }

@@ -5,7 +5,7 @@
  * on stdout once it listens; on the IPC channel it answers `stats` with its CPU time and
  * event-loop use, so the parent can tell what a request costs the server itself, and `memory`
  * with `process.memoryUsage()` and its open connections, taken after a full GC when it runs with
- * --expose-gc; stops on SIGTERM/SIGINT or when the parent goes away.
+ * --expose-gc, and `sweeps` with its sweeper's runs; stops on SIGTERM/SIGINT or when the parent goes away.
  *
  * It runs the build (`dist/`, what `npm start` runs) when there is one, as production does:
  * the sources through tsx would carry its per-function wrappers into every request.
@@ -44,5 +44,11 @@ const app = buildApp(config, { logger: silentLogger });
 const url = await app.start();
 process.stdout.write(JSON.stringify({ url }) + '\n');
 
+// Each run of the sweeper that ended sessions, for bench/sweep.ts: how many, and how long it took.
+const sweeps: Array<{ expired: number; durationMs: number }> = [];
+app.sweeper.onSwept(({ expired }, durationMs) => {
+  if (expired > 0) sweeps.push({ expired, durationMs });
+});
+
 stopWith(() => app.stop());
-answerBenchQuestions(app.server);
+answerBenchQuestions(app.server, { sweeps: () => sweeps.splice(0) });

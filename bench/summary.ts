@@ -23,7 +23,8 @@ export interface Figure {
   met: boolean;
 }
 
-const format = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3));
+const format = (value: number) =>
+  Math.abs(value) >= 100 || Number.isInteger(value) ? value.toFixed(0) : value.toPrecision(3);
 
 /** A figure that is read as its ratio to a baseline (`value / baseline`) against `limit`. */
 export function ratioFigure(
@@ -42,6 +43,11 @@ export function ratioFigure(
 /** A figure read against an absolute bound (a latency, a duration, a count). */
 export function boundFigure(name: string, unit: string, value: number, atMost: number): Figure {
   return { name, value, unit, goal: `≤ ${format(atMost)} ${unit}`, met: value <= atMost };
+}
+
+/** A figure read against a floor (a rate, a throughput). */
+export function floorFigure(name: string, unit: string, value: number, atLeast: number): Figure {
+  return { name, value, unit, goal: `≥ ${format(atLeast)} ${unit}`, met: value >= atLeast };
 }
 
 export function figureRows(figures: Figure[]): string[][] {

@@ -64,6 +64,21 @@ export interface LoopDelay {
   gcMaxMs: number;
 }
 
+/** One run of the server's sweeper that ended sessions (see bench/server.ts). */
+export interface SweepRun {
+  /** Sessions it ended (EXPIRED). */
+  expired: number;
+  durationMs: number;
+}
+
+/** How the server process ended (see {@link BenchServer.terminate}). */
+export interface ServerExit {
+  code: number | null;
+  signal: string | null;
+  /** From the signal to the exit. */
+  ms: number;
+}
+
 export interface BenchServer {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
@@ -83,6 +98,10 @@ export interface BenchServer {
   loopDelay(): Promise<LoopDelay>;
   /** Writes a V8 heap snapshot of the server (after a full GC) and returns its path (in the temp folder). */
   heapSnapshot(): Promise<string>;
+  /** The sweeper runs that ended sessions since the last time this was asked. */
+  sweeps(): Promise<SweepRun[]>;
+  /** Sends SIGTERM and waits for the exit, leaving the files for inspection (stop() removes them). */
+  terminate(): Promise<ServerExit>;
   stop(): Promise<void>;
 }
 
@@ -116,67 +135,12 @@ const MEMORY_TIMEOUT_MS = 10_000;
 /** A heap snapshot of a server holding thousands of sockets takes a while to write. */
 const SNAPSHOT_TIMEOUT_MS = 120_000;
 
-/**
- * Starts bench/server.ts in a child process on a fresh SQLite file in a temp folder, with an
- * admin whose password only this process knows.
- */
-export async function startBenchServer({
-  env = {},
-  nodeFlags = [],
-  script: scriptName = 'server.ts',
-  dist,
-}: BenchServerOptions = {}): Promise<BenchServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-  const adminUsername = 'bench';
-  const adminPassword = randomBytes(18).toString('base64url');
-  const script = join(repoRoot, 'bench', scriptName);
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: {
-      // Only what the child needs: no DATABASE_URL, REDIS_URL, … leaking in from the shell.
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      NODE_ENV: 'production',
-      COOKIE_SECURE: 'off',
-      ...env,
-      ...(dist === undefined ? {} : { BENCH_SERVER_DIST: dist }),
-      DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`,
-      BENCH_DIR: dir,
-      ADMIN_USERNAME: adminUsername,
-      ADMIN_PASSWORD: adminPassword,
-    },
-  });
+type Question = 'stats' | 'memory' | 'loop-delay' | 'heap-snapshot' | 'sweeps';
 
-  let exited = child.exitCode !== null;
-  const exitPromise = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  // If this process ends abruptly (an exception, Ctrl-C), take the child and the files with it.
-  const onExit = () => {
-    if (!exited) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', onExit);
-  exitOnSignals();
-
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exitPromise;
-      clearTimeout(timer);
-    }
-    process.off('exit', onExit);
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  // One question on the IPC channel at a time, so that each answer goes to the one who asked.
+/** Asks the child over IPC, one question at a time, so that each answer goes to the one who asked. */
+function questioner(child: ChildProcess) {
   let lastQuestion: Promise<unknown> = Promise.resolve();
-  const ask = <T>(question: 'stats' | 'memory' | 'loop-delay' | 'heap-snapshot', timeoutMs: number): Promise<T> => {
+  return <T>(question: Question, timeoutMs: number): Promise<T> => {
     const answer = lastQuestion.then(() => {
       let listener: ((message: unknown) => void) | undefined;
       const answered = new Promise<T>((resolve) => {
@@ -191,29 +155,87 @@ export async function startBenchServer({
     lastQuestion = answer.catch(() => undefined);
     return answer;
   };
+}
 
+/** The child bench server, its end, and the temp folder that goes with it. */
+function spawnServer(options: BenchServerOptions, dir: string, admin: { username: string; password: string }) {
+  const { env = {}, nodeFlags = [], script = 'server.ts', dist } = options;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', join(repoRoot, 'bench', script)],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: {
+        // Only what the child needs: no DATABASE_URL, REDIS_URL, … leaking in from the shell.
+        ...{ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', COOKIE_SECURE: 'off' },
+        ...env,
+        ...(dist === undefined ? {} : { BENCH_SERVER_DIST: dist }),
+        ...{ DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`, BENCH_DIR: dir },
+        ...{ ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password },
+      },
+    },
+  );
+  let exited = child.exitCode !== null;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => resolve(void (exited = true))));
+  // If this process ends abruptly (an exception, Ctrl-C), take the child and the files with it.
+  const onExit = () => {
+    if (!exited) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  exitOnSignals();
+  /** Sends SIGTERM (SIGKILL after STOP_TIMEOUT_MS) and waits for the exit; how long it took. */
+  const terminate = async (): Promise<ServerExit> => {
+    const startedAt = performance.now();
+    if (!exited) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exitPromise;
+    clearTimeout(timer);
+    return { code: child.exitCode, signal: child.signalCode, ms: performance.now() - startedAt };
+  };
+  const stop = async (): Promise<void> => {
+    await terminate();
+    process.off('exit', onExit);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { child, exitPromise, terminate, stop };
+}
+
+/** The URL the child prints once it listens. */
+function listeningUrl(child: ChildProcess, exitPromise: Promise<void>): Promise<string> {
+  return within(
+    new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('{')) resolve((JSON.parse(line) as { url: string }).url);
+      });
+      void exitPromise.then(() => reject(new Error(`bench server exited with code ${child.exitCode}`)));
+    }),
+    START_TIMEOUT_MS,
+    'the bench server to start',
+  );
+}
+
+/**
+ * Starts bench/server.ts in a child process on a fresh SQLite file in a temp folder, with an
+ * admin whose password only this process knows.
+ */
+export async function startBenchServer(options: BenchServerOptions = {}): Promise<BenchServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const admin = { username: 'bench', password: randomBytes(18).toString('base64url') };
+  const { child, exitPromise, terminate, stop } = spawnServer(options, dir, admin);
+  const ask = questioner(child);
   try {
-    const url = await within(
-      new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          if (line.startsWith('{')) resolve((JSON.parse(line) as { url: string }).url);
-        });
-        void exitPromise.then(() => reject(new Error(`bench server exited with code ${child.exitCode}`)));
-      }),
-      START_TIMEOUT_MS,
-      'the bench server to start',
-    );
+    const url = await listeningUrl(child, exitPromise);
     return {
-      url,
-      port: Number(new URL(url).port),
-      adminUsername,
-      adminPassword,
+      ...{ url, port: Number(new URL(url).port), adminUsername: admin.username, adminPassword: admin.password },
       databasePath: join(dir, 'gatehouse.db'),
       stats: () => ask<ServerStats>('stats', STATS_TIMEOUT_MS),
       memory: () => ask<ServerMemory>('memory', MEMORY_TIMEOUT_MS),
       loopDelay: () => ask<LoopDelay>('loop-delay', STATS_TIMEOUT_MS),
       heapSnapshot: async () => (await ask<{ path: string }>('heap-snapshot', SNAPSHOT_TIMEOUT_MS)).path,
-      stop,
+      sweeps: () => ask<SweepRun[]>('sweeps', STATS_TIMEOUT_MS),
+      ...{ terminate, stop },
     };
   } catch (error) {
     await stop();
@@ -339,6 +361,44 @@ export async function login<T = { login: { user: { id: string } } }>(
   return { cookie, token, data };
 }
 
+export interface LoopLatencies {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Cookie-authenticated `{ me { id } }` in a closed loop (one request in flight) until `stop()`,
+ * which returns the latencies. The caller's session must stay valid throughout: a `null` `me`
+ * throws, so a benchmark that ends sessions cannot silently time anonymous requests.
+ */
+export function meLoop(target: GraphQLTarget, cookie: string): { stop(): Promise<LoopLatencies> } {
+  const latencies: number[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const startedAt = performance.now();
+      const { me } = await graphql<{ me: { id: string } | null }>(target, '{ me { id } }', undefined, { cookie });
+      if (!me) throw new Error("the caller's own session ended");
+      latencies.push(performance.now() - startedAt);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return {
+        count: sorted.length,
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        max: sorted.at(-1) ?? NaN,
+      };
+    },
+  };
+}
+
 export interface LoadOptions {
   concurrency: number;
   warmupMs: number;
@@ -414,24 +474,27 @@ export async function runLoad(
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const elapsedMs = nowMs() - measureFrom;
   clearTimeout(statsTimer);
-  let serverCpuMicrosPerRequest = NaN;
-  let serverLoopUtilization = NaN;
-  if (server && statsAtStart) {
-    const [before, after] = [await statsAtStart, await server.stats()];
-    serverCpuMicrosPerRequest = (after.cpuMicros - before.cpuMicros) / recorded;
-    const active = after.loopActiveMs - before.loopActiveMs;
-    serverLoopUtilization = active / (active + after.loopIdleMs - before.loopIdleMs);
-  }
-
+  const serverCost = await serverCostOver(recorded, server, statsAtStart);
   const sorted = latencies.subarray(0, recorded).sort();
   return {
-    requests: recorded,
-    failures,
-    requestsPerSecond: (recorded / elapsedMs) * 1000,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    serverCpuMicrosPerRequest,
-    serverLoopUtilization,
+    ...{ requests: recorded, failures, requestsPerSecond: (recorded / elapsedMs) * 1000 },
+    ...{ p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) },
+    ...serverCost,
+  };
+}
+
+/** The server's CPU per request and event-loop use since `statsAtStart` (NaN without a server to ask). */
+async function serverCostOver(
+  requests: number,
+  server: Pick<BenchServer, 'stats'> | undefined,
+  statsAtStart: Promise<ServerStats> | undefined,
+) {
+  if (!server || !statsAtStart) return { serverCpuMicrosPerRequest: NaN, serverLoopUtilization: NaN };
+  const [before, after] = [await statsAtStart, await server.stats()];
+  const active = after.loopActiveMs - before.loopActiveMs;
+  return {
+    serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / requests,
+    serverLoopUtilization: active / (active + after.loopIdleMs - before.loopIdleMs),
   };
 }
 

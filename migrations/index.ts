@@ -5,6 +5,7 @@ import * as createThrottlesAndAuthEvents from './20261125_03_create_login_thrott
 import * as addAccountControls from './20261130_04_add_account_controls.js';
 import * as announceSessionEvents from './20261130_05_announce_session_events.js';
 import * as webhooks from './20261201_06_webhooks.js';
+import * as indexIdleSessions from './20261201_07_index_idle_sessions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '20261130_04_add_account_controls': addAccountControls,
   '20261130_05_announce_session_events': announceSessionEvents,
   '20261201_06_webhooks': webhooks,
+  '20261201_07_index_idle_sessions': indexIdleSessions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

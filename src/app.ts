@@ -127,6 +127,9 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
   }
 
   async function stop(): Promise<void> {
+    // A sweep in progress stops after its current batch while the requests drain, rather than
+    // running on (a million expired rows) and keeping the process past its grace period.
+    const sweeperStopped = core.sweeper.stop();
     // close() stops accepting and waits for in-flight requests, dropping the connections idle
     // right now; a keep-alive connection busy with a request would be kept for the next one,
     // so idle ones are closed again as they finish their responses.
@@ -141,6 +144,7 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     await closed;
     clearTimeout(forceClose);
     clearInterval(idleSweep);
+    await sweeperStopped;
     await core.close();
   }
 

@@ -159,7 +159,7 @@ function propagationHandlers({ feed, watcher, services, logger }: Core) {
   const recheckWatched = () =>
     watcher
       .findMissedEnds((id) => services.sessions.find(id))
-      .then((ends) => feed.remote(ends))
+      .then((ends) => feed.recovered(ends))
       .catch((error: unknown) => logger.error('re-check of watched sessions failed', { error }));
   return {
     events: (events: Parameters<SessionEventFeed['remote']>[0]) => feed.remote(events),

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import type { Knex } from 'knex';
 import pg from 'pg';
 import { systemClock } from '../src/sessions/clock.js';
+import { SWEEP_BATCH_SIZE } from '../src/sessions/sweeper.js';
 import { silentLogger } from '../src/logger.js';
 import { createDatabase } from '../src/storage/database.js';
 import {
@@ -10,13 +12,16 @@ import {
   KickSessionDocument,
   LogoutDocument,
   RevokeUserSessionsDocument,
+  SessionRevokedDocument,
   SessionsByUserDocument,
+  TypenameDocument,
 } from './generated/graphql.js';
 import { flushLastSeen } from './support/app.js';
 import type { TestClient } from './support/client.js';
 import { sleep, waitFor, within } from './support/async.js';
 import { DAY, HOUR, MINUTE } from './support/clock.js';
 import { DATABASE_KINDS, POSTGRES_URL } from './support/databases.js';
+import { LIVE_TIMEOUT_MS, openSocket, subscribeWs, type LiveSocket } from './support/live.js';
 import { childEnv, REPO_ROOT } from './support/process.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
 import {
@@ -30,6 +35,16 @@ import {
   sweep,
   type SignedIn,
 } from './support/sessions.js';
+
+/** More than two of the sweeper's batches, so that it takes at least three. */
+const EXPIRED_ROWS = 2 * SWEEP_BATCH_SIZE + 200;
+
+/** A round trip on the socket: the subscriptions opened before it are in place. */
+async function settle(socket: LiveSocket): Promise<void> {
+  const probe = subscribeWs(socket.client, TypenameDocument);
+  await probe.ended(LIVE_TIMEOUT_MS);
+  assert.deepEqual(probe.events, [{ data: { __typename: 'Query' } }]);
+}
 
 for (const kind of DATABASE_KINDS) {
   describe(`expiry with a manual clock: SESSION_IDLE_TIMEOUT=30m, SESSION_MAX_AGE=2h (${kind})`, () => {
@@ -277,7 +292,7 @@ for (const kind of DATABASE_KINDS) {
     });
   });
 
-  describe(`sweeper in batches: 1,200 expired rows (${kind})`, () => {
+  describe(`sweeper in batches: ${EXPIRED_ROWS.toLocaleString('en')} expired rows and a watched session (${kind})`, () => {
     let server: TestServer;
 
     before(async () => {
@@ -288,15 +303,24 @@ for (const kind of DATABASE_KINDS) {
     });
     after(() => server.stop());
 
-    it('ends them all with EXPIRED, at most 500 per statement, and later deletes them all the same way', async () => {
+    it('ends them all with EXPIRED and an audit event each, tells the live client, and later deletes them all the same way', async () => {
       const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
       const userId = await createUser(admin.client, 'bulk');
       await admin.client.data(LogoutDocument);
-      const now = server.clock.now().getTime();
-      const expired = Array.from({ length: 1200 }, (_, i) =>
+      // A real session with a live client, idle for two hours like the planted rows.
+      const watched = await signIn(server, 'bulk');
+      const socket = openSocket(server, { cookie: watched.client.cookie });
+      await socket.connected;
+      const revoked = subscribeWs(socket.client, SessionRevokedDocument);
+      await settle(socket);
+      // The rows are planted first and the clock moved just before the sweep: any request or
+      // re-check that meets the idle session in between would end it first (EXPIRED all the
+      // same, but not by the sweeper).
+      const now = server.clock.now().getTime() + 2 * HOUR;
+      const expired = Array.from({ length: EXPIRED_ROWS }, (_, i) =>
         rawSession(userId, {
           createdAt: now - 3 * HOUR - i,
-          // Half past the absolute expiry, half idle for two hours.
+          // Half past the absolute expiry, half idle for two hours: both halves of the batch query.
           expiresAt: i % 2 === 0 ? now - 1 : now + DAY,
           lastSeenAt: now - 2 * HOUR,
         }),
@@ -304,15 +328,16 @@ for (const kind of DATABASE_KINDS) {
       const live = Array.from({ length: 5 }, () =>
         rawSession(userId, { createdAt: now - MINUTE, lastSeenAt: now, expiresAt: now + DAY }),
       );
-      await insertSessionRows(server, [...expired, ...live]);
+      await insertSessionRows(server, [...expired, ...live], 500);
 
+      server.clock.advance(now - server.clock.now().getTime());
       const batches = await recordBatches(server, () => sweep(server));
-      assert.deepEqual(batches.result, { expired: 1200, deleted: 0 });
+      assert.deepEqual(batches.result, { expired: EXPIRED_ROWS + 1, deleted: 0 });
       assert.ok(batches.ended.length >= 3, `ended in ${batches.ended.length} statements`);
-      assert.ok(Math.max(...batches.ended) <= 500, `batches: ${batches.ended.join(', ')}`);
+      assert.ok(Math.max(...batches.ended) <= SWEEP_BATCH_SIZE, `batches: ${batches.ended.join(', ')}`);
       assert.equal(
         batches.ended.reduce((sum, n) => sum + n, 0),
-        1200,
+        EXPIRED_ROWS + 1,
       );
 
       const byReason = (await server
@@ -330,20 +355,92 @@ for (const kind of DATABASE_KINDS) {
           .map((row) => [row.end_reason, row.ended_at === null ? null : Number(row.ended_at), Number(row.count)])
           .sort((a, b) => Number(b[2]) - Number(a[2])),
         [
-          ['EXPIRED', now, 1200],
+          ['EXPIRED', now, EXPIRED_ROWS + 1],
           [null, null, 5],
         ],
       );
+      // One SESSION_ENDED (EXPIRED, by the system) per ended session, none twice.
+      const audited = (await server
+        .db('auth_events')
+        .where({ user_id: userId, type: 'SESSION_ENDED' })
+        .select('session_id', 'reason', 'actor_user_id', 'created_at')) as Array<{
+        session_id: string;
+        reason: string;
+        actor_user_id: string | null;
+        created_at: number | string;
+      }>;
+      assert.equal(audited.length, EXPIRED_ROWS + 1);
+      assert.equal(new Set(audited.map((event) => event.session_id)).size, EXPIRED_ROWS + 1);
+      assert.ok(audited.every((event) => event.reason === 'EXPIRED' && event.actor_user_id === null));
+      assert.ok(audited.some((event) => event.session_id === watched.session.id));
+      assert.ok(audited.every((event) => Number(event.created_at) === now));
 
-      // A day and a millisecond later: the 1,200 rows and the admin's logout row go, in batches; the
+      const end = await revoked.ended(LIVE_TIMEOUT_MS);
+      assert.equal(end.how, 'complete', String(end.error));
+      assert.deepEqual(
+        revoked.events.map((event) => [event.data?.sessionRevoked.sessionId, event.data?.sessionRevoked.reason]),
+        [[watched.session.id, 'EXPIRED']],
+      );
+      assert.deepEqual(await socket.closedWithin(LIVE_TIMEOUT_MS), { code: 4403, reason: 'Session ended: EXPIRED' });
+      await socket.dispose();
+
+      // A day and a millisecond later: those rows and the admin's logout row go, in batches; the
       // five live rows (idle by now) are ended, not deleted.
       server.clock.advance(DAY + 1);
       const later = await recordBatches(server, () => sweep(server));
-      assert.deepEqual(later.result, { expired: 5, deleted: 1201 });
-      assert.ok(later.deleted.length >= 3 && Math.max(...later.deleted) <= 500, `batches: ${later.deleted.join(', ')}`);
+      assert.deepEqual(later.result, { expired: 5, deleted: EXPIRED_ROWS + 2 });
+      assert.ok(
+        later.deleted.length >= 3 && Math.max(...later.deleted) <= SWEEP_BATCH_SIZE,
+        `batches: ${later.deleted.join(', ')}`,
+      );
       const left = await server.db('sessions').where({ user_id: userId }).select('id', 'end_reason');
       assert.deepEqual(left.map((row) => row.id).sort(), live.map((row) => row.id).sort());
       for (const row of left) assert.equal(row.end_reason, 'EXPIRED');
+    });
+  });
+
+  describe(`sweeper stopped during a sweep (${kind})`, () => {
+    let server: TestServer;
+
+    before(async () => {
+      server = await startTestServer({ database: kind, env: { ...QUIET_SWEEPER, SESSION_IDLE_TIMEOUT: '1h' } });
+    });
+    after(() => server.stop());
+
+    it('finishes the batch in flight (ended, audited, announced), ends no more, and returns', async () => {
+      const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+      const userId = await createUser(admin.client, 'many');
+      const now = server.clock.now().getTime();
+      const rows = Array.from({ length: 3 * SWEEP_BATCH_SIZE }, (_, i) =>
+        rawSession(userId, { createdAt: now - 3 * HOUR - i, lastSeenAt: now - 2 * HOUR, expiresAt: now - 1 }),
+      );
+      await insertSessionRows(server, rows, 500);
+
+      // stop() is called the moment the first batch's statement answers, as a SIGTERM might.
+      let stopping: Promise<void> | undefined;
+      const batches = await recordBatches(
+        server,
+        () => sweep(server),
+        () => (stopping ??= server.app.sweeper.stop()),
+      );
+      await stopping;
+      assert.deepEqual(batches.ended, [SWEEP_BATCH_SIZE], 'one batch, whole');
+      assert.deepEqual(batches.result, { expired: SWEEP_BATCH_SIZE, deleted: 0 });
+      const count = async (query: Knex.QueryBuilder) =>
+        Number(((await query.count({ n: '*' })) as Array<{ n: unknown }>)[0]?.n);
+      assert.equal(
+        await count(server.db('sessions').where({ user_id: userId, end_reason: 'EXPIRED' })),
+        SWEEP_BATCH_SIZE,
+      );
+      assert.equal(
+        await count(server.db('sessions').where({ user_id: userId }).whereNull('ended_at')),
+        2 * SWEEP_BATCH_SIZE,
+      );
+      assert.equal(
+        await count(server.db('auth_events').where({ user_id: userId, type: 'SESSION_ENDED', reason: 'EXPIRED' })),
+        SWEEP_BATCH_SIZE,
+        'every ended session of the batch has its audit event',
+      );
     });
   });
 
@@ -449,18 +546,26 @@ function runSweep(settings: Record<string, string>): Promise<{ code: number | nu
 
 /**
  * Runs `work` and records, from the database client's own events, how many rows each statement
- * of the sweeper ended (UPDATE … end_reason … RETURNING) or deleted.
+ * of the sweeper ended (UPDATE … end_reason … RETURNING) or deleted; `onEndBatch` is called as
+ * each ending statement answers, before the sweeper goes on.
  */
-async function recordBatches<T>(server: TestServer, work: () => Promise<T>) {
+async function recordBatches<T>(server: TestServer, work: () => Promise<T>, onEndBatch?: () => void) {
   const ended: number[] = [];
   const deleted: number[] = [];
+  // Rows as the driver answered: an array (SQLite, RETURNING), a pg result, or a count.
+  const rows = (response: unknown) => {
+    if (Array.isArray(response)) return response.length;
+    const pgRows = (response as { rows?: unknown } | null)?.rows;
+    return Array.isArray(pgRows) ? pgRows.length : Number(response);
+  };
   const onResponse = (response: unknown, query: { sql?: string }) => {
     const sql = query.sql?.toLowerCase() ?? '';
     if (!sql.includes('sessions')) return;
     if (sql.startsWith('update') && sql.includes('end_reason')) {
-      ended.push(Array.isArray(response) ? response.length : Number(response));
+      ended.push(rows(response));
+      onEndBatch?.();
     } else if (sql.startsWith('delete')) {
-      deleted.push(Array.isArray(response) ? response.length : Number(response));
+      deleted.push(rows(response));
     }
   };
   server.db.on('query-response', onResponse);

@@ -55,6 +55,11 @@ export class SessionEndWatcher {
     return this.watchers.get(sessionId)?.size ?? 0;
   }
 
+  /** Whether something in this process watches the session now. */
+  isWatching(sessionId: string): boolean {
+    return this.watchers.has(sessionId);
+  }
+
   /** Sessions watched now. */
   get watchedSessionIds(): string[] {
     return [...this.watchers.keys()];

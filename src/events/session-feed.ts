@@ -6,7 +6,8 @@ import type { SessionEvent } from './types.js';
 
 /**
  * How long an event is remembered so that its echo (the database announces this instance's own
- * changes too) is not dispatched twice. Echoes arrive within milliseconds; this is generous.
+ * changes too) is not dispatched twice. Echoes arrive within milliseconds; this is generous. An
+ * echo that does arrive ends the memory of its event at once (see {@link dispatchOnce}).
  */
 const ECHO_WINDOW_MS = 60_000;
 
@@ -44,14 +45,29 @@ export class SessionEventFeed {
     this.dispatchOnce(event);
   }
 
-  /** Changes announced by the database, or found missed: duplicates are dropped. */
+  /** Changes announced by the database: duplicates are dropped. */
   remote(events: readonly SessionEvent[]): void {
     for (const event of events) this.dispatchOnce(event);
   }
 
+  /**
+   * Ends found by re-reading the watched sessions after announcements may have been lost. Only
+   * sessions still watched are dispatched: an end that was dispatched has stopped its watch
+   * (SessionEndWatcher.dispatch), so none is dispatched twice however late this comes.
+   */
+  recovered(events: readonly SessionEvent[]): void {
+    for (const event of events) if (this.watcher.isWatching(event.session.id)) this.dispatchOnce(event);
+  }
+
+  /**
+   * Dispatches an event the first time it is seen. The database announces each change once per
+   * listening instance, so an event is seen at most twice here (this instance's own dispatch
+   * and its echo, in either order): the second sighting ends its memory. A sweep of a million
+   * ends would otherwise keep a million keys for the whole echo window.
+   */
   private dispatchOnce(event: SessionEvent): void {
     const key = `${event.type}:${event.session.id}`;
-    if (this.dispatched.has(key)) return;
+    if (this.dispatched.delete(key)) return;
     const now = Date.now();
     this.dispatched.set(key, now);
     this.forgetOlderThan(now - ECHO_WINDOW_MS);

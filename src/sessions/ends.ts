@@ -1,4 +1,4 @@
-import type { AuditLog } from './audit-log.js';
+import type { AuditLog, AuthEventRecord } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { notFound } from './errors.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
@@ -46,6 +46,12 @@ export interface SessionEndsOptions {
  */
 export const REVOKE_ALL_BATCH = 50;
 
+/**
+ * Sessions the sweeper announces per turn of the event loop: ~1 ms of work (cache, listeners,
+ * live clients, audit event) on these machines, so a request waits at most about that long.
+ */
+const ANNOUNCE_SLICE = 250;
+
 /** Lets requests that arrived during a batch run before the next one. */
 const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -91,11 +97,41 @@ export class SessionEnds {
     return ended;
   }
 
-  /** Ends (EXPIRED) up to `limit` sessions that are open but no longer active: the sweeper's batch. */
-  async endInactive(limit: number): Promise<SessionRecord[]> {
+  /**
+   * Ends (EXPIRED) up to `limit` sessions that are open but no longer active: the sweeper's
+   * batch, in one statement. The cache forgets them at once (a request would find them expired
+   * anyway); the rest of what follows an end is {@link announceExpired}'s, which the caller must
+   * run on what this returns.
+   */
+  async expireInactive(limit: number): Promise<SessionRecord[]> {
+    // activeAt() flushes queued lastSeenAt writes first, so a session in use is never taken for idle.
     const ended = await this.options.sessions.endInactiveSessions(await this.options.lastSeen.activeAt(), limit);
-    await this.announce(ended, SYSTEM_ORIGIN);
+    for (const session of ended) this.options.cache?.evictSession(session.id);
     return ended;
+  }
+
+  /**
+   * {@link announce} for a batch of {@link expireInactive}, in slices of {@link ANNOUNCE_SLICE},
+   * each its own turn of the event loop so that requests run between them; the batch's audit
+   * events are written in one statement once all are announced. Not acknowledged: the sweeper
+   * calls {@link acknowledge} once per run, as `revokeAll` does, since waiting for every instance
+   * after each batch would cost a barrier (a poll interval on SQLite) per batch.
+   */
+  async announceExpired(ended: readonly SessionRecord[]): Promise<void> {
+    const at = this.options.clock.now();
+    const events: AuthEventRecord[] = [];
+    for (let from = 0; from < ended.length; from += ANNOUNCE_SLICE) {
+      if (from > 0) await yieldToRequests();
+      const slice = ended.slice(from, from + ANNOUNCE_SLICE);
+      this.announceHere(slice);
+      for (const event of this.options.audit.endEvents(slice, SYSTEM_ORIGIN, at)) events.push(event);
+    }
+    await this.options.audit.insert(events);
+  }
+
+  /** Resolves once every live instance has applied the ends committed so far (see `awaitEverywhere`). */
+  async acknowledge(): Promise<void> {
+    await this.options.awaitEverywhere?.();
   }
 
   /** Ends the viewer's own session (`LOGOUT`). */
@@ -180,12 +216,17 @@ export class SessionEnds {
     { username, awaitEverywhere = true }: { username?: string | undefined; awaitEverywhere?: boolean } = {},
   ): Promise<void> {
     if (sessions.length === 0) return;
+    this.announceHere(sessions);
+    await this.options.audit.recordEnds(sessions, origin, username);
+    if (awaitEverywhere) await this.options.awaitEverywhere?.();
+  }
+
+  /** The in-process half of {@link announce}: cache, pending last-seen writes, listeners. */
+  private announceHere(sessions: readonly SessionRecord[]): void {
     for (const session of sessions) {
       this.options.cache?.evictSession(session.id);
       this.options.lastSeen.forget(session.id);
       this.options.lifecycle.ended(session);
     }
-    await this.options.audit.recordEnds(sessions, origin, username);
-    if (awaitEverywhere) await this.options.awaitEverywhere?.();
   }
 }

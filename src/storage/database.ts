@@ -108,7 +108,7 @@ export function createStores(db: Knex, databaseUrl: string): Stores {
     users: new KnexUserStore(db),
     sessions: new KnexSessionStore(db, databaseKind(databaseUrl)),
     loginThrottles: new KnexLoginThrottleStore(db),
-    authEvents: new KnexAuthEventStore(db),
+    authEvents: new KnexAuthEventStore(db, databaseKind(databaseUrl)),
   };
 }
 

@@ -1,6 +1,10 @@
 import type { Knex } from 'knex';
 import type { EndLogStore, LoggedEnd } from '../events/sqlite-propagation.js';
-import { Session } from './models.js';
+import { rowsOf, toSessionRecord, type SessionTuple } from './session-rows.js';
+import { SESSION_COLUMNS } from './sql.js';
+
+/** The log's copy of a session, in SESSION_COLUMNS' order (its id is `session_id`). */
+const LOG_COLUMNS = SESSION_COLUMNS.map((column) => (column === 'id' ? 'session_id' : column)).join(', ');
 
 /** The SQLite end log (migration 05) and the servers that follow it. */
 export class KnexEndLogStore implements EndLogStore {
@@ -11,15 +15,23 @@ export class KnexEndLogStore implements EndLogStore {
     return Number(row?.seq ?? 0);
   }
 
-  async endsAfter(seq: number, limit: number): Promise<LoggedEnd[]> {
-    const rows: Array<Record<string, unknown> & { seq: number; session_id: string }> = await this.db('session_end_log')
-      .where('seq', '>', seq)
-      .orderBy('seq')
-      .limit(limit);
-    return rows.map(({ seq: logSeq, session_id, ...columns }) => ({
-      seq: Number(logSeq),
-      session: Session.fromDatabaseJson({ id: session_id, ...columns }),
-    }));
+  async endsAfter(seq: number, limit: number): Promise<{ ends: LoggedEnd[]; lastSeq: number }> {
+    // A server reads back every end (a sweep writes thousands a second): one JSON text per read
+    // and a plain mapping, not a result row and a model per end (see session-rows.ts). One
+    // statement, so the last seq is that of the same snapshot.
+    const [row] = rowsOf<{ j: string | null; last: number | null }>(
+      await this.db.raw(
+        `SELECT (SELECT max(seq) FROM session_end_log) AS last,
+          (SELECT json_group_array(json_array(seq, ${LOG_COLUMNS}))
+            FROM (SELECT * FROM session_end_log WHERE seq > ? ORDER BY seq LIMIT ?)) AS j`,
+        [seq, limit],
+      ),
+    );
+    const ends = JSON.parse(row?.j ?? '[]') as Array<[number, ...SessionTuple]>;
+    return {
+      ends: ends.map(([logSeq, ...session]) => ({ seq: logSeq, session: toSessionRecord(session) })),
+      lastSeq: Number(row?.last ?? 0),
+    };
   }
 
   async registerInstance(id: string, appliedSeq: number, now: Date): Promise<void> {

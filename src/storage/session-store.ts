@@ -6,6 +6,7 @@ import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.
 import type { DatabaseKind } from './database.js';
 import { Session, User } from './models.js';
 import { lockedUserTx } from './locked-user.js';
+import { endInactiveBatch } from './session-rows.js';
 import { sessionStats } from './session-stats.js';
 import {
   endOpenSessions,
@@ -115,8 +116,12 @@ export class KnexSessionStore implements SessionStore {
   }
 
   async endInactiveSessions(activeAt: ActiveAt, limit: number, userId?: string): Promise<SessionRecord[]> {
-    let batch = whereOpenButInactive(this.db('sessions'), activeAt).select('id').limit(limit);
-    if (userId !== undefined) batch = batch.where('user_id', userId);
+    // Everyone's: the sweeper's batch, its hot path (session-rows.ts).
+    if (userId === undefined) return endInactiveBatch(this.db, this.kind, activeAt, limit);
+    const batch = whereOpenButInactive(this.db('sessions'), activeAt)
+      .select('id')
+      .limit(limit)
+      .where('user_id', userId);
     return endOpenSessions(this.db('sessions').whereIn('id', batch), 'EXPIRED', activeAt.now);
   }
 
