@@ -176,8 +176,10 @@ describe('console: disabling, enabling, resetting, deleting', () => {
       const row = userRow(page, 'nina');
       await row.getByRole('button', { name: 'Delete' }).click();
       const confirm = page.getByRole('dialog', { name: 'Delete nina?' });
-      // The focus starts on Cancel, so Enter cannot delete by accident; Escape cancels.
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel');
+      // The focus starts on Cancel, so Enter cannot delete by accident; Escape cancels. The
+      // dialog moves the focus once it has rendered: waited for, not read at once.
+      await confirm.waitFor();
+      await page.waitForFunction(() => document.activeElement?.textContent === 'Cancel', undefined, { timeout: 2_000 });
       await page.keyboard.press('Escape');
       await confirm.waitFor({ state: 'detached' });
       assert.equal(await activeSessionCount('nina', ninaId), 1);
