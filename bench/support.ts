@@ -439,10 +439,11 @@ export function median(values: number[]): number {
  * Closed loop: `concurrency` workers each send the request, wait for the answer, and send it
  * again, for `warmupMs` + `durationMs`. Only requests that start after the warm-up are counted;
  * the rate is those requests over the time from the end of the warm-up to the last answer.
+ * Given several requests, it sends them in turn (e.g. a different token each time).
  */
 export async function runLoad(
   target: GraphQLTarget,
-  prepared: PreparedRequest,
+  prepared: PreparedRequest | readonly PreparedRequest[],
   options: LoadOptions,
   server?: Pick<BenchServer, 'stats'>,
 ): Promise<LoadResult> {
@@ -454,6 +455,8 @@ export async function runLoad(
   const latencies = new Float64Array(MAX_SAMPLES);
   let recorded = 0;
   let failures = 0;
+  const requests = Array.isArray(prepared) ? prepared : [prepared as PreparedRequest];
+  let sent = 0;
 
   const worker = async () => {
     for (;;) {
@@ -461,7 +464,7 @@ export async function runLoad(
       if (startedAt >= measureUntil) return;
       let ok = false;
       try {
-        const result = await post(target, prepared);
+        const result = await post(target, requests[sent++ % requests.length]!);
         ok = result.status === 200 && result.body === options.expectedBody;
       } catch {
         ok = false;
