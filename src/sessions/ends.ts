@@ -53,7 +53,7 @@ export const REVOKE_ALL_BATCH = 50;
 const ANNOUNCE_SLICE = 250;
 
 /** Lets requests that arrived during a batch run before the next one. */
-const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Every way a session ends: logout, kick, revocation, expiry. Ending keeps the row (with

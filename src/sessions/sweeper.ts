@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
-import type { SessionEnds } from './ends.js';
+import { yieldToRequests, type SessionEnds } from './ends.js';
 import type { AuthEventStore, LoginThrottleStore, SessionStore } from './store.js';
 import { THROTTLE_WINDOW_MS } from './throttle.js';
 
@@ -44,9 +44,6 @@ export interface SweepResult {
   /** Finished webhook deliveries deleted, on the audit events' retention period. */
   deletedDeliveries: number;
 }
-
-/** Lets requests that arrived during a batch run before the next one. */
-const yieldToRequests = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and deletes

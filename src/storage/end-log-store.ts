@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { EndLogStore, LoggedEnd } from '../events/sqlite-propagation.js';
-import { rowsOf, toSessionRecord, type SessionTuple } from './session-rows.js';
-import { SESSION_COLUMNS } from './sql.js';
+import { toSessionRecord, type SessionTuple } from './session-rows.js';
+import { rowsOf, SESSION_COLUMNS } from './sql.js';
 
 /** The log's copy of a session, in SESSION_COLUMNS' order (its id is `session_id`). */
 const LOG_COLUMNS = SESSION_COLUMNS.map((column) => (column === 'id' ? 'session_id' : column)).join(', ');

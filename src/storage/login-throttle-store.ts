@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { LoginThrottleStore } from '../sessions/store.js';
 import { THROTTLE_WINDOW_MS, type ThrottleRule, type ThrottleState } from '../sessions/throttle.js';
+import { rowsOf } from './sql.js';
 
 interface ThrottleRow {
   key: string;
@@ -52,7 +53,7 @@ export class KnexLoginThrottleStore implements LoginThrottleStore {
       freeFailures: rule.freeFailures,
       maxFailures: rule.maxFailuresPerWindow,
     });
-    const counted = Array.isArray(result) ? result : (result as { rows: ThrottleRow[] }).rows;
+    const counted = rowsOf<ThrottleRow>(result);
     if (counted.length > 0) return undefined;
     const refusing: ThrottleRow | undefined = await this.db('login_throttles').where({ key }).first();
     return refusing ? toThrottleState(refusing) : undefined;

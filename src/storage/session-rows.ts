@@ -10,7 +10,7 @@ import type { Knex } from 'knex';
 import type { ActiveAt } from '../sessions/policy.js';
 import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
 import type { DatabaseKind } from './database.js';
-import { SESSION_COLUMNS } from './sql.js';
+import { rowsOf, SESSION_COLUMNS } from './sql.js';
 
 /** A session as JSON text makes it: SESSION_COLUMNS' values, in that order. */
 export type SessionTuple = [
@@ -92,9 +92,4 @@ export async function endInactiveBatch(
     [at, at, at - idleTimeoutMs, limit],
   );
   return parseJsonColumn<SessionTuple>(rowsOf<{ j: string }>(result)).map(toSessionRecord);
-}
-
-/** The rows of a `knex.raw` result: an array on SQLite, `{ rows }` on PostgreSQL. */
-export function rowsOf<T>(result: unknown): T[] {
-  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }

@@ -89,3 +89,8 @@ export function isUniqueViolation(error: unknown): boolean {
     /UNIQUE constraint failed|duplicate key value violates unique constraint/.test(error.message)
   );
 }
+
+/** The rows of a `knex.raw` result: an array on SQLite, `{ rows }` on PostgreSQL. */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}
