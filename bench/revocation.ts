@@ -13,14 +13,13 @@
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379; skipped when it does not answer),
  * BENCH_MESSAGES (1000), BENCH_KICKS (300 per round, 2 rounds).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
-import { generateToken, hashToken } from '../src/sessions/tokens.js';
 import {
   createAgent,
   describeMachine,
@@ -32,6 +31,7 @@ import {
   table,
   type GraphQLTarget,
 } from './support.js';
+import { insertOpenSessions } from './seed.js';
 
 const POSTGRES_URL =
   process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -149,28 +149,12 @@ async function startInstance(databaseUrl: string): Promise<{ app: App; target: G
   return { app, target: { port: Number(new URL(url).port), agent: createAgent(4) } };
 }
 
-/** Sessions written straight into the table, with tokens we know. */
-async function seed(app: App, userId: string, count: number) {
-  const now = Date.now();
-  const sessions = Array.from({ length: count }, () => ({ id: randomUUID(), token: generateToken() }));
-  const rows = sessions.map(({ id, token }) => ({
-    id,
-    user_id: userId,
-    token_hash: hashToken(token),
-    created_at: now,
-    last_seen_at: now,
-    expires_at: now + 3_600_000,
-  }));
-  for (let i = 0; i < rows.length; i += 100) await app.db('sessions').insert(rows.slice(i, i + 100));
-  return sessions;
-}
-
 const ME = '{ me { id } }';
 const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id } }';
 
 /** Kicks `count` sessions on `a`, each checked on `b` before (cached) and after (must be refused). */
 async function kicks(a: GraphQLTarget, b: GraphQLTarget, adminCookie: string, app: App, userId: string) {
-  const sessions = await seed(app, userId, KICKS);
+  const sessions = await insertOpenSessions(app.db, [userId], KICKS);
   const kickMs: number[] = [];
   const refusalMs: number[] = [];
   let served = 0;

@@ -11,10 +11,7 @@
  * thing measured). Knobs: BENCH_SESSIONS (100000), BENCH_USERS (1000), BENCH_SUBSCRIBERS (1000),
  * BENCH_BASELINE_MS (5000).
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import knex from 'knex';
-import { generateToken, hashToken } from '../src/sessions/tokens.js';
 import { connectSubscriber, pool, type Subscriber } from './subscribers.js';
 import {
   createAgent,
@@ -28,6 +25,7 @@ import {
   table,
   type BenchServer,
 } from './support.js';
+import { inServerDatabase, insertOpenSessions, insertUsers } from './seed.js';
 
 const SESSIONS = envNumber('BENCH_SESSIONS', 100_000, 1_000_000, { integer: true });
 const USERS = envNumber('BENCH_USERS', 1_000, 100_000, { integer: true });
@@ -38,38 +36,10 @@ const BASELINE_MS = envNumber('BENCH_BASELINE_MS', 5_000, 60_000, { integer: tru
 const REVOKE_TIMEOUT_MS = 300_000;
 
 /** Users and sessions written in one transaction, as the server would have them after logins. */
-async function seed(databasePath: string): Promise<Array<{ id: string; token: string }>> {
-  const db = knex({ client: 'sqlite3', connection: { filename: databasePath }, useNullAsDefault: true });
-  const now = Date.now();
-  const userIds = Array.from({ length: USERS }, () => randomUUID());
-  const sessions = Array.from({ length: SESSIONS }, () => ({ id: randomUUID(), token: generateToken() }));
-  try {
-    await db.transaction(async (trx) => {
-      const users = userIds.map((id, i) => ({
-        id,
-        username: `user${i}`,
-        username_key: `user${i}`,
-        password_hash: 'not-a-hash',
-        role: 'USER',
-        created_at: now,
-        updated_at: now,
-      }));
-      for (let i = 0; i < users.length; i += 100) await trx('users').insert(users.slice(i, i + 100));
-      const rows = sessions.map(({ id, token }, i) => ({
-        id,
-        user_id: userIds[i % USERS],
-        token_hash: hashToken(token),
-        created_at: now,
-        last_seen_at: now,
-        authenticated_at: now,
-        expires_at: now + 86_400_000,
-      }));
-      for (let i = 0; i < rows.length; i += 100) await trx('sessions').insert(rows.slice(i, i + 100));
-    });
-  } finally {
-    await db.destroy();
-  }
-  return sessions;
+function seed(databasePath: string): Promise<Array<{ id: string; token: string }>> {
+  return inServerDatabase(databasePath, async (trx) =>
+    insertOpenSessions(trx, await insertUsers(trx, 'user', USERS), SESSIONS),
+  );
 }
 
 /** A live subscriber on each of the first SUBSCRIBERS sessions. */

@@ -12,10 +12,8 @@
  * Sessions are written straight into each server's file from this process (setup, not measured).
  * Knobs: BENCH_KICKS (10000), BENCH_KICK_ROUNDS (5), BENCH_IN_FLIGHT (8), BENCH_LONE_KICKS (200).
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import knex from 'knex';
 import { boundFigure, ratioFigure, reportFigures } from './summary.js';
 import {
   createAgent,
@@ -31,6 +29,7 @@ import {
   type BenchServer,
   type GraphQLTarget,
 } from './support.js';
+import { inServerDatabase, insertOpenSessions, insertUsers } from './seed.js';
 
 const KICKS = envNumber('BENCH_KICKS', 10_000, 1_000_000, { integer: true });
 const ROUNDS = envNumber('BENCH_KICK_ROUNDS', 5, 100, { integer: true });
@@ -39,30 +38,6 @@ const LONE_KICKS = envNumber('BENCH_LONE_KICKS', 200, 10_000, { integer: true })
 /** How long the last deliveries may take to arrive once every kick is acknowledged. */
 const DRAIN_TIMEOUT_MS = 60_000;
 const KICK = 'mutation($id: ID!) { kickSession(sessionId: $id) { id } }';
-
-/** `count` open sessions of one user, written into the server's file. */
-async function seedSessions(databasePath: string, count: number): Promise<string[]> {
-  const db = knex({ client: 'sqlite3', connection: { filename: databasePath }, useNullAsDefault: true });
-  const now = Date.now();
-  const userId = randomUUID();
-  const ids = Array.from({ length: count }, () => randomUUID());
-  try {
-    await db.transaction(async (trx) => {
-      await trx('users').insert({
-        ...{ id: userId, username: 'kicked', username_key: 'kicked', password_hash: 'not-a-hash' },
-        ...{ role: 'USER', created_at: now, updated_at: now },
-      });
-      const rows = ids.map((id) => ({
-        ...{ id, user_id: userId, token_hash: randomUUID(), created_at: now, last_seen_at: now },
-        ...{ authenticated_at: now, expires_at: now + 86_400_000 },
-      }));
-      for (let i = 0; i < rows.length; i += 100) await trx('sessions').insert(rows.slice(i, i + 100));
-    });
-  } finally {
-    await db.destroy();
-  }
-  return ids;
-}
 
 /** A receiver that answers 204 at once and notes when each session's end arrived. */
 async function startReceiver() {
@@ -106,7 +81,10 @@ interface Side {
 async function startSide(name: string): Promise<Side> {
   const server = await startBenchServer({ env: { WEBHOOK_ALLOW_PRIVATE: 'on' } });
   const target = { port: server.port, agent: createAgent(IN_FLIGHT) };
-  const sessions = await seedSessions(server.databasePath, KICKS + LONE_KICKS);
+  const sessions = await inServerDatabase(server.databasePath, async (trx) => {
+    const seeded = await insertOpenSessions(trx, await insertUsers(trx, 'kicked', 1), KICKS + LONE_KICKS);
+    return seeded.map((session) => session.id);
+  });
   const { cookie } = await login(target, server.adminUsername, server.adminPassword);
   return { name, server, target, cookie, sessions, kicksPerSecond: [], acknowledgedAt: new Map() };
 }
