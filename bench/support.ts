@@ -157,12 +157,18 @@ function questioner(child: ChildProcess) {
   };
 }
 
+/**
+ * BENCH_SERVER_NODE_FLAGS: more Node flags for every bench server, space-separated, for looking
+ * inside a run (`--cpu-prof --cpu-prof-dir=/tmp/prof`). Default none.
+ */
+const extraServerFlags = () => (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** The child bench server, its end, and the temp folder that goes with it. */
 function spawnServer(options: BenchServerOptions, dir: string, admin: { username: string; password: string }) {
   const { env = {}, nodeFlags = [], script = 'server.ts', dist } = options;
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeFlags, '--import', 'tsx', join(repoRoot, 'bench', script)],
+    [...nodeFlags, ...extraServerFlags(), '--import', 'tsx', join(repoRoot, 'bench', script)],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -6,6 +6,7 @@ import * as addAccountControls from './20261130_04_add_account_controls.js';
 import * as announceSessionEvents from './20261130_05_announce_session_events.js';
 import * as webhooks from './20261201_06_webhooks.js';
 import * as indexIdleSessions from './20261201_07_index_idle_sessions.js';
+import * as partialSessionIndexes from './20261202_08_partial_session_indexes.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '20261130_05_announce_session_events': announceSessionEvents,
   '20261201_06_webhooks': webhooks,
   '20261201_07_index_idle_sessions': indexIdleSessions,
+  '20261202_08_partial_session_indexes': partialSessionIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
