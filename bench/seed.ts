@@ -44,3 +44,32 @@ export async function inServerDatabase<T>(databasePath: string, work: (trx: Knex
     await db.destroy();
   }
 }
+
+const DAY = 86_400_000;
+
+/**
+ * `count` expired sessions of `users` users named `<tag>-<n>` (users and sessions in one
+ * statement each, a million in about 10 s): sessions created 1 ms apart, as logins arrive, past
+ * their absolute expiry and idle for a day (both halves of the sweeper's test).
+ */
+export async function insertExpiredSessions(db: Knex, tag: string, count: number, users = 1): Promise<void> {
+  const now = Date.now();
+  await db.raw(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO users (id, username, username_key, password_hash, role, created_at, updated_at)
+     SELECT ? || i, ? || i, ? || i, 'x', 'USER', ?, ? FROM n`,
+    [users - 1, `${tag}-`, `${tag}-`, `${tag}-`, now, now],
+  );
+  // Oldest first; ids are random like real ones (v4 layout, from randomblob).
+  const first = now - 2 * DAY - count;
+  await db.raw(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, authenticated_at, expires_at,
+       user_agent, ip_address)
+     SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a'
+         || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+       ? || (i % ?), ? || i, ? + i, ? + i, ? + i, ? + i, 'bench', '127.0.0.1'
+     FROM n`,
+    [count - 1, `${tag}-`, users, `${tag}-token-`, first, first, first, first + DAY],
+  );
+}

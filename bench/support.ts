@@ -114,7 +114,7 @@ export interface BenchServerOptions {
   script?: string;
   /**
    * The build bench/server.ts runs: another checkout's `dist/` (BENCH_LIVE_COMPARE) instead of
-   * this one's. Default: this checkout's `dist/`.
+   * this one's. Default: BENCH_SERVER_DIST when set, else this checkout's `dist/`.
    */
   dist?: string;
 }
@@ -165,7 +165,7 @@ const extraServerFlags = () => (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split
 
 /** The child bench server, its end, and the temp folder that goes with it. */
 function spawnServer(options: BenchServerOptions, dir: string, admin: { username: string; password: string }) {
-  const { env = {}, nodeFlags = [], script = 'server.ts', dist } = options;
+  const { env = {}, nodeFlags = [], script = 'server.ts', dist = process.env.BENCH_SERVER_DIST || undefined } = options;
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeFlags, ...extraServerFlags(), '--import', 'tsx', join(repoRoot, 'bench', script)],

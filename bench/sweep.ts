@@ -19,6 +19,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import knex, { type Knex } from 'knex';
+import { insertExpiredSessions } from './seed.js';
 import { boundFigure, floorFigure, ratioFigure, reportFigures } from './summary.js';
 import {
   createAgent,
@@ -38,33 +39,8 @@ const USERS = envNumber('BENCH_USERS', 1, 1_000_000, { integer: true });
 const BASELINE_MS = envNumber('BENCH_BASELINE_MS', 5_000, 60_000, { integer: true });
 /** The goal is stated for a million rows. */
 const GOAL_ROWS = 1_000_000;
-const DAY = 86_400_000;
 /** Generous: the sweeper before issue 13 ended ~870 rows/s. */
 const SWEEP_TIMEOUT_MS = 60_000 + SESSIONS * 2;
-
-/** `count` expired sessions of `USERS` users named `<tag>-<n>`, in one statement. */
-async function seedExpired(db: Knex, tag: string, count: number): Promise<void> {
-  const now = Date.now();
-  await db.raw(
-    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-     INSERT INTO users (id, username, username_key, password_hash, role, created_at, updated_at)
-     SELECT ? || i, ? || i, ? || i, 'x', 'USER', ?, ? FROM n`,
-    [USERS - 1, `${tag}-`, `${tag}-`, `${tag}-`, now, now],
-  );
-  // Oldest first, 1 ms apart; past SESSION_MAX_AGE's expiry and idle for a day (both halves of
-  // the sweeper's test). Ids are random like real ones (v4 layout, from randomblob).
-  const first = now - 2 * DAY - count;
-  await db.raw(
-    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-     INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, authenticated_at, expires_at,
-       user_agent, ip_address)
-     SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a'
-         || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
-       ? || (i % ?), ? || i, ? + i, ? + i, ? + i, ? + i, 'bench', '127.0.0.1'
-     FROM n`,
-    [count - 1, `${tag}-`, USERS, `${tag}-token-`, first, first, first, first + DAY],
-  );
-}
 
 /** Waits until the server's sweeper runs have ended `count` sessions; returns those runs. */
 async function sweptRuns(server: BenchServer, count: number) {
@@ -86,7 +62,7 @@ const counted = async (db: Knex, sql: string, tag: string) =>
  * and what the stop left (read from the file once the server is gone).
  */
 async function sigtermMidSweep(server: BenchServer, db: Knex) {
-  await seedExpired(db, 'term', SESSIONS);
+  await insertExpiredSessions(db, 'term', SESSIONS, USERS);
   const deadline = performance.now() + SWEEP_TIMEOUT_MS;
   for (;;) {
     const [row] = (await db.raw(
@@ -139,7 +115,7 @@ async function sweepUnderLoad(server: BenchServer, db: Knex) {
   const idleDelay = await server.loopDelay();
 
   const seedStarted = performance.now();
-  await seedExpired(db, 'swept', SESSIONS);
+  await insertExpiredSessions(db, 'swept', SESSIONS, USERS);
   print(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
   await server.loopDelay(); // forget what the seeding did to the server
   const busyLoop = meLoop(target, cookie);
