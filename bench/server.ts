@@ -1,6 +1,7 @@
 /**
  * The server side of the benchmarks, run as a child process so that the load generator does not
- * share its event loop. A real Gatehouse (production code path, silent logger) on a free loopback
+ * share its event loop. A real Gatehouse (production code path; it logs as production does, JSON
+ * lines at `info`, written synchronously, but into /dev/null) on a free loopback
  * port over the SQLite file the parent names in DATABASE_URL. Prints one JSON line `{"url": …}`
  * on stdout once it listens; on the IPC channel it answers `stats` with its CPU time and
  * event-loop use, so the parent can tell what a request costs the server itself, and `memory`
@@ -16,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type * as AppTypes from '../src/app.js';
 import type * as ConfigTypes from '../src/config.js';
 import type * as LoggerTypes from '../src/logger.js';
+import pino from 'pino';
 import { answerBenchQuestions, stopWith } from './ipc.js';
 
 type AppModule = typeof AppTypes;
@@ -32,7 +34,7 @@ const from = (module: string) =>
       : `../src/${module}.js`;
 const { buildApp } = (await import(from('app'))) as AppModule;
 const { loadConfig } = (await import(from('config'))) as ConfigModule;
-const { silentLogger } = (await import(from('logger'))) as LoggerModule;
+const { createLogger } = (await import(from('logger'))) as LoggerModule;
 
 const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1' });
 if (!config.databaseUrl.startsWith('sqlite:') || config.adminUsername === undefined) {
@@ -40,7 +42,10 @@ if (!config.databaseUrl.startsWith('sqlite:') || config.adminUsername === undefi
   process.exit(2);
 }
 
-const app = buildApp(config, { logger: silentLogger });
+// Log lines cost what they cost in production (a sweep's per-session lines once doubled its time);
+// only the terminal is spared.
+const logger = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: true }) });
+const app = buildApp(config, { logger });
 const url = await app.start();
 process.stdout.write(JSON.stringify({ url }) + '\n');
 

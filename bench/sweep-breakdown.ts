@@ -1,6 +1,6 @@
 /**
  * `npm run bench:sweep-breakdown`: where one sweep's time goes, statement by statement. A real
- * Gatehouse (the build, `NODE_ENV=production`, silent) runs in this process on a fresh SQLite
+ * Gatehouse (the build, `NODE_ENV=production`, logging at `info` into /dev/null) runs in this process on a fresh SQLite
  * file, with no requests; BENCH_SESSIONS expired sessions are written into it, then one
  * `sweeper.runOnce()` ends them. Every statement's time, from Knex's `query` to its
  * `query-response` event, is summed by kind (the sweeper's batch UPDATE, its audit INSERT, the end
@@ -9,7 +9,8 @@
  *
  * Statements on SQLite's one connection run one after another, so the kinds add up to at most the
  * wall time; `bench:sweep` is the figure with requests running, this is the anatomy behind it.
- * Knobs: BENCH_SESSIONS (100000), BENCH_SERVER_DIST (another build's `dist/`).
+ * Knobs: BENCH_SESSIONS (100000), BENCH_SERVER_DIST (another build's `dist/`), BENCH_LOG_LEVEL
+ * (`info`, as production).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import type * as AppTypes from '../src/app.js';
 import type * as ConfigTypes from '../src/config.js';
 import type * as LoggerTypes from '../src/logger.js';
+import pino from 'pino';
 import { insertExpiredSessions } from './seed.js';
 import { describeMachine, envNumber, print, table } from './support.js';
 
@@ -63,12 +65,14 @@ async function timed(db: AppTypes.App['db'], work: () => Promise<unknown>) {
 async function main(): Promise<void> {
   const { buildApp } = (await import(from('app'))) as typeof AppTypes;
   const { loadConfig } = (await import(from('config'))) as typeof ConfigTypes;
-  const { silentLogger } = (await import(from('logger'))) as typeof LoggerTypes;
+  const { createLogger } = (await import(from('logger'))) as typeof LoggerTypes;
+  const level = (process.env.BENCH_LOG_LEVEL || 'info') as LoggerTypes.LogLevel;
+  const destination = pino.destination({ dest: '/dev/null', sync: true });
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sweep-breakdown-'));
   const env = { NODE_ENV: 'production', COOKIE_SECURE: 'off', SWEEP_INTERVAL: '1h', PORT: '0', HOST: '127.0.0.1' };
   const admin = { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: randomBytes(18).toString('base64url') };
   const app = buildApp(loadConfig({ ...env, ...admin, DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}` }), {
-    logger: silentLogger,
+    logger: createLogger({ level, destination }),
   });
   try {
     await app.start();

@@ -477,6 +477,56 @@ for (const kind of DATABASE_KINDS) {
   });
 }
 
+describe('log lines of expiry: SESSION_IDLE_TIMEOUT=1h (sqlite)', () => {
+  const lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
+  const capture =
+    (level: string) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      lines.push({ level, message, fields });
+  const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ env: { ...QUIET_SWEEPER, SESSION_IDLE_TIMEOUT: '1h' }, overrides: { logger } });
+  });
+  after(() => server.stop());
+
+  it('an expiry is a debug line and the sweep one info line with its count; a logout stays an info line', async () => {
+    const admin = await signIn(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+    await createUser(admin.client, 'dozer');
+    const dozer = await signIn(server, 'dozer');
+    const leaver = await signIn(server, 'dozer');
+    await leaver.client.data(LogoutDocument);
+    const logout = lines.filter((line) => line.message === 'session ended');
+    assert.deepEqual(
+      logout.map((line) => [line.level, line.fields.reason, line.fields.sessionId]),
+      [['info', 'LOGOUT', leaver.session.id]],
+    );
+    server.clock.advance(2 * HOUR);
+    lines.length = 0;
+    assert.deepEqual(await sweep(server), { expired: 2, deleted: 0 }, "dozer's and the admin's sessions");
+
+    const ended = lines.filter((line) => line.message === 'session ended');
+    assert.deepEqual(
+      ended.map((line) => [line.level, line.fields.reason]),
+      [
+        ['debug', 'EXPIRED'],
+        ['debug', 'EXPIRED'],
+      ],
+    );
+    assert.ok(ended.some((line) => line.fields.sessionId === dozer.session.id));
+    const swept = lines.filter((line) => line.message === 'swept sessions');
+    assert.deepEqual(
+      swept.map((line) => [line.level, line.fields.expired]),
+      [['info', 2]],
+    );
+    assert.ok(
+      lines.every((line) => line.level === 'debug' || line.message === 'swept sessions'),
+      'nothing else at info',
+    );
+  });
+});
+
 describe('sweep command: npm run sweep (sqlite file)', () => {
   it('ends expired sessions and deletes old rows once, on the database of DATABASE_URL, and prints what it did', async () => {
     const server = await startTestServer({ database: 'sqlite' });
