@@ -1,0 +1,85 @@
+/**
+ * The audit log's store writes a batch in one statement, binding once the columns every event of
+ * the batch shares and reading the rest from each row (auth-event-store.ts). Whatever the mix,
+ * what is read back must be exactly what was written, nulls and times included.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Knex } from 'knex';
+import { timeOrderedUuid, type AuthEventRecord } from '../src/sessions/audit-log.js';
+import { silentLogger } from '../src/logger.js';
+import { createDatabase, migrateToLatest } from '../src/storage/database.js';
+import { KnexAuthEventStore } from '../src/storage/auth-event-store.js';
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
+
+function event(fields: Partial<AuthEventRecord> & { createdAt: Date }): AuthEventRecord {
+  return {
+    ...{ id: timeOrderedUuid(fields.createdAt.getTime()), type: 'SESSION_ENDED', userId: null, sessionId: null },
+    ...{ actorUserId: null, username: null, reason: null, ipAddress: null, userAgent: null },
+    ...fields,
+  };
+}
+
+for (const kind of DATABASE_KINDS) {
+  describe(`audit store: batches written as read back (${kind})`, () => {
+    let database: TestDatabase;
+    let db: Knex;
+    let store: KnexAuthEventStore;
+
+    before(async () => {
+      database = await createTestDatabase(kind);
+      db = createDatabase(database.url, silentLogger);
+      await migrateToLatest(db);
+      store = new KnexAuthEventStore(db, kind);
+    });
+    after(async () => {
+      await db?.destroy();
+      await database?.drop();
+    });
+
+    async function assertStored(events: AuthEventRecord[]): Promise<void> {
+      await store.insertAuthEvents(events);
+      const stored = await store.listAuthEvents({ limit: 10_000 });
+      for (const written of events) {
+        const read = stored.find((row) => row.id === written.id);
+        assert.ok(read, `event ${written.id} is stored`);
+        assert.deepEqual({ ...read }, written);
+      }
+    }
+
+    it('a sweep-like batch: only ids, users and sessions differ', async () => {
+      const at = new Date(1_800_000_000_123);
+      await assertStored(
+        Array.from({ length: 300 }, (_, i) =>
+          event({ createdAt: at, userId: `user-${i % 7}`, sessionId: randomUUID(), reason: 'EXPIRED' }),
+        ),
+      );
+    });
+
+    it('a mixed batch: every column differs somewhere, with nulls, quotes and unicode', async () => {
+      const base = 1_800_000_100_000;
+      await assertStored([
+        event({ createdAt: new Date(base), type: 'LOGIN_FAILED', username: `o'brien "x" ✓`, ipAddress: '::1' }),
+        event({
+          createdAt: new Date(base + 1),
+          type: 'LOGIN_SUCCEEDED',
+          userId: 'u1',
+          sessionId: 's1',
+          userAgent: 'UA/1',
+        }),
+        event({ createdAt: new Date(base + 2), userId: 'u2', sessionId: 's2', actorUserId: 'admin', reason: 'KICKED' }),
+      ]);
+    });
+
+    it('one event alone, and a batch larger than one statement takes', async () => {
+      await assertStored([event({ createdAt: new Date(1_800_000_200_000), type: 'PASSWORD_CHANGED', userId: 'u3' })]);
+      const at = new Date(1_800_000_300_000);
+      await assertStored(
+        Array.from({ length: 5_001 }, (_, i) =>
+          event({ createdAt: new Date(at.getTime() + (i % 2)), sessionId: `s-${i}`, reason: 'ALL_SESSIONS_REVOKED' }),
+        ),
+      );
+    });
+  });
+}
