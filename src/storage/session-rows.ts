@@ -32,8 +32,11 @@ export function sessionJson(kind: DatabaseKind, prefix = ''): string {
   return kind === 'sqlite' ? `json_array(${columns})` : `json_build_array(${columns})::text`;
 }
 
-/** What `Session.fromDatabaseJson` makes of a row, at a fraction of its cost (no model instance). */
-export function toSessionRecord(tuple: SessionTuple): SessionRecord {
+/**
+ * What `Session.fromDatabaseJson` makes of a row, at a fraction of its cost (no model instance).
+ * Values after the session's are ignored (the end log puts its seq there).
+ */
+export function toSessionRecord(tuple: readonly [...SessionTuple, ...unknown[]]): SessionRecord {
   const [id, userId, createdAtMs, lastSeenAt, authenticatedAt, expiresAt, endedAt, endReason, userAgent, ipAddress] =
     tuple;
   const createdAt = new Date(createdAtMs);
