@@ -46,8 +46,8 @@ function describeResponse(response: IncomingMessage, body: string): string | und
   return `HTTP ${status}${detail ? `: ${detail}` : ''}`.slice(0, 500);
 }
 
-/** Why a URL is not attempted at all (refused before any socket), or undefined. */
-function refusedUrl(target: string, allowPrivate: boolean): { url: URL } | { error: string } {
+/** The URL to attempt, or why it is refused before any socket is opened. */
+function checkedUrl(target: string, allowPrivate: boolean): { url: URL } | { error: string } {
   let url: URL;
   try {
     url = new URL(target);
@@ -61,7 +61,7 @@ function refusedUrl(target: string, allowPrivate: boolean): { url: URL } | { err
 
 /** Makes one attempt; never throws: every failure is a result. */
 export function sendWebhook(request: SendRequest): Promise<AttemptResult> {
-  const checked = refusedUrl(request.url, request.allowPrivate);
+  const checked = checkedUrl(request.url, request.allowPrivate);
   if ('error' in checked) return Promise.resolve({ error: checked.error, durationMs: 0 });
   return attempt(checked.url, request);
 }
