@@ -115,7 +115,7 @@ async function meRoundTrips(target: GraphQLTarget, cookie: string, count: number
 
 /**
  * The first kick on a fresh server, not counted: it compiles the mutation's document and takes
- * the kick and push paths through V8 for the first time (20–30 ms here, against 5–20 ms for the
+ * the kick and push paths through V8 for the first time (25–45 ms here, against 5–25 ms for the
  * kicks after it), and with 50 kicks a round the p99 is the slowest one. Its own session and
  * sockets, opened after the memory was weighed; printed on its own line.
  */

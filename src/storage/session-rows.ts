@@ -76,7 +76,7 @@ export function parseJsonColumn<T>(rows: ReadonlyArray<{ j: string }>): T[] {
  *   first, where random UUIDs put each row of a batch on a different page (2,000 rows of
  *   300,000: 21 ms by id, 15 by rowid). Rows found in expiry order are mostly neighbours in
  *   rowid (insertion) order.
- *   `+ended_at` keeps the planner off the ended_at indexes for the re-check (see sql.ts).
+ *   `+ended_at` keeps the planner off the indexes of open sessions for the re-check (see sql.ts).
  * - PostgreSQL: by `id`, its primary key. The re-check of `ended_at` makes an end that raced in
  *   from another instance count once, for whoever committed first.
  */
