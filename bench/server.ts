@@ -43,8 +43,9 @@ if (!config.databaseUrl.startsWith('sqlite:') || config.adminUsername === undefi
 }
 
 // Log lines cost what they cost in production (a sweep's per-session lines once doubled its time);
-// only the terminal is spared.
-const logger = createLogger({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: true }) });
+// only the terminal is spared. BENCH_SERVER_LOG names a file to keep them in, for a look afterwards.
+const logFile = process.env.BENCH_SERVER_LOG || '/dev/null';
+const logger = createLogger({ level: 'info', destination: pino.destination({ dest: logFile, sync: true }) });
 const app = buildApp(config, { logger });
 const url = await app.start();
 process.stdout.write(JSON.stringify({ url }) + '\n');

@@ -177,6 +177,7 @@ function spawnServer(options: BenchServerOptions, dir: string, admin: { username
         ...{ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', COOKIE_SECURE: 'off' },
         ...env,
         ...(dist === undefined ? {} : { BENCH_SERVER_DIST: dist }),
+        ...(process.env.BENCH_SERVER_LOG ? { BENCH_SERVER_LOG: process.env.BENCH_SERVER_LOG } : {}),
         ...{ DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`, BENCH_DIR: dir },
         ...{ ADMIN_USERNAME: admin.username, ADMIN_PASSWORD: admin.password },
       },
