@@ -8,6 +8,7 @@ import type { Stores } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { KnexSessionStore } from './session-store.js';
+import { SqliteClientKeepingStatements } from './sqlite-statements.js';
 import { KnexUserStore } from './user-store.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -77,7 +78,7 @@ export function createDatabase(databaseUrl: string, logger: Logger): Knex {
   const filename = databaseUrl.slice('sqlite:'.length);
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   return knex({
-    client: 'sqlite3',
+    client: SqliteClientKeepingStatements as unknown as typeof Knex.Client,
     connection: { filename },
     useNullAsDefault: true,
     acquireConnectionTimeout: ACQUIRE_CONNECTION_TIMEOUT_MS,
