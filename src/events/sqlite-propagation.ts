@@ -11,11 +11,13 @@ const POLL_INTERVAL_MS = 100;
 /**
  * Log rows read per query; a longer backlog is read in further queries at once. Each query waits
  * its turn on SQLite's one connection behind the sweeper's statements, so a read must take in at
- * least what a sweep batch writes or the poll falls behind, its proof lapses and every request
- * reads the database: in bench/sweep.ts (300,000 rows) 500 a read gave `{ me }` p99 17 ms during
- * the sweep against 3 idle, 2,000 gave 7 ms. Applying 2,000 costs the event loop a few ms.
+ * least what a sweep batch writes (SWEEP_BATCH_SIZE, 500) or the poll falls behind, its proof
+ * lapses and every request reads the database: in bench/sweep.ts (300,000 rows, batches of
+ * 1,000 then) 500 a read gave `{ me }` p99 17 ms during the sweep against 3 idle, 2,000 gave 7 ms.
+ * Twice a batch keeps up, and parsing a read is one task of the event loop: 2,000 ends took
+ * 4–6 ms to parse.
  */
-const POLL_BATCH = 2_000;
+const POLL_BATCH = 1_000;
 /**
  * Ends applied per turn of the event loop (cache, watchers, feeds): a read of {@link POLL_BATCH}
  * applied at once held the loop for 12 ms in bench/sweep-breakdown.ts.

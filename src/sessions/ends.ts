@@ -121,7 +121,8 @@ export class SessionEnds {
     const at = this.options.clock.now();
     const events: AuthEventRecord[] = [];
     for (let from = 0; from < ended.length; from += ANNOUNCE_SLICE) {
-      if (from > 0) await yieldToRequests();
+      // The first slice too: taking the batch in (parsing, converting) was a task of its own.
+      await yieldToRequests();
       const slice = ended.slice(from, from + ANNOUNCE_SLICE);
       this.announceHere(slice);
       for (const event of this.options.audit.endEvents(slice, SYSTEM_ORIGIN, at)) events.push(event);

@@ -8,12 +8,14 @@ import { THROTTLE_WINDOW_MS } from './throttle.js';
 /**
  * Default rows per batch: one statement ends (or deletes) this many rows, and then they are
  * announced (in slices, see SessionEnds.announceExpired) and their audit events written in
- * one more. bench/sweep.ts on these 2-core machines: 1,000 and 2,000 ended about as many rows
- * a second (the per-row work dominates; a statement's own cost, a commit, is small), and 1,000
- * halved what one result costs the event loop to take in, for a lower `{ me }` p99 while a
- * sweep runs. 500 (before issue 13) only added statements.
+ * one more. What one result costs the event loop to take in (parse, convert, evict) is one
+ * task, so it grows with the batch. bench/sweep.ts, 300,000 rows, five alternated pairs: 500 a
+ * batch (with the end log read 1,000 at a time and the first announce slice in a turn of its own)
+ * against 1,000 (2,000 a read) gave `{ me }` p99 during the sweep 4.4 against 6.1 ms, the longest
+ * event-loop block 13.9 against 16.3 ms, and 7% fewer rows a second (31,400 against 33,900:
+ * the per-row work dominates, a statement's own cost is small).
  */
-export const SWEEP_BATCH_SIZE = 1_000;
+export const SWEEP_BATCH_SIZE = 500;
 
 export interface SweeperOptions {
   sessions: Pick<SessionStore, 'deleteSessionsEndedBefore'>;
