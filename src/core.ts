@@ -20,7 +20,7 @@ import type { SessionPolicy } from './sessions/policy.js';
 import { createSessionServices, type SessionServices } from './sessions/services.js';
 import { Sweeper } from './sessions/sweeper.js';
 import { ViewerCache } from './sessions/viewer-cache.js';
-import { createDatabase, createStores, databaseKind, migrateToLatest } from './storage/database.js';
+import { createDatabase, createReadDatabase, createStores, databaseKind, migrateToLatest } from './storage/database.js';
 import { KnexEndLogStore } from './storage/end-log-store.js';
 import { KnexWebhookStore } from './storage/webhook-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/wiring.js';
@@ -41,6 +41,8 @@ export interface Core {
   clock: Clock;
   logger: Logger;
   db: Knex;
+  /** Where session lookups and the end log's poll read: SQLite's read connection, else `db` (see createReadDatabase). */
+  reads: Knex;
   services: SessionServices;
   /** Every session start and end from any process, dispatched once in this one. */
   feed: SessionEventFeed;
@@ -61,12 +63,12 @@ export interface Core {
 /** Validated sessions kept per process; enough for a busy instance, bounded for memory. */
 const VIEWER_CACHE_ENTRIES = 50_000;
 
-function createPropagation(config: Config, db: Knex, logger: Logger, serving: boolean): EndPropagation {
+function createPropagation(config: Config, db: Knex, reads: Knex, logger: Logger, serving: boolean): EndPropagation {
   const throttledLog = throttledLogger(logger);
   if (databaseKind(config.databaseUrl) === 'postgres') {
     return new PostgresPropagation({ databaseUrl: config.databaseUrl, db, logger, throttledLog, serving });
   }
-  return new SqlitePropagation({ store: new KnexEndLogStore(db), logger, throttledLog, serving });
+  return new SqlitePropagation({ store: new KnexEndLogStore(db, reads), logger, throttledLog, serving });
 }
 
 function sessionPolicyOf(config: Config): SessionPolicy {
@@ -84,8 +86,10 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const logger = options.logger ?? consoleLogger;
   const serving = options.serving ?? false;
   const db = createDatabase(config.databaseUrl, logger);
-  const stores = createStores(db, config.databaseUrl);
-  const propagation = createPropagation(config, db, logger, serving);
+  const reader = createReadDatabase(config.databaseUrl, logger);
+  const reads = reader ?? db;
+  const stores = createStores(db, config.databaseUrl, reads);
+  const propagation = createPropagation(config, db, reads, logger, serving);
   const cache = serving ? new ViewerCache(VIEWER_CACHE_ENTRIES, () => propagation.trusted()) : undefined;
   const hasher = options.hasher ?? createArgon2Hasher();
   const services = createSessionServices({
@@ -110,7 +114,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     authEventRetentionMs: config.authEventRetentionMs,
   });
   const core: Core = {
-    ...{ config, clock, logger, db, services, feed, pubsub, watcher, propagation, sweeper, webhooks },
+    ...{ config, clock, logger, db, reads, services, feed, pubsub, watcher, propagation, sweeper, webhooks },
     async start() {
       if (config.redisUrl) logger.warn('REDIS_URL is set but not needed: session events travel through the database');
       await migrateToLatest(db);
@@ -122,6 +126,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       await services.close();
       await hasher.close();
       await propagation.close();
+      await reader?.destroy();
       await db.destroy();
     },
   };

@@ -79,13 +79,14 @@ describe('live sockets: many sockets of one session (sqlite)', { timeout: SUITE_
     const count = (query: { sql: string }) => {
       if (/token_hash/.test(query.sql) && /join/i.test(query.sql)) lookups++;
     };
-    server.db.on('query', count);
+    // Session lookups read on SQLite's read connection (src/storage/database.ts).
+    server.app.core.reads.on('query', count);
     const sockets = Array.from({ length: 20 }, () => openSocket(server, { cookie: user.cookie }));
     try {
       await Promise.all(sockets.map((socket) => socket.connected));
       assert.equal(lookups, 1, 'storage lookups of the token for 20 sockets');
     } finally {
-      server.db.off('query', count);
+      server.app.core.reads.off('query', count);
       await disposeAll(sockets);
     }
   });

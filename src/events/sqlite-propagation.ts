@@ -9,13 +9,11 @@ import { sessionEvent } from './types.js';
 /** How often a server reads the end log: how soon another process's end reaches it. */
 const POLL_INTERVAL_MS = 100;
 /**
- * Log rows read per query; a longer backlog is read in further queries at once. Each query waits
- * its turn on SQLite's one connection behind the sweeper's statements, so a read must take in at
- * least what a sweep batch writes (SWEEP_BATCH_SIZE, 500) or the poll falls behind, its proof
- * lapses and every request reads the database: in bench/sweep.ts (300,000 rows, batches of
- * 1,000 then) 500 a read gave `{ me }` p99 17 ms during the sweep against 3 idle, 2,000 gave 7 ms.
- * Twice a batch keeps up, and parsing a read is one task of the event loop: 2,000 ends took
- * 4–6 ms to parse.
+ * Log rows read per query; a longer backlog is read in further queries at once, until caught up.
+ * Parsing a read is one task of the event loop (2,000 ends took 4–6 ms), so reads are kept to
+ * about two sweep batches. The poll reads on SQLite's read connection (createReadDatabase), so it
+ * no longer waits behind the sweeper's statements (with 500 a read on the writer's connection,
+ * it fell behind a sweep and its proof lapsed: `{ me }` p99 17 ms against 3 idle).
  */
 const POLL_BATCH = 1_000;
 /**

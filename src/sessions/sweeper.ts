@@ -110,9 +110,9 @@ export class Sweeper {
     let expired: number;
     try {
       // Not pipelined (the next batch's statement sent while this one is announced): that kept
-      // SQLite's one connection busy without a break, so requests that needed it (the end log's
-      // poll, which keeps the session cache trusted, among them) waited behind every batch;
-      // `{ me }` p99 went from 8 to 58 ms in bench/sweep.ts, for no gain in rows/s.
+      // SQLite's writing connection busy without a break, so every write (a login, a kick) waited
+      // behind every batch; `{ me }` p99 went from 8 to 58 ms in bench/sweep.ts, when the end
+      // log's poll still read on that connection, for no gain in rows/s.
       expired = await this.inBatches(async (limit) => {
         const ended = await ends.expireInactive(limit);
         await ends.announceExpired(ended);

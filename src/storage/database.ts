@@ -29,6 +29,9 @@ const SQLITE_PRAGMAS = [
   'PRAGMA busy_timeout = 5000',
 ].join('; ');
 
+/** The read connection's: it never writes, and waits for the lock only in SQLite's rare cases. */
+const SQLITE_READER_PRAGMAS = ['PRAGMA query_only = ON', 'PRAGMA busy_timeout = 5000'].join('; ');
+
 /** Timestamps are stored as epoch milliseconds in a bigint; pg returns int8 as a string by default. */
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -60,6 +63,14 @@ function driverLog(logger: Logger): Knex.Config['log'] {
   return { warn: write('warn'), error: write('error'), deprecate: write('warn'), debug: () => {} };
 }
 
+/** A pool's `afterCreate` that runs `pragmas` on every new SQLite connection. */
+function runPragmas(pragmas: string) {
+  return (
+    connection: { exec(sql: string, done: (error: Error | null) => void): void },
+    done: (error: Error | null, connection: unknown) => void,
+  ) => connection.exec(pragmas, (error) => done(error, connection));
+}
+
 /** Opens the database named by `DATABASE_URL` (see config). Does not migrate. */
 export function createDatabase(databaseUrl: string, logger: Logger): Knex {
   if (databaseKind(databaseUrl) === 'postgres') {
@@ -77,25 +88,37 @@ export function createDatabase(databaseUrl: string, logger: Logger): Knex {
   }
   const filename = databaseUrl.slice('sqlite:'.length);
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  // One connection: SQLite has one writer anyway, and a single connection makes every
+  // transaction (a login applying the session limit) run alone without SQLITE_BUSY retries.
+  return openSqlite(filename, logger, { min: 1, max: 1, afterCreate: runPragmas(SQLITE_PRAGMAS) });
+}
+
+/** A Knex over one SQLite file, keeping prepared statements, with `pool`. */
+function openSqlite(filename: string, logger: Logger, pool: Knex.PoolConfig): Knex {
   return knex({
     client: SqliteClientKeepingStatements as unknown as typeof Knex.Client,
     connection: { filename },
     useNullAsDefault: true,
     acquireConnectionTimeout: ACQUIRE_CONNECTION_TIMEOUT_MS,
     log: driverLog(logger),
-    // One connection: SQLite has one writer anyway, and a single connection makes every
-    // transaction (a login applying the session limit) run alone without SQLITE_BUSY retries.
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(
-        connection: { exec(sql: string, done: (error: Error | null) => void): void },
-        done: (error: Error | null, connection: unknown) => void,
-      ) {
-        connection.exec(SQLITE_PRAGMAS, (error) => done(error, connection));
-      },
-    },
+    pool,
   });
+}
+
+/**
+ * SQLite's second connection, for the reads that must not queue behind a write: a request's
+ * session lookup and the end log's poll. The writer's one connection is held by a write while
+ * it waits for the lock, and another process may hold the lock for seconds (the command line, a
+ * second instance, a bulk import); every read behind that write would wait too, the poll's
+ * proof would lapse and the session cache with it. In WAL mode a reader never waits for a
+ * writer, and a read that starts after a commit sees it. Undefined for PostgreSQL (its pool
+ * already reads beside writes) and for `sqlite::memory:` (a second connection would open
+ * another, empty database).
+ */
+export function createReadDatabase(databaseUrl: string, logger: Logger): Knex | undefined {
+  const filename = databaseUrl.slice('sqlite:'.length);
+  if (databaseKind(databaseUrl) === 'postgres' || filename === ':memory:') return undefined;
+  return openSqlite(filename, logger, { min: 0, max: 1, afterCreate: runPragmas(SQLITE_READER_PRAGMAS) });
 }
 
 /** Brings the schema up to date; run at every start. */
@@ -103,11 +126,11 @@ export async function migrateToLatest(db: Knex): Promise<void> {
   await db.migrate.latest({ migrationSource });
 }
 
-/** Every store the session rules need, over one Knex instance. */
-export function createStores(db: Knex, databaseUrl: string): Stores {
+/** Every store the session rules need, over one Knex instance (and its reader, see createReadDatabase). */
+export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): Stores {
   return {
     users: new KnexUserStore(db),
-    sessions: new KnexSessionStore(db, databaseKind(databaseUrl)),
+    sessions: new KnexSessionStore(db, databaseKind(databaseUrl), reads),
     loginThrottles: new KnexLoginThrottleStore(db),
     authEvents: new KnexAuthEventStore(db, databaseKind(databaseUrl)),
   };

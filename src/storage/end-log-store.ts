@@ -8,10 +8,14 @@ const LOG_COLUMNS = SESSION_COLUMNS.map((column) => (column === 'id' ? 'session_
 
 /** The SQLite end log (migration 05) and the servers that follow it. */
 export class KnexEndLogStore implements EndLogStore {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    /** Where the poll and the barrier read (see createReadDatabase). Default: `db`. */
+    private readonly reads: Knex = db,
+  ) {}
 
   async lastSeq(): Promise<number> {
-    const row: { seq?: unknown } | undefined = await this.db('session_end_log').max({ seq: 'seq' }).first();
+    const row: { seq?: unknown } | undefined = await this.reads('session_end_log').max({ seq: 'seq' }).first();
     return Number(row?.seq ?? 0);
   }
 
@@ -20,7 +24,7 @@ export class KnexEndLogStore implements EndLogStore {
     // and a plain mapping, not a result row and a model per end (see session-rows.ts). One
     // statement, so the last seq is that of the same snapshot.
     const [row] = rowsOf<{ j: string | null; last: number | null }>(
-      await this.db.raw(
+      await this.reads.raw(
         `SELECT (SELECT max(seq) FROM session_end_log) AS last,
           (SELECT json_group_array(json_array(${LOG_COLUMNS}, seq))
             FROM (SELECT * FROM session_end_log WHERE seq > ? ORDER BY seq LIMIT ?)) AS j`,
@@ -47,7 +51,7 @@ export class KnexEndLogStore implements EndLogStore {
   }
 
   async livePeers(selfId: string, heardSince: Date): Promise<Array<{ id: string; appliedSeq: number }>> {
-    const rows: Array<{ id: string; applied_seq: unknown }> = await this.db('server_instances')
+    const rows: Array<{ id: string; applied_seq: unknown }> = await this.reads('server_instances')
       .whereNot('id', selfId)
       .where('heartbeat_at', '>=', heardSince.getTime())
       .select('id', 'applied_seq');

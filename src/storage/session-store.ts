@@ -50,10 +50,12 @@ export class KnexSessionStore implements SessionStore {
   constructor(
     private readonly db: Knex,
     private readonly kind: DatabaseKind,
+    /** Where a request's session lookup reads (see createReadDatabase). Default: `db`. */
+    private readonly reads: Knex = db,
   ) {}
 
   async findViewerByTokenHash(tokenHash: string): Promise<Viewer | undefined> {
-    const row: Record<string, unknown> | undefined = await this.db('sessions')
+    const row: Record<string, unknown> | undefined = await this.reads('sessions')
       .join('users', 'users.id', 'sessions.user_id')
       .where('sessions.token_hash', tokenHash)
       .first(VIEWER_COLUMNS);
