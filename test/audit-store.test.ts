@@ -8,10 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { timeOrderedUuid, type AuthEventRecord } from '../src/sessions/audit-log.js';
-import { silentLogger } from '../src/logger.js';
-import { createDatabase, migrateToLatest } from '../src/storage/database.js';
 import { KnexAuthEventStore } from '../src/storage/auth-event-store.js';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
+import { DATABASE_KINDS, openMigratedDatabase, type MigratedDatabase } from './support/databases.js';
 
 function event(fields: Partial<AuthEventRecord> & { createdAt: Date }): AuthEventRecord {
   return {
@@ -23,20 +21,16 @@ function event(fields: Partial<AuthEventRecord> & { createdAt: Date }): AuthEven
 
 for (const kind of DATABASE_KINDS) {
   describe(`audit store: batches written as read back (${kind})`, () => {
-    let database: TestDatabase;
+    let opened: MigratedDatabase;
     let db: Knex;
     let store: KnexAuthEventStore;
 
     before(async () => {
-      database = await createTestDatabase(kind);
-      db = createDatabase(database.url, silentLogger);
-      await migrateToLatest(db);
+      opened = await openMigratedDatabase(kind);
+      db = opened.db;
       store = new KnexAuthEventStore(db, kind);
     });
-    after(async () => {
-      await db?.destroy();
-      await database?.drop();
-    });
+    after(() => opened?.close());
 
     async function assertStored(events: AuthEventRecord[]): Promise<void> {
       await store.insertAuthEvents(events);

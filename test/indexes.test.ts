@@ -10,11 +10,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { silentLogger } from '../src/logger.js';
-import { createDatabase, migrateToLatest } from '../src/storage/database.js';
 import { KnexSessionStore } from '../src/storage/session-store.js';
 import { HOUR } from './support/clock.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { openMigratedDatabase, type MigratedDatabase } from './support/databases.js';
 
 interface Statement {
   sql: string;
@@ -22,21 +20,17 @@ interface Statement {
 }
 
 describe('session indexes: the hot queries use them (sqlite)', () => {
-  let database: TestDatabase;
+  let opened: MigratedDatabase;
   let db: Knex;
   let store: KnexSessionStore;
   const activeAt = { now: new Date(), idleTimeoutMs: HOUR };
 
   before(async () => {
-    database = await createTestDatabase('sqlite');
-    db = createDatabase(database.url, silentLogger);
-    await migrateToLatest(db);
+    opened = await openMigratedDatabase('sqlite');
+    db = opened.db;
     store = new KnexSessionStore(db, 'sqlite');
   });
-  after(async () => {
-    await db?.destroy();
-    await database?.drop();
-  });
+  after(() => opened?.close());
 
   /** The statements `work` sends that touch `sessions`. */
   async function statementsOf(work: () => Promise<unknown>): Promise<Statement[]> {

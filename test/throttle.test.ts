@@ -17,11 +17,9 @@ import {
   type ThrottleRule,
   type ThrottleState,
 } from '../src/sessions/throttle.js';
-import { silentLogger } from '../src/logger.js';
-import { createDatabase, migrateToLatest } from '../src/storage/database.js';
 import { KnexLoginThrottleStore } from '../src/storage/login-throttle-store.js';
 import { SECOND } from './support/clock.js';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
+import { DATABASE_KINDS, openMigratedDatabase, type MigratedDatabase } from './support/databases.js';
 
 const RULES: Array<[string, ThrottleRule]> = [
   ['ACCOUNT_THROTTLE', ACCOUNT_THROTTLE],
@@ -41,20 +39,16 @@ interface ThrottleRow {
 
 for (const kind of DATABASE_KINDS) {
   describe(`throttle: retryAfterMs and reserveLoginAttempt agree (${kind})`, () => {
-    let database: TestDatabase;
+    let opened: MigratedDatabase;
     let db: Knex;
     let store: KnexLoginThrottleStore;
 
     before(async () => {
-      database = await createTestDatabase(kind);
-      db = createDatabase(database.url, silentLogger);
-      await migrateToLatest(db);
+      opened = await openMigratedDatabase(kind);
+      db = opened.db;
       store = new KnexLoginThrottleStore(db);
     });
-    after(async () => {
-      await db?.destroy();
-      await database?.drop();
-    });
+    after(() => opened?.close());
 
     async function stored(key: string): Promise<ThrottleState | undefined> {
       const row = (await db('login_throttles').where({ key }).first()) as ThrottleRow | undefined;

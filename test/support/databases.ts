@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import pg from 'pg';
+import { silentLogger } from '../../src/logger.js';
+import { createDatabase, migrateToLatest } from '../../src/storage/database.js';
 
 /** A database for one test server, created empty and dropped afterwards. */
 export interface TestDatabase {
@@ -58,4 +61,30 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 
 export function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<TestDatabase> {
   return kind === 'sqlite' ? Promise.resolve(createSqliteDatabase()) : createPostgresDatabase();
+}
+
+/** A fresh, migrated database with the app's own Knex over it: for tests of one store. */
+export interface MigratedDatabase {
+  db: Knex;
+  /** Closes the Knex and drops the database. */
+  close(): Promise<void>;
+}
+
+export async function openMigratedDatabase(kind: 'sqlite' | 'postgres'): Promise<MigratedDatabase> {
+  const database = await createTestDatabase(kind);
+  const db = createDatabase(database.url, silentLogger);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    await database.drop();
+    throw error;
+  }
+  return {
+    db,
+    async close() {
+      await db.destroy();
+      await database.drop();
+    },
+  };
 }
