@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sweep-breakdown`: where one sweep's time goes, statement by statement. A real
- * Gatehouse (the build, `NODE_ENV=production`, logging at `info` into /dev/null) runs in this process on a fresh SQLite
- * file, with no requests; BENCH_SESSIONS expired sessions are written into it, then one
+ * Gatehouse (the build, `NODE_ENV=production`, logging at `info` into /dev/null) runs in this
+ * process on a fresh SQLite file, with no requests; BENCH_SESSIONS expired sessions are written into it, then one
  * `sweeper.runOnce()` ends them. Every statement's time, from Knex's `query` to its
  * `query-response` event, is summed by kind (the sweeper's batch UPDATE, its audit INSERT, the end
  * log's read-back, the rest); what the statements leave of the wall time is the event loop's

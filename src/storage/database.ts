@@ -17,20 +17,23 @@ export function databaseKind(databaseUrl: string): DatabaseKind {
   return databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
 }
 
+/** Wait this long for a lock another process holds, instead of failing at once. */
+const SQLITE_BUSY_TIMEOUT = 'PRAGMA busy_timeout = 5000';
+
 /**
- * Every SQLite connection: WAL so readers never wait for the writer; synchronous=FULL so an
- * acknowledged logout survives a power cut; foreign keys on (off by default in SQLite); and a
- * busy timeout instead of failing at once if another process holds the write lock.
+ * The writing SQLite connection: WAL so readers never wait for the writer; synchronous=FULL so
+ * an acknowledged logout survives a power cut; foreign keys on (off by default in SQLite); and
+ * the busy timeout.
  */
 const SQLITE_PRAGMAS = [
   'PRAGMA journal_mode = WAL',
   'PRAGMA synchronous = FULL',
   'PRAGMA foreign_keys = ON',
-  'PRAGMA busy_timeout = 5000',
+  SQLITE_BUSY_TIMEOUT,
 ].join('; ');
 
-/** The read connection's: it never writes, and waits for the lock only in SQLite's rare cases. */
-const SQLITE_READER_PRAGMAS = ['PRAGMA query_only = ON', 'PRAGMA busy_timeout = 5000'].join('; ');
+/** The read connection's: it never writes, and waits for a lock only in SQLite's rare cases. */
+const SQLITE_READER_PRAGMAS = ['PRAGMA query_only = ON', SQLITE_BUSY_TIMEOUT].join('; ');
 
 /** Timestamps are stored as epoch milliseconds in a bigint; pg returns int8 as a string by default. */
 const pgTypes = {

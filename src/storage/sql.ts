@@ -74,7 +74,8 @@ export async function endOpenSessions(
   // RETURNING (SQLite ≥ 3.35, PostgreSQL) makes "which rows did I end" exact even when a
   // concurrent request ends some of the same sessions. The unary `+` keeps SQLite's planner off
   // the indexes of open sessions (partial on `ended_at IS NULL`) for this test: without
-  // statistics it would scan every open session through one of them instead of finding the few selected by id (a batch of 200 took 30 ms, not 1).
+  // statistics it would scan every open session through one of them instead of finding the few
+  // selected by id (a batch of 200 took 30 ms, not 1).
   const rows: Record<string, unknown>[] = await query
     .whereRaw('+ended_at IS NULL')
     .update({ ended_at: at.getTime(), end_reason: reason })
