@@ -1,7 +1,7 @@
 /**
  * The login throttle's rule is written twice: `retryAfterMs` (src/sessions/throttle.ts) says how
- * long an attempt must wait, and `reserveLoginAttempt` (src/storage/login-throttle-store.ts) is the same
- * rule in SQL, as one atomic statement. These tests drive keys through failures at controlled
+ * long an attempt must wait, and `reserveLoginAttempts` (src/storage/login-throttle-store.ts) is the
+ * same rule in SQL, as one atomic statement over all the counters of an attempt. These tests drive keys through failures at controlled
  * times on a real database (SQLite, and PostgreSQL when TEST_POSTGRES_URL is set) and check, at
  * every attempt, that the store refuses exactly when `retryAfterMs` for the state it holds is
  * above 0 and allows (and counts) exactly when it is 0. The real ACCOUNT_THROTTLE and IP_THROTTLE.
@@ -11,7 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import {
   ACCOUNT_THROTTLE,
+  accountThrottleKey,
   IP_THROTTLE,
+  ipThrottleKey,
+  LoginThrottle,
   retryAfterMs,
   THROTTLE_WINDOW_MS,
   type ThrottleRule,
@@ -38,7 +41,7 @@ interface ThrottleRow {
 }
 
 for (const kind of DATABASE_KINDS) {
-  describe(`throttle: retryAfterMs and reserveLoginAttempt agree (${kind})`, () => {
+  describe(`throttle: retryAfterMs and reserveLoginAttempts agree (${kind})`, () => {
     let opened: MigratedDatabase;
     let db: Knex;
     let store: KnexLoginThrottleStore;
@@ -79,7 +82,7 @@ for (const kind of DATABASE_KINDS) {
     async function attempt(key: string, rule: ThrottleRule, at: number, label: string): Promise<number> {
       const held = await stored(key);
       const wait = retryAfterMs(held, rule, new Date(at));
-      const refusedBy = await store.reserveLoginAttempt(key, rule, new Date(at));
+      const refusedBy = (await store.reserveLoginAttempts([{ key, rule }], new Date(at))).get(key);
       const where = `${label} (T0 + ${at - T0} ms, held ${JSON.stringify(held)})`;
       if (wait > 0) {
         assert.deepEqual(refusedBy, held, `${where}: retryAfterMs says wait ${wait} ms; the store did not refuse`);
@@ -174,5 +177,47 @@ for (const kind of DATABASE_KINDS) {
         }
       });
     }
+
+    it('both counters in one statement: each answers to its own rule, and one refusal counts neither', async () => {
+      const at = T0 + 10 * SECOND;
+      // The account waits out its first delay (1 s after its sixth failure); the IP is still free.
+      const waiting = {
+        failures: ACCOUNT_THROTTLE.freeFailures + 1,
+        windowStartedAt: new Date(T0),
+        lastFailureAt: new Date(at),
+      };
+      const free = { failures: 3, windowStartedAt: new Date(T0), lastFailureAt: new Date(T0) };
+      const [account, ip] = [accountThrottleKey('both'), ipThrottleKey('192.0.2.7')];
+      await plant(account, waiting);
+      await plant(ip, free);
+      const counters = [
+        { key: account, rule: ACCOUNT_THROTTLE },
+        { key: ip, rule: IP_THROTTLE },
+      ];
+      const refusedBy = await store.reserveLoginAttempts(counters, new Date(at));
+      assert.deepEqual([...refusedBy], [[account, waiting]], 'the account refuses, as its own rule says');
+      assert.deepEqual(await stored(ip), { ...free, failures: 4, lastFailureAt: new Date(at) }, 'the IP counted it');
+      assert.deepEqual(await stored(account), waiting, 'the refusing counter is unchanged');
+
+      // The throttle gives the IP's count back, and tells the account's wait.
+      await plant(ip, free);
+      const refusal = await new LoginThrottle(store).reserve('both', '192.0.2.7', new Date(at));
+      assert.deepEqual(refusal, { retryAfterSeconds: 2 }, 'the account wait, 2 s after its seventh failure');
+      // Counted and given back in two statements: the IP's failures are as they were, its last attempt is this one.
+      assert.deepEqual(await stored(ip), { ...free, lastFailureAt: new Date(at) }, 'the IP counts no failure');
+      assert.deepEqual(await stored(account), waiting);
+
+      // The other way round: an IP at its per-window maximum refuses; the account gives its count back.
+      const full = {
+        failures: IP_THROTTLE.maxFailuresPerWindow,
+        windowStartedAt: new Date(T0),
+        lastFailureAt: new Date(T0),
+      };
+      await plant(account, free);
+      await plant(ip, full);
+      const byIp = await new LoginThrottle(store).reserve('both', '192.0.2.7', new Date(at));
+      assert.deepEqual(byIp, { retryAfterSeconds: Math.ceil((WINDOW_END - at) / 1000) }, 'the IP waits out its window');
+      assert.deepEqual(await stored(account), { ...free, lastFailureAt: new Date(at) }, 'counted, then given back');
+    });
   });
 }

@@ -126,7 +126,11 @@ export class AuditLog {
     );
   }
 
-  private event(
+  /**
+   * An event for the caller to write in its own transaction (`UserSessionsTx.insertAuthEvents`),
+   * so that it commits with the change it records, or not at all. Tell {@link committed} once it has.
+   */
+  event(
     type: AuthEventType,
     origin: ChangeOrigin,
     fields: AuthEventFields,
@@ -146,8 +150,13 @@ export class AuditLog {
     };
   }
 
-  private write(events: AuthEventRecord[]): Promise<void> {
+  /** Tells the listeners of events that a caller's transaction wrote and committed. */
+  committed(events: readonly AuthEventRecord[]): void {
     for (const event of events) this.lifecycle.authEvent(event);
+  }
+
+  private write(events: AuthEventRecord[]): Promise<void> {
+    this.committed(events);
     return this.insert(events);
   }
 }

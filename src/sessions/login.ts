@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { AuditLog } from './audit-log.js';
+import type { AuditLog, AuthEventRecord } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { checkLoginInputSize, loginUsernameKey } from './credentials.js';
 import type { SessionEnds } from './ends.js';
@@ -75,7 +75,7 @@ export class LoginService {
       const attempt = { key, typedUsername: username.trim().slice(0, AUDITED_USERNAME_LENGTH), device };
       await this.reserveAttempt(attempt);
       const user = await this.checkPassword(attempt, password);
-      return this.startSession(user, device);
+      return this.startSession(user, attempt);
     });
     if (replacing && replacing.session.id !== result.viewer.session.id) {
       const origin = { actorUserId: result.viewer.user.id, device };
@@ -102,10 +102,11 @@ export class LoginService {
 
   /**
    * Always one verification, against a dummy hash for unknown users: a wrong username and a
-   * wrong password take the same time and give the same error.
+   * wrong password take the same time and give the same error. A right password is given back
+   * to the throttle by {@link startSession}, in the session's transaction.
    */
   private async checkPassword(attempt: LoginAttempt, password: string): Promise<UserRecord> {
-    const { users, hasher, audit, throttle } = this.options;
+    const { users, hasher, audit } = this.options;
     const user = await users.findUserByUsernameKey(attempt.key);
     const matches = await hasher.verify(user?.passwordHash, password);
     if (!user || !matches) {
@@ -118,7 +119,6 @@ export class LoginService {
     // The right password for a disabled account: said as such (only the password's owner can
     // learn it), but still counted by the throttle, so it cannot be used to test guesses.
     if (user.disabledAt) throw await this.refuseDisabled(user, attempt.device);
-    await throttle.succeeded(attempt.key, attempt.device.ipAddress);
     return user;
   }
 
@@ -127,14 +127,16 @@ export class LoginService {
     return new GatehouseError('ACCOUNT_DISABLED', 'This account is disabled');
   }
 
-  private async startSession(user: UserRecord, device: DeviceInfo): Promise<LoginResult> {
+  private async startSession(user: UserRecord, attempt: LoginAttempt): Promise<LoginResult> {
     const { clock, policy, audit, ends, lifecycle } = this.options;
+    const { device } = attempt;
     const token = generateToken();
     const session = newSession(user, device, clock.now(), policy.maxAgeMs);
-    const origin = { actorUserId: user.id, device };
-    const superseded = await this.insertWithinLimit({ ...session, tokenHash: hashToken(token) }, user, origin);
-    await ends.announce(superseded, origin);
-    await audit.record('LOGIN_SUCCEEDED', anonymous(device), { userId: user.id, sessionId: session.id });
+    const succeeded = audit.event('LOGIN_SUCCEEDED', anonymous(device), { userId: user.id, sessionId: session.id });
+    const started = { ...session, tokenHash: hashToken(token) };
+    const superseded = await this.insertWithinLimit(started, user, attempt, succeeded);
+    await ends.announce(superseded, { actorUserId: user.id, device });
+    audit.committed([succeeded]);
     lifecycle.started(session, user);
     return { viewer: { user, session }, token };
   }
@@ -144,9 +146,19 @@ export class LoginService {
    * account may still sign in (a disable may have just committed) and applies the session limit,
    * so concurrent logins cannot both see room for one more. Returns the sessions it ended to
    * make room (SUPERSEDED).
+   *
+   * The throttle's success and the `succeeded` audit event are written in that transaction too:
+   * a session never exists without its LOGIN_SUCCEEDED, and the login commits once instead of
+   * four times (each commit is an fsync, and its CPU competes with the hash threads).
    */
-  private async insertWithinLimit(session: NewSession, user: UserRecord, origin: ChangeOrigin) {
-    const { sessions, cache, lastSeen, audit, policy } = this.options;
+  private async insertWithinLimit(
+    session: NewSession,
+    user: UserRecord,
+    attempt: LoginAttempt,
+    succeeded: AuthEventRecord,
+  ) {
+    const { sessions, cache, lastSeen, audit, policy, throttle } = this.options;
+    const origin = { actorUserId: user.id, device: attempt.device };
     // The login may supersede sessions whose ids are not known yet, cached or not.
     if (sessionLimitOf(user, policy) > 0) cache?.evictUser(user.id);
     // The count reads last_seen_at (see LastSeenWriter); asked for before the transaction,
@@ -158,9 +170,13 @@ export class LoginService {
         if (tx.user.disabledAt) throw new GatehouseError('ACCOUNT_DISABLED', 'This account is disabled');
         const superseded = await this.makeRoom(tx, sessionLimitOf(tx.user, policy), activeAt, session.createdAt);
         await tx.insertSession(session);
+        await throttle.succeeded(attempt.key, attempt.device.ipAddress, tx.loginThrottles);
+        await tx.insertAuthEvents([succeeded]);
         return superseded;
       });
     } catch (error) {
+      // Refused with the right password: the throttle counts no failure, as for a login that started.
+      if (error instanceof GatehouseError) await throttle.succeeded(attempt.key, attempt.device.ipAddress);
       if (error instanceof GatehouseError && error.code === 'SESSION_LIMIT') {
         await audit.record('SESSION_LIMIT_REACHED', origin, { userId: user.id });
       } else if (error instanceof GatehouseError && error.code === 'ACCOUNT_DISABLED') {

@@ -5,7 +5,7 @@
 import type { AuthEventRecord } from './audit-log.js';
 import type { PageCursor } from './page.js';
 import type { ActiveAt } from './policy.js';
-import type { ThrottleRule, ThrottleState } from './throttle.js';
+import type { ThrottleCounter, ThrottleState } from './throttle.js';
 import type { NewSession, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
 
 export interface NewUser {
@@ -121,16 +121,20 @@ export interface UserSessionsTx {
    * so the trail stays readable without the user row.
    */
   deleteUser(): Promise<void>;
+  /** Audit events written in this transaction: they commit with the change they record, or not at all. */
+  insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void>;
+  /** The login throttle's counters, written in this transaction. */
+  readonly loginThrottles: Pick<LoginThrottleStore, 'clearLoginThrottle' | 'releaseLoginAttempt'>;
 }
 
 export interface LoginThrottleStore {
   /**
-   * Counts one attempt against `key` if `rule` allows one at `now`, in one atomic statement
-   * (a new window starts where the last one ended). Returns undefined when counted, or the
-   * counter that refused it.
+   * Counts one attempt against each of `counters` (keys all different) whose rule allows one at
+   * `now`, in one atomic statement (a new window starts where the last one ended). Returns the
+   * counters that refused it, by key, as they hold; the others have counted it.
    */
-  reserveLoginAttempt(key: string, rule: ThrottleRule, now: Date): Promise<ThrottleState | undefined>;
-  /** Gives back an attempt counted by {@link reserveLoginAttempt} (it succeeded, or another key refused it). */
+  reserveLoginAttempts(counters: readonly ThrottleCounter[], now: Date): Promise<Map<string, ThrottleState>>;
+  /** Gives back an attempt counted by {@link reserveLoginAttempts} (it succeeded, or another counter refused it). */
   releaseLoginAttempt(key: string): Promise<void>;
   clearLoginThrottle(key: string): Promise<void>;
   /** Deletes counters whose window started before `cutoff`. */

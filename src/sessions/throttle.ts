@@ -23,6 +23,12 @@ export interface ThrottleRule {
   maxFailuresPerWindow: number;
 }
 
+/** One counter an attempt is counted against, and the rule it answers to. */
+export interface ThrottleCounter {
+  key: string;
+  rule: ThrottleRule;
+}
+
 export const THROTTLE_WINDOW_MS = 3_600_000;
 
 export const ACCOUNT_THROTTLE: ThrottleRule = {
@@ -71,20 +77,32 @@ export class LoginThrottle {
 
   /** Counts the attempt, or says why it is refused (and counts nothing). */
   async reserve(usernameKey: string, ipAddress: string | null, now: Date): Promise<ThrottleRefusal | undefined> {
-    const accountKey = accountThrottleKey(usernameKey);
-    const refusedByAccount = await this.store.reserveLoginAttempt(accountKey, ACCOUNT_THROTTLE, now);
-    if (refusedByAccount) return refusal(refusedByAccount, ACCOUNT_THROTTLE, now);
-    if (!ipAddress) return undefined;
-    const refusedByIp = await this.store.reserveLoginAttempt(ipThrottleKey(ipAddress), IP_THROTTLE, now);
-    if (!refusedByIp) return undefined;
-    await this.store.releaseLoginAttempt(accountKey);
-    return refusal(refusedByIp, IP_THROTTLE, now);
+    const account = { key: accountThrottleKey(usernameKey), rule: ACCOUNT_THROTTLE };
+    const counters = ipAddress ? [account, { key: ipThrottleKey(ipAddress), rule: IP_THROTTLE }] : [account];
+    const refusedBy = await this.store.reserveLoginAttempts(counters, now);
+    if (refusedBy.size === 0) return undefined;
+    // Refused by one counter, the attempt counts against none: the others give theirs back (their
+    // last attempt stays this one, so a delay they are past the free failures for starts anew).
+    for (const { key } of counters) if (!refusedBy.has(key)) await this.store.releaseLoginAttempt(key);
+    // The account's refusal is the one told when both refuse.
+    for (const { key, rule } of counters) {
+      const state = refusedBy.get(key);
+      if (state) return refusal(state, rule, now);
+    }
+    return undefined;
   }
 
-  /** The password was right: the account starts afresh and the IP gets its attempt back. */
-  async succeeded(usernameKey: string, ipAddress: string | null): Promise<void> {
-    await this.store.clearLoginThrottle(accountThrottleKey(usernameKey));
-    if (ipAddress) await this.store.releaseLoginAttempt(ipThrottleKey(ipAddress));
+  /**
+   * The password was right: the account starts afresh and the IP gets its attempt back. `store`
+   * is the transaction's, where the success is written with what it led to (the login's session).
+   */
+  async succeeded(
+    usernameKey: string,
+    ipAddress: string | null,
+    store: Pick<LoginThrottleStore, 'clearLoginThrottle' | 'releaseLoginAttempt'> = this.store,
+  ): Promise<void> {
+    await store.clearLoginThrottle(accountThrottleKey(usernameKey));
+    if (ipAddress) await store.releaseLoginAttempt(ipThrottleKey(ipAddress));
   }
 }
 

@@ -94,15 +94,22 @@ function parametersOf(events: readonly AuthEventRecord[], differing: number): un
   return [...shared, JSON.stringify(rows)];
 }
 
-/** The audit log's table. */
+/**
+ * The statement for each database kind and set of differing columns met so far: a handful in
+ * practice. Shared by every store, also those a transaction makes (see locked-user.ts).
+ */
+const STATEMENTS: Record<DatabaseKind, Map<number, string>> = { sqlite: new Map(), postgres: new Map() };
+
+/** The audit log's table; on a transaction, its writes commit with the transaction. */
 export class KnexAuthEventStore implements AuthEventStore {
-  /** The statement for each set of differing columns met so far: a handful in practice. */
-  private readonly statements = new Map<number, string>();
+  private readonly statements: Map<number, string>;
 
   constructor(
     private readonly db: Knex,
     private readonly kind: DatabaseKind,
-  ) {}
+  ) {
+    this.statements = STATEMENTS[kind];
+  }
 
   async insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void> {
     if (events.length === 0) return;

@@ -1,14 +1,25 @@
 import type { Knex } from 'knex';
 import type { UserSessionsTx } from '../sessions/store.js';
 import type { UserRecord } from '../sessions/types.js';
+import { KnexAuthEventStore } from './auth-event-store.js';
+import type { DatabaseKind } from './database.js';
+import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { Session, User } from './models.js';
 import { endOpenSessions, SESSION_COLUMNS, whereActive, whereOpenButInactive } from './sql.js';
 
 /** The user-scoped operations of `withUserLocked`, on the transaction that holds the lock. */
-export function lockedUserTx(trx: Knex.Transaction, userId: string, user: UserRecord | undefined): UserSessionsTx {
+export function lockedUserTx(
+  trx: Knex.Transaction,
+  kind: DatabaseKind,
+  userId: string,
+  user: UserRecord | undefined,
+): UserSessionsTx {
   const sessions = () => trx('sessions').where('user_id', userId);
+  const authEvents = new KnexAuthEventStore(trx, kind);
   return {
     user,
+    insertAuthEvents: (events) => authEvents.insertAuthEvents(events),
+    loginThrottles: new KnexLoginThrottleStore(trx),
     listActiveSessions: async (activeAt) =>
       await whereActive(
         Session.query(trx)

@@ -177,7 +177,7 @@ export class KnexSessionStore implements SessionStore {
         await trx.raw('SELECT pg_advisory_xact_lock(?)', [ACCOUNT_CHANGE_LOCK]);
       let query = User.query(trx).findById(userId);
       if (this.kind === 'postgres') query = query.forUpdate();
-      return work(lockedUserTx(trx, userId, await query));
+      return work(lockedUserTx(trx, this.kind, userId, await query));
     });
   }
 
