@@ -10,6 +10,7 @@ import { endInactiveBatch } from './session-rows.js';
 import { sessionStats } from './session-stats.js';
 import {
   endOpenSessions,
+  findUserWhere,
   NEWEST_FIRST,
   SESSION_COLUMNS,
   toCount,
@@ -175,9 +176,8 @@ export class KnexSessionStore implements SessionStore {
       // taken first so no two orders can deadlock, queues changes that count admins.
       if (this.kind === 'postgres' && accountChange)
         await trx.raw('SELECT pg_advisory_xact_lock(?)', [ACCOUNT_CHANGE_LOCK]);
-      let query = User.query(trx).findById(userId);
-      if (this.kind === 'postgres') query = query.forUpdate();
-      return work(lockedUserTx(trx, this.kind, userId, await query));
+      const user = await findUserWhere(trx, 'id', userId, { forUpdate: this.kind === 'postgres' });
+      return work(lockedUserTx(trx, this.kind, userId, user));
     });
   }
 

@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 import type { QueryBuilder } from 'objection';
 import type { PageCursor } from '../sessions/page.js';
 import type { ActiveAt } from '../sessions/policy.js';
-import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
-import { Session, type AuthEvent, type User } from './models.js';
+import type { SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
+import { Session, User, type AuthEvent } from './models.js';
 
 type AnyQuery =
   Knex.QueryBuilder | QueryBuilder<Session, unknown> | QueryBuilder<AuthEvent, unknown> | QueryBuilder<User, unknown>;
@@ -94,4 +94,19 @@ export function isUniqueViolation(error: unknown): boolean {
 /** The rows of a `knex.raw` result: an array on SQLite, `{ rows }` on PostgreSQL. */
 export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}
+
+/**
+ * A user by one unique column, in raw SQL mapped by the model: on a login's path, Objection's
+ * query builder cost more than the statement (see bench/README.md, login storm, third round).
+ */
+export async function findUserWhere(
+  db: Knex,
+  column: 'id' | 'username_key',
+  value: string,
+  { forUpdate = false } = {},
+): Promise<UserRecord | undefined> {
+  const sql = `SELECT * FROM users WHERE ${column} = ?${forUpdate ? ' FOR UPDATE' : ''}`;
+  const [row] = rowsOf<Record<string, unknown>>(await db.raw(sql, [value]));
+  return row && User.fromDatabaseJson(row);
 }

@@ -4,7 +4,7 @@ import type { PageCursor } from '../sessions/page.js';
 import type { NewUser, UserStore } from '../sessions/store.js';
 import type { UserRecord } from '../sessions/types.js';
 import { User } from './models.js';
-import { isUniqueViolation, NEWEST_FIRST, toCount, whereOlderThan } from './sql.js';
+import { findUserWhere, isUniqueViolation, NEWEST_FIRST, toCount, whereOlderThan } from './sql.js';
 
 /** `LIKE` with the text taken literally: its own wildcards escaped. */
 function withUsernameContaining<Q extends Knex.QueryBuilder | ReturnType<typeof User.query>>(
@@ -21,7 +21,7 @@ export class KnexUserStore implements UserStore {
   constructor(private readonly db: Knex) {}
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
-    return User.query(this.db).findById(id);
+    return findUserWhere(this.db, 'id', id);
   }
 
   async findUsersByIds(ids: readonly string[]): Promise<UserRecord[]> {
@@ -30,7 +30,7 @@ export class KnexUserStore implements UserStore {
   }
 
   async findUserByUsernameKey(usernameKey: string): Promise<UserRecord | undefined> {
-    return User.query(this.db).findOne('username_key', usernameKey);
+    return findUserWhere(this.db, 'username_key', usernameKey);
   }
 
   async insertUser(user: NewUser, now: Date): Promise<UserRecord | undefined> {
