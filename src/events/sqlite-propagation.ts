@@ -11,11 +11,12 @@ const POLL_INTERVAL_MS = 100;
 /**
  * Log rows read per query; a longer backlog is read in further queries at once, until caught up.
  * Parsing a read is one task of the event loop (2,000 ends took 4–6 ms), so reads are kept to
- * about two sweep batches. The poll reads on SQLite's read connection (createReadDatabase), so it
- * no longer waits behind the sweeper's statements (with 500 a read on the writer's connection,
- * it fell behind a sweep and its proof lapsed: `{ me }` p99 17 ms against 3 idle).
+ * about two sweep batches (see SWEEP_BATCH_SIZE for what halving both did). The poll reads on
+ * SQLite's read connection (createReadDatabase), so it does not wait behind the sweeper's
+ * statements (when it read on the writer's connection, reads of 500 fell behind a sweep and the
+ * proof lapsed: `{ me }` p99 17 ms against 3 idle).
  */
-const POLL_BATCH = 1_000;
+const POLL_BATCH = 500;
 /**
  * Ends applied per turn of the event loop (cache, watchers, feeds): a read of {@link POLL_BATCH}
  * applied at once held the loop for 12 ms in bench/sweep-breakdown.ts.

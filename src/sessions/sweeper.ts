@@ -9,13 +9,15 @@ import { THROTTLE_WINDOW_MS } from './throttle.js';
  * Default rows per batch: one statement ends (or deletes) this many rows, and then they are
  * announced (in slices, see SessionEnds.announceExpired) and their audit events written in
  * one more. What one result costs the event loop to take in (parse, convert, evict) is one
- * task, so it grows with the batch. bench/sweep.ts, 300,000 rows, five alternated pairs: 500 a
- * batch (with the end log read 1,000 at a time and the first announce slice in a turn of its own)
- * against 1,000 (2,000 a read) gave `{ me }` p99 during the sweep 4.4 against 6.1 ms, the longest
- * event-loop block 13.9 against 16.3 ms, and 7% fewer rows a second (31,400 against 33,900:
- * the per-row work dominates, a statement's own cost is small).
+ * task, so it grows with the batch. bench/sweep.ts, 300,000 rows, alternated pairs:
+ * - 500 a batch (the end log read 1,000 at a time, the first announce slice in a turn of its own)
+ *   against 1,000 (2,000 a read), five pairs: `{ me }` p99 during the sweep 4.4 against 6.1 ms,
+ *   the longest event-loop block 13.9 against 16.3 ms, 7% fewer rows a second;
+ * - 250 (500 a read) against 500, four pairs on a machine half as fast: p99 5.0 against 6.6 ms,
+ *   the longest block 11.7–18.6 against 13.4–29.2 ms (the goal is 20), 7.5% fewer rows a second.
+ * The per-row work dominates the rate; a statement's own cost is small.
  */
-export const SWEEP_BATCH_SIZE = 500;
+export const SWEEP_BATCH_SIZE = 250;
 
 export interface SweeperOptions {
   sessions: Pick<SessionStore, 'deleteSessionsEndedBefore'>;
