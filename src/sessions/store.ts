@@ -124,8 +124,11 @@ export interface UserSessionsTx {
   /** Audit events written in this transaction: they commit with the change they record, or not at all. */
   insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void>;
   /** The login throttle's counters, written in this transaction. */
-  readonly loginThrottles: Pick<LoginThrottleStore, 'clearLoginThrottle' | 'releaseLoginAttempt'>;
+  readonly loginThrottles: LoginThrottleSuccess;
 }
+
+/** What a login's success writes to the throttle: in the login's transaction (`UserSessionsTx`) or alone. */
+export type LoginThrottleSuccess = Pick<LoginThrottleStore, 'clearLoginThrottle' | 'releaseLoginAttempt'>;
 
 export interface LoginThrottleStore {
   /**

@@ -5,7 +5,7 @@
  * a successful login clears the account's counter, so an attacker cannot lock a user out for
  * good.
  */
-import type { LoginThrottleStore } from './store.js';
+import type { LoginThrottleStore, LoginThrottleSuccess } from './store.js';
 
 export interface ThrottleState {
   failures: number;
@@ -99,7 +99,7 @@ export class LoginThrottle {
   async succeeded(
     usernameKey: string,
     ipAddress: string | null,
-    store: Pick<LoginThrottleStore, 'clearLoginThrottle' | 'releaseLoginAttempt'> = this.store,
+    store: LoginThrottleSuccess = this.store,
   ): Promise<void> {
     await store.clearLoginThrottle(accountThrottleKey(usernameKey));
     if (ipAddress) await store.releaseLoginAttempt(ipThrottleKey(ipAddress));
