@@ -80,16 +80,13 @@ export class LoginThrottle {
     const account = { key: accountThrottleKey(usernameKey), rule: ACCOUNT_THROTTLE };
     const counters = ipAddress ? [account, { key: ipThrottleKey(ipAddress), rule: IP_THROTTLE }] : [account];
     const refusedBy = await this.store.reserveLoginAttempts(counters, now);
-    if (refusedBy.size === 0) return undefined;
+    // The account's refusal is the one told when both refuse.
+    const refusing = counters.find(({ key }) => refusedBy.has(key));
+    if (!refusing) return undefined;
     // Refused by one counter, the attempt counts against none: the others give theirs back (their
     // last attempt stays this one, so a delay they are past the free failures for starts anew).
     for (const { key } of counters) if (!refusedBy.has(key)) await this.store.releaseLoginAttempt(key);
-    // The account's refusal is the one told when both refuse.
-    for (const { key, rule } of counters) {
-      const state = refusedBy.get(key);
-      if (state) return refusal(state, rule, now);
-    }
-    return undefined;
+    return refusal(refusedBy.get(refusing.key)!, refusing.rule, now);
   }
 
   /**
