@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { timeOrderedUuid, type AuthEventRecord } from '../src/sessions/audit-log.js';
+import { timeOrderedUuid } from '../src/sessions/audit-log.js';
+import type { AuthEventRecord } from '../src/sessions/auth-events.js';
 import { KnexAuthEventStore } from '../src/storage/auth-event-store.js';
 import { DATABASE_KINDS, openMigratedDatabase, type MigratedDatabase } from './support/databases.js';
 

@@ -9,17 +9,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
+import { LoginThrottle } from '../src/sessions/throttle.js';
 import {
   ACCOUNT_THROTTLE,
   accountThrottleKey,
   IP_THROTTLE,
   ipThrottleKey,
-  LoginThrottle,
   retryAfterMs,
   THROTTLE_WINDOW_MS,
   type ThrottleRule,
   type ThrottleState,
-} from '../src/sessions/throttle.js';
+} from '../src/sessions/throttle-rules.js';
 import { KnexLoginThrottleStore } from '../src/storage/login-throttle-store.js';
 import { SECOND } from './support/clock.js';
 import { DATABASE_KINDS, openMigratedDatabase, type MigratedDatabase } from './support/databases.js';

@@ -1,4 +1,4 @@
-import { AUTH_EVENT_TYPES } from '../sessions/audit-log.js';
+import { AUTH_EVENT_TYPES } from '../sessions/auth-events.js';
 import { builder } from './builder.js';
 import { loadersFor } from './loaders.js';
 import { defineConnection, pageArgs, toPageQuery } from './pagination.js';

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { SessionEvent } from '../events/types.js';
-import type { AuthEventRecord } from '../sessions/audit-log.js';
+import type { AuthEventRecord } from '../sessions/auth-events.js';
 import { forbidden, unauthenticated } from '../sessions/errors.js';
 import type { Page } from '../sessions/page.js';
 import type { SessionStats } from '../sessions/store.js';

@@ -11,7 +11,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EndPropagation } from '../events/propagation.js';
-import type { AuthEventRecord } from '../sessions/audit-log.js';
+import type { AuthEventRecord } from '../sessions/auth-events.js';
 import type { SessionServices } from '../sessions/services.js';
 import { readBearerToken } from './cookies.js';
 

@@ -4,49 +4,8 @@ import type { Clock } from './clock.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import { readPage, type Page, type PageQuery } from './page.js';
 import type { AuthEventStore } from './store.js';
-import type { ChangeOrigin, SessionEndReason, SessionRecord } from './types.js';
-
-export const AUTH_EVENT_TYPES = [
-  'LOGIN_SUCCEEDED',
-  'LOGIN_FAILED',
-  'LOGIN_RATE_LIMITED',
-  'SESSION_LIMIT_REACHED',
-  'SESSION_ENDED',
-  'PASSWORD_CHANGED',
-  'USER_CREATED',
-  'SESSION_LIMIT_CHANGED',
-  'LOGIN_REFUSED_DISABLED',
-  'USER_DISABLED',
-  'USER_ENABLED',
-  'USER_DELETED',
-  'PASSWORD_RESET',
-  'ALL_SESSIONS_REVOKED',
-  'REAUTHENTICATED',
-  'REAUTHENTICATION_FAILED',
-  'WEBHOOK_CREATED',
-  'WEBHOOK_UPDATED',
-  'WEBHOOK_DELETED',
-  'WEBHOOK_SECRET_ROTATED',
-] as const;
-export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
-
-/** One row of the audit log. Never a token or a password. */
-export interface AuthEventRecord {
-  id: string;
-  type: AuthEventType;
-  /** The user it concerns. */
-  userId: string | null;
-  sessionId: string | null;
-  /** Who did it, when not the user themself (the admin who kicked). */
-  actorUserId: string | null;
-  /** The name typed at a failed or throttled login. */
-  username: string | null;
-  /** For SESSION_ENDED: why. */
-  reason: SessionEndReason | null;
-  ipAddress: string | null;
-  userAgent: string | null;
-  createdAt: Date;
-}
+import type { AuthEventFields, AuthEventRecord, AuthEventType } from './auth-events.js';
+import type { ChangeOrigin, SessionRecord } from './types.js';
 
 /**
  * A version 7 UUID (RFC 9562): the time in ms, then random bits. Audit events are only ever
@@ -60,9 +19,6 @@ export function timeOrderedUuid(ms: number): string {
   // A v4 UUID supplies the random bits and the variant; its version digit (index 14) is replaced.
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }
-
-/** What an event says beyond its type and origin. */
-export type AuthEventFields = Partial<Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason'>>;
 
 /**
  * The audit log: who signed in, failed, was throttled, ended which session and why.

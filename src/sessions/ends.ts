@@ -1,4 +1,5 @@
-import type { AuditLog, AuthEventRecord } from './audit-log.js';
+import type { AuditLog } from './audit-log.js';
+import type { AuthEventRecord } from './auth-events.js';
 import type { Clock } from './clock.js';
 import { notFound } from './errors.js';
 import type { LastSeenWriter } from './last-seen-writer.js';

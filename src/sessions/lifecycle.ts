@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { AuthEventRecord } from './audit-log.js';
+import type { AuthEventRecord } from './auth-events.js';
 import type { SessionRecord, UserRecord } from './types.js';
 
 /** Told after a session starts or ends, once the change is committed. Must not throw. */

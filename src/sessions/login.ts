@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { AuditLog, AuthEventRecord } from './audit-log.js';
+import type { AuditLog } from './audit-log.js';
+import type { AuthEventRecord } from './auth-events.js';
 import type { Clock } from './clock.js';
 import { checkLoginInputSize, loginUsernameKey } from './credentials.js';
 import type { SessionEnds } from './ends.js';

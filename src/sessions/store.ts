@@ -2,10 +2,10 @@
  * What the session rules need from storage, one interface per table. `src/storage/` implements
  * them over Knex and Objection; the rules never see SQL.
  */
-import type { AuthEventRecord } from './audit-log.js';
+import type { AuthEventRecord } from './auth-events.js';
 import type { PageCursor } from './page.js';
 import type { ActiveAt } from './policy.js';
-import type { ThrottleCounter, ThrottleState } from './throttle.js';
+import type { ThrottleCounter, ThrottleState } from './throttle-rules.js';
 import type { NewSession, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
 
 export interface NewUser {

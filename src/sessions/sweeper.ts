@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { yieldToRequests, type SessionEnds } from './ends.js';
 import type { AuthEventStore, LoginThrottleStore, SessionStore } from './store.js';
-import { THROTTLE_WINDOW_MS } from './throttle.js';
+import { THROTTLE_WINDOW_MS } from './throttle-rules.js';
 
 /**
  * Default rows per batch: one statement ends (or deletes) this many rows, and then they are

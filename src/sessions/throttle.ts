@@ -6,60 +6,15 @@
  * good.
  */
 import type { LoginThrottleStore, LoginThrottleSuccess } from './store.js';
-
-export interface ThrottleState {
-  failures: number;
-  windowStartedAt: Date;
-  lastFailureAt: Date;
-}
-
-export interface ThrottleRule {
-  /** Failures allowed in a window before delays begin. */
-  freeFailures: number;
-  /** The first delay; each further failure doubles it. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Past this many failures in a window, no attempt until the window ends. */
-  maxFailuresPerWindow: number;
-}
-
-/** One counter an attempt is counted against, and the rule it answers to. */
-export interface ThrottleCounter {
-  key: string;
-  rule: ThrottleRule;
-}
-
-export const THROTTLE_WINDOW_MS = 3_600_000;
-
-export const ACCOUNT_THROTTLE: ThrottleRule = {
-  freeFailures: 5,
-  baseDelayMs: 1_000,
-  maxDelayMs: 15 * 60_000,
-  maxFailuresPerWindow: 100,
-};
-
-/** Looser per IP: many users can share one address (offices, carrier NAT). */
-export const IP_THROTTLE: ThrottleRule = {
-  freeFailures: 20,
-  baseDelayMs: 1_000,
-  maxDelayMs: 15 * 60_000,
-  maxFailuresPerWindow: 1_000,
-};
-
-export const accountThrottleKey = (usernameKey: string) => `account:${usernameKey}`;
-export const ipThrottleKey = (ipAddress: string) => `ip:${ipAddress}`;
-
-/** How long until an attempt is allowed (0: now). */
-export function retryAfterMs(state: ThrottleState | undefined, rule: ThrottleRule, now: Date): number {
-  if (!state) return 0;
-  const nowMs = now.getTime();
-  const windowEndsAt = state.windowStartedAt.getTime() + THROTTLE_WINDOW_MS;
-  if (nowMs >= windowEndsAt) return 0;
-  if (state.failures >= rule.maxFailuresPerWindow) return windowEndsAt - nowMs;
-  if (state.failures < rule.freeFailures) return 0;
-  const delay = Math.min(rule.baseDelayMs * 2 ** (state.failures - rule.freeFailures), rule.maxDelayMs);
-  return Math.max(0, state.lastFailureAt.getTime() + delay - nowMs);
-}
+import {
+  ACCOUNT_THROTTLE,
+  accountThrottleKey,
+  IP_THROTTLE,
+  ipThrottleKey,
+  retryAfterMs,
+  type ThrottleRule,
+  type ThrottleState,
+} from './throttle-rules.js';
 
 /** Why a login attempt was refused before its password was checked. */
 export interface ThrottleRefusal {

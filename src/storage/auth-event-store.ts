@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { AuthEventRecord } from '../sessions/audit-log.js';
+import type { AuthEventRecord } from '../sessions/auth-events.js';
 import type { PageCursor } from '../sessions/page.js';
 import type { AuthEventStore } from '../sessions/store.js';
-import type { DatabaseKind } from './database.js';
+import type { DatabaseKind } from './database-kind.js';
 import { AuthEvent } from './models.js';
 import { NEWEST_FIRST, toCount, whereOlderThan } from './sql.js';
 

@@ -6,16 +6,11 @@ import { migrationSource } from '../../migrations/index.js';
 import { throttledLogger, type Logger } from '../logger.js';
 import type { Stores } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
+import { databaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { KnexSessionStore } from './session-store.js';
 import { SqliteClientKeepingStatements } from './sqlite-statements.js';
 import { KnexUserStore } from './user-store.js';
-
-export type DatabaseKind = 'sqlite' | 'postgres';
-
-export function databaseKind(databaseUrl: string): DatabaseKind {
-  return databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
-}
 
 /** Wait this long for a lock another process holds, instead of failing at once. */
 const SQLITE_BUSY_TIMEOUT = 'PRAGMA busy_timeout = 5000';

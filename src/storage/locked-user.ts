@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { UserSessionsTx } from '../sessions/store.js';
 import type { UserRecord } from '../sessions/types.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
-import type { DatabaseKind } from './database.js';
+import type { DatabaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { Session, User } from './models.js';
 import { endOpenSessions, SESSION_COLUMNS, whereActive, whereOpenButInactive } from './sql.js';

@@ -5,7 +5,7 @@ import {
   type ThrottleCounter,
   type ThrottleRule,
   type ThrottleState,
-} from '../sessions/throttle.js';
+} from '../sessions/throttle-rules.js';
 import { rowsOf } from './sql.js';
 
 interface ThrottleRow {

@@ -1,5 +1,5 @@
 import { Model, snakeCaseMappers, type Pojo } from 'objection';
-import type { AuthEventRecord, AuthEventType } from '../sessions/audit-log.js';
+import type { AuthEventRecord, AuthEventType } from '../sessions/auth-events.js';
 import type { Role, SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 
 /** Columns holding epoch milliseconds in the database and `Date`s in the models. */

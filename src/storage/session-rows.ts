@@ -9,7 +9,7 @@
 import type { Knex } from 'knex';
 import type { ActiveAt } from '../sessions/policy.js';
 import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
-import type { DatabaseKind } from './database.js';
+import type { DatabaseKind } from './database-kind.js';
 import { rowsOf, SESSION_COLUMNS } from './sql.js';
 
 /** A session as JSON text makes it: SESSION_COLUMNS' values, in that order. */

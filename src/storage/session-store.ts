@@ -3,7 +3,7 @@ import type { PageCursor } from '../sessions/page.js';
 import type { ActiveAt } from '../sessions/policy.js';
 import type { SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
 import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.js';
-import type { DatabaseKind } from './database.js';
+import type { DatabaseKind } from './database-kind.js';
 import { Session, User } from './models.js';
 import { lockedUserTx } from './locked-user.js';
 import { endInactiveBatch } from './session-rows.js';

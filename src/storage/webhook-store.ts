@@ -11,7 +11,7 @@ import type {
   WebhookStore,
   WebhookTarget,
 } from '../webhooks/store.js';
-import type { DatabaseKind } from './database.js';
+import type { DatabaseKind } from './database-kind.js';
 import { NEWEST_FIRST, toCount, whereOlderThan } from './sql.js';
 
 type Row = Record<string, unknown>;

@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import type { AuditLog, AuthEventType } from '../sessions/audit-log.js';
+import type { AuditLog } from '../sessions/audit-log.js';
+import type { AuthEventType } from '../sessions/auth-events.js';
 import { badUserInput, GatehouseError } from '../sessions/errors.js';
 import { readPage, type Page, type PageQuery } from '../sessions/page.js';
 import { originOf, type DeviceInfo, type Viewer } from '../sessions/types.js';
