@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -13,10 +13,10 @@ import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
-import type { WireErrors } from './errors.js';
-import type { OriginCheck } from './origins.js';
+import { errorResponse, type WireErrors } from './errors.js';
+import { isSameOrigin, type OriginCheck } from './origins.js';
 import { useReleaseRequestCaches } from './release-request-caches.js';
-import { documentProtections, useJsonOnlyPosts } from './protections.js';
+import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 
@@ -131,6 +131,24 @@ function corsFor({ allowedOrigins, checkOrigin, trustProxy }: YogaOptions) {
   };
 }
 
+/**
+ * A preflight from an origin that got no CORS answer above is refused in words too: 403 with a
+ * JSON body, rather than Yoga's empty 204 (the browser refuses either way; a person reading the
+ * network panel sees why). Runs after Yoga's CORS hook, which has then set the headers or not.
+ */
+function useRefusedPreflights(): Plugin {
+  return {
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      if (request.method !== 'OPTIONS' || response.headers.has('access-control-allow-origin')) return;
+      const origin = request.headers.get('origin');
+      if (origin === null || isSameOrigin(origin, request.headers.get('host'))) return;
+      setResponse(
+        errorResponse(fetchAPI, 403, 'FORBIDDEN', 'This origin is not allowed: it is not in ALLOWED_ORIGINS'),
+      );
+    },
+  };
+}
+
 export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
   return createYoga<ServerContext, GraphQLContext>({
     schema: options.schema,
@@ -148,6 +166,8 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     maskedErrors: { maskError: options.errors.maskError },
     plugins: [
       useJsonOnlyPosts(),
+      useRefusedPreflights(),
+      useJsonRefusals(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
       useEndSubscriptions(options.watcher, options.shutdown),
       useReleaseRequestCaches(),
