@@ -14,7 +14,7 @@ import type { Access } from '../config.js';
 import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
 import { errorResponse, type WireErrors } from './errors.js';
-import { isSameOrigin, type OriginCheck } from './origins.js';
+import { createOriginMatcher, isSameOrigin, type OriginCheck } from './origins.js';
 import { useReleaseRequestCaches } from './release-request-caches.js';
 import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
@@ -112,10 +112,11 @@ const noop = () => {};
  * Only listed origins get CORS answers; the server's own needs none.
  */
 function corsFor({ allowedOrigins, checkOrigin, trustProxy }: YogaOptions) {
+  const listed = createOriginMatcher(allowedOrigins);
   return (request: Request, server?: unknown) => {
     const origin = request.headers.get('origin');
     if (origin === null) return false;
-    if (!allowedOrigins.includes(origin)) {
+    if (!listed(origin)) {
       const req = (server as ServerContext | undefined)?.req;
       const ip = req ? clientIp(req, trustProxy) : null;
       checkOrigin({ origin, host: request.headers.get('host'), ip }, 'cors');
