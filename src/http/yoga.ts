@@ -56,6 +56,8 @@ export interface YogaOptions {
   allowedOrigins: readonly string[];
   /** Logs the refusal of any other foreign origin. */
   checkOrigin: OriginCheck;
+  /** Called with the request of each login that sets the cookie (see `plain-http.ts`). */
+  onSessionCookieSet?: (req: IncomingMessage) => void;
 }
 
 /** The value of a header of a Node request: the first, when it was sent more than once. */
@@ -81,8 +83,10 @@ function createContextFactory(options: YogaOptions) {
     watcher,
     viewer,
     device: deviceOf(req, options.trustProxy),
-    setSessionCookie: (token, expiresAt) =>
-      res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now())),
+    setSessionCookie: (token, expiresAt) => {
+      res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
+      if (req) options.onSessionCookieSet?.(req);
+    },
     clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
   });
   return ({ req, res, transport }: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
