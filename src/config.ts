@@ -52,7 +52,12 @@ export interface Config {
   adminPassword: string | undefined;
   /** `COOKIE_NAME`: session cookie name; gets the `__Host-` prefix when secure. Default `gatehouse_session`. */
   cookieName: string;
-  /** `COOKIE_SECURE`: `Secure` flag and `__Host-` prefix. Default on when `NODE_ENV=production`, else off. */
+  /**
+   * `COOKIE_SECURE`: `Secure` flag and `__Host-` prefix. Default on when `NODE_ENV=production`,
+   * else off. Browsers drop such a cookie over plain HTTP (except on localhost): on with a `HOST`
+   * off loopback and `TRUST_PROXY` off, the start logs a warning, and so does the first login
+   * answered over plain HTTP to a browser elsewhere (see `http/plain-http.ts`).
+   */
   cookieSecure: boolean;
   /**
    * `ALLOWED_ORIGINS`: comma-separated browser origins allowed besides the server's own, for CORS
@@ -63,7 +68,10 @@ export interface Config {
    * Default none.
    */
   allowedOrigins: string[];
-  /** `TRUST_PROXY`: take the client IP from `X-Forwarded-For`. Default off. */
+  /**
+   * `TRUST_PROXY`: take the client IP from `X-Forwarded-For`, and the browser's scheme from
+   * `X-Forwarded-Proto` (for the plain-HTTP cookie warning). Default off.
+   */
   trustProxy: boolean;
   /**
    * `GRAPHIQL`: serve GraphiQL on GET /graphql to a browser: `on`, `off`, or `admins` (only to a
