@@ -12,6 +12,7 @@ import { SessionCookie } from './http/cookies.js';
 import { createWireErrors } from './http/errors.js';
 import { Metrics } from './http/metrics.js';
 import { createOriginCheck } from './http/origins.js';
+import { createPlainHttpCookieWarning, plainHttpStartWarning } from './http/plain-http.js';
 import { createHttpServer } from './http/server.js';
 import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
@@ -55,6 +56,7 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
     ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin },
     introspection: config.introspection,
     webhooks: core.webhooks.admin,
+    onSessionCookieSet: config.cookieSecure ? createPlainHttpCookieWarning(trustProxy, core.logger) : undefined,
   });
   const metrics = createMetrics(core);
   const partsDown = async () => ((await pingDatabase(core.db)) ? [] : ['database']);
@@ -121,6 +123,8 @@ export function buildApp(config: Config, overrides: AppOverrides = {}): App {
     await core.start();
     await ensureAdmin(core);
     const url = await listen(server, config.port, config.host);
+    const plainHttp = plainHttpStartWarning(config);
+    if (plainHttp) core.logger.warn(plainHttp);
     core.sweeper.start();
     core.webhooks.worker?.start();
     return url;

@@ -4,6 +4,7 @@
  * value it got, so the process stops before it listens.
  */
 
+import { OriginEntryError, parseAllowedOrigin } from './http/origins.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { MAX_SESSION_LIMIT, SESSION_LIMIT_STRATEGIES, type SessionLimitStrategy } from './sessions/policy.js';
 
@@ -51,11 +52,26 @@ export interface Config {
   adminPassword: string | undefined;
   /** `COOKIE_NAME`: session cookie name; gets the `__Host-` prefix when secure. Default `gatehouse_session`. */
   cookieName: string;
-  /** `COOKIE_SECURE`: `Secure` flag and `__Host-` prefix. Default on when `NODE_ENV=production`, else off. */
+  /**
+   * `COOKIE_SECURE`: `Secure` flag and `__Host-` prefix. Default on when `NODE_ENV=production`,
+   * else off. Browsers drop such a cookie over plain HTTP (except on localhost): on with a `HOST`
+   * off loopback and `TRUST_PROXY` off, the start logs a warning, and so does the first login
+   * answered over plain HTTP to a browser elsewhere (see `http/plain-http.ts`).
+   */
   cookieSecure: boolean;
-  /** `ALLOWED_ORIGINS`: comma-separated browser origins allowed besides the server's own. Default none. */
+  /**
+   * `ALLOWED_ORIGINS`: comma-separated browser origins allowed besides the server's own, for CORS
+   * and WebSocket upgrades: `https://app.example.com`, or `https://*.example.com` for every
+   * subdomain of a domain you wholly control (one or more labels, same scheme and port; not
+   * `example.com` itself). Normalised to lower case, punycode and no default port; a wildcard
+   * anywhere but the whole leftmost label, or over a top-level domain, stops the start.
+   * Default none.
+   */
   allowedOrigins: string[];
-  /** `TRUST_PROXY`: take the client IP from `X-Forwarded-For`. Default off. */
+  /**
+   * `TRUST_PROXY`: take the client IP from `X-Forwarded-For`, and the browser's scheme from
+   * `X-Forwarded-Proto` (for the plain-HTTP cookie warning). Default off.
+   */
   trustProxy: boolean;
   /**
    * `GRAPHIQL`: serve GraphiQL on GET /graphql to a browser: `on`, `off`, or `admins` (only to a
@@ -228,16 +244,16 @@ function parseOrigins(reader: EnvReader): string[] {
     .map((origin) => origin.trim())
     .filter((origin) => origin !== '')
     .map((origin) => {
-      let url: URL;
       try {
-        url = new URL(origin);
-      } catch {
-        throw new ConfigError('ALLOWED_ORIGINS', value, 'comma-separated origins such as https://app.example.com');
+        return parseAllowedOrigin(origin);
+      } catch (error) {
+        if (!(error instanceof OriginEntryError)) throw error;
+        throw new ConfigError(
+          'ALLOWED_ORIGINS',
+          value,
+          `comma-separated origins such as https://app.example.com or https://*.example.com (${error.message})`,
+        );
       }
-      if (url.origin === 'null' || url.pathname !== '/' || url.search !== '' || origin.endsWith('/')) {
-        throw new ConfigError('ALLOWED_ORIGINS', value, 'origins without a path, such as https://app.example.com');
-      }
-      return url.origin;
     });
 }
 

@@ -16,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Access } from '../config.js';
+import { sendError } from './errors.js';
 import { StaticFiles } from './static-files.js';
 import type { ViewerResolver } from './viewer.js';
 
@@ -106,7 +107,7 @@ export function createBrowserPages(options: BrowserPagesOptions) {
     if (!path.startsWith(CONSOLE_PATH)) return undefined;
     const name = path.slice(CONSOLE_PATH.length);
     // Pages go through the routes above, with their policy; everything else is an asset.
-    if (name.endsWith('.html') || !files.has(name)) return (res) => sendText(res, 404, 'Not found\n');
+    if (name.endsWith('.html') || !files.has(name)) return (res) => sendError(res, 404, 'NOT_FOUND', 'Not found');
     return (res) => void files.send(res, name, req.headers['accept-encoding']);
   };
 }

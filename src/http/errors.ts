@@ -5,11 +5,13 @@
  * - the rules' expected failures (GatehouseError) keep their own code;
  * - graphql-js validation and coercion errors, graphql-armor's limits, and refusals before
  *   GraphQL runs (body size, content type) are BAD_USER_INPUT;
+ * - a refusal known only by its HTTP status (an unknown path, a foreign origin, no session at
+ *   forward auth, a request Node could not parse) takes that status's code ({@link codeForStatus});
  * - an unreachable database is UNAVAILABLE, HTTP 503 with Retry-After (login included): the
  *   client may retry, and nothing about the outage leaks;
  * - anything else is logged and masked as INTERNAL_SERVER_ERROR, so no stack or SQL leaks.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import { throttledLogger, type Logger } from '../logger.js';
@@ -30,7 +32,10 @@ export function errorBody(code: WireErrorCode, message: string): string {
   return JSON.stringify({ errors: [{ message, extensions: { code } }] });
 }
 
-const ERROR_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+const ERROR_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+};
 
 /** Answers a plain Node response with an error body. */
 export function sendError(res: ServerResponse, status: number, code: WireErrorCode, message: string): void {
@@ -46,7 +51,48 @@ export function errorResponse(
   code: WireErrorCode,
   message: string,
 ) {
-  return new fetchAPI.Response(errorBody(code, message), { status, headers: ERROR_HEADERS });
+  // A copy: @whatwg-node's Response writes its Content-Length into the object it is given.
+  return new fetchAPI.Response(errorBody(code, message), { status, headers: { ...ERROR_HEADERS } });
+}
+
+/** The contract's code for a refusal known only by its HTTP status. */
+export function codeForStatus(status: number): WireErrorCode {
+  switch (status) {
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'FORBIDDEN';
+    case 404:
+      return 'NOT_FOUND';
+    case 429:
+      return 'RATE_LIMITED';
+    case 503:
+      return 'UNAVAILABLE';
+    default:
+      return status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
+  }
+}
+
+/**
+ * A whole HTTP/1.1 error response, for a socket that no ServerResponse owns: a refused WebSocket
+ * upgrade, a request Node's parser gave up on. It closes the connection, whose state is unknown.
+ */
+export function rawErrorResponse(
+  status: number,
+  code: WireErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): string {
+  const body = errorBody(code, message);
+  const lines = Object.entries({
+    ...ERROR_HEADERS,
+    'Content-Length': String(Buffer.byteLength(body)),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    Connection: 'close',
+    ...headers,
+  }).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${lines.join('')}\r\n${body}`;
 }
 
 /** The codes a response may carry (DESIGN.md), and the masked one. */

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
@@ -13,9 +14,9 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Access } from '../config.js';
-import { codeArmorRejection, errorResponse, withBadUserInputCode } from './errors.js';
+import { codeArmorRejection, codeForStatus, errorBody, errorResponse, withBadUserInputCode } from './errors.js';
 import { useAdminOnlyIntrospection } from './introspection.js';
 
 /**
@@ -129,22 +130,111 @@ export function documentProtections(options: DocumentProtectionOptions): Plugin[
   return plugins;
 }
 
-/** JSON is the only POST body accepted (see {@link useJsonOnlyPosts}). */
-const JSON_MEDIA_TYPES = new Set(['application/json', 'application/graphql-response+json']);
+/**
+ * The POST bodies read: JSON, under the media types Yoga's JSON parser knows
+ * (`application/json`, and `application/graphql+json` from drafts of GraphQL over HTTP), and
+ * `application/graphql-response+json`, the spec's response type, which clients copying it into
+ * their requests send. Nothing else: `application/graphql` (a bare query string) gives nothing
+ * that JSON does not, and the form, multipart and text types are what a cross-site page can post.
+ */
+const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  'application/json',
+  'application/graphql+json',
+  'application/graphql-response+json',
+]);
+
+/** The charsets JSON may arrive in (RFC 8259: UTF-8 only), as clients spell it. */
+const UTF8 = new Set(['utf-8', 'utf8']);
+
+const UNSUPPORTED_MEDIA_TYPE =
+  'POST bodies must be JSON, sent with Content-Type: application/json (charset UTF-8 if one is given)';
 
 /**
- * CSRF defence. A cross-site page can POST only "simple" bodies (form-encoded, multipart,
- * text/plain) without a CORS preflight, and SameSite=Lax already keeps the cookie off such
- * posts; refusing every non-JSON POST closes the door even for browsers that ignore SameSite.
- * Mutations over GET are refused by Yoga itself (405).
+ * Whether a Content-Type names a JSON body this endpoint reads. Media types, parameter names and
+ * the charset's value are case-insensitive (RFC 9110 8.3.1, 8.3.2); a charset other than UTF-8
+ * would be read wrong, so it is refused rather than guessed at.
+ */
+function isJsonContentType(contentType: string | null | undefined): boolean {
+  if (!contentType) return false;
+  const [mediaType = '', ...parameters] = contentType.split(';');
+  if (!JSON_MEDIA_TYPES.has(mediaType.trim().toLowerCase())) return false;
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=', 2);
+    if (name.trim().toLowerCase() !== 'charset') continue;
+    const charset = value.trim().replace(/^"(.*)"$/, '$1');
+    if (!UTF8.has(charset.toLowerCase())) return false;
+  }
+  return true;
+}
+
+/** What Yoga's JSON parser matches, case and all: `application/json`, alone or before `;`. */
+const readByYoga = (contentType: string) =>
+  contentType === 'application/json' || contentType.startsWith('application/json;');
+
+/**
+ * CSRF defence, and the one decision on what a POST may carry. A cross-site page can POST only
+ * "simple" bodies (form-encoded, multipart, text/plain) without a CORS preflight, and
+ * SameSite=Lax already keeps the cookie off such posts; refusing every non-JSON POST closes the
+ * door even for browsers that ignore SameSite. Mutations over GET are refused by Yoga (405).
+ *
+ * Yoga picks its parser by an exact, case-sensitive match, and would answer any other spelling
+ * of JSON with an empty 415: an accepted spelling is handed on as plain `application/json`.
  */
 export function useJsonOnlyPosts(): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (request.method !== 'POST') return;
-      const mediaType = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
-      if (mediaType && JSON_MEDIA_TYPES.has(mediaType)) return;
-      endResponse(errorResponse(fetchAPI, 415, 'BAD_USER_INPUT', 'POST bodies must be application/json'));
+      const contentType = request.headers.get('content-type');
+      if (contentType === 'application/json') return;
+      if (!isJsonContentType(contentType)) {
+        return endResponse(errorResponse(fetchAPI, 415, 'BAD_USER_INPUT', UNSUPPORTED_MEDIA_TYPE));
+      }
+      if (!readByYoga(contentType!)) request.headers.set('content-type', 'application/json');
+    },
+  };
+}
+
+/** What a refusal Yoga left empty says, by its status. */
+function refusalMessage(response: Response): string {
+  if (response.status === 406) {
+    // Yoga lists the types it can answer in the response's own Accept header.
+    const answers = response.headers.get('accept') ?? 'application/json';
+    return `Not acceptable: the request's Accept header allows none of the types answered here (${answers})`;
+  }
+  return STATUS_CODES[response.status] ?? `HTTP ${response.status}`;
+}
+
+/**
+ * Refusals Yoga does not word like the others:
+ * - it answers some with no body: 406 when the client accepts none of its response types, and
+ *   404 or 415 should a request reach no route or parser (the HTTP server and
+ *   {@link useJsonOnlyPosts} see that none does). Each gets the JSON error body every other
+ *   refusal has, keeping its status and headers (Accept, CORS);
+ * - a GET whose `variables` or `extensions` is not JSON makes its parser throw a bare
+ *   SyntaxError, which would be masked as a 500 and logged as unexpected: it is bad input, 400.
+ */
+export function useJsonRefusals(): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (request.method !== 'GET' || !requestParser) return;
+      setRequestParser((parsed) => {
+        try {
+          return requestParser(parsed);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          throw createGraphQLError('The variables and extensions parameters must be JSON', {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
+        }
+      });
+    },
+    onResponse({ response, setResponse, fetchAPI }) {
+      if (response.status < 400 || response.headers.has('content-type')) return;
+      const headers = new fetchAPI.Headers(response.headers);
+      headers.set('content-type', 'application/json; charset=utf-8');
+      headers.delete('content-length');
+      const body = errorBody(codeForStatus(response.status), refusalMessage(response));
+      setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { sendError, type WireErrors } from './errors.js';
+import type { Duplex } from 'node:stream';
+import { rawErrorResponse, sendError, type WireErrors } from './errors.js';
 import type { BrowserPages } from './console.js';
 import { createForwardAuthHandler } from './forward-auth.js';
 import { metricsAccess, type Metrics } from './metrics.js';
@@ -102,7 +103,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     ],
     ['/healthz', async (res) => sendJson(res, 200, { status: 'ok' })],
   ]);
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     // Merged into whatever headers the route writes, Yoga's included.
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -114,6 +115,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     if (route) return void route(res, req).catch(fail);
     const page = browserPages(req, path);
     if (page) return void Promise.resolve(page(res)).catch(fail);
+    if (path !== GRAPHQL_PATH) return sendError(res, 404, 'NOT_FOUND', `Not found: GraphQL is at ${GRAPHQL_PATH}`);
     const bodyProblem = checkRequestBody(req);
     if (bodyProblem) {
       // The body is not read: close the connection rather than leave it to drain.
@@ -127,4 +129,30 @@ export function createHttpServer(options: HttpServerOptions): Server {
     if (req.method === 'POST' && Number(req.headers['content-length']) > 0) readBody(req, () => void yoga(req, res));
     else void yoga(req, res);
   });
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+/** Yoga's endpoint: the only path not answered above. */
+const GRAPHQL_PATH = '/graphql';
+
+/** What Node's parser gave up on, as Node's own default answers it: the status by the error's code. */
+const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, message: 'Request headers too large' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, message: 'Chunk extensions too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
+};
+
+/**
+ * A request Node cannot parse (oversized headers, a malformed request line, a body too slow)
+ * never reaches the handler above: Node answers it with an empty 400, 408 or 431. This answers
+ * it with the same JSON body as every other refusal, where nothing of a response was written
+ * yet (Node's own rule, so a response in flight is never corrupted), then closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+  const { status, message } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, message: 'Malformed HTTP request' };
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawErrorResponse(status, 'BAD_USER_INPUT', message));
 }

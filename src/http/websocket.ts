@@ -13,7 +13,7 @@ import type { WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
 import { clientIp, deviceOf } from './device.js';
-import type { WireErrors } from './errors.js';
+import { codeForStatus, rawErrorResponse, type WireErrors } from './errors.js';
 import { serveGraphQLWs } from './graphql-ws-adapter.js';
 import type { Metrics } from './metrics.js';
 import type { OriginCheck } from './origins.js';
@@ -62,8 +62,25 @@ function originAllowed(req: IncomingMessage, options: WebSocketOptions): boolean
   return options.checkOrigin({ origin, host: req.headers.host, ip: clientIp(req, options.trustProxy) }, 'websocket');
 }
 
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** Answers an upgrade it will not make with the JSON error body of every refusal, and closes. */
+function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawErrorResponse(status, codeForStatus(status), message, headers));
+}
+
+/**
+ * `ws` refuses a malformed handshake (another method, no key, an unknown version) with a
+ * text/html body; given a `wsClientError` listener it leaves the answer to us. Its messages
+ * say which: the statuses and headers are the ones it would have sent.
+ */
+function refuseMalformedUpgrade(error: Error, socket: Duplex): void {
+  if (error.message === 'Invalid HTTP method') {
+    return refuseUpgrade(socket, 405, 'A WebSocket upgrade is a GET', { Allow: 'GET' });
+  }
+  const version: Record<string, string> = error.message.includes('Sec-WebSocket-Version')
+    ? { 'Sec-WebSocket-Version': '13, 8' }
+    : {};
+  refuseUpgrade(socket, 400, `Not a valid WebSocket upgrade: ${error.message}`, version);
 }
 
 /**
@@ -219,9 +236,14 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
       device: deviceOf(request, options.trustProxy),
     }),
   });
+  wss.on('wsClientError', refuseMalformedUpgrade);
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (req.url?.split('?', 1)[0] !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
-    if (!originAllowed(req, options)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (req.url?.split('?', 1)[0] !== '/graphql') {
+      return refuseUpgrade(socket, 404, 'Not found: WebSockets are at /graphql');
+    }
+    if (!originAllowed(req, options)) {
+      return refuseUpgrade(socket, 403, 'This origin is not allowed: it is not in ALLOWED_ORIGINS');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (options.metrics) countSocket(ws, options.metrics);
       wss.emit('connection', ws, req);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -13,10 +13,10 @@ import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
-import type { WireErrors } from './errors.js';
-import type { OriginCheck } from './origins.js';
+import { errorResponse, type WireErrors } from './errors.js';
+import { createOriginMatcher, isSameOrigin, type OriginCheck } from './origins.js';
 import { useReleaseRequestCaches } from './release-request-caches.js';
-import { documentProtections, useJsonOnlyPosts } from './protections.js';
+import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
 
@@ -56,6 +56,8 @@ export interface YogaOptions {
   allowedOrigins: readonly string[];
   /** Logs the refusal of any other foreign origin. */
   checkOrigin: OriginCheck;
+  /** Called with the request of each login that sets the cookie (see `plain-http.ts`). */
+  onSessionCookieSet?: (req: IncomingMessage) => void;
 }
 
 /** The value of a header of a Node request: the first, when it was sent more than once. */
@@ -81,8 +83,10 @@ function createContextFactory(options: YogaOptions) {
     watcher,
     viewer,
     device: deviceOf(req, options.trustProxy),
-    setSessionCookie: (token, expiresAt) =>
-      res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now())),
+    setSessionCookie: (token, expiresAt) => {
+      res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
+      if (req) options.onSessionCookieSet?.(req);
+    },
     clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
   });
   return ({ req, res, transport }: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
@@ -112,10 +116,11 @@ const noop = () => {};
  * Only listed origins get CORS answers; the server's own needs none.
  */
 function corsFor({ allowedOrigins, checkOrigin, trustProxy }: YogaOptions) {
+  const listed = createOriginMatcher(allowedOrigins);
   return (request: Request, server?: unknown) => {
     const origin = request.headers.get('origin');
     if (origin === null) return false;
-    if (!allowedOrigins.includes(origin)) {
+    if (!listed(origin)) {
       const req = (server as ServerContext | undefined)?.req;
       const ip = req ? clientIp(req, trustProxy) : null;
       checkOrigin({ origin, host: request.headers.get('host'), ip }, 'cors');
@@ -128,6 +133,24 @@ function corsFor({ allowedOrigins, checkOrigin, trustProxy }: YogaOptions) {
       allowedHeaders: ['content-type', 'authorization', 'accept'],
       maxAge: 600,
     };
+  };
+}
+
+/**
+ * A preflight from an origin that got no CORS answer above is refused in words too: 403 with a
+ * JSON body, rather than Yoga's empty 204 (the browser refuses either way; a person reading the
+ * network panel sees why). Runs after Yoga's CORS hook, which has then set the headers or not.
+ */
+function useRefusedPreflights(): Plugin {
+  return {
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      if (request.method !== 'OPTIONS' || response.headers.has('access-control-allow-origin')) return;
+      const origin = request.headers.get('origin');
+      if (origin === null || isSameOrigin(origin, request.headers.get('host'))) return;
+      setResponse(
+        errorResponse(fetchAPI, 403, 'FORBIDDEN', 'This origin is not allowed: it is not in ALLOWED_ORIGINS'),
+      );
+    },
   };
 }
 
@@ -148,6 +171,8 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
     maskedErrors: { maskError: options.errors.maskError },
     plugins: [
       useJsonOnlyPosts(),
+      useRefusedPreflights(),
+      useJsonRefusals(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
       useEndSubscriptions(options.watcher, options.shutdown),
       useReleaseRequestCaches(),

@@ -97,7 +97,8 @@ export class GatehouseProcess {
     readonly port: number,
     settings: Record<string, string>,
   ) {
-    this.url = `http://127.0.0.1:${port}`;
+    const host = settings.HOST ?? '127.0.0.1';
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
       env: childEnv({ HOST: '127.0.0.1', PORT: String(port), ...settings }),
