@@ -49,7 +49,7 @@ export function Deliveries({ url, deliveries, total, onChanged }: DeliveriesProp
         To {url}: the newest {deliveries.length} of {total}.
       </p>
       <ErrorAlert message={retry.error} />
-      <Scroller label="Recent deliveries">
+      <Scroller label="Delivery list">
         <table>
           <TableHead columns={['When', 'Event', 'Status', 'Attempts', 'Last answer']} action />
           <tbody>
