@@ -1,8 +1,9 @@
 /**
  * The console's account and emergency controls in real Chromium (issues 10 and 11): the Users
  * table from the `users` query (keyset pages, the username filter), Disable / Enable, Reset
- * password, Delete and the last admin, `End every session`, and the step-up password prompt
- * that any action answered REAUTHENTICATION_REQUIRED opens. The server's clock is the test's:
+ * password, Delete and the last admin (Disable, End all sessions and Delete ask first), `End
+ * every session`, and the step-up password prompt that any action answered
+ * REAUTHENTICATION_REQUIRED opens. The server's clock is the test's:
  * REAUTH_WINDOW is 2 s, and a test makes a session's proof old by moving the clock 3 s.
  */
 import assert from 'node:assert/strict';
@@ -32,17 +33,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function adminPage(): Promise<Page> {
-  const { page } = await browser.newPage();
-  await signedInAs(page, server, ADMIN_USERNAME, ADMIN_PASSWORD);
-  return page;
-}
-
-async function userPage(username: string): Promise<Page> {
-  const { page } = await browser.newPage();
-  await signedInAs(page, server, username);
-  return page;
-}
+const adminPage = () => browser.signedInPage(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+const userPage = (username: string) => browser.signedInPage(server, username);
 
 /** Applies `Filter by username` (which narrows both All sessions and Users). */
 async function filterBy(page: Page, text: string) {
@@ -118,8 +110,12 @@ describe('console: disabling, enabling, resetting, deleting', () => {
       const row = userRow(page, 'lena');
       assert.match((await row.textContent()) ?? '', /^lenaUserCan sign in1/);
 
-      const clickedAt = performance.now();
       await row.getByRole('button', { name: 'Disable', exact: true }).click();
+      const clickedAt = performance.now();
+      await page
+        .getByRole('dialog', { name: 'Disable lena?' })
+        .getByRole('button', { name: 'Yes, disable lena' })
+        .click();
       await lena.getByRole('alert').filter({ hasText: 'Signed out' }).waitFor({ timeout: 1_000 });
       const elapsed = performance.now() - clickedAt;
       assert.ok(elapsed < 1_000, `${elapsed} ms`);
@@ -164,6 +160,10 @@ describe('console: disabling, enabling, resetting, deleting', () => {
       const own = userRow(page, ADMIN_USERNAME);
       const lastAdmin = 'This is the last administrator who can sign in: it cannot be disabled or deleted.';
       await own.getByRole('button', { name: 'Disable', exact: true }).click();
+      await page
+        .getByRole('dialog', { name: 'Disable admin?' })
+        .getByRole('button', { name: 'Yes, disable admin' })
+        .click();
       await own.getByRole('alert').filter({ hasText: lastAdmin }).waitFor();
       await own.getByRole('button', { name: 'Delete' }).click();
       await page
@@ -206,7 +206,15 @@ describe('console: step-up when the password proof is older than REAUTH_WINDOW',
       await endAll.waitFor();
       letProofsAge();
 
-      await endAll.click();
+      // Asked first (it cannot be undone), then the password, as the proof is old.
+      const confirmEndAll = async () => {
+        await endAll.click();
+        await page
+          .getByRole('dialog', { name: 'End all of oscar’s sessions?' })
+          .getByRole('button', { name: 'Yes, end oscar’s sessions' })
+          .click();
+      };
+      await confirmEndAll();
       const prompt = page.getByRole('dialog', { name: 'Confirm your password' });
       await prompt.waitFor();
       await page.waitForFunction(
@@ -219,7 +227,7 @@ describe('console: step-up when the password proof is older than REAUTH_WINDOW',
       await page.waitForFunction(() => document.activeElement?.textContent === 'End all sessions');
       assert.equal(await activeSessionCount('oscar', oscarId), 1);
 
-      await endAll.click();
+      await confirmEndAll();
       await prompt.getByLabel('Password').fill('not-my-password');
       await prompt.getByRole('button', { name: 'Confirm' }).click();
       assert.equal(await prompt.getByRole('alert').textContent(), 'That is not your password. Try again.');

@@ -267,6 +267,10 @@ describe('console: admin', () => {
     await reloaded.waitFor();
     assert.equal(await reloaded.getByLabel('Session limit').inputValue(), '2');
     await reloaded.getByRole('button', { name: 'End all sessions' }).click();
+    await page
+      .getByRole('dialog', { name: 'End all of ivy’s sessions?' })
+      .getByRole('button', { name: 'Yes, end ivy’s sessions' })
+      .click();
     await waitFor('ivy’s sessions to end', async () => {
       const { sessionsByUser: left } = await admin.data(SessionsByUserDocument, { userId: ivyId });
       return left.length === 0;

@@ -6,13 +6,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AdminView } from './admin/admin.js';
 import { describeError } from './errors.js';
-import { connect, watchSession, type Connection } from './gatehouse.js';
+import { CombinedError } from '@urql/core';
+import { checkCookieKept, connect, watchSession, type Connection } from './gatehouse.js';
 import { SessionContext, type Session, type Viewer } from './hooks.js';
 import { MySessions } from './my-sessions.js';
 import { SignInDocument, SignOutDocument, WhoAmIDocument } from './operations.js';
 import { SignIn } from './sign-in.js';
 import { StepUpProvider } from './step-up.js';
-import { endReasonInWords } from './words.js';
+import { cookieRefusalInWords, endReasonInWords } from './words.js';
 
 type Phase = { name: 'loading' } | { name: 'signed-out'; notice?: string } | { name: 'signed-in'; session: Session };
 
@@ -49,9 +50,18 @@ export function App() {
   };
 
   const signIn = async (username: string, password: string) => {
-    const result = await current.current?.client.mutation(SignInDocument, { username, password }).toPromise();
-    if (!result || result.error) return result?.error ? describeError(result.error) : 'Not connected.';
-    if (result.data) startSession(result.data.login.user);
+    const client = current.current?.client;
+    if (!client) return 'Not connected.';
+    const result = await client.mutation(SignInDocument, { username, password }).toPromise();
+    if (result.error || !result.data) return result.error ? describeError(result.error) : 'Not connected.';
+    // A cookie the browser refused would otherwise surface as "Signed out" a moment later.
+    try {
+      const refused = await checkCookieKept(client, result.data.login.session.id);
+      if (refused) return cookieRefusalInWords(refused);
+    } catch (error) {
+      return error instanceof CombinedError ? describeError(error) : 'Not connected.';
+    }
+    startSession(result.data.login.user);
     return undefined;
   };
 
@@ -94,6 +104,7 @@ function SignedIn({ viewer }: { viewer: Viewer }) {
             <a href="#all-sessions">All sessions</a>
             <a href="#users">Users</a>
             <a href="#audit-log">Audit log</a>
+            <a href="#webhooks">Webhooks</a>
             <a href="/graphql">GraphiQL</a>
           </nav>
         )}

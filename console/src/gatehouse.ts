@@ -1,23 +1,31 @@
 /**
  * How a browser app talks to Gatehouse: the console's own client, written to be read as the
- * example the README's "Browser clients" section points to. Copy it into a front end as is.
+ * example for front ends. It is not a file to drop in unchanged: it imports two things that
+ * codegen makes from this project's `schema.graphql` and `operations.ts` (console/src/gql/), the
+ * `SessionRevoked` and `CurrentSession` documents and the `SessionEndReason` type. A front end
+ * that copies it keeps those imports pointing at its own: the same two operations in its own
+ * documents, typed by its own codegen run on Gatehouse's `schema.graphql` (or written as plain
+ * strings, and the reason as a `string`). Its packages: `@urql/core` and `graphql-ws`.
  *
  * The rules it follows:
  * - The session is an HttpOnly cookie: no script ever sees the token, so there is nothing to
  *   store. Every HTTP request sends the cookie (`credentials: 'include'`, which a cross-origin
  *   app needs; on Gatehouse's own origin `same-origin` would do), and the WebSocket upgrade
- *   carries it by itself.
+ *   carries it by itself. A socket is signed in (or not) when it opens: open it after login.
  * - The cookie is `SameSite=Lax`: a page on another *site* never sends it on `fetch`. Serve the
  *   app and Gatehouse from one site (same registrable domain, e.g. app.example.com and
  *   auth.example.com; `localhost` and `127.0.0.1` are two different sites) and list the app's
- *   exact origin in `ALLOWED_ORIGINS`.
+ *   exact origin in `ALLOWED_ORIGINS`. With `COOKIE_SECURE` (on in production) the cookie is
+ *   `Secure`, and a browser keeps it only from HTTPS (or localhost). A login the browser kept no
+ *   cookie of still answers with its user: {@link checkCookieKept} tells, and says why.
  * - When the session ends, Gatehouse sends one `sessionRevoked` event and then closes the socket
- *   with 4403. graphql-ws's client retries 4403 by default (it may mean "forbidden for now"), so
- *   it would reconnect anonymously: `shouldRetry` stops on it, and the app disposes the client.
+ *   with 4403. `sessionRevoked` has completed by then, but graphql-ws retries a 4403 close for
+ *   any other subscription still running on the socket (4403 may mean "forbidden for now"), and
+ *   that retry would be anonymous: `shouldRetry` stops on it, and the app disposes the client.
  */
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient, type Client as SocketClient } from 'graphql-ws';
-import { SessionRevokedDocument } from './operations.js';
+import { CurrentSessionDocument, SessionRevokedDocument } from './operations.js';
 import type { SessionEndReason } from './gql/graphql.js';
 
 /** The close code of a socket whose session ended (and the reason `Session ended: <REASON>`). */
@@ -89,4 +97,50 @@ export function watchSession(client: Client, onEnded: (reason: SessionEndReason 
       onEnded(undefined);
   });
   return unsubscribe;
+}
+
+/**
+ * Why a browser refused the session cookie of a login that succeeded:
+ * - `PLAIN_HTTP`: Gatehouse was reached over plain HTTP off loopback, and its cookie is `Secure`
+ *   (COOKIE_SECURE): HTTPS is needed.
+ * - `OTHER_SITE`: Gatehouse is on another site than the page, so the `SameSite=Lax` cookie is
+ *   not sent with the page's requests.
+ * - `BLOCKED`: neither; the browser's settings or an extension block cookies for that site.
+ */
+export type CookieRefusal = 'PLAIN_HTTP' | 'OTHER_SITE' | 'BLOCKED';
+
+/** Hosts a browser treats as secure even over plain HTTP, keeping `Secure` cookies from them. */
+const LOOPBACK_HOST = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * A URL's site, as SameSite counts it: the scheme and the registrable domain. Without the
+ * public suffix list this takes the last two labels, which misjudges hosts under suffixes such
+ * as co.uk (two sites there look like one, and their refusal reads as `BLOCKED`).
+ */
+function siteOf(url: URL): string {
+  const host = url.hostname;
+  const isAddress = /^[\d.]+$/.test(host) || host.startsWith('[');
+  return `${url.protocol}//${isAddress ? host : host.split('.').slice(-2).join('.')}`;
+}
+
+/** Why a cookie from `url` (the GraphQL endpoint) would be refused on this page; see {@link CookieRefusal}. */
+export function cookieRefusal(url: URL): CookieRefusal {
+  if (url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) return 'PLAIN_HTTP';
+  if (siteOf(url) !== siteOf(new URL(location.href))) return 'OTHER_SITE';
+  return 'BLOCKED';
+}
+
+/**
+ * Call right after a `login` that succeeded with the session it returned: undefined when the
+ * browser kept the cookie (the next request is that session), else why it did not. Without this
+ * check the app goes on as signed in and meets the missing cookie later, as a session that ended.
+ */
+export async function checkCookieKept(
+  client: Client,
+  sessionId: string,
+  url = '/graphql',
+): Promise<CookieRefusal | undefined> {
+  const result = await client.query(CurrentSessionDocument, {}, { requestPolicy: 'network-only' }).toPromise();
+  if (result.error) throw result.error;
+  return result.data?.currentSession?.id === sessionId ? undefined : cookieRefusal(new URL(url, location.href));
 }

@@ -37,6 +37,17 @@ export const SignInDocument = graphql(`
         username
         role
       }
+      session {
+        id
+      }
+    }
+  }
+`);
+
+export const CurrentSessionDocument = graphql(`
+  query CurrentSession {
+    currentSession {
+      id
     }
   }
 `);
@@ -227,19 +238,24 @@ export const ReauthenticateDocument = graphql(`
 `);
 
 export const AuditLogDocument = graphql(`
-  query AuditLog($first: Int!, $after: String) {
-    authEvents(first: $first, after: $after) {
+  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {
+    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {
+      totalCount
       edges {
         node {
           id
           type
           reason
           createdAt
+          origin
           userId
           user {
             username
           }
           actorUserId
+          actor {
+            username
+          }
           username
           ipAddress
           userAgent
@@ -264,6 +280,92 @@ export const StatsDocument = graphql(`
         reason
         count
       }
+    }
+  }
+`);
+
+export const WebhookRowFields = graphql(`
+  fragment WebhookRow on Webhook {
+    id
+    url
+    events
+    enabled
+    description
+    createdAt
+  }
+`);
+
+export const DeliveryRowFields = graphql(`
+  fragment DeliveryRow on WebhookDelivery {
+    id
+    eventType
+    status
+    attempts
+    lastStatusCode
+    lastError
+    lastAttemptAt
+    nextAttemptAt
+    createdAt
+    deliveredAt
+  }
+`);
+
+export const WebhooksDocument = graphql(`
+  query ConsoleWebhooks($deliveries: Int!) {
+    webhooks {
+      ...WebhookRow
+      deliveries(first: $deliveries) {
+        totalCount
+        edges {
+          node {
+            ...DeliveryRow
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const CreateWebhookDocument = graphql(`
+  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {
+    createWebhook(url: $url, events: $events, description: $description) {
+      webhook {
+        ...WebhookRow
+      }
+      secret
+    }
+  }
+`);
+
+export const SetWebhookEnabledDocument = graphql(`
+  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {
+    updateWebhook(id: $id, enabled: $enabled) {
+      ...WebhookRow
+    }
+  }
+`);
+
+export const RotateWebhookSecretDocument = graphql(`
+  mutation ConsoleRotateWebhookSecret($id: ID!) {
+    rotateWebhookSecret(id: $id) {
+      webhook {
+        ...WebhookRow
+      }
+      secret
+    }
+  }
+`);
+
+export const DeleteWebhookDocument = graphql(`
+  mutation ConsoleDeleteWebhook($id: ID!) {
+    deleteWebhook(id: $id)
+  }
+`);
+
+export const RetryDeliveryDocument = graphql(`
+  mutation RetryDelivery($id: ID!) {
+    retryWebhookDelivery(id: $id) {
+      ...DeliveryRow
     }
   }
 `);

@@ -4,15 +4,18 @@
  */
 import { useState } from 'preact/hooks';
 import { describeDevice } from './device.js';
-import { ago, exactly } from './format.js';
+import { useRelativeTime } from './clock.js';
+import { exactly } from './format.js';
 import type { SessionRowFragment } from './gql/graphql.js';
 
 export const SESSION_HEADERS = ['Device', 'IP address', 'Signed in', 'Last seen'];
 
+/** A time in words ("3 min ago") that stays true as the page stays open; the instant in its tooltip. */
 export function When({ iso }: { iso: string }) {
+  const words = useRelativeTime(iso);
   return (
     <time dateTime={iso} title={exactly(iso)}>
-      {ago(iso)}
+      {words}
     </time>
   );
 }

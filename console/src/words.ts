@@ -1,4 +1,5 @@
 /** Enum values in words. Keys are strings so that reasons added to the schema later still read well. */
+import type { CookieRefusal } from './gatehouse.js';
 
 /** Why a session ended, as the end of "Signed out: …". */
 const END_REASONS: Record<string, string> = {
@@ -48,6 +49,44 @@ const EVENT_TYPES: Record<string, string> = {
   USER_DELETED: 'User deleted',
   USER_DISABLED: 'User disabled',
   USER_ENABLED: 'User enabled',
+  WEBHOOK_CREATED: 'Webhook created',
+  WEBHOOK_DELETED: 'Webhook deleted',
+  WEBHOOK_SECRET_ROTATED: 'Webhook secret rotated',
+  WEBHOOK_UPDATED: 'Webhook changed',
 };
 
 export const eventTypeLabel = (type: string) => EVENT_TYPES[type] ?? type;
+
+/** Every event type the console has words for, as [type, label], by label. */
+export const EVENT_TYPE_CHOICES = Object.entries(EVENT_TYPES).sort(([, a], [, b]) => a.localeCompare(b));
+
+/** Why a sign-in that succeeded left the page signed out: the browser refused the session cookie. */
+const COOKIE_REFUSALS: Record<CookieRefusal, string> = {
+  PLAIN_HTTP:
+    'This page reached Gatehouse over plain HTTP, and Gatehouse marks its cookie Secure (COOKIE_SECURE, on in ' +
+    'production), which browsers keep only over HTTPS. Open the console at its https:// address.',
+  OTHER_SITE:
+    'Gatehouse is on another site than this page, and browsers do not send its cookie (SameSite=Lax) from one ' +
+    'site to another. Serve the console and Gatehouse from one site.',
+  BLOCKED: 'The browser blocks cookies for this site. Allow them, then sign in again.',
+};
+
+export const cookieRefusalInWords = (refusal: CookieRefusal) =>
+  `Your browser refused the session cookie, so you are not signed in. ${COOKIE_REFUSALS[refusal]}`;
+
+const WEBHOOK_EVENTS: Record<string, string> = {
+  SESSION_STARTED: 'Session started',
+  SESSION_ENDED: 'Session ended',
+  USER_CREATED: 'User created',
+  USER_DISABLED: 'User disabled',
+  USER_DELETED: 'User deleted',
+};
+
+export const webhookEventLabel = (type: string) => WEBHOOK_EVENTS[type] ?? type;
+
+/** The events a webhook can be told of, as [type, label], in the schema's order. */
+export const WEBHOOK_EVENT_CHOICES = Object.entries(WEBHOOK_EVENTS);
+
+const DELIVERY_STATUSES: Record<string, string> = { PENDING: 'Pending', DELIVERED: 'Delivered', FAILED: 'Failed' };
+
+export const deliveryStatusLabel = (status: string) => DELIVERY_STATUSES[status] ?? status;

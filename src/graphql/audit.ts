@@ -1,10 +1,23 @@
-import { AUTH_EVENT_TYPES } from '../sessions/auth-events.js';
+import { AUTH_EVENT_TYPES, originOfEvent, type AuthEventOrigin } from '../sessions/auth-events.js';
 import { builder } from './builder.js';
 import { loadersFor } from './loaders.js';
 import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
 import { SessionEndReasonEnum } from './session.js';
 
 const AuthEventTypeEnum = builder.enumType('AuthEventType', { values: AUTH_EVENT_TYPES });
+
+const ORIGINS: Record<AuthEventOrigin, { description: string }> = {
+  USER: { description: 'A signed-in user: `actor` (or `actorUserId`) says who.' },
+  ANONYMOUS: {
+    description: 'A request without a session, such as a sign-in attempt: `ipAddress` and `userAgent` say from where.',
+  },
+  COMMAND_LINE: { description: 'The `gatehouse` command, run by an operator on the server.' },
+  SYSTEM: { description: 'Gatehouse itself: expiry, the sweeper, the first admin at start.' },
+};
+const AuthEventOriginEnum = builder.enumType('AuthEventOrigin', {
+  description: 'Who brought an audit event about.',
+  values: ORIGINS,
+});
 
 const AuthEventRef = builder.objectType('AuthEvent', {
   description: 'One entry of the audit log. Never holds a token or a password.',
@@ -21,13 +34,18 @@ const AuthEventRef = builder.objectType('AuthEvent', {
     sessionId: t.exposeID('sessionId', { nullable: true }),
     actorUserId: t.exposeID('actorUserId', {
       nullable: true,
-      description: 'Who did it (the admin who kicked, the user who logged out); null for the system.',
+      description: 'Who did it (the admin who kicked, the user who logged out), when origin is USER; else null.',
     }),
     actor: t.field({
       type: 'User',
       nullable: true,
       description: 'Who did it, as a user; null for the system, or when that account has been deleted since.',
       resolve: (event, _args, context) => (event.actorUserId ? loadersFor(context).user.load(event.actorUserId) : null),
+    }),
+    origin: t.field({
+      type: AuthEventOriginEnum,
+      description: 'Who brought it about: a signed-in user, an anonymous request, the command line or the system.',
+      resolve: originOfEvent,
     }),
     username: t.exposeString('username', { nullable: true, description: 'The name typed at a failed login.' }),
     reason: t.field({
@@ -47,10 +65,23 @@ const AuthEventConnection = defineConnection('AuthEvent', AuthEventRef);
 builder.queryField('authEvents', (t) =>
   t.field({
     type: AuthEventConnection,
-    description: 'The audit log, newest first; for everyone or one user. ADMIN only.',
+    description: 'The audit log, newest first: all of it, or what every filter given keeps. ADMIN only.',
     authScopes: { admin: true },
-    args: { ...pageArgs(t.arg), userId: t.arg.id() },
-    resolve: (_root, args, { services }) =>
-      services.audit.list({ ...toPageQuery(args), ...(args.userId ? { userId: args.userId } : {}) }),
+    args: {
+      ...pageArgs(t.arg),
+      userId: t.arg.id({ description: 'Events concerning this user.' }),
+      actorUserId: t.arg.id({ description: 'Events this user brought about while signed in (origin USER).' }),
+      types: t.arg({
+        type: [AuthEventTypeEnum],
+        description: 'Events of any of these types (at least one; omit for all).',
+      }),
+    },
+    resolve: (_root, { userId, actorUserId, types, ...page }, { services }) =>
+      services.audit.list({
+        ...toPageQuery(page),
+        ...(userId ? { userId } : {}),
+        ...(actorUserId ? { actorUserId } : {}),
+        ...(types ? { types } : {}),
+      }),
   }),
 );

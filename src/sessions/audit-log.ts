@@ -4,7 +4,8 @@ import type { Clock } from './clock.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import { readPage, type Page, type PageQuery } from './page.js';
 import type { AuthEventStore } from './store.js';
-import type { AuthEventFields, AuthEventRecord, AuthEventType } from './auth-events.js';
+import type { AuthEventFields, AuthEventFilter, AuthEventRecord, AuthEventType } from './auth-events.js';
+import { badUserInput } from './errors.js';
 import type { ChangeOrigin, SessionRecord } from './types.js';
 
 /**
@@ -73,12 +74,16 @@ export class AuditLog {
     }
   }
 
-  /** The log, newest first; everyone's or one user's. */
-  list(query: PageQuery & { userId?: string }): Promise<Page<AuthEventRecord>> {
+  /**
+   * The log, newest first: everything, or what the filter keeps. An empty list of types is
+   * refused rather than read as "no filter" or "nothing": a client that sends one has a bug.
+   */
+  list({ first, after, ...filter }: PageQuery & AuthEventFilter): Promise<Page<AuthEventRecord>> {
+    if (filter.types?.length === 0) throw badUserInput('types must name at least one type; omit it for all', 'types');
     return readPage(
-      query,
-      (limit) => this.store.listAuthEvents({ ...query, limit }),
-      () => this.store.countAuthEvents(query.userId),
+      { first, ...(after ? { after } : {}) },
+      (limit) => this.store.listAuthEvents({ ...filter, ...(after ? { after } : {}), limit }),
+      () => this.store.countAuthEvents(filter),
     );
   }
 

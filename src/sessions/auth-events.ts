@@ -1,5 +1,5 @@
 /** What the audit log records: the kinds of event and the shape of one. */
-import type { SessionEndReason } from './types.js';
+import { CLI_OPERATOR, type SessionEndReason } from './types.js';
 
 export const AUTH_EVENT_TYPES = [
   'LOGIN_SUCCEEDED',
@@ -45,3 +45,33 @@ export interface AuthEventRecord {
 
 /** What an event says beyond its type and origin. */
 export type AuthEventFields = Partial<Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason'>>;
+
+/** Which events a read of the log keeps: each part given must hold. */
+export interface AuthEventFilter {
+  /** Events concerning this user. */
+  userId?: string;
+  /** Events this signed-in user brought about. */
+  actorUserId?: string;
+  /** Events of any of these types; at least one. */
+  types?: readonly AuthEventType[];
+}
+
+const COMMAND_LINE_NAME = 'operator' in CLI_OPERATOR ? CLI_OPERATOR.operator : undefined;
+
+export const AUTH_EVENT_ORIGINS = ['USER', 'ANONYMOUS', 'COMMAND_LINE', 'SYSTEM'] as const;
+export type AuthEventOrigin = (typeof AUTH_EVENT_ORIGINS)[number];
+
+/**
+ * Who brought an event about, as its row tells: a signed-in user (its actor); a request without
+ * a session (a sign-in attempt, from its IP and device); the operator's command line (recorded
+ * with its name in place of a device and no address: `originOfActor` in types.ts); or Gatehouse
+ * itself (expiry, the sweeper: no actor, no device).
+ */
+export function originOfEvent(
+  event: Pick<AuthEventRecord, 'actorUserId' | 'ipAddress' | 'userAgent'>,
+): AuthEventOrigin {
+  if (event.actorUserId !== null) return 'USER';
+  if (event.ipAddress === null && event.userAgent === null) return 'SYSTEM';
+  if (event.ipAddress === null && event.userAgent === COMMAND_LINE_NAME) return 'COMMAND_LINE';
+  return 'ANONYMOUS';
+}

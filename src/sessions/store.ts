@@ -2,7 +2,7 @@
  * What the session rules need from storage, one interface per table. `src/storage/` implements
  * them over Knex and Objection; the rules never see SQL.
  */
-import type { AuthEventRecord } from './auth-events.js';
+import type { AuthEventFilter, AuthEventRecord } from './auth-events.js';
 import type { PageCursor } from './page.js';
 import type { ActiveAt } from './policy.js';
 import type { ThrottleCounter, ThrottleState } from './throttle-rules.js';
@@ -147,8 +147,8 @@ export interface LoginThrottleStore {
 export interface AuthEventStore {
   insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void>;
   /** Newest first, strictly after `after` in that order. */
-  listAuthEvents(query: { userId?: string; after?: PageCursor; limit: number }): Promise<AuthEventRecord[]>;
-  countAuthEvents(userId?: string): Promise<number>;
+  listAuthEvents(query: AuthEventFilter & { after?: PageCursor; limit: number }): Promise<AuthEventRecord[]>;
+  countAuthEvents(filter?: AuthEventFilter): Promise<number>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many. */
   deleteAuthEventsBefore(cutoff: Date, limit: number): Promise<number>;
 }

@@ -3,6 +3,7 @@
  * src/ renames it, one line changes here.
  */
 import type { App } from '../../src/app.js';
+import { CLI_OPERATOR } from '../../src/sessions/types.js';
 
 /**
  * Writes the queued `lastSeenAt` values now. A use is queued and written within a second of real
@@ -15,4 +16,9 @@ export function flushLastSeen(server: { app: App }): Promise<void> {
 /** One sweep now, with everything it reports. */
 export function runSweeper(server: { app: App }) {
   return server.app.sweeper.runOnce();
+}
+
+/** Ends a session as `gatehouse sessions kick` does: through the core, as the operator. */
+export function kickAsOperator(server: { app: App }, sessionId: string) {
+  return server.app.services.ends.kick(CLI_OPERATOR, sessionId);
 }

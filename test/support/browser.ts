@@ -18,6 +18,7 @@ const FLAGS = [
   '--disable-gpu',
   '--disable-background-networking',
   '--disable-component-update',
+  '--host-resolver-rules=MAP gatehouse.test 127.0.0.1',
 ];
 /** Bound on any single browser step: a hung page fails the test instead of the run. */
 export const BROWSER_TIMEOUT_MS = 10_000;

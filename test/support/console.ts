@@ -27,6 +27,13 @@ export class ConsoleBrowser {
     return { page: await recorded.page(), recorded };
   }
 
+  /** A page in a context of its own, signed in as `username` through the form. */
+  async signedInPage(target: TestServer, username: string, password?: string): Promise<Page> {
+    const { page } = await this.newPage();
+    await signedInAs(page, target, username, password);
+    return page;
+  }
+
   /** Every URL any page of the suite requested. */
   get requests(): string[] {
     return this.contexts.flatMap((context) => context.requests);

@@ -4,6 +4,7 @@ import { AllSessions } from './all-sessions.js';
 import { AuditLog } from './audit-log.js';
 import { Stats } from './stats.js';
 import { Users } from './users.js';
+import { Webhooks } from './webhooks.js';
 
 export function AdminView() {
   // `Filter by username` sits in All sessions and narrows Users too.
@@ -14,6 +15,7 @@ export function AdminView() {
       <AllSessions onFilter={setUsernameFilter} />
       <Users usernameContains={usernameFilter} />
       <AuditLog />
+      <Webhooks />
     </>
   );
 }

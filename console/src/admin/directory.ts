@@ -14,8 +14,15 @@ interface NamedUser {
 /** Enough names that a name typed whole is among them, unless hundreds contain it. */
 const CANDIDATES = 100;
 
-/** The user `text` names: typed whole (any case), or the only one whose name contains it. */
-export async function matchUsername(client: Client, text: string): Promise<{ user: NamedUser } | { problem: string }> {
+/**
+ * The user `text` names: typed whole (any case), or the only one whose name contains it. `wanted`
+ * ends the advice when several match ("type one whole to see its sessions").
+ */
+export async function matchUsername(
+  client: Client,
+  text: string,
+  wanted = 'its sessions',
+): Promise<{ user: NamedUser } | { problem: string }> {
   const result = await client
     .query(UsernamesDocument, { first: CANDIDATES, usernameContains: text }, { requestPolicy: 'network-only' })
     .toPromise();
@@ -27,5 +34,5 @@ export async function matchUsername(client: Client, text: string): Promise<{ use
     (totalCount === 1 ? names[0] : undefined);
   if (user) return { user };
   if (totalCount === 0) return { problem: `No user’s name contains “${text}”.` };
-  return { problem: `${totalCount} users’ names contain “${text}” (see Users): type one whole to see its sessions.` };
+  return { problem: `${totalCount} users’ names contain “${text}” (see Users): type one whole to see ${wanted}.` };
 }

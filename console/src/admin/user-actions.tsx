@@ -1,7 +1,8 @@
 /**
  * What an admin can do to one user, in the last cell of its row: the session limit, ending all
- * of its sessions, disabling or enabling it, setting its password, deleting it. Every change
- * reads the page again (`onChanged`), so the row shows what the server now says.
+ * of its sessions, disabling or enabling it, setting its password, deleting it. Ending,
+ * disabling and deleting ask first. Every change reads the page again (`onChanged`), so the row
+ * shows what the server now says.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { AnyVariables } from '@urql/core';
@@ -93,8 +94,32 @@ function ResetPassword({ user, onDone }: { user: UserRowFragment; onDone(reset: 
   );
 }
 
+/** What each action that cannot be taken back asks first; Enable and the limit ask nothing. */
+function questionFor(action: 'end-all' | 'disable' | 'delete', username: string) {
+  switch (action) {
+    case 'end-all':
+      return {
+        title: `End all of ${username}’s sessions?`,
+        consequence: `${username} is signed out at once on every device, and can sign in again.`,
+        confirm: `Yes, end ${username}’s sessions`,
+      };
+    case 'disable':
+      return {
+        title: `Disable ${username}?`,
+        consequence: `${username} is signed out at once on every device and cannot sign in until enabled again.`,
+        confirm: `Yes, disable ${username}`,
+      };
+    case 'delete':
+      return {
+        title: `Delete ${username}?`,
+        consequence: `${username}’s sessions end and the account is removed for good. The audit log keeps its events.`,
+        confirm: `Yes, delete ${username}`,
+      };
+  }
+}
+
 export function UserActions({ user, onChanged }: { user: UserRowFragment; onChanged(): void }) {
-  const [open, setOpen] = useState<'reset' | 'delete' | undefined>();
+  const [open, setOpen] = useState<'reset' | 'end-all' | 'disable' | 'delete' | undefined>();
   const [notice, setNotice] = useState('');
   const endAll = useUserAction(EndUserSessionsDocument, onChanged);
   const disable = useUserAction(DisableUserDocument, onChanged);
@@ -106,14 +131,14 @@ export function UserActions({ user, onChanged }: { user: UserRowFragment; onChan
   return (
     <td class="user-actions">
       <SessionLimit user={user} onChanged={onChanged} />
-      <button
-        type="button"
-        disabled={endAll.busy || user.activeSessionCount === 0}
-        onClick={() => void endAll.run({ userId })}
-      >
+      <button type="button" disabled={endAll.busy || user.activeSessionCount === 0} onClick={() => setOpen('end-all')}>
         End all sessions
       </button>
-      <button type="button" disabled={toggle.busy} onClick={() => void toggle.run({ userId })}>
+      <button
+        type="button"
+        disabled={toggle.busy}
+        onClick={() => (user.disabled ? void enable.run({ userId }) : setOpen('disable'))}
+      >
         {user.disabled ? 'Enable' : 'Disable'}
       </button>
       <button type="button" onClick={() => setOpen('reset')}>
@@ -135,15 +160,13 @@ export function UserActions({ user, onChanged }: { user: UserRowFragment; onChan
           }}
         />
       )}
-      {open === 'delete' && (
+      {(open === 'end-all' || open === 'disable' || open === 'delete') && (
         <Confirm
-          title={`Delete ${user.username}?`}
-          consequence={`${user.username}’s sessions end and the account is removed for good. The audit log keeps its events.`}
-          confirm={`Yes, delete ${user.username}`}
+          {...questionFor(open, user.username)}
           onCancel={() => setOpen(undefined)}
           onConfirm={() => {
             setOpen(undefined);
-            void remove.run({ userId });
+            void { 'end-all': endAll, disable, delete: remove }[open].run({ userId });
           }}
         />
       )}

@@ -16,7 +16,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
     "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": typeof types.WhoAmIDocument,
-    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": typeof types.SignInDocument,
+    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n": typeof types.SignInDocument,
+    "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": typeof types.CurrentSessionDocument,
     "\n  mutation SignOut {\n    logout\n  }\n": typeof types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.MySessionsDocument,
     "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n": typeof types.EndSessionDocument,
@@ -37,13 +38,22 @@ type Documents = {
     "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n": typeof types.ResetPasswordDocument,
     "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n": typeof types.EndEverySessionDocument,
     "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
-    "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          user {\n            username\n          }\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
+    "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": typeof types.StatsDocument,
+    "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n": typeof types.WebhookRowFragmentDoc,
+    "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n": typeof types.DeliveryRowFragmentDoc,
+    "\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n": typeof types.ConsoleWebhooksDocument,
+    "\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n": typeof types.ConsoleCreateWebhookDocument,
+    "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n": typeof types.SetWebhookEnabledDocument,
+    "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n": typeof types.ConsoleRotateWebhookSecretDocument,
+    "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": typeof types.ConsoleDeleteWebhookDocument,
+    "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n": typeof types.RetryDeliveryDocument,
 };
 const documents: Documents = {
     "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
     "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": types.WhoAmIDocument,
-    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": types.SignInDocument,
+    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n": types.SignInDocument,
+    "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": types.CurrentSessionDocument,
     "\n  mutation SignOut {\n    logout\n  }\n": types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": types.MySessionsDocument,
     "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n": types.EndSessionDocument,
@@ -64,8 +74,16 @@ const documents: Documents = {
     "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n": types.ResetPasswordDocument,
     "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n": types.EndEverySessionDocument,
     "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n": types.ReauthenticateDocument,
-    "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          user {\n            username\n          }\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AuditLogDocument,
+    "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": types.StatsDocument,
+    "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n": types.WebhookRowFragmentDoc,
+    "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n": types.DeliveryRowFragmentDoc,
+    "\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n": types.ConsoleWebhooksDocument,
+    "\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n": types.ConsoleCreateWebhookDocument,
+    "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n": types.SetWebhookEnabledDocument,
+    "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n": types.ConsoleRotateWebhookSecretDocument,
+    "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": types.ConsoleDeleteWebhookDocument,
+    "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n": types.RetryDeliveryDocument,
 };
 
 /**
@@ -93,7 +111,11 @@ export function graphql(source: "\n  query WhoAmI {\n    me {\n      id\n      u
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n"): (typeof documents)["\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -177,11 +199,43 @@ export function graphql(source: "\n  mutation Reauthenticate($password: String!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          user {\n            username\n          }\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int!, $after: String) {\n    authEvents(first: $first, after: $after) {\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          userId\n          user {\n            username\n          }\n          actorUserId\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"): (typeof documents)["\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n"): (typeof documents)["\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"): (typeof documents)["\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n"): (typeof documents)["\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"): (typeof documents)["\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n"): (typeof documents)["\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
