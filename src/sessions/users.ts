@@ -1,16 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
-import {
-  checkLoginInputSize,
-  normalizeNewUsername,
-  usernameKey,
-  validateNewPassword,
-  type NormalizedUsername,
-} from './credentials.js';
+import { checkLoginInputSize, normalizeNewUsername, usernameKey, type NormalizedUsername } from './credentials.js';
 import { readPage, type Page, type PageQuery } from './page.js';
 import type { SessionEnds } from './ends.js';
 import { badUserInput, GatehouseError, notFound } from './errors.js';
+import { checkNewPassword } from './password-rules.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StepUp } from './step-up.js';
 import { MAX_SESSION_LIMIT } from './policy.js';
@@ -134,7 +129,7 @@ export class UserService {
     const { users, hasher, clock, audit, ends, stepUp } = this.options;
     await stepUp.require(viewer);
     checkLoginInputSize(viewer.user.username, currentPassword);
-    validateNewPassword(newPassword, 'newPassword');
+    await checkNewPassword(newPassword, viewer.user.username, 'newPassword');
     const user = await this.require(viewer.user.id);
     if (!(await hasher.verify(user.passwordHash, currentPassword))) {
       throw new GatehouseError('INVALID_CREDENTIALS', 'Current password is wrong');
@@ -171,7 +166,7 @@ export class UserService {
 async function checkNewAccount(input: { username: string; password: string }, by: Actor | undefined) {
   try {
     const username = normalizeNewUsername(input.username);
-    validateNewPassword(input.password);
+    await checkNewPassword(input.password, username.display);
     return username;
   } catch (error) {
     if (by || !(error instanceof GatehouseError)) throw error;
