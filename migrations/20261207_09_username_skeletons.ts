@@ -41,35 +41,53 @@ export async function up(knex: Knex): Promise<void> {
   }
 }
 
-/** Writes every user's skeleton, oldest first; returns the users that share one with an older user. */
+/**
+ * Writes every user's skeleton, a page at a time in primary-key order (users have no index by
+ * age); then the tiebreak of each user younger than another with its skeleton. Returns those.
+ */
 async function computeSkeletons(knex: Knex): Promise<Array<{ user: UserRow; older: UserRow }>> {
   const oldestBySkeleton = new Map<string, UserRow>();
-  const kept: Array<{ user: UserRow; older: UserRow }> = [];
-  let after: UserRow | undefined;
-  for (;;) {
-    const query = knex<UserRow>('users').select('id', 'username', 'created_at');
-    if (after) {
-      const { created_at: createdAt, id } = after;
-      query.where((later) =>
-        later
-          .where('created_at', '>', createdAt)
-          .orWhere((same) => same.where('created_at', createdAt).where('id', '>', id)),
-      );
-    }
-    const page = await query.orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(PAGE_SIZE);
-    for (const user of page) {
+  const younger: Array<{ user: UserRow; skeleton: string }> = [];
+  let page: UserRow[] = [];
+  do {
+    const after = page.at(-1)?.id;
+    const query = knex<UserRow>('users').select('id', 'username', 'created_at').orderBy('id').limit(PAGE_SIZE);
+    page = await (after === undefined ? query : query.where('id', '>', after));
+    const computed = page.map((user) => {
       const skeleton = usernameSkeleton(user.username);
-      const older = oldestBySkeleton.get(skeleton);
-      if (older) kept.push({ user, older });
-      else oldestBySkeleton.set(skeleton, user);
-      const tiebreak = older ? user.id : '';
-      await knex('users')
-        .where('id', user.id)
-        .update({ username_skeleton: skeleton, username_skeleton_tiebreak: tiebreak });
-    }
-    if (page.length < PAGE_SIZE) return kept;
-    after = page[page.length - 1];
+      const oldest = oldestBySkeleton.get(skeleton);
+      if (!oldest) {
+        oldestBySkeleton.set(skeleton, user);
+      } else if (isOlder(user, oldest)) {
+        oldestBySkeleton.set(skeleton, user);
+        younger.push({ user: oldest, skeleton });
+      } else {
+        younger.push({ user, skeleton });
+      }
+      return { id: user.id, skeleton };
+    });
+    await writeSkeletons(knex, computed);
+  } while (page.length === PAGE_SIZE);
+  for (const { user } of younger) {
+    await knex('users').where('id', user.id).update({ username_skeleton_tiebreak: user.id });
   }
+  return younger.map(({ user, skeleton }) => ({ user, older: oldestBySkeleton.get(skeleton)! }));
+}
+
+/** Created first; of two created in the same millisecond, the smaller id. */
+function isOlder(user: UserRow, than: UserRow): boolean {
+  const [created, thanCreated] = [Number(user.created_at), Number(than.created_at)];
+  return created < thanCreated || (created === thanCreated && user.id < than.id);
+}
+
+/** One statement a page (SQLite ≥ 3.33 and PostgreSQL both have UPDATE … FROM), not one a user. */
+async function writeSkeletons(knex: Knex, rows: Array<{ id: string; skeleton: string }>) {
+  if (rows.length === 0) return;
+  await knex.raw(
+    `WITH computed (id, skeleton) AS (VALUES ${rows.map(() => '(?, ?)').join(', ')})
+     UPDATE users SET username_skeleton = computed.skeleton FROM computed WHERE users.id = computed.id`,
+    rows.flatMap((row) => [row.id, row.skeleton]),
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -6,7 +6,6 @@
  * of existing users and keeps both of a pair that already looked alike.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
@@ -22,7 +21,7 @@ import { assertRefused, TestClient } from './support/client.js';
 import { ManualClock } from './support/clock.js';
 import { createSqliteDatabase, createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 import { runCli } from './support/process.js';
-import { startAppOn, startTestServer, type TestServer } from './support/server.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, startAppOn, startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf, signIn } from './support/sessions.js';
 
 const CYRILLIC_A = '\u0430';
@@ -248,12 +247,21 @@ for (const kind of DATABASE_KINDS) {
     const clock = new ManualClock();
     let database: TestDatabase;
     const warnings: string[] = [];
-    // Oldest first: dana and bob keep their skeleton; dаna (Cyrillic а, mixed) and b0b get a tiebreak.
-    const legacy: LegacyUser[] = ['dana', `d${CYRILLIC_A}na`, 'carol', 'bob', 'b0b'].map((name) => ({
+    const legacyUser = (name: string, idOrder: number): LegacyUser => ({
       name,
       password: passwordOf(name),
-      id: randomUUID(),
-    }));
+      id: `00000000-0000-4000-8000-00000000000${idOrder}`,
+    });
+    // dana and bob keep their skeleton; dаna (Cyrillic а), b0b and bοb (Greek ο) get a tiebreak. The
+    // ids put dаna before dana: the migration, which reads by id, meets the younger of that pair first.
+    const [dana, danaCyrillic, carol] = [
+      legacyUser('dana', 2),
+      legacyUser(`d${CYRILLIC_A}na`, 1),
+      legacyUser('carol', 3),
+    ];
+    const [bob, b0b, bobGreek] = [legacyUser('bob', 4), legacyUser('b0b', 5), legacyUser('b\u03BFb', 6)];
+    /** In the order they were created. */
+    const legacy = [dana, danaCyrillic, carol, bob, b0b, bobGreek];
     let app: Awaited<ReturnType<typeof startAppOn>> | undefined;
 
     before(async () => {
@@ -282,14 +290,6 @@ for (const kind of DATABASE_KINDS) {
       await database?.drop();
     });
 
-    const [dana, danaCyrillic, carol, bob, b0b] = legacy as [
-      LegacyUser,
-      LegacyUser,
-      LegacyUser,
-      LegacyUser,
-      LegacyUser,
-    ];
-
     it('keeps every user; the later of each lookalike pair gets its id as tiebreak; the warning names them', async () => {
       const rows = (await app!.app
         .db('users')
@@ -303,13 +303,14 @@ for (const kind of DATABASE_KINDS) {
         const row = byId.get(user.id);
         assert.equal(row?.username, user.name);
         assert.equal(row?.username_skeleton, usernameSkeleton(user.name));
-        const kept = user === danaCyrillic || user === b0b;
+        const kept = [danaCyrillic, b0b, bobGreek].includes(user);
         assert.equal(row?.username_skeleton_tiebreak, kept ? user.id : '', user.name);
       }
       assert.equal(warnings.length, 1, warnings.join('\n'));
       for (const [later, older] of [
         [danaCyrillic, dana],
         [b0b, bob],
+        [bobGreek, bob],
       ] as const) {
         assert.ok(
           warnings[0]!.includes(`${later.name} (${later.id}) looks like ${older.name} (${older.id})`),
@@ -327,8 +328,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it('a new lookalike is refused, also once the older of a pair is deleted', async () => {
-      const admin = (await signIn({ client: () => new TestClient(app!.url) }, 'admin', 'admin-password-for-tests'))
-        .client;
+      const admin = (await signIn({ client: () => new TestClient(app!.url) }, ADMIN_USERNAME, ADMIN_PASSWORD)).client;
       const create = (username: string) =>
         admin.request(CreateUserDocument, { username, password: 'a-long-enough-password' });
       assert.match((await create('BOB')).errors![0]!.message, /already taken/);
