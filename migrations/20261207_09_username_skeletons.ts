@@ -29,9 +29,9 @@ export async function up(knex: Knex): Promise<void> {
     table.string('username_skeleton_tiebreak', 36).notNullable().defaultTo('');
   });
   const kept = await computeSkeletons(knex);
-  await knex.schema.alterTable('users', (table) => {
-    table.unique(['username_skeleton', 'username_skeleton_tiebreak'], { indexName: 'users_username_skeleton_unique' });
-  });
+  await knex.raw(
+    'CREATE UNIQUE INDEX users_username_skeleton_unique ON users (username_skeleton, username_skeleton_tiebreak)',
+  );
   if (kept.length > 0) {
     const pairs = kept.map(
       ({ user, older }) => `${user.username} (${user.id}) looks like ${older.username} (${older.id})`,
@@ -90,12 +90,9 @@ async function writeSkeletons(knex: Knex, rows: Array<{ id: string; skeleton: st
   );
 }
 
+/** Native DROP COLUMN (SQLite ≥ 3.35): Knex's copy of the table would break the triggers on it. */
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('users', (table) => {
-    table.dropUnique(['username_skeleton', 'username_skeleton_tiebreak'], 'users_username_skeleton_unique');
-  });
-  await knex.schema.alterTable('users', (table) => {
-    table.dropColumn('username_skeleton_tiebreak');
-    table.dropColumn('username_skeleton');
-  });
+  await knex.raw('DROP INDEX users_username_skeleton_unique');
+  await knex.raw('ALTER TABLE users DROP COLUMN username_skeleton_tiebreak');
+  await knex.raw('ALTER TABLE users DROP COLUMN username_skeleton');
 }

@@ -6,6 +6,7 @@
  * of existing users and keeps both of a pair that already looked alike.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
@@ -337,5 +338,33 @@ for (const kind of DATABASE_KINDS) {
       assertRefused(again, 'BAD_USER_INPUT');
       assert.match(again.errors![0]!.message, new RegExp(`looks the same exists: b0b \\(${b0b.id}\\)`));
     });
+  });
+}
+
+for (const kind of DATABASE_KINDS) {
+  it(`migration 09 rolls back, keeping every user, and computes the same skeletons again (${kind})`, async () => {
+    const database = await createTestDatabase(kind);
+    const db = createDatabase(database.url, warningsInto([]));
+    try {
+      await migrateToLatest(db);
+      const now = Date.now();
+      for (const name of ['dana', 'b0b', 'rnary']) {
+        await db('users').insert({
+          ...{ id: randomUUID(), username: name, username_key: name, username_skeleton: usernameSkeleton(name) },
+          ...{ password_hash: 'x', role: 'USER', created_at: now, updated_at: now },
+        });
+      }
+      const skeletons = async () => (await db('users').orderBy('username').pluck('username_skeleton')) as string[];
+      const before = await skeletons();
+      await db.migrate.down({ migrationSource });
+      const columns = Object.keys(await db('users').columnInfo());
+      assert.ok(!columns.some((column) => column.startsWith('username_skeleton')), columns.join());
+      assert.equal(Number(((await db('users').count({ count: '*' }).first()) as { count: number | string }).count), 3);
+      await migrateToLatest(db);
+      assert.deepEqual(await skeletons(), before);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
   });
 }
