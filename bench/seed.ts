@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import knex, { type Knex } from 'knex';
 import { generateToken, hashToken } from '../src/sessions/tokens.js';
+import { usernameSkeleton } from '../src/sessions/username-skeleton.js';
 
 /** Rows per INSERT: knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms. */
 const ROWS_PER_INSERT = 100;
@@ -15,6 +16,7 @@ export async function insertUsers(db: Knex, prefix: string, count: number): Prom
   const now = Date.now();
   const rows = Array.from({ length: count }, (_, i) => ({
     ...{ id: randomUUID(), username: `${prefix}${i}`, username_key: `${prefix}${i}` },
+    username_skeleton: usernameSkeleton(`${prefix}${i}`),
     ...{ password_hash: 'not-a-hash', role: 'USER', created_at: now, updated_at: now },
   }));
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await db('users').insert(rows.slice(i, i + ROWS_PER_INSERT));
@@ -54,11 +56,12 @@ const DAY = 86_400_000;
  */
 export async function insertExpiredSessions(db: Knex, tag: string, count: number, users = 1): Promise<void> {
   const now = Date.now();
+  // The skeleton of `${tag}-${i}`: the tag's, then the digits, of which 0 and 1 look like o and l.
   await db.raw(
     `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-     INSERT INTO users (id, username, username_key, password_hash, role, created_at, updated_at)
-     SELECT ? || i, ? || i, ? || i, 'x', 'USER', ?, ? FROM n`,
-    [users - 1, `${tag}-`, `${tag}-`, `${tag}-`, now, now],
+     INSERT INTO users (id, username, username_key, username_skeleton, password_hash, role, created_at, updated_at)
+     SELECT ? || i, ? || i, ? || i, ? || replace(replace(i, '0', 'o'), '1', 'l'), 'x', 'USER', ?, ? FROM n`,
+    [users - 1, `${tag}-`, `${tag}-`, `${tag}-`, usernameSkeleton(`${tag}-`), now, now],
   );
   // Oldest first; ids are random like real ones (v4 layout, from randomblob).
   const first = now - 2 * DAY - count;

@@ -8,6 +8,7 @@ import * as webhooks from './20261201_06_webhooks.js';
 import * as indexIdleSessions from './20261201_07_index_idle_sessions.js';
 import * as partialSessionIndexes from './20261202_08_partial_session_indexes.js';
 import * as indexAuditFilters from './20261203_09_index_audit_filters.js';
+import * as usernameSkeletons from './20261207_10_username_skeletons.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '20261201_07_index_idle_sessions': indexIdleSessions,
   '20261202_08_partial_session_indexes': partialSessionIndexes,
   '20261203_09_index_audit_filters': indexAuditFilters,
+  '20261207_10_username_skeletons': usernameSkeletons,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

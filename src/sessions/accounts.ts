@@ -1,13 +1,13 @@
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
-import { validateNewPassword } from './credentials.js';
 import type { SessionEnds } from './ends.js';
 import { GatehouseError, notFound } from './errors.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
+import { checkNewPassword } from './password-rules.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StepUp } from './step-up.js';
 import type { ActiveAt } from './policy.js';
-import type { SessionStore, UserSessionsTx } from './store.js';
+import type { SessionStore, UserSessionsTx, UserStore } from './store.js';
 import {
   originOfActor,
   type Actor,
@@ -20,6 +20,7 @@ import type { ViewerCache } from './viewer-cache.js';
 
 export interface AccountControlsOptions {
   sessions: Pick<SessionStore, 'withUserLocked'>;
+  users: Pick<UserStore, 'findUserById'>;
   hasher: PasswordHasher;
   clock: Clock;
   lastSeen: LastSeenWriter;
@@ -87,7 +88,9 @@ export class AccountControls {
   /** Sets a new password chosen by an admin and ends all the account's sessions (PASSWORD_CHANGED). */
   async resetPassword(actor: Actor, userId: string, newPassword: string): Promise<UserRecord> {
     await this.options.stepUp.require(actor);
-    validateNewPassword(newPassword, 'newPassword');
+    const target = await this.options.users.findUserById(userId);
+    if (!target) throw notFound('user');
+    await checkNewPassword(newPassword, target.username, 'newPassword');
     const passwordHash = await this.options.hasher.hash(newPassword);
     const now = this.options.clock.now();
     const change = await this.change(userId, 'PASSWORD_CHANGED', async (tx, user, activeAt) => {

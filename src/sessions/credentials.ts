@@ -1,4 +1,6 @@
 import { badUserInput } from './errors.js';
+import { mixesScripts } from './username-scripts.js';
+import { usernameSkeleton } from './username-skeleton.js';
 
 export const USERNAME_MIN_LENGTH = 3;
 export const USERNAME_MAX_LENGTH = 64;
@@ -14,31 +16,44 @@ export interface NormalizedUsername {
   display: string;
   /** As compared: NFKC and lower case, so `Alice`, `ALICE` and `Ａｌｉｃｅ` are one user. */
   key: string;
+  /** What it looks like (see username-skeleton.ts): no two accounts share one. */
+  skeleton: string;
 }
 
 export function usernameKey(username: string): string {
   return username.normalize('NFKC').toLowerCase();
 }
 
-/** Validates a username for a new account; throws BAD_USER_INPUT naming the rule it broke. */
+/**
+ * Validates a username for a new account; throws BAD_USER_INPUT naming the rule it broke. Letters
+ * and digits of one script (see username-scripts.ts), marks on them, and `.` `_` `-` `@`, as
+ * typed and once NFKC-normalised (`½` becomes `1⁄2`); nothing invisible.
+ */
 export function normalizeNewUsername(raw: string): NormalizedUsername {
   const display = raw.trim().normalize('NFC');
   const length = [...display].length;
   if (length < USERNAME_MIN_LENGTH || length > USERNAME_MAX_LENGTH) {
     throw badUserInput(`Username must be ${USERNAME_MIN_LENGTH} to ${USERNAME_MAX_LENGTH} characters long`, 'username');
   }
-  if (!USERNAME_PATTERN.test(display)) {
+  const key = usernameKey(display);
+  if (!USERNAME_PATTERN.test(display) || !USERNAME_PATTERN.test(key)) {
     throw badUserInput(
       'Username may contain letters, digits and . _ - @, and must start with a letter or digit',
       'username',
     );
   }
-  const key = usernameKey(display);
   // NFKC can expand a character many times over (U+FDFA becomes 18): the key has the same bound.
   if ([...key].length > USERNAME_MAX_LENGTH) {
     throw badUserInput(`Username must be at most ${USERNAME_MAX_LENGTH} characters long once normalised`, 'username');
   }
-  return { display, key };
+  // Letters and marks that show nothing (U+3164 HANGUL FILLER, U+034F COMBINING GRAPHEME JOINER).
+  if (/\p{Default_Ignorable_Code_Point}/u.test(display)) {
+    throw badUserInput('Username may not contain invisible characters', 'username');
+  }
+  if (mixesScripts(display)) {
+    throw badUserInput('Username must not mix scripts (such as Latin with Cyrillic or Greek letters)', 'username');
+  }
+  return { display, key, skeleton: usernameSkeleton(display) };
 }
 
 /** Validates a new password; throws BAD_USER_INPUT naming the rule it broke. */

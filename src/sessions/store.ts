@@ -11,6 +11,8 @@ import type { NewSession, Role, SessionEndReason, SessionRecord, UserRecord, Vie
 export interface NewUser {
   username: string;
   usernameKey: string;
+  /** What the username looks like (see username-skeleton.ts): unique, like the key. */
+  usernameSkeleton: string;
   passwordHash: string;
   role: Role;
 }
@@ -28,7 +30,12 @@ export interface UserStore {
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUsersByIds(ids: readonly string[]): Promise<UserRecord[]>;
   findUserByUsernameKey(usernameKey: string): Promise<UserRecord | undefined>;
-  /** Returns undefined when the username key is already taken. */
+  /** The oldest user whose username looks like one with this skeleton. */
+  findUserByUsernameSkeleton(usernameSkeleton: string): Promise<UserRecord | undefined>;
+  /**
+   * Returns undefined when a user has the key or the skeleton already, also when another insert
+   * of either commits at the same time: of two such inserts, at most one succeeds.
+   */
   insertUser(user: NewUser, now: Date): Promise<UserRecord | undefined>;
   updatePasswordHash(userId: string, passwordHash: string, now: Date): Promise<void>;
   /** Returns the updated user, or undefined when there is no such user. */

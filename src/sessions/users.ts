@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
-import { checkLoginInputSize, normalizeNewUsername, usernameKey, validateNewPassword } from './credentials.js';
+import { checkLoginInputSize, normalizeNewUsername, usernameKey, type NormalizedUsername } from './credentials.js';
 import { readPage, type Page, type PageQuery } from './page.js';
 import type { SessionEnds } from './ends.js';
 import { badUserInput, GatehouseError, notFound } from './errors.js';
+import { checkNewPassword } from './password-rules.js';
 import type { PasswordHasher } from './passwords.js';
 import type { StepUp } from './step-up.js';
 import { MAX_SESSION_LIMIT } from './policy.js';
@@ -35,6 +36,8 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 /** Bytes of the password generated for the first admin when none is configured. */
 const GENERATED_PASSWORD_BYTES = 18;
+
+const USERNAME_TAKEN = { field: 'username', reason: 'USERNAME_TAKEN' };
 
 /** Accounts: creating them, their passwords and their own session limits. */
 export class UserService {
@@ -72,21 +75,34 @@ export class UserService {
 
   /**
    * Creates a user with a validated username and password. `by` is the admin who asks (none for
-   * the first admin at start); making another admin needs their recent password proof.
+   * the first admin at start); making another admin needs their recent password proof. A name
+   * that is taken, or looks like a taken one (see username-skeleton.ts), is BAD_USER_INPUT.
    */
   async create(input: { username: string; password: string; role: Role }, by?: Actor) {
     if (by && input.role === 'ADMIN') await this.options.stepUp.require(by);
-    const username = normalizeNewUsername(input.username);
-    validateNewPassword(input.password);
+    const username = await checkNewAccount(input, by);
     const passwordHash = await this.options.hasher.hash(input.password);
+    const { display, key, skeleton } = username;
     const user = await this.options.users.insertUser(
-      { username: username.display, usernameKey: username.key, passwordHash, role: input.role },
+      { username: display, usernameKey: key, usernameSkeleton: skeleton, passwordHash, role: input.role },
       this.options.clock.now(),
     );
-    if (!user) throw badUserInput('Username is already taken', 'username');
+    if (!user) throw await this.nameTaken(username);
     const origin = by ? originOfActor(by) : SYSTEM_ORIGIN;
     await this.options.audit.record('USER_CREATED', origin, { userId: user.id });
     return user;
+  }
+
+  /** Why a new name was refused: an account has it, or one whose name looks the same. */
+  private async nameTaken(username: NormalizedUsername): Promise<GatehouseError> {
+    const { users } = this.options;
+    const lookalike = (await users.findUserByUsernameKey(username.key))
+      ? undefined
+      : await users.findUserByUsernameSkeleton(username.skeleton);
+    if (!lookalike) return new GatehouseError('BAD_USER_INPUT', 'Username is already taken', USERNAME_TAKEN);
+    // Only admins create accounts: naming the other one tells them nothing they could not list.
+    const message = `A user whose name looks the same exists: ${lookalike.username} (${lookalike.id})`;
+    return new GatehouseError('BAD_USER_INPUT', message, { ...USERNAME_TAKEN, reason: 'USERNAME_LOOKALIKE' });
   }
 
   /**
@@ -113,7 +129,7 @@ export class UserService {
     const { users, hasher, clock, audit, ends, stepUp } = this.options;
     await stepUp.require(viewer);
     checkLoginInputSize(viewer.user.username, currentPassword);
-    validateNewPassword(newPassword, 'newPassword');
+    await checkNewPassword(newPassword, viewer.user.username, 'newPassword');
     const user = await this.require(viewer.user.id);
     if (!(await hasher.verify(user.passwordHash, currentPassword))) {
       throw new GatehouseError('INVALID_CREDENTIALS', 'Current password is wrong');
@@ -140,5 +156,21 @@ export class UserService {
     this.options.cache?.evictUser(userId);
     await this.options.audit.record('SESSION_LIMIT_CHANGED', originOfActor(actor), { userId });
     return user;
+  }
+}
+
+/**
+ * A new account's username, normalised, once it and the password pass the rules. Without `by`
+ * the account is the admin configured at start: a refusal names the setting to change.
+ */
+async function checkNewAccount(input: { username: string; password: string }, by: Actor | undefined) {
+  try {
+    const username = normalizeNewUsername(input.username);
+    await checkNewPassword(input.password, username.display);
+    return username;
+  } catch (error) {
+    if (by || !(error instanceof GatehouseError)) throw error;
+    const setting = error.details.field === 'username' ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD';
+    throw new GatehouseError(error.code, `${setting}: ${error.message}`, error.details);
   }
 }

@@ -33,20 +33,29 @@ export class KnexUserStore implements UserStore {
     return findUserWhere(this.db, 'username_key', usernameKey);
   }
 
+  async findUserByUsernameSkeleton(usernameSkeleton: string): Promise<UserRecord | undefined> {
+    return User.query(this.db).where('username_skeleton', usernameSkeleton).orderBy(['created_at', 'id']).first();
+  }
+
+  /**
+   * The unique indexes on `username_key` and on (`username_skeleton`, `username_skeleton_tiebreak`)
+   * decide between inserts racing each other. The read before them finds the lookalikes that
+   * migration 10 kept: the index lets those be, with their own id as the tiebreak.
+   */
   async insertUser(user: NewUser, now: Date): Promise<UserRecord | undefined> {
+    if (await this.findUserByUsernameSkeleton(user.usernameSkeleton)) return undefined;
+    const id = randomUUID();
     try {
-      return await User.query(this.db).insertAndFetch({
-        id: randomUUID(),
-        ...user,
-        sessionLimit: null,
-        disabledAt: null,
-        createdAt: now,
-        updatedAt: now,
+      await this.db('users').insert({
+        ...{ id, username: user.username, username_key: user.usernameKey, username_skeleton: user.usernameSkeleton },
+        ...{ password_hash: user.passwordHash, role: user.role, session_limit: null, disabled_at: null },
+        ...{ created_at: now.getTime(), updated_at: now.getTime() },
       });
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;
       throw error;
     }
+    return this.findUserById(id);
   }
 
   async updatePasswordHash(userId: string, passwordHash: string, now: Date): Promise<void> {
