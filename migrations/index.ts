@@ -7,6 +7,7 @@ import * as announceSessionEvents from './20261130_05_announce_session_events.js
 import * as webhooks from './20261201_06_webhooks.js';
 import * as indexIdleSessions from './20261201_07_index_idle_sessions.js';
 import * as partialSessionIndexes from './20261202_08_partial_session_indexes.js';
+import * as serverMembership from './20261207_09_server_membership.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '20261201_06_webhooks': webhooks,
   '20261201_07_index_idle_sessions': indexIdleSessions,
   '20261202_08_partial_session_indexes': partialSessionIndexes,
+  '20261207_09_server_membership': serverMembership,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
