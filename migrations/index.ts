@@ -9,6 +9,7 @@ import * as indexIdleSessions from './20261201_07_index_idle_sessions.js';
 import * as partialSessionIndexes from './20261202_08_partial_session_indexes.js';
 import * as indexAuditFilters from './20261203_09_index_audit_filters.js';
 import * as usernameSkeletons from './20261207_10_username_skeletons.js';
+import * as serverMembership from './20261207_11_server_membership.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '20261202_08_partial_session_indexes': partialSessionIndexes,
   '20261203_09_index_audit_filters': indexAuditFilters,
   '20261207_10_username_skeletons': usernameSkeletons,
+  '20261207_11_server_membership': serverMembership,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -83,6 +83,7 @@ function createMetrics(core: Core): Metrics | undefined {
     loginFinished: (outcome, ms) => metrics.observeLogin(outcome, ms / 1000),
   });
   feed.onPush((ms) => metrics.observePush(ms / 1000));
+  feed.onEnded((event) => metrics.countSessionEnd(event.reason));
   sweeper.onSwept((_result, ms) => metrics.observeSweep(ms / 1000));
   webhooks.worker?.onAttempted(({ status, durationMs }) => metrics.observeWebhookAttempt(status, durationMs / 1000));
   return metrics;

@@ -1,8 +1,9 @@
 /**
- * The `gatehouse` command line against a running server: every command's happy path, its bad
+ * The `gatehouse` command line against running servers: every command's happy path, its bad
  * usage (exit 2) and its failures (exit 1); and a session ended from the command line is ended
- * in the running server at once (its next request anonymous, its live client told KICKED), on
- * SQLite, on PostgreSQL, and on PostgreSQL with REDIS_URL set (accepted, unused).
+ * in both running servers before the command returns (its next request anonymous, its live
+ * clients told KICKED, the end counted in each server's metrics), without a warning, on SQLite,
+ * on PostgreSQL, and on PostgreSQL with REDIS_URL set (accepted, unused).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { LoginDocument, MeDocument, SessionRevokedDocument } from './generated/graphql.js';
+import { AuthEventsDocument, LoginDocument, MeDocument, SessionRevokedDocument } from './generated/graphql.js';
 import { errorCode, TestClient } from './support/client.js';
 import { createPostgresDatabase, POSTGRES_URL, type TestDatabase } from './support/databases.js';
 import { openSocket, subscribeWs } from './support/live.js';
@@ -67,36 +68,93 @@ async function signIn(server: GatehouseProcess, username: string, password: stri
   return { client, sessionId: login.session.id };
 }
 
+/** `{ me { id } }` on `server` with `cookie` (a session cookie taken from another server's client). */
+async function meOn(server: GatehouseProcess, cookie: string | undefined) {
+  return (await server.client(cookie ? { cookie } : {}).data(MeDocument)).me;
+}
+
+/** gatehouse_session_ends_total{reason="KICKED"} as `server` counts it. */
+async function kicksCounted(server: GatehouseProcess): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((sample) => sample.startsWith('gatehouse_session_ends_total{reason="KICKED"} '));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+/** The one line a command prints with REDIS_URL set (it is accepted, and unused). */
+const REDIS_NOTICE = /REDIS_URL is set but not needed/;
+
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+
 for (const setup of SETUPS) {
-  describe(`gatehouse sessions kick, with a server running (${setup.name})`, { skip: setup.skip }, () => {
+  describe(`gatehouse sessions kick, with two servers running (${setup.name})`, { skip: setup.skip }, () => {
+    const KICKS = 3;
     let env: Record<string, string>;
     let cleanup = async () => {};
-    let server: GatehouseProcess;
+    let servers: GatehouseProcess[];
     before(async () => {
       ({ env, cleanup } = await setup.settings());
-      server = await GatehouseProcess.start({ ...env, ...ADMIN, SWEEP_INTERVAL: '1h' });
+      const settings = { ...env, ...ADMIN, SWEEP_INTERVAL: '1h' };
+      // One after the other: the first migrates the empty database.
+      servers = [await GatehouseProcess.start(settings)];
+      servers.push(await GatehouseProcess.start(settings));
     });
     after(async () => {
       await killAllGatehouseProcesses();
       await cleanup();
     });
 
-    it("ends the session everywhere: the server's next request is anonymous, its WebSocket client told KICKED within 1 s", async () => {
-      const { client, sessionId } = await signIn(server, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
-      assert.equal((await client.data(MeDocument)).me?.username, ADMIN.ADMIN_USERNAME, 'cached by the server');
-      const socket = openSocket(server, { cookie: client.cookie });
-      await socket.connected;
-      const revoked = subscribeWs(socket.client, SessionRevokedDocument);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const run = await runCli(['sessions', 'kick', sessionId], env);
-      const returnedAt = performance.now();
-      assert.deepEqual(run.exit, { code: 0, signal: null }, run.stderr);
-      assert.match(run.stdout, new RegExp(`session ${sessionId}: KICKED`));
-      assert.equal((await client.data(MeDocument)).me, null, 'served after the command returned');
-      const [event] = await revoked.received(1, 1_000);
-      assert.equal(event?.data?.sessionRevoked.reason, 'KICKED');
-      assert.ok(revoked.arrivals[0]! <= returnedAt + 1_000);
-      assert.equal((await socket.closedWithin(1_000)).code, 4403);
+    it('ends the session everywhere before it returns, without a warning: refused by both servers, both live clients told KICKED, counted by both, audited as the command line', async (t) => {
+      const counted = await Promise.all(servers.map(kicksCounted));
+      const kicked: string[] = [];
+      const wallMs: number[] = [];
+      for (let i = 0; i < KICKS; i++) {
+        const { client, sessionId } = await signIn(servers[i % 2]!, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
+        for (const server of servers)
+          assert.ok(await meOn(server, client.cookie), 'validated (and cached) by each server');
+        const sockets = servers.map((server) => openSocket(server, { cookie: client.cookie }));
+        await Promise.all(sockets.map((socket) => socket.connected));
+        const revoked = sockets.map((socket) => subscribeWs(socket.client, SessionRevokedDocument));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+
+        const startedAt = performance.now();
+        const run = await runCli(['sessions', 'kick', sessionId], env);
+        const returnedAt = performance.now();
+        wallMs.push(returnedAt - startedAt);
+        kicked.push(sessionId);
+        assert.deepEqual(run.exit, { code: 0, signal: null }, run.stderr);
+        assert.equal(run.stdout, `session ${sessionId}: KICKED\n`);
+        const warnings = run.stderr
+          .split('\n')
+          .filter((line) => line !== '' && !(env.REDIS_URL && REDIS_NOTICE.test(line)));
+        assert.deepEqual(warnings, [], 'nothing on stderr: no warning');
+        const served = await Promise.all(servers.map((server) => meOn(server, client.cookie)));
+        assert.deepEqual(served, [null, null], 'served by a server after the command returned');
+        for (const subscription of revoked) {
+          const [event] = await subscription.received(1, 1_000);
+          assert.equal(event?.data?.sessionRevoked.reason, 'KICKED');
+          assert.ok(subscription.arrivals[0]! <= returnedAt + 1_000);
+        }
+        for (const socket of sockets) assert.equal((await socket.closedWithin(1_000)).code, 4403);
+      }
+
+      const countedNow = await Promise.all(servers.map(kicksCounted));
+      assert.deepEqual(
+        countedNow.map((count, index) => count - counted[index]!),
+        [KICKS, KICKS],
+        'gatehouse_session_ends_total{reason="KICKED"}: every kick on every server',
+      );
+      const admin = await signIn(servers[0]!, ADMIN.ADMIN_USERNAME, ADMIN.ADMIN_PASSWORD);
+      const { authEvents } = await admin.client.data(AuthEventsDocument, { first: 50 });
+      const ends = authEvents.edges
+        .map(({ node }) => node)
+        .filter((event) => event.type === 'SESSION_ENDED' && kicked.includes(event.sessionId ?? ''));
+      assert.equal(ends.length, KICKS);
+      for (const event of ends) {
+        assert.deepEqual([event.reason, event.userAgent, event.actorUserId], ['KICKED', 'gatehouse-cli', null]);
+      }
+      t.diagnostic(
+        `gatehouse sessions kick, wall time: median ${median(wallMs).toFixed(0)} ms of ${wallMs.map((ms) => ms.toFixed(0)).join(', ')}`,
+      );
     });
   });
 }
@@ -188,9 +246,46 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
     assert.equal((await json<{ activeSessions: number }>(['sessions', 'count'])).activeSessions, 0);
   });
 
+  it('counts in words: 1 session, 2 sessions', async () => {
+    await ok(['users', 'create', 'finn', '--password-stdin'], 'finn-password-1\n');
+    await signIn(server, 'finn', 'finn-password-1');
+    assert.equal(await ok(['sessions', 'count', '--user', 'finn']), '1 active session of finn\n');
+    assert.equal(await ok(['sessions', 'revoke-user', 'finn']), 'ended 1 session of finn\n');
+    assert.equal(await ok(['sessions', 'count', '--user', 'finn']), '0 active sessions of finn\n');
+    await signIn(server, 'finn', 'finn-password-1');
+    await signIn(server, 'finn', 'finn-password-1');
+    assert.equal(await ok(['sessions', 'count', '--user', 'finn']), '2 active sessions of finn\n');
+    assert.equal(await ok(['sessions', 'revoke-user', 'finn']), 'ended 2 sessions of finn\n');
+  });
+
+  it('an unknown command is named, with the nearest ones when it looks like a slip: exit 2, then the usage', async () => {
+    const cases: Array<[args: string[], message: string]> = [
+      [['bogus'], "unknown command 'bogus'"],
+      [['bogus', 'thing'], "unknown command 'bogus'"],
+      [['sweap'], "unknown command 'sweap'; did you mean 'sweep'?"],
+      [['kick', 'x'], "unknown command 'kick'; did you mean 'sessions kick'?"],
+      [['sesions', 'kick', 'x'], "unknown command 'sesions kick'; did you mean 'sessions kick'?"],
+      [['users', 'lsit'], "unknown command 'users lsit'; did you mean 'users list'?"],
+      [['users', 'bogus'], "unknown command 'users bogus'"],
+      [['list'], "unknown command 'list'; did you mean 'users list' or 'sessions list'?"],
+      [['users'], "'users' needs one more word: list, create, disable, enable, delete, set-limit, reset-password"],
+      [['--json'], 'options come after the command: gatehouse <command> --json'],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args);
+      assert.equal(run.exit.code, 2, `gatehouse ${args.join(' ')}`);
+      assert.equal(run.stdout, '');
+      const [first, empty, usage] = run.stderr.split('\n');
+      assert.deepEqual([first, empty, usage], [`gatehouse: ${message}`, '', 'usage: gatehouse <command> [options]']);
+    }
+    const bare = await cli([]);
+    assert.equal(bare.exit.code, 2);
+    assert.match(bare.stderr, /^usage: gatehouse <command>/, 'no command at all: the usage alone');
+  });
+
   it('migrate and sweep', async () => {
     assert.match(await ok(['migrate']), /^migrated: \d+ applied, 0 pending/);
-    assert.match(await ok(['sweep']), /^expired \d+ sessions, deleted \d+ old rows and \d+ old audit events/);
+    assert.match(await ok(['sweep']), /^expired \d+ sessions?, deleted \d+ old rows? and \d+ old audit events?\n$/);
   });
 
   it('bad usage exits 2 with the usage on stderr; --help exits 0', async () => {
@@ -208,6 +303,7 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
       assert.match(run.stderr, /usage: gatehouse/, `gatehouse ${args.join(' ')}`);
     }
     assert.match(await ok(['--help']), /usage: gatehouse <command>/);
+    assert.match(await ok(['users', '--help']), /usage: gatehouse <command>/, 'a group: the commands');
     for (const command of [['users', 'create'], ['sessions', 'revoke-all'], ['migrate']]) {
       assert.match(await ok([...command, '--help']), new RegExp(`usage: gatehouse ${command.join(' ')}`));
     }

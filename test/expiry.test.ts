@@ -548,7 +548,7 @@ describe('sweep command: npm run sweep (sqlite file)', () => {
 
       const run = await runSweep({ DATABASE_URL: url });
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, /expired 1 sessions, deleted 1 old rows/);
+      assert.match(run.stdout, /expired 1 session, deleted 1 old row and/);
 
       const db = createDatabase(url, silentLogger);
       try {

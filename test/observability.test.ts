@@ -69,6 +69,8 @@ describe('metrics', () => {
     await revoked.received(1);
     await runSweeper(server);
     await new TestClient(server.url).request(LoginDocument, { username: 'mira', password: 'wrong-password' });
+    // The end log's poll (every 100 ms) brings this server's own end back to it: counted once still.
+    await new Promise((resolve) => setTimeout(resolve, 300));
 
     const response = await fetch(`${server.url}/metrics`);
     assert.equal(response.status, 200);
@@ -88,6 +90,8 @@ describe('metrics', () => {
     assert.equal(one('gatehouse_login_duration_seconds_count', 'outcome="INVALID_CREDENTIALS"'), 1);
     assert.equal(one('gatehouse_auth_events_total', 'type="SESSION_ENDED",reason="KICKED"'), 1);
     assert.equal(one('gatehouse_session_end_push_seconds_count'), 1, 'the kicked session had a live client');
+    assert.equal(one('gatehouse_session_ends_total', 'reason="KICKED"'), 1, 'its own end, and not its echo');
+    assert.equal(one('gatehouse_session_ends_total', 'reason="LOGOUT"'), 0, 'every reason from 0');
     assert.equal(one('gatehouse_sweep_duration_seconds_count'), 1);
     assert.equal(one('gatehouse_session_ends_proven'), 1);
     assert.ok(find(samples, 'gatehouse_websocket_connections').length === 1);

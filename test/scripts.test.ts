@@ -14,7 +14,7 @@ import { TestClient } from './support/client.js';
 import { GatehouseProcess, killAllGatehouseProcesses, runCli } from './support/process.js';
 
 const ADMIN = { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'ops-password-for-script-tests' };
-const SWEEP_OUTPUT = /^expired (\d+) sessions, deleted (\d+) old rows and (\d+) old audit events$/m;
+const SWEEP_OUTPUT = /^expired (\d+) sessions?, deleted (\d+) old rows? and (\d+) old audit events?$/m;
 
 describe('gatehouse sweep (npm run sweep)', () => {
   const dirs: string[] = [];

@@ -15,6 +15,7 @@ import { maintenanceCommands } from './commands/maintenance.js';
 import { sessionCommands } from './commands/sessions.js';
 import { userCommands } from './commands/users.js';
 import { createOutput } from './output.js';
+import { nearestReading } from './suggest.js';
 import { UsageError } from './usage.js';
 
 const COMMANDS: Command[] = [...maintenanceCommands, ...userCommands, ...sessionCommands];
@@ -64,13 +65,35 @@ function parse(command: Command, rest: string[]) {
   }
 }
 
+/** What is wrong with a command line that names no command, in one line (none for an empty one). */
+function notACommand(argv: string[]): string | undefined {
+  const [first, second] = argv;
+  if (first === undefined) return undefined;
+  if (first.startsWith('-')) return `options come after the command: gatehouse <command> ${argv.join(' ')}`;
+  const names = COMMANDS.map((command) => command.name);
+  const group = names.filter((name) => name.startsWith(`${first} `));
+  if (group.length > 0 && (second === undefined || second.startsWith('-'))) {
+    return `'${first}' needs one more word: ${group.map((name) => name.slice(first.length + 1)).join(', ')}`;
+  }
+  const twoWords = second === undefined || second.startsWith('-') ? [] : [`${first} ${second}`];
+  const readings = group.length > 0 ? twoWords : [first, ...twoWords];
+  const nearest = nearestReading(readings, group.length > 0 ? group : names);
+  if (!nearest) return `unknown command '${readings[0]}'`;
+  return `unknown command '${nearest.typed}'; did you mean ${nearest.names.map((name) => `'${name}'`).join(' or ')}?`;
+}
+
 /** Runs one command line; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const found = findCommand(argv);
   if (!found) {
-    const wantsHelp = argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help';
-    (wantsHelp ? process.stdout : process.stderr).write(overallUsage());
-    return wantsHelp ? 0 : 2;
+    const wantsHelp = argv[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+    if (wantsHelp) {
+      process.stdout.write(overallUsage());
+      return 0;
+    }
+    const problem = notACommand(argv);
+    process.stderr.write(`${problem ? `gatehouse: ${problem}\n\n` : ''}${overallUsage()}`);
+    return 2;
   }
   const { command } = found;
   try {

@@ -7,6 +7,11 @@ export interface Output {
   result(text: string, value: unknown): void;
 }
 
+/** `1 session`, `2 sessions`: how the command line prints a number of things. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '-';
   if (value instanceof Date) return value.toISOString();

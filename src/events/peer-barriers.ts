@@ -1,27 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { ThrottledLogger } from '../logger.js';
 import { TRUST_DEADLINE_MS } from './propagation.js';
 
-/** The protocol's own messages, on the same ordered channel as the session events. */
+/** The protocol's own messages: on the ordered channel of the session events, or (acks) to the barrier's sender. */
 export type ControlMessage =
   | { k: 'hb'; from: string; t: number }
   | { k: 'barrier'; from: string; id: string }
-  | { k: 'ack'; from: string; to: string; id: string }
+  | { k: 'ack'; from: string; id: string }
   | { k: 'leave'; from: string };
 
 /**
- * A peer heard from within this window may be trusting its cache, so a barrier waits for it.
- * Longer than the trust deadline: a peer whose last heartbeat is older has stopped trusting.
+ * A server whose heartbeat the database committed within this window may be trusting its cache,
+ * so a barrier waits for it. Longer than the trust deadline: a server whose latest heartbeat is
+ * older has stopped trusting. The margin covers the database clock's own drift (both ends of
+ * the window are read from it).
  */
-const PEER_WINDOW_MS = TRUST_DEADLINE_MS + 500;
-/** Past this, a peer that has not acknowledged has stopped trusting its cache (rule 1). */
+export const MEMBER_WINDOW_MS = TRUST_DEADLINE_MS + 500;
+/** Past this, a member that has not acknowledged has stopped trusting its cache (rule 1). */
 const BARRIER_DEADLINE_MS = TRUST_DEADLINE_MS + 50;
 
+/** What barriers need from the channel (postgres-propagation.ts). */
+export interface BarrierChannel {
+  /**
+   * Sends barrier `id`, ordered after every end committed so far, and returns the members (other
+   * than this process) as the same statement saw them: the servers with a heartbeat committed
+   * within {@link MEMBER_WINDOW_MS}.
+   */
+  sendBarrier(id: string): Promise<readonly string[]>;
+  /** Tells `to` that this server has received its barrier `id`. */
+  acknowledge(to: string, id: string): Promise<void>;
+}
+
 interface PendingBarrier {
-  echoed: boolean;
-  acked: Set<string>;
-  /** Set once the barrier came back and the membership it must wait for is known. */
+  /** Who has acknowledged or left so far: answers can arrive before the membership does. */
+  answered: Set<string>;
+  /** The members still to answer, once the barrier's statement has returned them. */
   waitingFor: Set<string> | undefined;
   timer: NodeJS.Timeout;
   finish(): void;
@@ -29,40 +42,25 @@ interface PendingBarrier {
 
 /**
  * Rule 2 of propagation.ts over a channel with one total order (PostgreSQL NOTIFY). A barrier
- * is sent after the ends it covers; each peer that receives it has applied them, and answers.
- * The barrier's own echo tells who must answer: every peer heard from before it, within
- * {@link PEER_WINDOW_MS} (a peer whose heartbeats came after the barrier applied it before
- * them). A process that has just begun listening first listens for a whole window, so that it
- * knows its peers.
+ * is sent after the ends it covers, so each server that receives it has applied them, and
+ * answers its sender. The sender waits for the members the barrier's own statement read, and
+ * for nobody else; any member still silent at {@link BARRIER_DEADLINE_MS} has stopped trusting
+ * its cache. Why a non-member cannot be trusting a stale cache: postgres-propagation.ts.
  */
 export class PeerBarriers {
-  private readonly peers = new Map<string, number>();
-  private listeningSince: number | undefined;
   private readonly pending = new Map<string, PendingBarrier>();
 
   constructor(
     private readonly selfId: string,
-    private readonly send: (message: ControlMessage) => Promise<void>,
+    private readonly channel: BarrierChannel,
     private readonly log: ThrottledLogger,
   ) {}
-
-  /** The channel is open: peers are heard from here on. */
-  listening(): void {
-    this.listeningSince = performance.now();
-  }
-
-  /** The channel dropped: what was heard before no longer tells who is alive. */
-  deaf(): void {
-    this.listeningSince = undefined;
-    this.peers.clear();
-  }
 
   barrier(): Promise<void> {
     const id = randomUUID();
     return new Promise<void>((resolve) => {
       const barrier: PendingBarrier = {
-        echoed: false,
-        acked: new Set(),
+        answered: new Set(),
         waitingFor: undefined,
         timer: setTimeout(() => this.expire(id), BARRIER_DEADLINE_MS),
         finish: () => {
@@ -72,24 +70,25 @@ export class PeerBarriers {
         },
       };
       this.pending.set(id, barrier);
-      // A barrier that cannot be sent still ends at its deadline, when rule 1 covers every peer.
-      this.send({ k: 'barrier', from: this.selfId, id }).catch(() => undefined);
+      // A barrier that cannot be sent still ends at its deadline, when rule 1 covers every member.
+      this.channel.sendBarrier(id).then(
+        (members) => {
+          barrier.waitingFor = new Set(members.filter((member) => member !== this.selfId));
+          this.settle(barrier);
+        },
+        (error: unknown) => this.log('warn', 'barrier-send', 'could not send a session-ends barrier', { error }),
+      );
     });
   }
 
   receive(message: ControlMessage): void {
-    if (message.from === this.selfId) {
-      if (message.k === 'barrier') this.echoed(message.id);
-      return;
-    }
-    if (message.k === 'leave') return this.forget(message.from);
-    this.peers.set(message.from, performance.now());
+    if (message.from === this.selfId) return;
     if (message.k === 'barrier') {
-      this.send({ k: 'ack', from: this.selfId, to: message.from, id: message.id }).catch(() => undefined);
-    } else if (message.k === 'ack' && message.to === this.selfId) {
-      const barrier = this.pending.get(message.id);
-      barrier?.acked.add(message.from);
-      if (barrier) this.settle(barrier);
+      this.channel.acknowledge(message.from, message.id).catch(() => undefined);
+    } else if (message.k === 'ack') {
+      this.answered(message.from, this.pending.get(message.id));
+    } else if (message.k === 'leave') {
+      for (const barrier of [...this.pending.values()]) this.answered(message.from, barrier);
     }
   }
 
@@ -98,37 +97,16 @@ export class PeerBarriers {
     for (const barrier of [...this.pending.values()]) barrier.finish();
   }
 
-  private echoed(id: string): void {
-    const barrier = this.pending.get(id);
+  private answered(member: string, barrier: PendingBarrier | undefined): void {
     if (!barrier) return;
-    barrier.echoed = true;
-    this.decideWhoMustAnswer(barrier);
-  }
-
-  private decideWhoMustAnswer(barrier: PendingBarrier): void {
-    if (this.listeningSince === undefined) return; // deaf: only the deadline can end it
-    const listenedFor = performance.now() - this.listeningSince;
-    if (listenedFor < PEER_WINDOW_MS) {
-      setTimeout(() => this.decideWhoMustAnswer(barrier), PEER_WINDOW_MS - listenedFor).unref();
-      return;
-    }
-    const heardSince = performance.now() - PEER_WINDOW_MS;
-    barrier.waitingFor = new Set([...this.peers].filter(([, at]) => at >= heardSince).map(([peer]) => peer));
+    barrier.answered.add(member);
     this.settle(barrier);
   }
 
   private settle(barrier: PendingBarrier): void {
     if (!barrier.waitingFor) return;
-    for (const peer of barrier.acked) barrier.waitingFor.delete(peer);
+    for (const member of barrier.answered) barrier.waitingFor.delete(member);
     if (barrier.waitingFor.size === 0) barrier.finish();
-  }
-
-  private forget(peer: string): void {
-    this.peers.delete(peer);
-    for (const barrier of [...this.pending.values()]) {
-      barrier.waitingFor?.delete(peer);
-      this.settle(barrier);
-    }
   }
 
   private expire(id: string): void {
@@ -139,7 +117,7 @@ export class PeerBarriers {
       'barrier',
       'session ends not acknowledged in time: silent instances have stopped trusting their caches',
       {
-        echoed: barrier.echoed,
+        membersKnown: barrier.waitingFor !== undefined,
         silentInstances: [...(barrier.waitingFor ?? [])],
       },
     );

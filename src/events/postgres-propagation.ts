@@ -5,11 +5,14 @@ import pg from 'pg';
 import { SESSION_EVENTS_CHANNEL } from '../../migrations/20261130_05_announce_session_events.js';
 import type { Logger, ThrottledLogger } from '../logger.js';
 import { PeerBarriers, type ControlMessage } from './peer-barriers.js';
+import { inboxChannel, PostgresMembership } from './postgres-membership.js';
 import { Trust, type EndPropagation, type PropagationHandlers } from './propagation.js';
 import { parseAnnouncedEvent } from './types.js';
 
-/** How often this instance proves the channel to itself (and shows peers it is alive). */
+/** How often this instance proves the channel to itself (and renews its membership). */
 const HEARTBEAT_INTERVAL_MS = 250;
+/** Every server deletes the rows of servers long gone about once a minute. */
+const PRUNE_EVERY_TICKS = 240;
 /** Without proof this long while the database answers, the listening connection is replaced. */
 const STUCK_LISTENER_MS = 10_000;
 const RECONNECT_MIN_MS = 250;
@@ -31,19 +34,53 @@ export interface PostgresPropagationOptions {
   db: Knex;
   logger: Logger;
   throttledLog: ThrottledLogger;
-  /** A server heartbeats (so peers wait for it, and it proves its cache); a script only listens. */
+  /**
+   * A server heartbeats (so barriers wait for it, and it proves its cache) and hears every end;
+   * a script hears only the answers to its own barriers.
+   */
   serving: boolean;
 }
 
 /**
- * End propagation over PostgreSQL LISTEN/NOTIFY, one channel for everything: the triggers'
- * session events, and this protocol's heartbeats, barriers and acknowledgements. PostgreSQL
- * delivers the notifications of different transactions in commit order to every listener, so a
- * heartbeat received back proves every earlier end received (see propagation.ts).
+ * End propagation over PostgreSQL LISTEN/NOTIFY. One channel carries the triggers' session
+ * events and this protocol's heartbeats, barriers and leaves; each instance also has an inbox
+ * channel ({@link inboxChannel}) where the acknowledgements of its own barriers arrive, so that
+ * an acknowledgement goes to the one process that asked. PostgreSQL delivers the notifications
+ * of different transactions in commit order to every listener, so a heartbeat received back
+ * proves every earlier end received (rule 1 of propagation.ts).
+ *
+ * Membership ({@link PostgresMembership}). A server's heartbeat is one statement: it upserts the
+ * server's row in `server_instances` with the database's `now()` and sends the heartbeat, so the
+ * row commits with the notification. A barrier is one statement too, run after the ends it
+ * covers have committed: it sends the barrier and reads the members, the servers whose row is
+ * younger than `MEMBER_WINDOW_MS`. The sender then waits for those members' answers only, or
+ * for the barrier's deadline ({@link PeerBarriers}). A process that has just started (the
+ * command line) knows at once whom to wait for, without listening for a window first.
+ *
+ * Why rule 2 holds. Take a server S that, after the barrier resolved, serves from its cache on
+ * the proof of heartbeat H (sent at most the trust deadline ago). If H committed after the end,
+ * S received the end before H and has evicted it. Otherwise H committed before the end, hence
+ * before the barrier's statement began, so that statement saw S's row at least as fresh as H:
+ * - S was not a member: its row, so H, is older than the window at the statement's `now()`.
+ *   The barrier resolved after that, so H was sent more than the trust deadline ago: S does not
+ *   trust its cache. (Both ages are read on the database's clock; the window's margin over the
+ *   deadline covers that clock's drift.)
+ * - S was a member: it answered, which it does only after receiving the barrier, so after
+ *   receiving (and applying) the end; or it did not, and the barrier waited past the deadline
+ *   after the end, so again H is older than the trust deadline.
+ * A row never moves back in time (GREATEST), so heartbeats committed out of order cannot hide a
+ * member. A server that stops first stops trusting its cache, then deletes its row and says
+ * `leave` in one statement; a barrier counts a leave as an answer. Rows of servers that died
+ * are ignored by age, and deleted later.
+ *
+ * Under a single fault the bound is the deadline's: a member cut off from the database, or
+ * whose listener hangs, is waited for until the deadline, by when it has stopped trusting; a
+ * barrier that cannot be sent (the database unreachable) ends at its deadline too.
  */
 export class PostgresPropagation implements EndPropagation {
   readonly instanceId = randomUUID();
   private readonly trust: Trust;
+  private readonly membership: PostgresMembership;
   private readonly barriers: PeerBarriers;
   private handlers: PropagationHandlers | undefined;
   private listener: pg.Client | undefined;
@@ -53,14 +90,17 @@ export class PostgresPropagation implements EndPropagation {
   private reconnectDelayMs = RECONNECT_MIN_MS;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private ticks = 0;
 
   constructor(private readonly options: PostgresPropagationOptions) {
     this.trust = new Trust(options.logger, (trusted) => this.handlers?.trustChanged(trusted));
-    this.barriers = new PeerBarriers(this.instanceId, (message) => this.send(message), options.throttledLog);
+    this.membership = new PostgresMembership(options.db, this.instanceId);
+    this.barriers = new PeerBarriers(this.instanceId, this.membership, options.throttledLog);
   }
 
   trusted(): boolean {
-    return this.trust.trusted;
+    // A server that is stopping may no longer be waited for (it has left): it serves from the database.
+    return !this.closed && this.trust.trusted;
   }
 
   barrier(): Promise<void> {
@@ -78,7 +118,7 @@ export class PostgresPropagation implements EndPropagation {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.send({ k: 'leave', from: this.instanceId }).catch(() => undefined);
+    if (this.options.serving) await this.membership.leave().catch(() => undefined);
     this.barriers.close();
     await this.listener?.end().catch(() => undefined);
   }
@@ -92,13 +132,25 @@ export class PostgresPropagation implements EndPropagation {
       this.listener.end().catch(() => undefined);
       return;
     }
-    this.send({ k: 'hb', from: this.instanceId, t: performance.now() }).catch((error: unknown) =>
+    this.heartbeat().catch((error: unknown) =>
       this.options.throttledLog('warn', 'heartbeat', 'could not send a session-events heartbeat', { error }),
     );
   }
 
-  private async send(message: ControlMessage): Promise<void> {
-    await this.options.db.raw('SELECT pg_notify(?, ?)', [SESSION_EVENTS_CHANNEL, JSON.stringify(message)]);
+  /**
+   * A heartbeat sent while not listening could never come back to prove anything: it would only
+   * keep this server a member that barriers wait for in vain.
+   */
+  private heartbeat(): Promise<void> {
+    if (!this.listener) return Promise.resolve();
+    if (++this.ticks % PRUNE_EVERY_TICKS === 0) {
+      this.membership
+        .prune()
+        .catch((error: unknown) =>
+          this.options.throttledLog('warn', 'members', 'could not delete the rows of servers gone', { error }),
+        );
+    }
+    return this.membership.heartbeat(performance.now());
   }
 
   private receive(payload: string | undefined): void {
@@ -115,6 +167,12 @@ export class PostgresPropagation implements EndPropagation {
     if (event) this.handlers?.events([event]);
   }
 
+  /** A server hears every end and its inbox; a script only its inbox. */
+  private listenStatement(): string {
+    const inbox = `LISTEN ${inboxChannel(this.instanceId)};`;
+    return this.options.serving ? `LISTEN ${SESSION_EVENTS_CHANNEL}; ${inbox}` : inbox;
+  }
+
   /** Opens the listening connection; a reconnect means notifications may have been missed. */
   private async connect(): Promise<void> {
     const client = new pg.Client({
@@ -129,7 +187,7 @@ export class PostgresPropagation implements EndPropagation {
     client.on('end', () => this.reconnectLater(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${SESSION_EVENTS_CHANNEL}`);
+      await client.query(this.listenStatement());
     } catch (error) {
       this.options.throttledLog('warn', 'listener', 'session event listener could not connect', { error });
       client.removeAllListeners('end');
@@ -139,7 +197,6 @@ export class PostgresPropagation implements EndPropagation {
     }
     this.listener = client;
     this.listeningSince = performance.now();
-    this.barriers.listening();
     this.reconnectDelayMs = RECONNECT_MIN_MS;
     if (this.connectedBefore) this.handlers?.missed();
     this.connectedBefore = true;
@@ -148,7 +205,6 @@ export class PostgresPropagation implements EndPropagation {
   private reconnectLater(client: pg.Client): void {
     if (this.listener === client) this.listener = undefined;
     if (this.closed) return;
-    this.barriers.deaf();
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(RECONNECT_MAX_MS, delay * 2);
     setTimeout(() => void this.connect(), delay).unref();

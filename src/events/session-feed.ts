@@ -24,6 +24,7 @@ export class SessionEventFeed {
   /** Keys of dispatched events, oldest first, with when they were dispatched. */
   private readonly dispatched = new Map<string, number>();
   private readonly pushListeners: Array<(latencyMs: number) => void> = [];
+  private readonly endListeners: Array<(event: SessionEvent) => void> = [];
 
   constructor(
     private readonly pubsub: SessionPubSub,
@@ -38,6 +39,11 @@ export class SessionEventFeed {
    */
   onPush(listener: (latencyMs: number) => void): void {
     this.pushListeners.push(listener);
+  }
+
+  /** Told once of every end dispatched here: this process's, and every other's it hears of (metrics). */
+  onEnded(listener: (event: SessionEvent) => void): void {
+    this.endListeners.push(listener);
   }
 
   /** A change committed by this process. */
@@ -81,6 +87,7 @@ export class SessionEventFeed {
   private dispatch(event: SessionEvent): void {
     if (event.type === 'ENDED') {
       this.cache?.evictSession(event.session.id);
+      for (const listener of this.endListeners) listener(event);
       if (this.watcher.dispatch(event) > 0) {
         const latencyMs = Date.now() - event.at.getTime();
         for (const listener of this.pushListeners) listener(latencyMs);

@@ -4,6 +4,12 @@
  * read at scrape time. One registry per app, so that several apps in one process (tests) keep
  * their series apart.
  *
+ * Whose figures: most series are this process's own (its requests, logins, sockets, the audit
+ * events it wrote, its pushes), to be summed over instances; what another instance or the
+ * command line did is not in them. Two are the deployment's, the same on every instance, to be
+ * aggregated with `max` (never summed): `gatehouse_active_sessions` (read from the database) and
+ * `gatehouse_session_ends_total` (every end this instance heard of, from any process).
+ *
  * Access (see {@link metricsAccess}): with `METRICS_TOKEN` set, only a bearer of it; unset, open
  * outside production and absent (404, and nothing observed) in production.
  */
@@ -13,6 +19,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EndPropagation } from '../events/propagation.js';
 import type { AuthEventRecord } from '../sessions/auth-events.js';
 import type { SessionServices } from '../sessions/services.js';
+import { SESSION_END_REASONS, type SessionEndReason } from '../sessions/types.js';
 import { readBearerToken } from './cookies.js';
 
 /** Request and login latencies: from well under a millisecond to a slow password hash. */
@@ -26,6 +33,7 @@ const ROUTES = new Set(['/graphql', '/auth/verify', '/healthz', '/readyz', '/met
 export class Metrics {
   readonly registry = new Registry();
   private readonly authEvents: Counter<'type' | 'reason'>;
+  private readonly sessionEnds: Counter<'reason'>;
   private readonly requests: Histogram<'route' | 'status'>;
   private readonly logins: Histogram<'outcome'>;
   private readonly pushes: Histogram;
@@ -38,10 +46,22 @@ export class Metrics {
     const registers = [this.registry];
     this.authEvents = new Counter({
       name: 'gatehouse_auth_events_total',
-      help: 'Audit events written by this process, by type (and end reason).',
+      help:
+        'Audit events written by this process, by type (and end reason): per process, sum over instances; ' +
+        "the command line's are in gatehouse_session_ends_total and the audit log.",
       labelNames: ['type', 'reason'],
       registers,
     });
+    this.sessionEnds = new Counter({
+      name: 'gatehouse_session_ends_total',
+      help:
+        'Session ends from any process (this one, other instances, the command line, the sweeper, SQL), by reason, ' +
+        'as this instance heard of them: the deployment-wide count, the same on every instance; aggregate with max, not sum.',
+      labelNames: ['reason'],
+      registers,
+    });
+    // Every reason from 0, so that a first end is an increase rather than a new series.
+    for (const reason of SESSION_END_REASONS) this.sessionEnds.inc({ reason }, 0);
     this.requests = histogram(
       'gatehouse_http_request_duration_seconds',
       'HTTP requests, by route and status.',
@@ -81,6 +101,11 @@ export class Metrics {
 
   countAuthEvent(event: AuthEventRecord): void {
     this.authEvents.inc({ type: event.type, reason: event.reason ?? '' });
+  }
+
+  /** One session end, wherever it happened (the session feed's `onEnded`). */
+  countSessionEnd(reason: SessionEndReason | null): void {
+    this.sessionEnds.inc({ reason: reason ?? '' });
   }
 
   /** Times one HTTP request, counted when its response has been sent. */

@@ -66,6 +66,7 @@ export function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<TestDat
 /** A fresh, migrated database with the app's own Knex over it: for tests of one store. */
 export interface MigratedDatabase {
   db: Knex;
+  url: string;
   /** Closes the Knex and drops the database. */
   close(): Promise<void>;
 }
@@ -82,6 +83,7 @@ export async function openMigratedDatabase(kind: 'sqlite' | 'postgres'): Promise
   }
   return {
     db,
+    url: database.url,
     async close() {
       await db.destroy();
       await database.drop();

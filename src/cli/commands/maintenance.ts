@@ -1,6 +1,7 @@
 import { migrationSource } from '../../../migrations/index.js';
 import { migrateToLatest } from '../../storage/database.js';
 import type { Command } from '../command.js';
+import { plural } from '../output.js';
 
 export const maintenanceCommands: Command[] = [
   {
@@ -28,7 +29,7 @@ export const maintenanceCommands: Command[] = [
     async run({ core, out }) {
       const result = await core.sweeper.runOnce();
       out.result(
-        `expired ${result.expired} sessions, deleted ${result.deleted} old rows and ${result.deletedAuthEvents} old audit events`,
+        `expired ${plural(result.expired, 'session')}, deleted ${plural(result.deleted, 'old row')} and ${plural(result.deletedAuthEvents, 'old audit event')}`,
         result,
       );
     },

@@ -1,6 +1,7 @@
 import type { SessionRecord } from '../../sessions/types.js';
 import { CLI_OPERATOR } from '../../sessions/types.js';
 import type { Command, CommandContext } from '../command.js';
+import { plural } from '../output.js';
 import { UsageError } from '../usage.js';
 
 const USER_OPTION = "--user USER  only this user's (a user id or a username)";
@@ -34,11 +35,11 @@ export const sessionCommands: Command[] = [
       const { sessions, users } = core.services;
       if (typeof options.user !== 'string') {
         const count = await sessions.countActive();
-        return out.result(`${count} active sessions`, { activeSessions: count });
+        return out.result(plural(count, 'active session'), { activeSessions: count });
       }
       const user = await users.find(options.user);
       const count = (await sessions.countActiveByUser([user.id])).get(user.id) ?? 0;
-      out.result(`${count} active sessions of ${user.username}`, { userId: user.id, activeSessions: count });
+      out.result(`${plural(count, 'active session')} of ${user.username}`, { userId: user.id, activeSessions: count });
     },
   },
   {
@@ -78,7 +79,7 @@ export const sessionCommands: Command[] = [
     async run({ core, out, args }) {
       const user = await core.services.users.find(args.USER!);
       const ended = await core.services.ends.revokeUser(CLI_OPERATOR, user.id);
-      out.result(`ended ${ended} sessions of ${user.username}`, { userId: user.id, ended });
+      out.result(`ended ${plural(ended, 'session')} of ${user.username}`, { userId: user.id, ended });
     },
   },
   {
@@ -89,7 +90,7 @@ export const sessionCommands: Command[] = [
     async run({ core, out, options }) {
       if (options.yes !== true) throw new UsageError('this signs everyone out: add --yes');
       const ended = await core.services.ends.revokeAll(CLI_OPERATOR);
-      out.result(`ended ${ended} sessions`, { ended });
+      out.result(`ended ${plural(ended, 'session')}`, { ended });
     },
   },
 ];
