@@ -356,7 +356,8 @@ for (const kind of DATABASE_KINDS) {
       }
       const skeletons = async () => (await db('users').orderBy('username').pluck('username_skeleton')) as string[];
       const before = await skeletons();
-      await db.migrate.down({ migrationSource });
+      // By name: later migrations (server membership) stay applied; this one must undo alone.
+      await db.migrate.down({ migrationSource, name: '20261207_10_username_skeletons' });
       const columns = Object.keys(await db('users').columnInfo());
       assert.ok(!columns.some((column) => column.startsWith('username_skeleton')), columns.join());
       assert.equal(Number(((await db('users').count({ count: '*' }).first()) as { count: number | string }).count), 3);
