@@ -41,13 +41,23 @@ export interface LoginResult {
 const AUDITED_USERNAME_LENGTH = 256;
 
 /**
+ * How long an attempt waits for the attempts ahead of it on the same account. Each takes a few
+ * milliseconds and a hash (~25 ms); past this the one ahead is stuck on a database that does not
+ * answer, and this one answers UNAVAILABLE instead of queueing behind it (KeyedQueue).
+ */
+const LOGIN_TURN_WAIT_MS = 2_000;
+
+/**
  * Signing in, in three steps: reserve an attempt with the brute-force throttle, check the
  * password, start the session (applying the session limit in the same transaction as the
  * insert). Attempts on one account run one at a time, so concurrent guesses cannot all pass the
  * throttle before any of their failures is counted.
  */
 export class LoginService {
-  private readonly queue = new KeyedQueue();
+  private readonly queue = new KeyedQueue({
+    ms: LOGIN_TURN_WAIT_MS,
+    error: () => new GatehouseError('UNAVAILABLE', 'Earlier sign-ins to this account are waiting for the database'),
+  });
 
   constructor(private readonly options: LoginOptions) {}
 
