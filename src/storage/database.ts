@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
-import { migrationSource } from '../../migrations/index.js';
 import { throttledLogger, type Logger } from '../logger.js';
 import type { Stores } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
@@ -120,10 +119,7 @@ export function createReadDatabase(databaseUrl: string, logger: Logger): Knex | 
   return openSqlite(filename, logger, { min: 0, max: 1, afterCreate: runPragmas(SQLITE_READER_PRAGMAS) });
 }
 
-/** Brings the schema up to date; run at every start. */
-export async function migrateToLatest(db: Knex): Promise<void> {
-  await db.migrate.latest({ migrationSource });
-}
+export { migrateToLatest, withStartupLock } from './migrate.js';
 
 /** Every store the session rules need, over one Knex instance (and its reader, see createReadDatabase). */
 export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): Stores {
