@@ -342,20 +342,42 @@ describe(
   },
 );
 
-describe('the login queue of one account while the database hangs (KeyedQueue with a bounded wait)', () => {
-  it('a job whose turn has not come in time fails without running; the next still waits for the stuck one', async () => {
-    const queue = new KeyedQueue({ ms: 100, error: () => new Error('waited too long') });
+describe('the login queue of one account while the database hangs (KeyedQueue with a stall limit)', () => {
+  const stall = { ms: 100, error: () => new Error('the queue stalled') };
+
+  it('a job behind a stuck one fails once the queue has not moved for the limit, without running; the next still waits for the stuck one', async () => {
+    const queue = new KeyedQueue(stall);
     const ran: string[] = [];
     let releaseStuck!: () => void;
     const stuck = queue.run('dana', () =>
       new Promise<void>((resolve) => (releaseStuck = resolve)).then(() => ran.push('stuck')),
     );
-    const late = queue.run('dana', async () => ran.push('late'));
-    await within(assert.rejects(late, /waited too long/), 2_000, 'the late job to give up');
-    const next = queue.run('dana', async () => ran.push('next'));
-    assert.equal(await queue.run('other account', async () => 'free'), 'free', 'other keys are not held');
+    const waiting = queue.run('dana', async () => ran.push('waiting'));
+    await within(assert.rejects(waiting, /the queue stalled/), 2_000, 'the waiting job to give up');
+    const startedAt = performance.now();
+    await assert.rejects(
+      queue.run('dana', async () => ran.push('late')),
+      /the queue stalled/,
+    );
+    assert.ok(performance.now() - startedAt < 50, 'a job arriving behind a stalled queue gives up at once');
+    assert.equal(await queue.run('another account', async () => 'free'), 'free', 'other keys are not held');
     releaseStuck();
-    await Promise.all([stuck, next]);
-    assert.deepEqual(ran, ['stuck', 'next']);
+    await stuck;
+    assert.equal(await queue.run('dana', async () => 'after'), 'after', 'the queue runs again once the stuck job ends');
+    assert.deepEqual(ran, ['stuck']);
+  });
+
+  it('a long line of quick jobs never stalls, one at a time', async () => {
+    const queue = new KeyedQueue(stall);
+    let running = 0;
+    let most = 0;
+    const job = async () => {
+      most = Math.max(most, ++running);
+      await sleep(20);
+      running--;
+    };
+    // 20 jobs of 20 ms: the last waits 380 ms, far past the 100 ms limit, but the line moves.
+    await Promise.all(Array.from({ length: 20 }, () => queue.run('dana', job)));
+    assert.equal(most, 1);
   });
 });

@@ -41,11 +41,13 @@ export interface LoginResult {
 const AUDITED_USERNAME_LENGTH = 256;
 
 /**
- * How long an attempt waits for the attempts ahead of it on the same account. Each takes a few
- * milliseconds and a hash (~25 ms); past this the one ahead is stuck on a database that does not
- * answer, and this one answers UNAVAILABLE instead of queueing behind it (KeyedQueue).
+ * An attempt waits for those ahead of it on the same account while they move; once none has
+ * finished for this long, the one ahead is stuck on a database that does not answer (a request's
+ * queries give up within 5 s), and this one answers UNAVAILABLE rather than queue behind it
+ * (KeyedQueue). An attempt takes milliseconds and a hash (~25 ms, longer while a login storm
+ * fills the hash threads).
  */
-const LOGIN_TURN_WAIT_MS = 2_000;
+const LOGIN_QUEUE_STALL_MS = 3_000;
 
 /**
  * Signing in, in three steps: reserve an attempt with the brute-force throttle, check the
@@ -55,7 +57,7 @@ const LOGIN_TURN_WAIT_MS = 2_000;
  */
 export class LoginService {
   private readonly queue = new KeyedQueue({
-    ms: LOGIN_TURN_WAIT_MS,
+    ms: LOGIN_QUEUE_STALL_MS,
     error: () => new GatehouseError('UNAVAILABLE', 'Earlier sign-ins to this account are waiting for the database'),
   });
 
