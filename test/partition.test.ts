@@ -249,6 +249,9 @@ describe(
         );
       }
       t.diagnostic(`kick on B returned ${Math.round(kickReturnedAt - hungAt)} ms into the hang`);
+      t.diagnostic(
+        `MaxListenersExceededWarning on A's stderr: ${/MaxListenersExceededWarning/.test(a.stderr) ? 'yes' : 'no'}`,
+      );
       t.diagnostic(`connections kept past their timeout while hung: ${kept.length}`);
       const opened = proxy.connections().filter((c) => c.openedAt > hungAt && c.openedAt < resumedAt);
       t.diagnostic(

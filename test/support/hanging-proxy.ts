@@ -20,7 +20,7 @@ export interface ProxiedConnection {
   readonly hung: boolean;
   /** `performance.now()` of the first byte the client sent while hung (held, not forwarded). */
   readonly firstHeldAt: number | undefined;
-  /** `performance.now()` when the client closed its side (seen here even while hung). */
+  /** `performance.now()` when the client ended or closed its side (seen here even while hung). */
   readonly clientClosedAt: number | undefined;
 }
 
@@ -59,8 +59,15 @@ class Link implements ProxiedConnection {
   ) {
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     server.on('data', (chunk: Buffer) => this.forward(() => client.write(chunk)));
+    // Both sockets are half-open: a side's FIN reaches the other only through forward(), as a
+    // hung network would hold it, and no goodbye is answered here on the peer's behalf.
+    client.on('end', () => {
+      this.clientClosedAt ??= performance.now();
+      this.forward(() => server.end());
+    });
+    server.on('end', () => this.forward(() => client.end()));
     client.on('close', () => {
-      this.clientClosedAt = performance.now();
+      this.clientClosedAt ??= performance.now();
       this.forward(() => server.destroy());
     });
     server.on('close', () => this.forward(() => client.destroy()));
@@ -118,8 +125,9 @@ export class HangingProxy {
   static async start(targetUrl: string): Promise<HangingProxy> {
     const target = new URL(targetUrl);
     const proxy: { current?: HangingProxy } = {};
-    const server = createServer({ noDelay: true }, (client) => {
-      const upstream = connect({ host: target.hostname, port: Number(target.port || 5432), noDelay: true });
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
+      const port = Number(target.port || 5432);
+      const upstream = connect({ host: target.hostname, port, noDelay: true, allowHalfOpen: true });
       proxy.current?.accept(client, upstream);
     });
     await new Promise<void>((resolve, reject) => {
