@@ -25,6 +25,7 @@ const STARTUP_POLL_MS = 100;
 /** While waiting, one log line this often. */
 const STARTUP_LOG_EVERY_MS = 5_000;
 
+/** A pooled connection as Knex hands it out: only passed back to Knex here. */
 type Connection = unknown;
 
 const isPostgres = (db: Knex) => db.client.config.client === 'pg';
