@@ -18,7 +18,7 @@ import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
 import { createViewerResolver } from './http/viewer.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
-import { pingDatabase } from './storage/database.js';
+import { pingDatabase, withStartupLock } from './storage/database.js';
 import { isDatabaseOutage } from './storage/outage.js';
 
 /** What tests and benchmarks may replace: the clock, the logger, the hasher, the WebSocket keep-alive. */
@@ -89,10 +89,16 @@ function createMetrics(core: Core): Metrics | undefined {
   return metrics;
 }
 
-/** Creates the configured admin, or `admin` with a random password printed once, when none exists. */
+/**
+ * Creates the configured admin, or `admin` with a random password printed once, when none
+ * exists. Under the start-up lock: of two instances starting at once, one creates it and the
+ * other finds it (on SQLite, where there is no such lock, ensureAdmin itself sees to that).
+ */
 async function ensureAdmin(core: Core): Promise<void> {
   const { adminUsername: username, adminPassword: password } = core.config;
-  const admin = await core.services.users.ensureAdmin({ username, password });
+  const admin = await withStartupLock(core.db, core.logger, () =>
+    core.services.users.ensureAdmin({ username, password }),
+  );
   if (admin?.generatedPassword) {
     // Printed once, on stdout, so an operator can sign in; it is never stored in clear.
     process.stdout.write(

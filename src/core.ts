@@ -118,7 +118,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     ...{ config, clock, logger, db, reads, services, feed, pubsub, watcher, propagation, sweeper, webhooks },
     async start() {
       if (config.redisUrl) logger.warn('REDIS_URL is set but not needed: session events travel through the database');
-      await migrateToLatest(db);
+      await migrateToLatest(db, logger);
       await propagation.start(propagationHandlers(core));
     },
     async close() {

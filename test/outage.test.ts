@@ -21,6 +21,18 @@ describe('isDatabaseOutage', () => {
     ],
     ['SQLite locked past its busy timeout', withCode('SQLITE_BUSY: database is locked', 'SQLITE_BUSY')],
     ['every address refused', new AggregateError([withCode('refused', 'ECONNREFUSED')], 'connect failed')],
+    // A hung network (issue 21): the driver's errors, which carry no code.
+    ['a connection attempt past its timeout', new Error('timeout expired')],
+    [
+      'a query past query_timeout (after the SQL)',
+      new Error('select * from "sessions" where "id" = $1 - Query read timeout'),
+    ],
+    ['a query on a connection dropped meanwhile', new Error('Client was closed and is not queryable')],
+    ['a statement cancelled (57014)', withCode('canceling statement due to statement timeout', '57014')],
+    [
+      'a transaction ended for idling (25P03)',
+      withCode('terminating connection due to idle-in-transaction timeout', '25P03'),
+    ],
     ['wrapped by graphql-js', new GraphQLError('x', { originalError: withCode('refused', 'ECONNREFUSED') })],
     ['wrapped as a cause', new Error('query failed', { cause: withCode('reset', 'ECONNRESET') })],
   ];
@@ -30,6 +42,7 @@ describe('isDatabaseOutage', () => {
     ['a syntax error (42601)', withCode('syntax error at or near "SELEC"', '42601')],
     ['a unique violation (23505)', withCode('duplicate key value violates unique constraint', '23505')],
     ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['another timeout that merely says so', new Error('webhook delivery timeout expired after 10 s')],
     ['not an error at all', 'ECONNREFUSED'],
   ];
   for (const [what, error] of bugs) it(`is not an outage: ${what}`, () => assert.equal(isDatabaseOutage(error), false));

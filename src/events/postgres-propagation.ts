@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { SESSION_EVENTS_CHANNEL } from '../../migrations/20261130_05_announce_session_events.js';
 import type { Logger, ThrottledLogger } from '../logger.js';
+import { postgresConnectionSettings } from '../storage/postgres-connections.js';
 import { PeerBarriers, type ControlMessage } from './peer-barriers.js';
 import { inboxChannel, PostgresMembership } from './postgres-membership.js';
 import { Trust, type EndPropagation, type PropagationHandlers } from './propagation.js';
@@ -13,12 +15,15 @@ import { parseAnnouncedEvent } from './types.js';
 const HEARTBEAT_INTERVAL_MS = 250;
 /** Every server deletes the rows of servers long gone about once a minute. */
 const PRUNE_EVERY_TICKS = 240;
-/** Without proof this long while the database answers, the listening connection is replaced. */
-const STUCK_LISTENER_MS = 10_000;
+/**
+ * Without proof this long (20 heartbeats), the listening connection is taken for hung and
+ * replaced. Trust lapsed long before (propagation.ts), so the cache is already off: what a
+ * replacement costs (the cache emptied, watched sessions re-read) regaining trust costs anyway.
+ */
+const STUCK_LISTENER_MS = 5_000;
 const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 5_000;
-/** A dead database must not leave a connect attempt hanging past a few heartbeats. */
-const CONNECT_TIMEOUT_MS = 3_000;
+/** Each try is one connection attempt; once the database is back, ends are heard within this. */
+const RECONNECT_MAX_MS = 2_000;
 
 /**
  * How the listening connection is named in pg_stat_activity, so an operator (or a fault test)
@@ -84,6 +89,8 @@ export class PostgresPropagation implements EndPropagation {
   private readonly barriers: PeerBarriers;
   private handlers: PropagationHandlers | undefined;
   private listener: pg.Client | undefined;
+  /** The listener's own socket: a hung one is destroyed, since it would never answer a goodbye. */
+  private listenerSocket: Socket | undefined;
   private connectedBefore = false;
   /** When the current listening connection opened (`performance.now()`). */
   private listeningSince = 0;
@@ -128,8 +135,8 @@ export class PostgresPropagation implements EndPropagation {
     this.trust.check();
     const silentForMs = Math.min(this.trust.proofAgeMs, performance.now() - this.listeningSince);
     if (this.listener && silentForMs > STUCK_LISTENER_MS) {
-      this.options.throttledLog('warn', 'listener-stuck', 'session event listener silent: reconnecting');
-      this.listener.end().catch(() => undefined);
+      this.options.throttledLog('warn', 'listener-stuck', 'session event listener silent: replacing it');
+      this.replaceStuckListener(this.listener);
       return;
     }
     this.heartbeat().catch((error: unknown) =>
@@ -173,12 +180,27 @@ export class PostgresPropagation implements EndPropagation {
     return this.options.serving ? `LISTEN ${SESSION_EVENTS_CHANNEL}; ${inbox}` : inbox;
   }
 
+  /**
+   * Cuts a hung listener off and opens another at once. A graceful end waits for the peer's
+   * answer, which a hung peer never sends (and each tick asked again, adding a listener each
+   * time): its socket is destroyed instead, after its client is detached, so nothing it reports
+   * later (its close, notifications held up in the network) reaches this instance.
+   */
+  private replaceStuckListener(stuck: pg.Client): void {
+    this.listener = undefined;
+    stuck.removeAllListeners();
+    stuck.on('error', () => undefined);
+    this.listenerSocket?.destroy();
+    void this.connect();
+  }
+
   /** Opens the listening connection; a reconnect means notifications may have been missed. */
   private async connect(): Promise<void> {
+    let socket: Socket | undefined;
     const client = new pg.Client({
-      connectionString: this.options.databaseUrl,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      ...postgresConnectionSettings(this.options.databaseUrl),
       application_name: listenerName(this.instanceId),
+      stream: () => (socket = new Socket()),
     });
     client.on('notification', (notification) => this.receive(notification.payload));
     client.on('error', (error) =>
@@ -188,14 +210,18 @@ export class PostgresPropagation implements EndPropagation {
     try {
       await client.connect();
       await client.query(this.listenStatement());
+      if (this.closed) throw new Error('closed while connecting');
     } catch (error) {
-      this.options.throttledLog('warn', 'listener', 'session event listener could not connect', { error });
+      if (!this.closed) {
+        this.options.throttledLog('warn', 'listener', 'session event listener could not connect', { error });
+      }
       client.removeAllListeners('end');
-      client.end().catch(() => undefined);
+      socket?.destroy();
       this.reconnectLater(client);
       return;
     }
     this.listener = client;
+    this.listenerSocket = socket;
     this.listeningSince = performance.now();
     this.reconnectDelayMs = RECONNECT_MIN_MS;
     if (this.connectedBefore) this.handlers?.missed();

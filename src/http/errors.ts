@@ -197,6 +197,8 @@ export function createWireErrors({ logger, hideSuggestions, isOutage }: WireErro
   const mask = (error: unknown, message: string): Error => {
     const graphQLError = error instanceof GraphQLError ? error : undefined;
     const original = graphQLError ? graphQLError.originalError : error;
+    if (original instanceof GatehouseError && original.code === 'UNAVAILABLE')
+      return unavailable(original, graphQLError);
     if (original instanceof GatehouseError) {
       return new GraphQLError(original.message, {
         nodes: graphQLError?.nodes,

@@ -41,13 +41,25 @@ export interface LoginResult {
 const AUDITED_USERNAME_LENGTH = 256;
 
 /**
+ * An attempt waits for those ahead of it on the same account while they move; once none has
+ * finished for this long, the one ahead is stuck on a database that does not answer (a request's
+ * queries give up within 5 s), and this one answers UNAVAILABLE rather than queue behind it
+ * (KeyedQueue). An attempt takes milliseconds and a hash (~25 ms, longer while a login storm
+ * fills the hash threads).
+ */
+const LOGIN_QUEUE_STALL_MS = 3_000;
+
+/**
  * Signing in, in three steps: reserve an attempt with the brute-force throttle, check the
  * password, start the session (applying the session limit in the same transaction as the
  * insert). Attempts on one account run one at a time, so concurrent guesses cannot all pass the
  * throttle before any of their failures is counted.
  */
 export class LoginService {
-  private readonly queue = new KeyedQueue();
+  private readonly queue = new KeyedQueue({
+    ms: LOGIN_QUEUE_STALL_MS,
+    error: () => new GatehouseError('UNAVAILABLE', 'Earlier sign-ins to this account are waiting for the database'),
+  });
 
   constructor(private readonly options: LoginOptions) {}
 

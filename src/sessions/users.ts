@@ -39,6 +39,13 @@ const GENERATED_PASSWORD_BYTES = 18;
 
 const USERNAME_TAKEN = { field: 'username', reason: 'USERNAME_TAKEN' };
 
+/** The first admin's, from ADMIN_USERNAME and ADMIN_PASSWORD (either may be unset). */
+type AdminCredentials = { username?: string | undefined; password?: string | undefined };
+
+/** The refusal {@link UserService.create} gives for a username (taken, among others). */
+const isUsernameRefused = (error: unknown) =>
+  error instanceof GatehouseError && error.code === 'BAD_USER_INPUT' && error.details.field === 'username';
+
 /** Accounts: creating them, their passwords and their own session limits. */
 export class UserService {
   constructor(private readonly options: UserServiceOptions) {}
@@ -109,8 +116,20 @@ export class UserService {
    * Makes sure an admin exists. With no admin yet: creates `username`/`password` when given,
    * else `admin` with a random password, which is returned so the caller can print it once.
    */
-  async ensureAdmin(credentials: { username?: string | undefined; password?: string | undefined }) {
-    if ((await this.options.users.countAdmins()) > 0) return undefined;
+  async ensureAdmin(credentials: AdminCredentials) {
+    const adminExists = async () => (await this.options.users.countAdmins()) > 0;
+    if (await adminExists()) return undefined;
+    try {
+      return await this.createFirstAdmin(credentials);
+    } catch (error) {
+      // Another instance starting at the same moment made it between the count and the insert
+      // (two replicas of a first rollout): the admin exists, which is all a start needs.
+      if (isUsernameRefused(error) && (await adminExists())) return undefined;
+      throw error;
+    }
+  }
+
+  private async createFirstAdmin(credentials: AdminCredentials) {
     if (credentials.username !== undefined && credentials.password !== undefined) {
       const { username, password } = credentials;
       return { user: await this.create({ username, password, role: 'ADMIN' }) };

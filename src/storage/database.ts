@@ -2,12 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
-import { migrationSource } from '../../migrations/index.js';
 import { throttledLogger, type Logger } from '../logger.js';
 import type { Stores } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import { databaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
+import { postgresConnectionSettings, timedOutConnectionDropper } from './postgres-connections.js';
 import { KnexSessionStore } from './session-store.js';
 import { SqliteClientKeepingStatements } from './sqlite-statements.js';
 import { KnexUserStore } from './user-store.js';
@@ -43,8 +43,6 @@ const pgTypes = {
  * outage it must answer, not hang for Knex's default minute.
  */
 const ACQUIRE_CONNECTION_TIMEOUT_MS = 5_000;
-/** A connection attempt to an unresponsive PostgreSQL gives up after this long. */
-const CONNECT_TIMEOUT_MS = 3_000;
 
 /**
  * The driver's own messages (Knex prints them with stacks on stdout) as JSON log lines, the
@@ -71,24 +69,26 @@ function runPragmas(pragmas: string) {
 
 /** Opens the database named by `DATABASE_URL` (see config). Does not migrate. */
 export function createDatabase(databaseUrl: string, logger: Logger): Knex {
-  if (databaseKind(databaseUrl) === 'postgres') {
-    return knex({
-      client: 'pg',
-      connection: {
-        connectionString: databaseUrl,
-        types: pgTypes,
-        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      } as Knex.PgConnectionConfig,
-      pool: { min: 0, max: 10 },
-      acquireConnectionTimeout: ACQUIRE_CONNECTION_TIMEOUT_MS,
-      log: driverLog(logger),
-    });
-  }
+  if (databaseKind(databaseUrl) === 'postgres') return openPostgres(databaseUrl, logger);
   const filename = databaseUrl.slice('sqlite:'.length);
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   // One connection: SQLite has one writer anyway, and a single connection makes every
   // transaction (a login applying the session limit) run alone without SQLITE_BUSY retries.
   return openSqlite(filename, logger, { min: 1, max: 1, afterCreate: runPragmas(SQLITE_PRAGMAS) });
+}
+
+/** PostgreSQL's pool, every wait bounded (see postgres-connections.ts). */
+function openPostgres(databaseUrl: string, logger: Logger): Knex {
+  const dropper = timedOutConnectionDropper();
+  const db = knex({
+    client: 'pg',
+    connection: { ...postgresConnectionSettings(databaseUrl), types: pgTypes } as Knex.PgConnectionConfig,
+    pool: { min: 0, max: 10, afterCreate: dropper.afterCreate },
+    acquireConnectionTimeout: ACQUIRE_CONNECTION_TIMEOUT_MS,
+    log: driverLog(logger),
+  });
+  db.on('query-error', dropper.queryFailed);
+  return db;
 }
 
 /** A Knex over one SQLite file, keeping prepared statements, with `pool`. */
@@ -119,10 +119,8 @@ export function createReadDatabase(databaseUrl: string, logger: Logger): Knex | 
   return openSqlite(filename, logger, { min: 0, max: 1, afterCreate: runPragmas(SQLITE_READER_PRAGMAS) });
 }
 
-/** Brings the schema up to date; run at every start. */
-export async function migrateToLatest(db: Knex): Promise<void> {
-  await db.migrate.latest({ migrationSource });
-}
+/** Start-up work (migrations, the start-up lock) has a module of its own; opened databases are this one's. */
+export { migrateToLatest, withStartupLock } from './migrate.js';
 
 /** Every store the session rules need, over one Knex instance (and its reader, see createReadDatabase). */
 export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): Stores {

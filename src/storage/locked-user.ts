@@ -5,6 +5,7 @@ import { KnexAuthEventStore } from './auth-event-store.js';
 import type { DatabaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { Session, User } from './models.js';
+import { LONG_STATEMENT } from './postgres-connections.js';
 import { endOpenSessions, SESSION_COLUMNS, whereActive, whereOpenButInactive } from './sql.js';
 
 /** The user-scoped operations of `withUserLocked`, on the transaction that holds the lock. */
@@ -14,7 +15,8 @@ export function lockedUserTx(
   userId: string,
   user: UserRecord | undefined,
 ): UserSessionsTx {
-  const sessions = () => trx('sessions').where('user_id', userId);
+  // Ending all of them takes time in proportion to their number (see LONG_STATEMENT).
+  const sessions = () => trx('sessions').where('user_id', userId).options(LONG_STATEMENT);
   const authEvents = new KnexAuthEventStore(trx, kind);
   return {
     user,

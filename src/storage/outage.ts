@@ -22,16 +22,25 @@ const OUTAGE_CODES = new Set([
 ]);
 
 /**
- * PostgreSQL SQLSTATEs of an unavailable server: class 08 (connection exceptions), shutting
- * down or starting up (57P01–57P03), and too many connections (53300).
+ * PostgreSQL SQLSTATEs of a server that cannot serve now: class 08 (connection exceptions),
+ * shutting down or starting up (57P01–57P03), too many connections (53300), a statement
+ * cancelled (57014: a `statement_timeout` an operator set, or pg_cancel_backend) and a
+ * transaction ended for idling (25P03, see postgres-connections.ts). Each is worth a retry.
  */
+const POSTGRES_OUTAGE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '25P03']);
+
 function isPostgresOutageState(code: string): boolean {
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+  return code.startsWith('08') || POSTGRES_OUTAGE_STATES.has(code);
 }
 
-/** What node-postgres and Knex say when a connection dies or cannot be had in time. */
+/**
+ * What node-postgres and Knex say when a connection dies or cannot be had in time: dropped,
+ * refused afterwards ("not queryable"), a connection attempt past its timeout (the driver's
+ * bare `timeout expired`), a query past `query_timeout` (`Query read timeout`, after the SQL
+ * Knex puts before it), no connection from the pool in time.
+ */
 const OUTAGE_MESSAGES =
-  /Connection terminated|connection terminated unexpectedly|Client has encountered a connection error|timeout exceeded when trying to connect|Timeout acquiring a connection/i;
+  /Connection terminated|Client has encountered a connection error|is not queryable|(?:^|- )timeout expired$|Query read timeout$|timeout exceeded when trying to connect|Timeout acquiring a connection/i;
 
 export function isDatabaseOutage(error: unknown): boolean {
   const seen = new Set<unknown>();

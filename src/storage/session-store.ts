@@ -6,6 +6,7 @@ import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.
 import type { DatabaseKind } from './database-kind.js';
 import { Session, User } from './models.js';
 import { lockedUserTx } from './locked-user.js';
+import { LONG_STATEMENT } from './postgres-connections.js';
 import { endInactiveBatch } from './session-rows.js';
 import { sessionStats } from './session-stats.js';
 import {
@@ -113,7 +114,7 @@ export class KnexSessionStore implements SessionStore {
     activeAt: ActiveAt,
     exceptSessionId?: string,
   ): Promise<SessionRecord[]> {
-    let query = whereActive(this.db('sessions').where('user_id', userId), activeAt);
+    let query = whereActive(this.db('sessions').where('user_id', userId).options(LONG_STATEMENT), activeAt);
     if (exceptSessionId !== undefined) query = query.whereNot('id', exceptSessionId);
     return endOpenSessions(query, reason, activeAt.now);
   }
