@@ -367,6 +367,10 @@ describe('console: destructive admin buttons ask first', () => {
 
     await row.getByRole('button', { name: 'Disable', exact: true }).click();
     const disable = page.getByRole('dialog', { name: 'Disable nora?' });
+    // Escape reaches the dialog once it has rendered and moved the focus (a press before that was
+    // lost once under load), as console-accounts.test.ts waits for it.
+    await disable.waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Cancel', undefined, { timeout: 2_000 });
     await page.keyboard.press('Escape');
     await disable.waitFor({ state: 'detached' });
     assert.deepEqual(await userState('nora'), { disabled: false, sessions: 1 });
