@@ -369,7 +369,7 @@ describe('console at phone width', () => {
   });
 });
 
-describe('browser clients: the same-site rule (README "Browser clients")', () => {
+describe('browser clients: the same-site rule (docs/front-ends.md "Browser clients")', () => {
   it('an app on localhost talking to 127.0.0.1 loses the cookie; on localhost it keeps it', BOUNDED, async () => {
     const app = createServer((_req, res) => res.end('<!doctype html><title>app</title>'));
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));

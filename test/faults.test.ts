@@ -24,7 +24,7 @@ import { GatehouseProcess, killAllGatehouseProcesses, runScript } from './suppor
 
 const ADMIN = { username: 'ops', password: 'ops-password-for-fault-tests' };
 const SETTINGS = { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, SWEEP_INTERVAL: '1h' };
-/** The bound the README states: the longest a stale cache serves an ended session. */
+/** The revocation guarantee's bound (docs/production.md): the longest a stale cache serves an ended session. */
 const TRUST_BOUND_MS = 1_000;
 const COOKIE = 'gatehouse_session';
 const ME = '{ me { id } }';

@@ -32,7 +32,7 @@ import { GatehouseProcess, killAllGatehouseProcesses } from './support/process.j
 const ADMIN = { username: 'ops', password: 'ops-password-for-partition-tests' };
 const PROBE = { username: 'probe', password: 'probe-password-for-partitions' };
 const SETTINGS = { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, SWEEP_INTERVAL: '1h' };
-/** The bound the README states: the longest a stale cache serves an ended session. */
+/** The revocation guarantee's bound (docs/production.md): the longest a stale cache serves an ended session. */
 const TRUST_BOUND_MS = 1_000;
 /** "Within a few seconds", asserted generously (the machine is shared); the figures say more. */
 const ANSWER_BOUND_MS = 8_000;

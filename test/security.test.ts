@@ -1,7 +1,7 @@
 /**
  * Security tests (issue 5): hostile input, brute force, CSRF/CORS, headers, introspection and
- * the audit log, each against a real server over real HTTP and a real database. SECURITY.md maps
- * the OWASP ASVS 5.0 requirements to the tests below by name.
+ * the audit log, each against a real server over real HTTP and a real database. docs/security.md
+ * maps the OWASP ASVS 5.0 requirements to the tests below by name.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';

@@ -18,10 +18,13 @@
  *   exact origin in `ALLOWED_ORIGINS`. With `COOKIE_SECURE` (on in production) the cookie is
  *   `Secure`, and a browser keeps it only from HTTPS (or localhost). A login the browser kept no
  *   cookie of still answers with its user: {@link checkCookieKept} tells, and says why.
- * - When the session ends, Gatehouse sends one `sessionRevoked` event and then closes the socket
- *   with 4403. `sessionRevoked` has completed by then, but graphql-ws retries a 4403 close for
- *   any other subscription still running on the socket (4403 may mean "forbidden for now"), and
- *   that retry would be anonymous: `shouldRetry` stops on it, and the app disposes the client.
+ * - When the session ends, Gatehouse sends one `sessionRevoked` event, completes every
+ *   subscription of the session, and then closes the socket with 4403. The socket client here is
+ *   lazy (graphql-ws's default), so with no subscription left it does not reconnect. A client
+ *   with `lazy: false` would: graphql-ws retries a 4403 close (it may mean "forbidden for now"),
+ *   and the new socket would be anonymous. `shouldRetry` refuses 4403 all the same, for a
+ *   subscription made as the close arrives, and the app disposes the client
+ *   (docs/front-ends.md, "graphql-ws: what happens after 4403").
  */
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient, type Client as SocketClient } from 'graphql-ws';
