@@ -132,7 +132,7 @@ async function createTables(knex: Knex): Promise<void> {
     table.string('events', 256).notNullable();
     table.boolean('enabled').notNullable().defaultTo(true);
     table.string('description', 500).nullable();
-    // `whsec_…`: HMAC needs the key itself, so it is stored as given (see SECURITY.md).
+    // `whsec_…`: HMAC needs the key itself, so it is stored as given (docs/security.md, gap G8).
     table.string('secret', 128).notNullable();
     table.bigInteger('created_at').notNullable();
     table.bigInteger('updated_at').notNullable();

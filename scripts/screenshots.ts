@@ -1,5 +1,5 @@
 /**
- * `npm run screenshots`: the console as the README shows it, at desktop and phone width, into
+ * `npm run screenshots`: the console as docs/operators.md shows it, at desktop and phone width, into
  * docs/. A test server with a few users and sessions from different devices, a webhook to a
  * receiver on loopback that refuses one delivery, Debian's Chromium (test/support/browser.ts),
  * and the same steps a person takes. Besides the whole admin page, the audit log and the
