@@ -18,7 +18,8 @@ import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
 import { createViewerResolver } from './http/viewer.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
-import { pingDatabase, withStartupLock } from './storage/database.js';
+import { pingDatabase } from './storage/database.js';
+import { withStartupLock } from './storage/migrate.js';
 import { isDatabaseOutage } from './storage/outage.js';
 
 /** What tests and benchmarks may replace: the clock, the logger, the hasher, the WebSocket keep-alive. */

@@ -119,9 +119,6 @@ export function createReadDatabase(databaseUrl: string, logger: Logger): Knex | 
   return openSqlite(filename, logger, { min: 0, max: 1, afterCreate: runPragmas(SQLITE_READER_PRAGMAS) });
 }
 
-/** Start-up work (migrations, the start-up lock) has a module of its own; opened databases are this one's. */
-export { migrateToLatest, withStartupLock } from './migrate.js';
-
 /** Every store the session rules need, over one Knex instance (and its reader, see createReadDatabase). */
 export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): Stores {
   return {

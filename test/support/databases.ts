@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { silentLogger } from '../../src/logger.js';
-import { createDatabase, migrateToLatest } from '../../src/storage/database.js';
+import { createDatabase } from '../../src/storage/database.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
 
 /** A database for one test server, created empty and dropped afterwards. */
 export interface TestDatabase {

@@ -1,5 +1,5 @@
 import { migrationSource } from '../../../migrations/index.js';
-import { migrateToLatest } from '../../storage/database.js';
+import { migrateToLatest } from '../../storage/migrate.js';
 import type { Command } from '../command.js';
 import { plural } from '../output.js';
 
