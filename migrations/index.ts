@@ -10,6 +10,7 @@ import * as partialSessionIndexes from './20261202_08_partial_session_indexes.js
 import * as indexAuditFilters from './20261203_09_index_audit_filters.js';
 import * as usernameSkeletons from './20261207_10_username_skeletons.js';
 import * as serverMembership from './20261207_11_server_membership.js';
+import * as secondFactors from './20261208_12_second_factors.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '20261203_09_index_audit_filters': indexAuditFilters,
   '20261207_10_username_skeletons': usernameSkeletons,
   '20261207_11_server_membership': serverMembership,
+  '20261208_12_second_factors': secondFactors,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

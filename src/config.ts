@@ -110,7 +110,46 @@ export interface Config {
    * off when `NODE_ENV=production`.
    */
   webhookAllowPrivate: boolean;
+  /**
+   * `SECOND_FACTOR_TIMEOUT`: how long a right password waits for its second step (or, under
+   * `REQUIRE_SECOND_FACTOR`, for the user to enroll one) before the pending login is void, in ms.
+   * Default `5m`; from `30s` to `1h`.
+   */
+  secondFactorTimeoutMs: number;
+  /**
+   * `REQUIRE_SECOND_FACTOR`: who must have a second factor: `off`, `admins` or `all`. A covered
+   * user without one who signs in gets a session that can only enroll one (and sign out).
+   * Default `off`.
+   */
+  requireSecondFactor: SecondFactorRequirement;
+  /**
+   * `SECRETS_KEY`: 32 bytes, base64 (`openssl rand -base64 32`): encrypts TOTP secrets at rest
+   * (AES-256-GCM). Default unset: on SQLite outside production a key is generated into the
+   * database's folder (`secrets.key`, mode 0600) at first need; in production, and on
+   * PostgreSQL (where instances must share it), enrolling an authenticator app is refused
+   * without it, and a start with authenticator apps enrolled stops.
+   */
+  secretsKey: Buffer | undefined;
+  /**
+   * `WEBAUTHN_RP_ID`: the passkeys' relying-party id, a domain such as `example.com` that
+   * passkeys are bound to (changing it later orphans them). Default unset: the host name the
+   * request was sent to.
+   */
+  webauthnRpId: string | undefined;
+  /**
+   * `WEBAUTHN_ORIGINS`: comma-separated origins a passkey ceremony may come from, such as
+   * `https://app.example.com`. Default unset: the origin the request was sent to, and
+   * `ALLOWED_ORIGINS`.
+   */
+  webauthnOrigins: string[];
 }
+
+/** Who must have a second factor (`REQUIRE_SECOND_FACTOR`). */
+export const SECOND_FACTOR_REQUIREMENTS = ['off', 'admins', 'all'] as const;
+export type SecondFactorRequirement = (typeof SECOND_FACTOR_REQUIREMENTS)[number];
+
+/** AES-256 takes a key of exactly this many bytes. */
+const SECRETS_KEY_BYTES = 32;
 
 /** Who may use a tool: everyone, no one, or ADMIN viewers only. */
 export type Access = 'on' | 'off' | 'admins';
@@ -175,11 +214,12 @@ class EnvReader {
     return parsed;
   }
 
-  duration(name: string, fallback: string, minMs = 1): number {
+  duration(name: string, fallback: string, minMs = 1, maxMs = Number.MAX_SAFE_INTEGER): number {
     const value = this.raw(name) ?? fallback;
     const ms = parseDuration(value);
-    if (ms === undefined || ms < minMs) {
-      throw new ConfigError(name, value, `a duration such as 500ms, 30s, 15m, 24h or 7d (at least ${minMs}ms)`);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      const bounds = maxMs === Number.MAX_SAFE_INTEGER ? `at least ${minMs}ms` : `from ${minMs}ms to ${maxMs}ms`;
+      throw new ConfigError(name, value, `a duration such as 500ms, 30s, 15m, 24h or 7d (${bounds})`);
     }
     return ms;
   }
@@ -257,6 +297,49 @@ function parseOrigins(reader: EnvReader): string[] {
     });
 }
 
+function parseSecretsKey(reader: EnvReader): Buffer | undefined {
+  const value = reader.optionalString('SECRETS_KEY');
+  if (value === undefined) return undefined;
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+  // The error never repeats the value: it is a secret even when malformed.
+  if (key?.length !== SECRETS_KEY_BYTES) {
+    throw new ConfigError('SECRETS_KEY', '[hidden]', `${SECRETS_KEY_BYTES} bytes, base64 (openssl rand -base64 32)`);
+  }
+  return key;
+}
+
+/** A bare domain name: what WebAuthn accepts as a relying-party id (no scheme, port or path). */
+function parseRpId(reader: EnvReader): string | undefined {
+  const value = reader.optionalString('WEBAUTHN_RP_ID');
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(lower)) {
+    throw new ConfigError('WEBAUTHN_RP_ID', value, 'a domain name such as example.com (no scheme, port or path)');
+  }
+  return lower;
+}
+
+function parseWebauthnOrigins(reader: EnvReader): string[] {
+  const value = reader.optionalString('WEBAUTHN_ORIGINS');
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+    .map((origin) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+        throw new ConfigError('WEBAUTHN_ORIGINS', value, 'comma-separated origins such as https://app.example.com');
+      }
+      return parsed.origin;
+    });
+}
+
 function validateDatabaseUrl(value: string): string {
   if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return value;
   if (/^postgres(ql)?:\/\//.test(value)) return value;
@@ -309,6 +392,11 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRetryScheduleMs: read.durationList('WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h', 10, 20),
     webhookTimeoutMs: read.duration('WEBHOOK_TIMEOUT', '10s', 100),
     webhookAllowPrivate: read.boolean('WEBHOOK_ALLOW_PRIVATE', nodeEnv !== 'production'),
+    secondFactorTimeoutMs: read.duration('SECOND_FACTOR_TIMEOUT', '5m', 30_000, 3_600_000),
+    requireSecondFactor: read.oneOf('REQUIRE_SECOND_FACTOR', 'off', SECOND_FACTOR_REQUIREMENTS),
+    secretsKey: parseSecretsKey(read),
+    webauthnRpId: parseRpId(read),
+    webauthnOrigins: parseWebauthnOrigins(read),
   };
 }
 
