@@ -104,9 +104,10 @@ for (const kind of DATABASE_KINDS) {
       }
     });
 
-    it('no live feed: over WebSocket and SSE a subscription is SECOND_FACTOR_REQUIRED, and the socket has no viewer', async () => {
+    it('no live feed: over WebSocket and SSE a subscription is SECOND_FACTOR_REQUIRED, and the socket has no viewer', async (t) => {
       const { client } = await pendingUser(server);
       const socket = openSocket(server, { cookie: client.cookie });
+      t.after(() => socket.dispose());
       await socket.connected;
       const revoked = subscribeWs(socket.client, SessionRevokedDocument);
       const end = await revoked.ended();
@@ -115,7 +116,6 @@ for (const kind of DATABASE_KINDS) {
       const me = subscribeWs(socket.client, MeDocument);
       await me.ended();
       assert.equal(me.events[0]?.errors?.[0]?.extensions?.code, 'SECOND_FACTOR_REQUIRED', 'a query over the socket');
-      await socket.dispose();
 
       for (const method of ['POST', 'GET'] as const) {
         const sse = subscribeSse(server, SessionRevokedDocument, { cookie: client.cookie, method });

@@ -141,88 +141,85 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual(names, ['Phone', 'Tablet']);
     });
 
-    it('a password login with a factor is pending (SECOND_FACTOR); the right code rotates the token into a session at AAL2, counted and announced once', async () => {
+    it('a password login with a factor is pending (SECOND_FACTOR); the right code rotates the token into a session at AAL2, counted and announced once', async (t) => {
       const receiver = await Receiver.start();
+      t.after(() => receiver.close());
       const hook = await createWebhook(admin, receiver.url, ['SESSION_STARTED']);
-      try {
-        const { username, userId, client: enrolling } = await newUser('finn');
-        const { secret } = await enrollTotp(server, enrolling);
-        const feed = openSocket(server, { cookie: admin.cookie });
-        await feed.connected;
-        const started = subscribeWs<{ sessionEvents: Record<string, unknown> & { session: Record<string, unknown> } }>(
-          feed.client,
-          `subscription($userId: ID) { sessionEvents(userId: $userId) {
-             type session { id assurance authenticationMethods } } }`,
-          { userId },
-        );
-        const succeededBefore = (await eventsOf(admin, userId, ['LOGIN_SUCCEEDED'])).length;
+      const { username, userId, client: enrolling } = await newUser('finn');
+      const { secret } = await enrollTotp(server, enrolling);
+      const feed = openSocket(server, { cookie: admin.cookie });
+      t.after(() => feed.dispose());
+      await feed.connected;
+      const started = subscribeWs<{ sessionEvents: Record<string, unknown> & { session: Record<string, unknown> } }>(
+        feed.client,
+        `subscription($userId: ID) { sessionEvents(userId: $userId) {
+           type session { id assurance authenticationMethods } } }`,
+        { userId },
+      );
+      const succeededBefore = (await eventsOf(admin, userId, ['LOGIN_SUCCEEDED'])).length;
 
-        const { client, login } = await passwordLogin(server, username);
-        assert.equal(login.nextStep, 'SECOND_FACTOR');
-        const pendingToken = client.token!;
-        assert.match(pendingToken, PENDING_TOKEN);
-        const pending = login.session;
-        const { id: _id, createdAt: _created, expiresAt: _expires, authenticatedAt: _proved, ...shown } = pending;
-        assert.deepEqual(shown, {
-          ...{ current: true, active: true, endedAt: null, assurance: 'AAL1', authenticationMethods: ['PASSWORD'] },
-          user: { id: userId, username },
-        });
-        assert.equal(Date.parse(pending.expiresAt) - Date.parse(pending.createdAt), 5 * MINUTE);
-        assert.deepEqual((await client.data(AssuredCurrentSessionDocument)).currentSession, pending);
-        const stored = await server.db('pending_logins').where({ id: pending.id }).first();
-        assert.equal(stored?.token_hash, createHash('sha256').update(pendingToken).digest('hex'));
-        assert.equal(await server.db('sessions').where({ id: pending.id }).first(), undefined, 'not a session row');
+      const { client, login } = await passwordLogin(server, username);
+      assert.equal(login.nextStep, 'SECOND_FACTOR');
+      const pendingToken = client.token!;
+      assert.match(pendingToken, PENDING_TOKEN);
+      const pending = login.session;
+      const { id: _id, createdAt: _created, expiresAt: _expires, authenticatedAt: _proved, ...shown } = pending;
+      assert.deepEqual(shown, {
+        ...{ current: true, active: true, endedAt: null, assurance: 'AAL1', authenticationMethods: ['PASSWORD'] },
+        user: { id: userId, username },
+      });
+      assert.equal(Date.parse(pending.expiresAt) - Date.parse(pending.createdAt), 5 * MINUTE);
+      assert.deepEqual((await client.data(AssuredCurrentSessionDocument)).currentSession, pending);
+      const stored = await server.db('pending_logins').where({ id: pending.id }).first();
+      assert.equal(stored?.token_hash, createHash('sha256').update(pendingToken).digest('hex'));
+      assert.equal(await server.db('sessions').where({ id: pending.id }).first(), undefined, 'not a session row');
 
-        const { verifySecondFactor } = await client.data(VerifySecondFactorDocument, {
-          code: freshCode(server, secret),
-        });
-        assert.equal(verifySecondFactor.nextStep, 'DONE');
-        const session = verifySecondFactor.session;
-        assert.notEqual(session.id, pending.id);
-        assert.equal(session.assurance, 'AAL2');
-        assert.deepEqual(session.authenticationMethods, ['PASSWORD', 'TOTP']);
-        assert.ok(client.token && client.token !== pendingToken && !PENDING_TOKEN.test(client.token), 'a new token');
-        assert.deepEqual((await client.data(AssuredCurrentSessionDocument)).currentSession, session);
-        await assertAnonymous(server.client({ cookie: `gatehouse_session=${pendingToken}` }), 'the pending token');
-        assert.equal(await server.db('pending_logins').where({ id: pending.id }).first(), undefined);
+      const { verifySecondFactor } = await client.data(VerifySecondFactorDocument, {
+        code: freshCode(server, secret),
+      });
+      assert.equal(verifySecondFactor.nextStep, 'DONE');
+      const session = verifySecondFactor.session;
+      assert.notEqual(session.id, pending.id);
+      assert.equal(session.assurance, 'AAL2');
+      assert.deepEqual(session.authenticationMethods, ['PASSWORD', 'TOTP']);
+      assert.ok(client.token && client.token !== pendingToken && !PENDING_TOKEN.test(client.token), 'a new token');
+      assert.deepEqual((await client.data(AssuredCurrentSessionDocument)).currentSession, session);
+      await assertAnonymous(server.client({ cookie: `gatehouse_session=${pendingToken}` }), 'the pending token');
+      assert.equal(await server.db('pending_logins').where({ id: pending.id }).first(), undefined);
 
-        const verified200 = await verify(server, { cookie: client.cookie! });
-        assert.equal(verified200.status, 200);
-        assert.equal(verified200.headers.get('x-session-assurance'), 'AAL2');
-        assert.equal(verified200.headers.get('x-session-id'), session.id);
+      const verified200 = await verify(server, { cookie: client.cookie! });
+      assert.equal(verified200.status, 200);
+      assert.equal(verified200.headers.get('x-session-assurance'), 'AAL2');
+      assert.equal(verified200.headers.get('x-session-id'), session.id);
 
-        // The manual clock stands still between steps: events of one millisecond come in any order.
-        const logins = await eventsOf(admin, userId, ['LOGIN_SUCCEEDED']);
-        assert.equal(logins.length, succeededBefore + 1, 'one LOGIN_SUCCEEDED, at the second step');
-        const completed = logins.filter((event) => event.sessionId === session.id);
-        assert.deepEqual(
-          completed.map((event) => event.method),
-          ['TOTP'],
-        );
-        assert.equal((await eventsOf(admin, userId, ['SECOND_FACTOR_REQUESTED'])).length, 1);
-        const [event] = await started.received(1);
-        assert.deepEqual(event?.data?.sessionEvents, {
-          type: 'STARTED',
-          session: { id: session.id, assurance: 'AAL2', authenticationMethods: ['PASSWORD', 'TOTP'] },
-        });
-        const mine = () =>
-          receiver.requests
-            .map((request) => verified(hook.secret, request))
-            .filter((hooked) => hooked.data.userId === userId && hooked.data.sessionId !== undefined);
-        await waitFor('the session.started webhooks of the user', () => mine().length >= 2);
-        const webhooked = mine().find((hooked) => hooked.data.sessionId === session.id);
-        assert.equal(webhooked?.type, 'session.started');
-        assert.equal(webhooked?.data.assurance, 'AAL2');
-        assert.deepEqual(webhooked?.data.authenticationMethods, ['PASSWORD', 'TOTP']);
-        assert.equal(
-          mine().filter((hooked) => hooked.data.sessionId === pending.id).length,
-          0,
-          'a pending login is not a session start',
-        );
-        await feed.dispose();
-      } finally {
-        await receiver.close();
-      }
+      // The manual clock stands still between steps: events of one millisecond come in any order.
+      const logins = await eventsOf(admin, userId, ['LOGIN_SUCCEEDED']);
+      assert.equal(logins.length, succeededBefore + 1, 'one LOGIN_SUCCEEDED, at the second step');
+      const completed = logins.filter((event) => event.sessionId === session.id);
+      assert.deepEqual(
+        completed.map((event) => event.method),
+        ['TOTP'],
+      );
+      assert.equal((await eventsOf(admin, userId, ['SECOND_FACTOR_REQUESTED'])).length, 1);
+      const [event] = await started.received(1);
+      assert.deepEqual(event?.data?.sessionEvents, {
+        type: 'STARTED',
+        session: { id: session.id, assurance: 'AAL2', authenticationMethods: ['PASSWORD', 'TOTP'] },
+      });
+      const mine = () =>
+        receiver.requests
+          .map((request) => verified(hook.secret, request))
+          .filter((hooked) => hooked.data.userId === userId && hooked.data.sessionId !== undefined);
+      await waitFor('the session.started webhooks of the user', () => mine().length >= 2);
+      const webhooked = mine().find((hooked) => hooked.data.sessionId === session.id);
+      assert.equal(webhooked?.type, 'session.started');
+      assert.equal(webhooked?.data.assurance, 'AAL2');
+      assert.deepEqual(webhooked?.data.authenticationMethods, ['PASSWORD', 'TOTP']);
+      assert.equal(
+        mine().filter((hooked) => hooked.data.sessionId === pending.id).length,
+        0,
+        'a pending login is not a session start',
+      );
     });
 
     it('a code is accepted once; spaces inside are fine; letters or a wrong length are BAD_USER_INPUT and count as no guess', async () => {
@@ -394,12 +391,13 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(refused.errors?.[0]?.extensions?.reason, 'NO_SECOND_FACTOR');
     });
 
-    it("resetSecondFactors: an admin's reset removes factors, codes and pending logins and ends every session (SECOND_FACTORS_RESET), live subscribers told", async () => {
+    it("resetSecondFactors: an admin's reset removes factors, codes and pending logins and ends every session (SECOND_FACTORS_RESET), live subscribers told", async (t) => {
       const { username, userId, client } = await newUser('olga');
       const { secret } = await enrollTotp(server, client);
       const session = await signInWithCode(server, username, secret);
       const { client: pending } = await passwordLogin(server, username);
       const socket = openSocket(server, { cookie: session.cookie });
+      t.after(() => socket.dispose());
       await socket.connected;
       const revoked = subscribeWs(socket.client, SessionRevokedDocument);
       assertRefused(await session.request(ResetSecondFactorsDocument, { userId }), 'FORBIDDEN', 'ADMIN only');
@@ -430,12 +428,13 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await eventsOf(admin, userId, ['SECOND_FACTORS_RESET'])).length, 1);
     });
 
-    it('gatehouse users reset-factors: ends the sessions in the running server (its admin feed shows them as AAL2), and says what it did', async () => {
+    it('gatehouse users reset-factors: ends the sessions in the running server (its admin feed shows them as AAL2), and says what it did', async (t) => {
       const { username, userId, client } = await newUser('pia');
       const { secret } = await enrollTotp(server, client);
       const session = await signInWithCode(server, username, secret);
       const { id: sessionId } = (await session.data(AssuredCurrentSessionDocument)).currentSession!;
       const feed = openSocket(server, { cookie: admin.cookie });
+      t.after(() => feed.dispose());
       await feed.connected;
       const ends = subscribeWs<{ sessionEvents: { type: string; reason: string; session: Record<string, unknown> } }>(
         feed.client,
@@ -464,42 +463,38 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual([printed.username, printed.factorsRemoved, printed.sessionsEnded], [username, 0, 0]);
       const unknown = await runCli(['users', 'reset-factors', 'nobody-by-this-name'], settings);
       assert.equal(unknown.exit.code, 1);
-      await feed.dispose();
     });
 
-    it('factor webhooks: added, failed, removed and reset arrive signed, with the user and the factor', async () => {
+    it('factor webhooks: added, failed, removed and reset arrive signed, with the user and the factor', async (t) => {
       const receiver = await Receiver.start();
+      t.after(() => receiver.close());
       const events = ['SECOND_FACTOR_ADDED', 'SECOND_FACTOR_FAILED', 'SECOND_FACTOR_REMOVED', 'SECOND_FACTORS_RESET'];
       const hook = await createWebhook(admin, receiver.url, events as never);
-      try {
-        const { username, userId, client } = await newUser('quin');
-        const { secret, factorId } = await enrollTotp(server, client);
-        const { client: pending } = await passwordLogin(server, username);
-        await pending.request(VerifySecondFactorDocument, { code: wrongCode(freshCode(server, secret)) });
-        await client.data(RemoveSecondFactorDocument, { id: factorId });
-        admin = await server.adminClient();
-        await admin.data(ResetSecondFactorsDocument, { userId });
-        const received = (await receiver.waitForRequests(4)).map((request) => verified(hook.secret, request));
-        const byType = new Map(received.map((event) => [event.type, event]));
-        assert.deepEqual([...byType.keys()].sort(), [
-          'second_factor.added',
-          'second_factor.failed',
-          'second_factor.removed',
-          'second_factors.reset',
-        ]);
-        for (const event of received) {
-          assert.equal(event.data.userId, userId);
-          assert.equal(event.data.username, username);
-          assert.equal(event.data.at, event.timestamp);
-        }
-        const { at: _a, ...added } = byType.get('second_factor.added')!.data;
-        assert.deepEqual(added, { userId, username, factorId, kind: 'TOTP' });
-        const { at: _r, ...removed } = byType.get('second_factor.removed')!.data;
-        assert.deepEqual(removed, { userId, username, factorId, kind: 'TOTP' });
-        assert.equal(byType.get('second_factor.failed')!.data.method, 'TOTP');
-      } finally {
-        await receiver.close();
+      const { username, userId, client } = await newUser('quin');
+      const { secret, factorId } = await enrollTotp(server, client);
+      const { client: pending } = await passwordLogin(server, username);
+      await pending.request(VerifySecondFactorDocument, { code: wrongCode(freshCode(server, secret)) });
+      await client.data(RemoveSecondFactorDocument, { id: factorId });
+      admin = await server.adminClient();
+      await admin.data(ResetSecondFactorsDocument, { userId });
+      const received = (await receiver.waitForRequests(4)).map((request) => verified(hook.secret, request));
+      const byType = new Map(received.map((event) => [event.type, event]));
+      assert.deepEqual([...byType.keys()].sort(), [
+        'second_factor.added',
+        'second_factor.failed',
+        'second_factor.removed',
+        'second_factors.reset',
+      ]);
+      for (const event of received) {
+        assert.equal(event.data.userId, userId);
+        assert.equal(event.data.username, username);
+        assert.equal(event.data.at, event.timestamp);
       }
+      const { at: _a, ...added } = byType.get('second_factor.added')!.data;
+      assert.deepEqual(added, { userId, username, factorId, kind: 'TOTP' });
+      const { at: _r, ...removed } = byType.get('second_factor.removed')!.data;
+      assert.deepEqual(removed, { userId, username, factorId, kind: 'TOTP' });
+      assert.equal(byType.get('second_factor.failed')!.data.method, 'TOTP');
     });
   });
 }
