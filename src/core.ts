@@ -142,8 +142,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   return core;
 }
 
-/** Audit events worth a warning: someone may be guessing passwords. */
-const WARNING_EVENTS = new Set<AuthEventType>(['LOGIN_RATE_LIMITED', 'REAUTHENTICATION_FAILED']);
+/** Audit events worth a warning: someone may be guessing passwords or codes. */
+const WARNING_EVENTS = new Set<AuthEventType>([
+  'LOGIN_RATE_LIMITED',
+  'REAUTHENTICATION_FAILED',
+  'SECOND_FACTOR_FAILED',
+]);
 
 /**
  * Every audit event (logins, failures, throttling, ends with their reason, account changes) is
@@ -166,6 +170,8 @@ function logAuthEvent(logger: Logger, event: AuthEventRecord): void {
     ...(event.sessionId ? { sessionId: event.sessionId } : {}),
     ...(event.actorUserId ? { actorUserId: event.actorUserId } : {}),
     ...(event.reason ? { reason: event.reason } : {}),
+    ...(event.method ? { method: event.method } : {}),
+    ...(event.factorId ? { factorId: event.factorId } : {}),
     ...(event.ipAddress ? { ip: event.ipAddress } : {}),
   };
   log.call(logger, event.type.toLowerCase().replaceAll('_', ' '), fields);

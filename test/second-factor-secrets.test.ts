@@ -60,6 +60,8 @@ describe('second factors: secrets at rest and in logs (sqlite, development: a ke
       await finished.client.data(VerifySecondFactorDocument, { code: recoveryCodes[0]! });
       const waiting = await passwordLogin(server, 'tess');
       pendingTokens.push(waiting.client.token!);
+      const wrong = await waiting.client.request(VerifySecondFactorDocument, { code: '000000' });
+      assert.equal(wrong.errors?.[0]?.extensions?.code, 'INVALID_SECOND_FACTOR');
 
       const normalized = recoveryCodes.map((code) => code.replaceAll('-', ''));
       const values: Array<[string | Buffer, string]> = [
@@ -88,6 +90,11 @@ describe('second factors: secrets at rest and in logs (sqlite, development: a ke
       };
       check('running');
       assert.match(captured.text, /"message":"second factor added"/, 'the log is being captured');
+      const lines = captured.text.split('\n').filter((line) => line !== '');
+      const failed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const warning = failed.find((entry) => entry.message === 'second factor failed');
+      assert.equal(warning?.level, 'warn', 'a wrong code is a warning, as a throttled login is');
+      assert.equal(warning?.method, 'TOTP');
       await server.stopApp();
       check('stopped');
     } finally {
