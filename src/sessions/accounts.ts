@@ -52,8 +52,9 @@ export interface SecondFactorsReset {
 
 /**
  * An admin's emergency controls over an account: disable and enable it, delete it, reset its
- * password or its second factors. Each change and the end of the account's sessions commit in one transaction, under
- * the user's row lock, so a login racing it never leaves a session behind (ASVS 7.4.2).
+ * password or its second factors. Each change and the end of the account's sessions commit in
+ * one transaction, under the user's row lock, so a login racing it never leaves a session behind
+ * (ASVS 7.4.2).
  *
  * Rules: the last admin who can sign in cannot be disabled or deleted (FORBIDDEN with
  * `reason: LAST_ADMIN`), whoever asks; there is no way to demote an admin. Deleting removes the
@@ -159,7 +160,7 @@ export class AccountControls {
     return change;
   }
 
-  /** The audit event of the change (unless its transaction wrote it), then everything that follows the ends it made. */
+  /** The change's audit event (unless its transaction wrote it), then what follows the ends it made. */
   private async announce(type: AccountEventType, change: AccountChange, origin: ChangeOrigin): Promise<void> {
     const { user, ended, recorded } = change;
     const username = type === 'USER_DELETED' ? user.username : undefined;
