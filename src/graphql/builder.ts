@@ -4,6 +4,7 @@ import type { SessionEvent } from '../events/types.js';
 import type { AuthEventRecord } from '../sessions/auth-events.js';
 import { forbidden, unauthenticated } from '../sessions/errors.js';
 import type { Page } from '../sessions/page.js';
+import type { PasskeyRecord } from '../sessions/passkey-records.js';
 import type { SessionStats } from '../sessions/store.js';
 import type { SessionEndReason, SessionRecord, UserRecord, Viewer } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
@@ -17,7 +18,11 @@ export interface Keyed {
 /** The backing shape of every object type, and the context and scopes resolvers see. */
 interface BuilderTypes {
   Context: GraphQLContext;
-  Scalars: { DateTime: { Input: Date; Output: Date }; ID: { Input: string; Output: string } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
+  };
   AuthScopes: { signedIn: boolean; admin: boolean; self: string };
   Objects: {
     User: UserRecord;
@@ -29,6 +34,8 @@ interface BuilderTypes {
     SessionRevokedEvent: SessionEvent;
     AuthEvent: AuthEventRecord;
     SessionEvent: SessionEvent;
+    SecondFactor: PasskeyRecord;
+    SecondFactorPayload: { factor: PasskeyRecord; recoveryCodes: string[] | null };
   };
   DefaultFieldNullability: false;
 }

@@ -19,11 +19,14 @@ import { useReleaseRequestCaches } from './release-request-caches.js';
 import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protections.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
+import { siteRequestOf, type SiteRequest, type WebauthnSites } from './webauthn-site.js';
 
 /** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
 export interface TransportContext {
   credentials: CredentialHeaders;
   device: DeviceInfo;
+  /** The upgrade request's host and scheme, for passkeys. */
+  site: SiteRequest;
 }
 
 export interface ServerContext {
@@ -58,6 +61,8 @@ export interface YogaOptions {
   checkOrigin: OriginCheck;
   /** Called with the request of each login that sets the cookie (see `plain-http.ts`). */
   onSessionCookieSet?: (req: IncomingMessage) => void;
+  /** The passkey relying party of a request (`webauthn-site.ts`). */
+  webauthnSites: WebauthnSites;
 }
 
 /** The value of a header of a Node request: the first, when it was sent more than once. */
@@ -75,26 +80,27 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  * synchronously, without a promise.
  */
 function createContextFactory(options: YogaOptions) {
-  const { services, webhooks, pubsub, watcher, cookie, clock } = options;
+  const { services, webhooks, pubsub, watcher, cookie, clock, webauthnSites, trustProxy } = options;
   const contextFor = (viewer: Viewer | null, req?: IncomingMessage, res?: ServerResponse): GraphQLContext => ({
     services,
     webhooks,
     pubsub,
     watcher,
     viewer,
-    device: deviceOf(req, options.trustProxy),
+    device: deviceOf(req, trustProxy),
     setSessionCookie: (token, expiresAt) => {
       res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
       if (req) options.onSessionCookieSet?.(req);
     },
     clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
+    webauthnSite: () => webauthnSites(siteRequestOf(req, trustProxy)),
   });
   return ({ req, res, transport }: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
     if (transport) {
-      const { device } = transport;
+      const { device, site } = transport;
       const socketContext = (viewer: Viewer | null): GraphQLContext => ({
         ...{ services, webhooks, pubsub, watcher, viewer, device },
-        ...{ setSessionCookie: noop, clearSessionCookie: noop },
+        ...{ setSessionCookie: noop, clearSessionCookie: noop, webauthnSite: () => webauthnSites(site) },
       });
       const viewer = options.resolveViewer(transport.credentials);
       return viewer instanceof Promise ? viewer.then(socketContext) : socketContext(viewer);

@@ -22,6 +22,11 @@ export const AUTH_EVENT_TYPES = [
   'WEBHOOK_UPDATED',
   'WEBHOOK_DELETED',
   'WEBHOOK_SECRET_ROTATED',
+  'PASSKEY_ADDED',
+  /** A passkey's response that did not verify (a login, a second step or a step-up). */
+  'PASSKEY_FAILED',
+  /** A passkey's signature counter did not go up: the authenticator may have been cloned. */
+  'PASSKEY_COUNTER_REGRESSED',
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

@@ -15,7 +15,9 @@ export type ErrorCode =
   /** The right password for an account an admin has disabled. */
   | 'ACCOUNT_DISABLED'
   /** A sensitive operation, and the session's last password proof is older than REAUTH_WINDOW. */
-  | 'REAUTHENTICATION_REQUIRED';
+  | 'REAUTHENTICATION_REQUIRED'
+  /** A well-formed second factor (a passkey's response) that does not prove what it claims. */
+  | 'INVALID_SECOND_FACTOR';
 
 export class GatehouseError extends Error {
   constructor(
@@ -33,5 +35,6 @@ export const invalidCredentials = () => new GatehouseError('INVALID_CREDENTIALS'
 export const unauthenticated = () => new GatehouseError('UNAUTHENTICATED', 'Not signed in');
 export const forbidden = (message = 'Not allowed') => new GatehouseError('FORBIDDEN', message);
 export const notFound = (what: 'user' | 'session') => new GatehouseError('NOT_FOUND', `No such ${what}`);
+export const invalidSecondFactor = (message: string) => new GatehouseError('INVALID_SECOND_FACTOR', message);
 export const badUserInput = (message: string, field?: string) =>
   new GatehouseError('BAD_USER_INPUT', message, field ? { field } : {});

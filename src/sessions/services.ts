@@ -8,6 +8,7 @@ import { ExpiryWatch } from './expiry-watch.js';
 import { LastSeenWriter } from './last-seen-writer.js';
 import { SessionLifecycle } from './lifecycle.js';
 import { LoginService } from './login.js';
+import { createPasskeys, type Passkeys } from './passkeys.js';
 import type { PasswordHasher } from './passwords.js';
 import type { SessionPolicy } from './policy.js';
 import { SessionQueries } from './queries.js';
@@ -27,6 +28,8 @@ export interface SessionServicesOptions {
   cache?: ViewerCache | undefined;
   /** Resolves once every live instance has applied the ends committed so far (see `SessionEnds`). */
   awaitEverywhere?: () => Promise<void>;
+  /** Keys the decoys of passkey login options (see PasskeysOptions.decoyKey). Default: random per process. */
+  passkeyDecoyKey?: Buffer | undefined;
 }
 
 /** The session rules, each concern its own service, wired to one another. */
@@ -45,6 +48,8 @@ export interface SessionServices {
   accounts: AccountControls;
   /** Step-up: recent password proofs for sensitive operations, and `reauthenticate`. */
   stepUp: StepUp;
+  /** Passkeys: registering them, and verifying their assertions. */
+  passkeys: Passkeys;
   audit: AuditLog;
   cache: ViewerCache | undefined;
   /** Stops the timers and writes what is pending. */
@@ -52,7 +57,7 @@ export interface SessionServices {
 }
 
 export function createSessionServices(options: SessionServicesOptions): SessionServices {
-  const { stores, hasher, clock, policy, logger, cache, awaitEverywhere } = options;
+  const { stores, hasher, clock, policy, logger, cache, awaitEverywhere, passkeyDecoyKey } = options;
   const { users, sessions } = stores;
   const lifecycle = new SessionLifecycle(logger);
   const lastSeen = new LastSeenWriter(sessions, clock, policy, logger);
@@ -62,8 +67,12 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const shared = { sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, hasher, stepUp };
   const ends = new SessionEnds({ ...shared, ...(awaitEverywhere ? { awaitEverywhere } : {}) });
   const expiry = new ExpiryWatch({ ...shared, ends, logger });
+  const passkeys = createPasskeys({
+    ...{ users, passkeys: stores.passkeys, challenges: stores.webauthnChallenges },
+    ...{ throttle, stepUp, clock, audit, decoyKey: passkeyDecoyKey },
+  });
   return {
-    ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp },
+    ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp, passkeys },
     authenticator: new Authenticator({ ...shared, ends }),
     logins: new LoginService({ ...shared, throttle, ends }),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),

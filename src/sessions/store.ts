@@ -4,9 +4,11 @@
  */
 import type { AuthEventFilter, AuthEventRecord } from './auth-events.js';
 import type { PageCursor } from './page.js';
+import type { PasskeyStore } from './passkey-records.js';
 import type { ActiveAt } from './policy.js';
 import type { ThrottleCounter, ThrottleState } from './throttle-rules.js';
 import type { NewSession, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
+import type { WebauthnChallengeStore } from './webauthn-challenges.js';
 
 export interface NewUser {
   username: string;
@@ -166,4 +168,7 @@ export interface Stores {
   sessions: SessionStore;
   loginThrottles: LoginThrottleStore;
   authEvents: AuthEventStore;
+  /** The passkey rows of `second_factors`. */
+  passkeys: PasskeyStore;
+  webauthnChallenges: WebauthnChallengeStore;
 }
