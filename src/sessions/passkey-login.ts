@@ -39,7 +39,6 @@ import {
   CHALLENGE_TTL_MS,
   clientNetworkOf,
   type ChallengeHolder,
-  type TakenChallenge,
   type WebauthnChallenges,
 } from './webauthn-challenges.js';
 import { parseAuthenticationResponse, type ParsedAssertion } from './webauthn-responses.js';
@@ -173,29 +172,8 @@ export class PasskeyLogin {
     context: AssertionContext,
     origin: ChangeOrigin,
   ): Promise<PasskeyProof> {
-    const { challenges, passkeys, clock } = this.options;
-    // Looked up before anything is checked; until the signature has verified, every refusal
-    // says what it would say for an unknown credential (the decoys' ids must not be told from
-    // real ones by the answer they get). A failure is audited against the credential's owner,
-    // as a wrong password is against the typed username's.
-    const passkey = await passkeys.findPasskeyByCredentialId(parsed.credentialId);
-    let challenge: TakenChallenge;
-    try {
-      challenge = await challenges.take(parsed.clientData.challenge, 'AUTHENTICATION');
-      checkCeremony(parsed, site, 'webauthn.get');
-      if (!passkey) throw invalidSecondFactor(NOT_VERIFIED);
-      await verifiedBy(() =>
-        verifyAuthenticationResponse({
-          ...{ response: parsed.json, expectedChallenge: parsed.clientData.challenge },
-          ...{ expectedOrigin: parsed.clientData.origin, expectedRPID: site.rpId, requireUserVerification: true },
-          // The counter is checked below, once the signature has verified: an unsigned counter
-          // must not raise a clone alarm.
-          credential: { id: passkey.credentialId, publicKey: passkey.publicKey, counter: 0 },
-        }),
-      );
-    } catch (error) {
-      throw concerning(passkey?.userId ?? context.expectedUserId ?? null, error);
-    }
+    const { passkeys, clock } = this.options;
+    const { passkey, challenge } = await this.signedBy(parsed, site, context);
     checkOwner(passkey, challenge.userId, parsed.userHandle, context.expectedUserId);
     const counter = parsed.authenticator.counter;
     if (counterWentBack(counter, passkey.signCount)) throw counterRegressed(passkey);
@@ -203,6 +181,34 @@ export class PasskeyLogin {
     const at = clock.now();
     if (!(await passkeys.recordPasskeyUse(passkey.id, counter, at))) throw counterRegressed(passkey);
     return { user, passkey: { ...passkey, signCount: counter, lastUsedAt: at } };
+  }
+
+  /**
+   * The stored passkey whose key signed the response, and the response's challenge, used up.
+   * The passkey is looked up before anything is checked, and until its signature has verified
+   * every refusal says what it would say for an unknown credential: a decoy's id must not be
+   * told from a real one by the answer it gets. A failure is audited against the credential's
+   * owner, as a wrong password is against the typed username's.
+   */
+  private async signedBy(parsed: ParsedAssertion, site: WebauthnSite, context: AssertionContext) {
+    const passkey = await this.options.passkeys.findPasskeyByCredentialId(parsed.credentialId);
+    try {
+      const challenge = await this.options.challenges.take(parsed.clientData.challenge, 'AUTHENTICATION');
+      checkCeremony(parsed, site, 'webauthn.get');
+      if (!passkey) throw invalidSecondFactor(NOT_VERIFIED);
+      await verifiedBy(() =>
+        verifyAuthenticationResponse({
+          ...{ response: parsed.json, expectedChallenge: parsed.clientData.challenge },
+          ...{ expectedOrigin: parsed.clientData.origin, expectedRPID: site.rpId, requireUserVerification: true },
+          // The counter is checked by the caller once the signature has verified: an unsigned
+          // counter must not raise a clone alarm.
+          credential: { id: passkey.credentialId, publicKey: passkey.publicKey, counter: 0 },
+        }),
+      );
+      return { passkey, challenge };
+    } catch (error) {
+      throw concerning(passkey?.userId ?? context.expectedUserId ?? null, error);
+    }
   }
 
   /** The passkey's user; ACCOUNT_DISABLED (audited as a login would be) when an admin disabled it. */

@@ -29,7 +29,7 @@ import {
 import type { StepUp } from './step-up.js';
 import { originOf, type DeviceInfo, type Viewer } from './types.js';
 import { CHALLENGE_TTL_MS, type WebauthnChallenges } from './webauthn-challenges.js';
-import { parseRegistrationResponse } from './webauthn-responses.js';
+import { parseRegistrationResponse, type ParsedRegistration } from './webauthn-responses.js';
 
 export interface PasskeyRegistrationOptions {
   passkeys: PasskeyStore;
@@ -85,12 +85,26 @@ export class PasskeyRegistration {
     name: string | null | undefined,
     device: DeviceInfo,
   ): Promise<PasskeyRecord> {
-    const { stepUp, challenges, passkeys, clock, audit } = this.options;
+    const { stepUp, passkeys, clock, audit } = this.options;
     await stepUp.require(viewer);
     const label = passkeyName(name);
     const parsed = parseRegistrationResponse(response);
     await this.roomForOneMore(viewer.user.id);
-    const challenge = await challenges.take(parsed.clientData.challenge, 'REGISTRATION');
+    const { credential } = await this.verified(parsed, site, viewer);
+    const passkey: PasskeyRecord = {
+      ...{ id: randomUUID(), userId: viewer.user.id, name: label, createdAt: clock.now(), lastUsedAt: null },
+      ...{ credentialId: parsed.credentialId, publicKey: credential.publicKey },
+      ...{ signCount: credential.counter, transports: parsed.transports },
+    };
+    if (!(await passkeys.insertPasskey(passkey))) throw badUserInput('This passkey is registered already', 'response');
+    const fields = { userId: viewer.user.id, sessionId: viewer.session.id };
+    await audit.record('PASSKEY_ADDED', originOf(viewer, device), fields);
+    return passkey;
+  }
+
+  /** Uses up the response's challenge, then verifies the response; INVALID_SECOND_FACTOR unless it holds. */
+  private async verified(parsed: ParsedRegistration, site: WebauthnSite, viewer: Viewer) {
+    const challenge = await this.options.challenges.take(parsed.clientData.challenge, 'REGISTRATION');
     if (challenge.userId !== viewer.user.id) throw invalidSecondFactor('The challenge was issued to another user');
     checkCeremony(parsed, site, 'webauthn.create');
     if (!PASSKEY_ALGORITHMS.includes(parsed.algorithm as number)) {
@@ -103,17 +117,7 @@ export class PasskeyRegistration {
         ...{ requireUserVerification: true, supportedAlgorithmIDs: PASSKEY_ALGORITHMS },
       }),
     );
-    const passkey: PasskeyRecord = {
-      ...{ id: randomUUID(), userId: viewer.user.id, name: label, createdAt: clock.now(), lastUsedAt: null },
-      ...{ credentialId: parsed.credentialId, publicKey: registrationInfo.credential.publicKey },
-      ...{ signCount: registrationInfo.credential.counter, transports: parsed.transports },
-    };
-    if (!(await passkeys.insertPasskey(passkey))) throw badUserInput('This passkey is registered already', 'response');
-    await audit.record('PASSKEY_ADDED', originOf(viewer, device), {
-      userId: viewer.user.id,
-      sessionId: viewer.session.id,
-    });
-    return passkey;
+    return registrationInfo;
   }
 
   /** The user's passkeys, or BAD_USER_INPUT when there is no room for another. */

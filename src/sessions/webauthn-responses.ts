@@ -60,7 +60,10 @@ export interface ParsedAssertion extends ParsedResponse {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-/** The `second_factors.credential_id` column holds 1,024 characters; WebAuthn allows ids of 1,023 bytes. */
+/**
+ * The longest credential id kept: `second_factors.credential_id` holds 1,024 characters, 765
+ * bytes in base64url (WebAuthn allows 1,023; authenticators use 16 to 64).
+ */
 const CREDENTIAL_ID_MAX_BYTES = 765;
 /** The smallest authenticator data: RP ID hash, flags, counter. */
 const AUTHENTICATOR_DATA_MIN_BYTES = 37;
@@ -85,12 +88,11 @@ function base64urlAt(fields: Record<string, unknown>, name: string, where = name
 function readCredential(value: unknown) {
   const json = objectAt(value, 'the response');
   const id = base64urlAt(json, 'id');
-  const rawId = base64urlAt(json, 'rawId');
-  if (!id.equals(rawId) || json.id !== json.rawId) throw malformed('id and rawId must be the same base64url string');
+  if (json.rawId !== json.id) throw malformed('id and rawId must be the same base64url string');
   if (id.length > CREDENTIAL_ID_MAX_BYTES) throw malformed('the credential id is too long');
   if (json.type !== 'public-key') throw malformed('type must be "public-key"');
   const response = objectAt(json.response, 'response');
-  return { json, id: json.id as string, credentialId: id.toString('base64url'), response };
+  return { id: json.id as string, credentialId: id.toString('base64url'), response };
 }
 
 function readClientData(response: Record<string, unknown>): ClientData {
