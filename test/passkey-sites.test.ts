@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createWebauthnSites } from '../src/http/webauthn-site.js';
 import { GatehouseError } from '../src/sessions/errors.js';
-import { verifyAssertion } from './support/passkey-assertions.js';
 import {
   finishRegistration,
   loginOptions,
+  passkeyLogin,
   refusal,
   registerPasskey,
   registrationOptions,
@@ -104,7 +104,7 @@ describe('passkey sites: WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS over HTTP (sqlite)'
     await registerPasskey(client, app);
     const login = await loginOptions(server.client());
     assert.equal(login.rpId, 'example.com');
-    assert.deepEqual(await verifyAssertion(server, app.authenticate(login)), { userId: await userIdOf(client) });
+    assert.deepEqual(await passkeyLogin(server, app.authenticate(login)), { userId: await userIdOf(client) });
   });
 });
 

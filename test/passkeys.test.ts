@@ -23,24 +23,24 @@ import { DATABASE_KINDS } from './support/databases.js';
 import { openSocket } from './support/live.js';
 import {
   challengeCount,
+  clientFrom,
   finishRegistration,
   loginOptions,
+  passkeyLogin,
   passkeyRows,
   refusal,
   registerPasskey,
   registrationOptions,
   userIdOf,
+  PASSKEY_TEST_ENV as ENV,
+  REAUTH_WINDOW_MS,
+  uniqueName,
 } from './support/passkeys.js';
 import { QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
 import { passwordOf } from './support/sessions.js';
 import { newKeyPair, SoftAuthenticator, type CeremonyKnobs } from './support/soft-authenticator.js';
-import { verifyAssertion } from './support/passkey-assertions.js';
 import { createLogger } from '../src/logger.js';
 import { clientNetworkOf } from '../src/sessions/webauthn-challenges.js';
-
-let counter = 0;
-const uniqueName = (prefix: string) => `${prefix}${++counter}`;
-const REAUTH_WINDOW_MS = 15 * MINUTE;
 
 /** A new user signed in (a fresh login: step-up passes), with its id and an authenticator on the server's origin. */
 async function newUser(server: TestServer, prefix: string, authenticator = new SoftAuthenticator(server.url)) {
@@ -91,7 +91,7 @@ for (const kind of DATABASE_KINDS) {
   describe(`passkeys: registration (${kind})`, () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer({ database: kind, env: QUIET_SWEEPER });
+      server = await startTestServer({ database: kind, env: ENV });
     });
     after(() => server?.stop());
 
@@ -154,7 +154,7 @@ for (const kind of DATABASE_KINDS) {
       const x = Buffer.from(credential.publicKey.export({ format: 'jwk' }).x!, 'base64url');
       assert.ok(Buffer.from(row.public_key, 'base64url').includes(x));
       const admin = await server.adminClient();
-      const { authEvents } = await admin.data(AuthEventsDocument, { userId, types: ['PASSKEY_ADDED'], first: 5 });
+      const { authEvents } = await admin.data(AuthEventsDocument, { userId, types: ['SECOND_FACTOR_ADDED'], first: 5 });
       assert.equal(authEvents.totalCount, 1);
       // A passkey without a name is called "Passkey".
       const unnamed = await registerPasskey(client, new SoftAuthenticator(server.url));
@@ -168,7 +168,7 @@ for (const kind of DATABASE_KINDS) {
         new SoftAuthenticator(server.url, { algorithm: 'RS256' }),
       );
       await registerPasskey(client, authenticator);
-      const proof = await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client())));
+      const proof = await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client())));
       assert.equal(proof.userId, userId);
     });
 
@@ -328,7 +328,7 @@ for (const kind of DATABASE_KINDS) {
   describe(`passkeys: request options and assertions (${kind})`, () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer({ database: kind, env: QUIET_SWEEPER });
+      server = await startTestServer({ database: kind, env: ENV });
     });
     after(() => server?.stop());
 
@@ -411,10 +411,10 @@ for (const kind of DATABASE_KINDS) {
     it('a discoverable assertion signs its user in: the counter and last use are recorded', async () => {
       const { userId, authenticator } = await userWithPasskey('iris');
       const before = server.clock.now().getTime();
-      const outcome = await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client())));
+      const outcome = await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client())));
       assert.deepEqual(outcome, { userId });
       assert.deepEqual(await storedPasskey(userId), { signCount: 1, lastUsedAt: before });
-      const second = await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client())));
+      const second = await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client())));
       assert.deepEqual(second, { userId });
       assert.equal((await storedPasskey(userId)).signCount, 2);
     });
@@ -422,7 +422,7 @@ for (const kind of DATABASE_KINDS) {
     it('a passkey that keeps no counter (0 every time) signs in again and again', async () => {
       const { userId, authenticator } = await userWithPasskey('june', { countsSignatures: false });
       for (let i = 0; i < 3; i++) {
-        const outcome = await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client())));
+        const outcome = await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client())));
         assert.deepEqual(outcome, { userId });
       }
       assert.equal((await storedPasskey(userId)).signCount, 0);
@@ -432,10 +432,10 @@ for (const kind of DATABASE_KINDS) {
       const { userId, authenticator } = await userWithPasskey('kara');
       const good = authenticator.authenticate(await loginOptions(server.client()));
       for (const [label, response] of malformedAssertions(good)) {
-        assert.equal((await verifyAssertion(server, response)).code, 'BAD_USER_INPUT', label);
+        assert.equal((await passkeyLogin(server, response)).code, 'BAD_USER_INPUT', label);
       }
       assert.deepEqual(await storedPasskey(userId), { signCount: 0, lastUsedAt: null });
-      assert.deepEqual(await verifyAssertion(server, good), { userId });
+      assert.deepEqual(await passkeyLogin(server, good), { userId });
     });
 
     const UNVERIFIABLE: Array<[string, (user: { credential: { userHandle: Buffer } }) => CeremonyKnobs, RegExp]> = [
@@ -455,14 +455,17 @@ for (const kind of DATABASE_KINDS) {
       it(`an assertion with ${label}: INVALID_SECOND_FACTOR, audited, the counter unchanged, the challenge used up`, async () => {
         const user = await userWithPasskey('lena');
         const options = await loginOptions(server.client());
-        const outcome = await verifyAssertion(server, user.authenticator.authenticate(options, knobsOf(user)));
+        const outcome = await passkeyLogin(server, user.authenticator.authenticate(options, knobsOf(user)));
         assert.equal(outcome.code, 'INVALID_SECOND_FACTOR');
         assert.match(outcome.message ?? '', why);
         assert.deepEqual(await storedPasskey(user.userId), { signCount: 0, lastUsedAt: null });
-        const retry = await verifyAssertion(server, user.authenticator.authenticate(options));
+        const retry = await passkeyLogin(server, user.authenticator.authenticate(options));
         assert.equal(retry.code, 'INVALID_SECOND_FACTOR', 'the right answer to the same options comes too late');
         const admin = await server.adminClient();
-        const { authEvents } = await admin.data(AuthEventsDocument, { userId: user.userId, types: ['PASSKEY_FAILED'] });
+        const { authEvents } = await admin.data(AuthEventsDocument, {
+          userId: user.userId,
+          types: ['SECOND_FACTOR_FAILED'],
+        });
         assert.ok(authEvents.totalCount >= 1, `${label} is audited against its user`);
       });
     }
@@ -471,34 +474,34 @@ for (const kind of DATABASE_KINDS) {
       const user = await userWithPasskey('mona');
       const stranger = new SoftAuthenticator(server.url);
       stranger.register({ ...(await registrationOptions(user.client)), challenge: 'unused' });
-      const unknown = await verifyAssertion(server, stranger.authenticate(await loginOptions(server.client())));
+      const unknown = await passkeyLogin(server, stranger.authenticate(await loginOptions(server.client())));
       assert.equal(unknown.code, 'INVALID_SECOND_FACTOR');
       assert.match(unknown.message ?? '', /did not verify/);
 
       const good = user.authenticator.authenticate(await loginOptions(server.client()));
-      assert.deepEqual(await verifyAssertion(server, good), { userId: user.userId });
-      assert.equal((await verifyAssertion(server, good)).code, 'INVALID_SECOND_FACTOR', 'replayed');
+      assert.deepEqual(await passkeyLogin(server, good), { userId: user.userId });
+      assert.equal((await passkeyLogin(server, good)).code, 'INVALID_SECOND_FACTOR', 'replayed');
 
       const late = await loginOptions(server.client());
       server.clock.advance(5 * MINUTE);
-      assert.match((await verifyAssertion(server, user.authenticator.authenticate(late))).message ?? '', /expired/);
+      assert.match((await passkeyLogin(server, user.authenticator.authenticate(late))).message ?? '', /expired/);
 
       const registration = await registrationOptions(user.client);
       const crossed = user.authenticator.authenticate({
         ...(await loginOptions(server.client())),
         challenge: registration.challenge,
       });
-      assert.match((await verifyAssertion(server, crossed)).message ?? '', /not issued for authentication/);
+      assert.match((await passkeyLogin(server, crossed)).message ?? '', /not issued for authentication/);
       assert.equal((await storedPasskey(user.userId)).signCount, 1);
     });
 
     it('a counter that does not go up is refused, audited as PASSKEY_COUNTER_REGRESSED, and the stored one kept', async () => {
       const { userId, authenticator } = await userWithPasskey('nora');
       for (let i = 0; i < 3; i++)
-        await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client())));
+        await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client())));
       assert.equal((await storedPasskey(userId)).signCount, 3);
       for (const counter of [3, 2, 0]) {
-        const outcome = await verifyAssertion(
+        const outcome = await passkeyLogin(
           server,
           authenticator.authenticate(await loginOptions(server.client()), { counter }),
         );
@@ -514,35 +517,30 @@ for (const kind of DATABASE_KINDS) {
         counter: 1,
         signWith: newKeyPair('ES256').privateKey,
       });
-      assert.match((await verifyAssertion(server, forged)).message ?? '', /did not verify/);
+      assert.match((await passkeyLogin(server, forged)).message ?? '', /did not verify/);
       const after = await admin.data(AuthEventsDocument, { userId, types: ['PASSKEY_COUNTER_REGRESSED'] });
       assert.equal(after.authEvents.totalCount, 3);
-      assert.deepEqual(await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client()))), {
+      assert.deepEqual(await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client()))), {
         userId,
       });
     });
 
-    it("the expected user's passkey only (a second step, a step-up), and a challenge issued to a user only answers for them", async () => {
+    it('a challenge issued to a user (its own options, signed in) answers only for that user’s passkeys', async () => {
       const first = await userWithPasskey('opal');
       const second = await userWithPasskey('oona');
-      const anonymous = second.authenticator.authenticate(await loginOptions(server.client()));
-      const wrong = await verifyAssertion(server, anonymous, { expectedUserId: first.userId });
-      assert.match(wrong.message ?? '', /belongs to another account/);
-      // The first user's own options (signed in), answered by the second user's passkey.
       const own = await loginOptions(first.client);
       const crossed = second.authenticator.authenticate({ ...own, allowCredentials: [] });
-      assert.match((await verifyAssertion(server, crossed)).message ?? '', /issued to another account/);
-      const right = first.authenticator.authenticate(await loginOptions(first.client), { userHandle: null });
-      assert.deepEqual(await verifyAssertion(server, right, { expectedUserId: first.userId }), {
-        userId: first.userId,
-      });
+      const outcome = await passkeyLogin(server, crossed);
+      assert.equal(outcome.code, 'INVALID_SECOND_FACTOR');
+      assert.match(outcome.message ?? '', /issued to another account/);
+      assert.deepEqual(await storedPasskey(second.userId), { signCount: 0, lastUsedAt: null });
     });
 
     it("a disabled user's passkey is ACCOUNT_DISABLED (once its signature verified), and its counter stays", async () => {
       const { userId, authenticator } = await userWithPasskey('pia');
       const admin = await server.adminClient();
       await admin.data(DisableUserDocument, { userId });
-      const outcome = await verifyAssertion(server, authenticator.authenticate(await loginOptions(server.client())));
+      const outcome = await passkeyLogin(server, authenticator.authenticate(await loginOptions(server.client())));
       assert.equal(outcome.code, 'ACCOUNT_DISABLED');
       assert.deepEqual(await storedPasskey(userId), { signCount: 0, lastUsedAt: null });
       const { authEvents } = await admin.data(AuthEventsDocument, { userId, types: ['LOGIN_REFUSED_DISABLED'] });
@@ -550,21 +548,17 @@ for (const kind of DATABASE_KINDS) {
       const forged = authenticator.authenticate(await loginOptions(server.client()), {
         signWith: newKeyPair('ES256').privateKey,
       });
-      assert.equal(
-        (await verifyAssertion(server, forged)).code,
-        'INVALID_SECOND_FACTOR',
-        'says nothing without the key',
-      );
+      assert.equal((await passkeyLogin(server, forged)).code, 'INVALID_SECOND_FACTOR', 'says nothing without the key');
     });
 
     it('failed assertions are throttled per client IP, like failed passwords', async () => {
       const { userId, authenticator } = await userWithPasskey('quinn');
       const ipAddress = '203.0.113.7';
       const forged = async () =>
-        verifyAssertion(
+        passkeyLogin(
           server,
           authenticator.authenticate(await loginOptions(server.client()), { signWith: newKeyPair('ES256').privateKey }),
-          { ipAddress },
+          clientFrom(server, ipAddress),
         );
       const codes = [];
       for (let i = 0; i < 21; i++) codes.push((await forged()).code);
@@ -576,12 +570,12 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(codes[20], 'RATE_LIMITED');
       const good = authenticator.authenticate(await loginOptions(server.client()));
       assert.equal(
-        (await verifyAssertion(server, good, { ipAddress })).code,
+        (await passkeyLogin(server, good, clientFrom(server, ipAddress))).code,
         'RATE_LIMITED',
         'the right passkey waits too',
       );
       assert.deepEqual(
-        await verifyAssertion(server, good, { ipAddress: '203.0.113.8' }),
+        await passkeyLogin(server, good, clientFrom(server, '203.0.113.8')),
         { userId },
         'its challenge still usable',
       );
@@ -591,7 +585,7 @@ for (const kind of DATABASE_KINDS) {
   describe(`passkeys: challenges (${kind})`, () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer({ database: kind, env: QUIET_SWEEPER });
+      server = await startTestServer({ database: kind, env: ENV });
     });
     after(() => server?.stop());
 
@@ -672,10 +666,10 @@ describe('passkeys: challenges at rest and in logs (sqlite)', () => {
     const outstanding = await registrationOptions(client);
     const login = await loginOptions(server.client());
     const assertion = authenticator.authenticate(login);
-    assert.ok((await verifyAssertion(server, assertion)).userId);
+    assert.ok((await passkeyLogin(server, assertion)).userId);
     const failing = await loginOptions(server.client());
     const forged = authenticator.authenticate(failing, { signWith: newKeyPair('ES256').privateKey });
-    assert.equal((await verifyAssertion(server, forged)).code, 'INVALID_SECOND_FACTOR');
+    assert.equal((await passkeyLogin(server, forged)).code, 'INVALID_SECOND_FACTOR');
     await server.stopApp();
 
     const path = server.database.sqlitePath!;
@@ -690,7 +684,7 @@ describe('passkeys: challenges at rest and in logs (sqlite)', () => {
       assert.equal(stored.includes(Buffer.from(challenge, 'base64url')), false, 'challenge bytes stored');
       assert.equal(logs.includes(challenge), false, `challenge ${challenge} logged`);
     }
-    assert.ok(logs.includes('passkey failed'), 'the scan reads the log: the failure is there');
+    assert.ok(logs.includes('second factor failed'), 'the scan reads the log: the failure is there');
     const sent = [created.response.clientDataJSON, created.response.attestationObject, assertion.response.signature];
     for (const part of [...sent, forged.response.clientDataJSON, forged.response.signature]) {
       assert.equal(logs.includes(part), false, 'a response logged');

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { badUserInput } from '../sessions/errors.js';
-import type { WebauthnSite } from '../sessions/passkey-records.js';
+import type { WebauthnSite } from '../sessions/passkey-policy.js';
 import { overHttps } from './device.js';
 import { createOriginMatcher } from './origins.js';
 

@@ -8,7 +8,7 @@
  */
 import { hash } from 'node:crypto';
 import { GatehouseError, invalidSecondFactor } from './errors.js';
-import type { WebauthnSite } from './passkey-records.js';
+import type { WebauthnSite } from './passkey-policy.js';
 import type { AuthenticatorFacts, ClientData } from './webauthn-responses.js';
 
 export type CeremonyType = 'webauthn.create' | 'webauthn.get';

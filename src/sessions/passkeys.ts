@@ -1,17 +1,20 @@
 /**
  * Passkeys (WebAuthn, DESIGN.md "Second factors and passkeys"): registration and assertions,
- * each a ceremony of two requests, with the challenge between them kept server-side. The rules
- * are in passkey-registration.ts and passkey-login.ts; what a verified assertion then does (a
- * passwordless login, a second step, a step-up) is decided by the caller.
+ * each a ceremony of two requests, with the challenge between them kept server-side
+ * (webauthn-challenges.ts). The rules are in passkey-registration.ts and passkey-assertions.ts;
+ * what a verified assertion then does (a passwordless login, a second step, a step-up) in
+ * passkey-login.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
+import type { LoginService } from './login.js';
+import { PasskeyAssertions } from './passkey-assertions.js';
 import { PasskeyLogin } from './passkey-login.js';
-import type { PasskeyStore } from './passkey-records.js';
 import { PasskeyRegistration } from './passkey-registration.js';
+import type { SecondStep } from './second-step.js';
 import type { StepUp } from './step-up.js';
-import type { UserStore } from './store.js';
+import type { PasskeyStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import { WebauthnChallenges, type WebauthnChallengeStore } from './webauthn-challenges.js';
 
@@ -20,7 +23,9 @@ export interface PasskeysOptions {
   passkeys: PasskeyStore;
   challenges: WebauthnChallengeStore;
   throttle: LoginThrottle;
-  stepUp: Pick<StepUp, 'require'>;
+  stepUp: Pick<StepUp, 'require' | 'recordSecondFactorProof'>;
+  secondStep: Pick<SecondStep, 'finish' | 'finishEnrollment'>;
+  logins: Pick<LoginService, 'startProvenSession'>;
   clock: Clock;
   audit: AuditLog;
   /**
@@ -31,18 +36,23 @@ export interface PasskeysOptions {
   decoyKey?: Buffer | undefined;
 }
 
-/** The two ceremonies, each a service of its own. */
+/** The two ceremonies, and what an assertion is then used for. */
 export interface Passkeys {
-  /** Creation options, then the new credential verified and stored; both need step-up. */
+  /** Creation options, then the new credential verified and stored (step-up, or a login held to enroll). */
   registration: PasskeyRegistration;
   /** Request options (discoverable, for a typed username, or for a known user), then assertions verified. */
+  assertions: PasskeyAssertions;
+  /** A verified assertion as a passwordless login, a second step, or a step-up. */
   login: PasskeyLogin;
 }
 
 export function createPasskeys(options: PasskeysOptions): Passkeys {
   const challenges = new WebauthnChallenges(options.challenges, options.clock);
+  const decoyKey = options.decoyKey ?? randomBytes(32);
+  const assertions = new PasskeyAssertions({ ...options, challenges, decoyKey });
   return {
     registration: new PasskeyRegistration({ ...options, challenges }),
-    login: new PasskeyLogin({ ...options, challenges, decoyKey: options.decoyKey ?? randomBytes(32) }),
+    assertions,
+    login: new PasskeyLogin({ ...options, assertions }),
   };
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { yieldToRequests, type SessionEnds } from './ends.js';
-import type { AuthEventStore, LoginThrottleStore, SessionStore } from './store.js';
+import type { AuthEventStore, LoginThrottleStore, PendingLoginStore, SessionStore } from './store.js';
 import { THROTTLE_WINDOW_MS } from './throttle-rules.js';
 import type { WebauthnChallengeStore } from './webauthn-challenges.js';
 
@@ -25,6 +25,8 @@ export interface SweeperOptions {
   authEvents: Pick<AuthEventStore, 'deleteAuthEventsBefore'>;
   loginThrottles: Pick<LoginThrottleStore, 'deleteLoginThrottlesBefore'>;
   webauthnChallenges: Pick<WebauthnChallengeStore, 'deleteChallengesExpiredBefore'>;
+  /** Pending logins go as soon as they expire: nothing reads them after. */
+  pendingLogins: Pick<PendingLoginStore, 'deletePendingLoginsExpiredBefore'>;
   /** Webhook deliveries that are DELIVERED or FAILED go after `authEventRetentionMs`, like audit events. */
   webhookDeliveries: { deleteDeliveriesFinishedBefore(cutoff: Date, limit: number): Promise<number> };
   ends: SessionEnds;
@@ -49,6 +51,8 @@ export interface SweepResult {
   deletedAuthEvents: number;
   /** Finished webhook deliveries deleted, on the audit events' retention period. */
   deletedDeliveries: number;
+  /** Pending logins (waiting for a second step) deleted because they expired. */
+  deletedPendingLogins: number;
   /** WebAuthn challenges deleted because they expired unanswered. */
   deletedChallenges: number;
 }
@@ -56,7 +60,7 @@ export interface SweepResult {
 /**
  * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and deletes
  * what is older than its retention: ended sessions, audit events, finished webhook deliveries,
- * expired WebAuthn challenges, spent throttle counters. Each step goes in batches of {@link SweeperOptions.batchSize} rows,
+ * expired pending logins and WebAuthn challenges, spent throttle counters. Each step goes in batches of {@link SweeperOptions.batchSize} rows,
  * one short statement each, yielding to the event loop between batches so that requests
  * interleave with a long sweep. Runs on a schedule; runs never overlap (the next is scheduled
  * when one finishes). {@link stop} makes a run in progress stop after its current batch, so a
@@ -111,7 +115,8 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
-    const { sessions, authEvents, loginThrottles, webhookDeliveries, webauthnChallenges, ends, clock } = this.options;
+    const { sessions, authEvents, loginThrottles, webhookDeliveries, pendingLogins, webauthnChallenges } = this.options;
+    const { ends, clock } = this.options;
     const { sessionRetentionMs, authEventRetentionMs } = this.options;
     let expired: number;
     try {
@@ -138,11 +143,14 @@ export class Sweeper {
     const deletedDeliveries = await this.inBatches((limit) =>
       webhookDeliveries.deleteDeliveriesFinishedBefore(new Date(now - authEventRetentionMs), limit),
     );
+    const deletedPendingLogins = await this.inBatches((limit) =>
+      pendingLogins.deletePendingLoginsExpiredBefore(new Date(now), limit),
+    );
     const deletedChallenges = await this.inBatches((limit) =>
       webauthnChallenges.deleteChallengesExpiredBefore(new Date(now), limit),
     );
     if (!this.halting) await loginThrottles.deleteLoginThrottlesBefore(new Date(now - THROTTLE_WINDOW_MS));
-    return { expired, deleted, deletedAuthEvents, deletedDeliveries, deletedChallenges };
+    return { expired, deleted, deletedAuthEvents, deletedDeliveries, deletedPendingLogins, deletedChallenges };
   }
 
   /**

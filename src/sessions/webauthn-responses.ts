@@ -19,7 +19,7 @@ import {
   parseAuthenticatorData,
 } from '@simplewebauthn/server/helpers';
 import { badUserInput } from './errors.js';
-import { KNOWN_TRANSPORTS } from './passkey-records.js';
+import { KNOWN_TRANSPORTS } from './passkey-policy.js';
 
 /** What the browser says about the ceremony (clientDataJSON). */
 export interface ClientData {

@@ -9,6 +9,8 @@ import { databaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { KnexPasskeyStore } from './passkey-store.js';
 import { postgresConnectionSettings, timedOutConnectionDropper } from './postgres-connections.js';
+import { KnexPendingLoginStore } from './pending-login-store.js';
+import { KnexSecondFactorStore } from './second-factor-store.js';
 import { KnexSessionStore } from './session-store.js';
 import { SqliteClientKeepingStatements } from './sqlite-statements.js';
 import { KnexUserStore } from './user-store.js';
@@ -128,7 +130,9 @@ export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): S
     sessions: new KnexSessionStore(db, databaseKind(databaseUrl), reads),
     loginThrottles: new KnexLoginThrottleStore(db),
     authEvents: new KnexAuthEventStore(db, databaseKind(databaseUrl)),
-    passkeys: new KnexPasskeyStore(db),
+    secondFactors: new KnexSecondFactorStore(db, databaseKind(databaseUrl)),
+    pendingLogins: new KnexPendingLoginStore(db, reads),
+    passkeys: new KnexPasskeyStore(db, databaseKind(databaseUrl)),
     webauthnChallenges: new KnexWebauthnChallengeStore(db),
   };
 }
