@@ -9,15 +9,16 @@
  *   tell whether an account exists. For a known user (a second step, a step-up), their own.
  * - An assertion is refused (INVALID_SECOND_FACTOR, nothing changes but its challenge being used
  *   up) unless: its challenge was outstanding for authentication; the origin and RP ID are
- *   this site's; the user was verified; the credential is stored; its owner is the user the
- *   challenge was issued to, the user the caller expects, and the user its `userHandle` names
- *   (required when the caller expects no one); the signature verifies with the stored key; and
- *   the signature counter went up (or the authenticator keeps none: both 0). A counter that did
- *   not is audited as PASSKEY_COUNTER_REGRESSED (a cloned authenticator may be in use) and the
- *   stored counter is left as it was.
+ *   this site's; the user was verified; the credential is stored and the signature verifies with
+ *   its key; its owner is the user the challenge was issued to, the user the caller expects, and
+ *   the user its `userHandle` names (required when the caller expects no one); and the signature
+ *   counter went up (or the authenticator keeps none: both 0). A counter that did not is audited
+ *   as PASSKEY_COUNTER_REGRESSED (a cloned authenticator may be in use) and the stored counter is
+ *   left as it was. Until the signature has verified, no refusal depends on whether the
+ *   credential exists (decoys must not be told from real ones).
  * - Attempts are counted per client IP by the login throttle, as failed passwords are, and every
- *   failure is audited (SECOND_FACTOR_FAILED, method PASSKEY). The right passkey of a disabled account is
- *   ACCOUNT_DISABLED, told only after its signature verified.
+ *   failure is audited (SECOND_FACTOR_FAILED, method PASSKEY). The right passkey of a disabled
+ *   account is ACCOUNT_DISABLED, told only after its signature verified.
  */
 import { createHmac } from 'node:crypto';
 import {
