@@ -81,7 +81,7 @@ try {
       await page.goto(`${server.url}/console`);
       await page.getByLabel('Username').fill(who);
       await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
       await page.waitForTimeout(800);
       const name = who === ADMIN_USERNAME ? 'admin' : 'sessions';

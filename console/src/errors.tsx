@@ -5,7 +5,14 @@
  */
 import type { CombinedError } from '@urql/core';
 
-type Extensions = { code?: string; retryAfterSeconds?: number; limit?: number; reason?: string };
+type Extensions = {
+  code?: string;
+  retryAfterSeconds?: number;
+  limit?: number;
+  reason?: string;
+  /** On REAUTHENTICATION_REQUIRED: the user has a second factor, so the proof needs it too. */
+  secondFactor?: boolean;
+};
 
 /** Words for each code a response can carry; a function when the words need the details. */
 const WORDS: Record<string, string | ((extensions: Extensions, message: string) => string)> = {
@@ -27,7 +34,15 @@ const WORDS: Record<string, string | ((extensions: Extensions, message: string) 
   UNAVAILABLE: 'Gatehouse cannot reach its database right now. Try again in a few seconds.',
   ACCOUNT_DISABLED: 'This account is disabled. Ask an administrator.',
   REAUTHENTICATION_REQUIRED: 'Confirm your password to do this.',
+  SECOND_FACTOR_REQUIRED: 'Confirm it is you with your second factor to do this.',
+  INVALID_SECOND_FACTOR: 'That code is not right. Enter the code your authenticator app shows now, or a recovery code.',
 };
+
+/** Words for a throttled second step: it is codes, not sign-ins, that were wrong too often. */
+export const CODE_RATE_LIMITED = ({ retryAfterSeconds }: Extensions) =>
+  retryAfterSeconds === undefined
+    ? 'Too many wrong codes. Wait a little, then try again.'
+    : `Too many wrong codes. Try again in ${waitInWords(retryAfterSeconds)}.`;
 
 function waitInWords(seconds: number): string {
   if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
@@ -38,6 +53,17 @@ function waitInWords(seconds: number): string {
 /** The code of the first GraphQL error, if any. */
 export function errorCode(error: CombinedError | undefined): string | undefined {
   return (error?.graphQLErrors[0]?.extensions as Extensions | undefined)?.code;
+}
+
+/**
+ * What a step-up must prove when `error` asks for one, else undefined: REAUTHENTICATION_REQUIRED
+ * (a second factor too when the server says the user has one) or SECOND_FACTOR_REQUIRED.
+ */
+export function stepUpNeeded(error: CombinedError | undefined): { secondFactor: boolean } | undefined {
+  const extensions = error?.graphQLErrors[0]?.extensions as Extensions | undefined;
+  if (extensions?.code === 'SECOND_FACTOR_REQUIRED') return { secondFactor: true };
+  if (extensions?.code === 'REAUTHENTICATION_REQUIRED') return { secondFactor: extensions.secondFactor === true };
+  return undefined;
 }
 
 /**

@@ -55,7 +55,7 @@ export async function signInAt(page: Page, target: TestServer, username: string,
   await page.goto(`${target.url}/console`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function signedInAs(page: Page, target: TestServer, username: string, password?: string) {
