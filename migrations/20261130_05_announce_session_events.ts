@@ -12,20 +12,49 @@ import type { Knex } from 'knex';
  */
 export const SESSION_EVENTS_CHANNEL = 'gatehouse_session_events';
 
-const POSTGRES_FUNCTION = `
-CREATE FUNCTION gatehouse_announce_session_event() RETURNS trigger AS $$
+/**
+ * The PostgreSQL function that announces a session row, with `extra` key/value pairs of SQL
+ * beside the row's columns (migration 12 adds the session's assurance).
+ */
+export function announceFunction(extra = ''): string {
+  return `
+CREATE OR REPLACE FUNCTION gatehouse_announce_session_event() RETURNS trigger AS $$
 BEGIN
   PERFORM pg_notify('${SESSION_EVENTS_CHANNEL}', json_build_object(
     'type', CASE WHEN TG_OP = 'INSERT' THEN 'STARTED' ELSE 'ENDED' END,
     'session', json_build_object(
       'id', NEW.id, 'userId', NEW.user_id, 'createdAt', NEW.created_at, 'lastSeenAt', NEW.last_seen_at,
       'authenticatedAt', NEW.authenticated_at, 'expiresAt', NEW.expires_at, 'endedAt', NEW.ended_at,
-      'endReason', NEW.end_reason, 'userAgent', NEW.user_agent, 'ipAddress', NEW.ip_address))::text);
+      'endReason', NEW.end_reason, 'userAgent', NEW.user_agent, 'ipAddress', NEW.ip_address${extra}))::text);
   RETURN NULL;
 END $$ LANGUAGE plpgsql`;
+}
+
+/** The columns of a session that the SQLite end log copies, in its order (migration 12 adds two). */
+export const END_LOG_COLUMNS = [
+  'user_id',
+  'created_at',
+  'last_seen_at',
+  'authenticated_at',
+  'expires_at',
+  'ended_at',
+  'end_reason',
+  'user_agent',
+  'ip_address',
+];
+
+/** The SQLite trigger that appends each end to the log, copying `columns` of the row. */
+export function endLogTrigger(columns: readonly string[] = END_LOG_COLUMNS): string {
+  return `CREATE TRIGGER sessions_log_ended AFTER UPDATE OF ended_at ON sessions
+    WHEN OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL
+    BEGIN
+      INSERT INTO session_end_log (session_id, ${columns.join(', ')})
+      VALUES (NEW.id, ${columns.map((column) => `NEW.${column}`).join(', ')});
+    END`;
+}
 
 async function upPostgres(knex: Knex): Promise<void> {
-  await knex.raw(POSTGRES_FUNCTION);
+  await knex.raw(announceFunction());
   await knex.raw(`CREATE TRIGGER sessions_announce_started AFTER INSERT ON sessions
     FOR EACH ROW EXECUTE FUNCTION gatehouse_announce_session_event()`);
   await knex.raw(`CREATE TRIGGER sessions_announce_ended AFTER UPDATE OF ended_at ON sessions
@@ -55,14 +84,7 @@ async function upSqlite(knex: Knex): Promise<void> {
     // The last session_end_log seq this server has applied (evicted, told its live clients).
     table.bigInteger('applied_seq').notNullable();
   });
-  await knex.raw(`CREATE TRIGGER sessions_log_ended AFTER UPDATE OF ended_at ON sessions
-    WHEN OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL
-    BEGIN
-      INSERT INTO session_end_log (session_id, user_id, created_at, last_seen_at, authenticated_at, expires_at,
-        ended_at, end_reason, user_agent, ip_address)
-      VALUES (NEW.id, NEW.user_id, NEW.created_at, NEW.last_seen_at, NEW.authenticated_at, NEW.expires_at,
-        NEW.ended_at, NEW.end_reason, NEW.user_agent, NEW.ip_address);
-    END`);
+  await knex.raw(endLogTrigger());
 }
 
 export async function up(knex: Knex): Promise<void> {

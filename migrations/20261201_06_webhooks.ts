@@ -12,7 +12,7 @@ import type { Knex } from 'knex';
  */
 
 /** The SQL both dialects need, spelled for one of them. */
-interface Dialect {
+export interface Dialect {
   /** A JSON object from alternating key and value expressions. */
   json(pairs: Array<[string, string]>): string;
   /** Epoch milliseconds (a column) as ISO-8601 with milliseconds, in UTC. */
@@ -25,7 +25,7 @@ interface Dialect {
   text(json: string): string;
 }
 
-const sqlite: Dialect = {
+export const sqlite: Dialect = {
   json: (pairs) => `json_object(${pairs.map(([key, value]) => `'${key}', ${value}`).join(', ')})`,
   iso: (ms) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${ms} / 1000.0, 'unixepoch')`,
   nowMs: `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
@@ -35,7 +35,7 @@ const sqlite: Dialect = {
   text: (json) => json,
 };
 
-const postgres: Dialect = {
+export const postgres: Dialect = {
   json: (pairs) => `json_build_object(${pairs.map(([key, value]) => `'${key}', ${value}`).join(', ')})`,
   // Whole seconds plus an exact millisecond interval: no floating-point rounding of the milliseconds.
   iso: (ms) =>
@@ -48,7 +48,7 @@ const postgres: Dialect = {
 };
 
 /** One event a trigger announces: which rows, and the body it sends. */
-interface WebhookEvent {
+export interface WebhookEvent {
   /** `WebhookEventType`, as stored in `webhooks.events`. */
   type: string;
   trigger: string;
@@ -58,7 +58,7 @@ interface WebhookEvent {
   body(d: Dialect): string;
 }
 
-function envelope(d: Dialect, type: string, at: string, data: Array<[string, string]>): string {
+export function envelope(d: Dialect, type: string, at: string, data: Array<[string, string]>): string {
   return d.json([
     ['type', `'${type}'`],
     ['timestamp', d.iso(at)],
@@ -66,7 +66,7 @@ function envelope(d: Dialect, type: string, at: string, data: Array<[string, str
   ]);
 }
 
-const sessionData = (reason: boolean): Array<[string, string]> => [
+export const sessionData = (reason: boolean): Array<[string, string]> => [
   ['sessionId', 'NEW.id'],
   ['userId', 'NEW.user_id'],
   ['username', '(SELECT username FROM users WHERE users.id = NEW.user_id)'],
@@ -81,7 +81,7 @@ const userData = (row: 'NEW' | 'OLD'): Array<[string, string]> => [
   ['role', `${row}.role`],
 ];
 
-const EVENTS: WebhookEvent[] = [
+export const EVENTS: WebhookEvent[] = [
   {
     type: 'SESSION_STARTED',
     trigger: 'webhooks_session_started',
@@ -162,30 +162,41 @@ async function createTables(knex: Knex): Promise<void> {
   });
 }
 
-export async function up(knex: Knex): Promise<void> {
-  await createTables(knex);
+/**
+ * Creates the trigger (and on PostgreSQL its function) that enqueues `event`; with `replace`,
+ * in place of the one of that name (a later migration changing the body).
+ */
+export async function createTrigger(knex: Knex, event: WebhookEvent, { replace = false } = {}): Promise<void> {
+  const when = event.when ? `WHEN (${event.when})` : '';
   if (knex.client.config.client === 'pg') {
-    for (const event of EVENTS) {
-      await knex.raw(`CREATE FUNCTION ${event.trigger}() RETURNS trigger AS $$
+    await knex.raw(`CREATE ${replace ? 'OR REPLACE ' : ''}FUNCTION ${event.trigger}() RETURNS trigger AS $$
         BEGIN ${enqueue(postgres, event)}; RETURN NULL; END $$ LANGUAGE plpgsql`);
+    if (!replace) {
       await knex.raw(`CREATE TRIGGER ${event.trigger} ${event.on} FOR EACH ROW
-        ${event.when ? `WHEN (${event.when})` : ''} EXECUTE FUNCTION ${event.trigger}()`);
+        ${when} EXECUTE FUNCTION ${event.trigger}()`);
     }
   } else {
-    for (const event of EVENTS) {
-      await knex.raw(`CREATE TRIGGER ${event.trigger} ${event.on}
-        ${event.when ? `WHEN ${event.when}` : ''} BEGIN ${enqueue(sqlite, event)}; END`);
-    }
+    if (replace) await knex.raw(`DROP TRIGGER ${event.trigger}`);
+    await knex.raw(`CREATE TRIGGER ${event.trigger} ${event.on}
+        ${when} BEGIN ${enqueue(sqlite, event)}; END`);
   }
 }
 
-export async function down(knex: Knex): Promise<void> {
+/** Drops the trigger of `event` (and on PostgreSQL its function). */
+export async function dropTrigger(knex: Knex, event: WebhookEvent): Promise<void> {
   const pg = knex.client.config.client === 'pg';
-  for (const event of EVENTS) {
-    const table = event.on.split(' ').pop() as string;
-    await knex.raw(pg ? `DROP TRIGGER ${event.trigger} ON ${table}` : `DROP TRIGGER ${event.trigger}`);
-    if (pg) await knex.raw(`DROP FUNCTION ${event.trigger}()`);
-  }
+  const table = event.on.split(' ').pop() as string;
+  await knex.raw(pg ? `DROP TRIGGER ${event.trigger} ON ${table}` : `DROP TRIGGER ${event.trigger}`);
+  if (pg) await knex.raw(`DROP FUNCTION ${event.trigger}()`);
+}
+
+export async function up(knex: Knex): Promise<void> {
+  await createTables(knex);
+  for (const event of EVENTS) await createTrigger(knex, event);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  for (const event of EVENTS) await dropTrigger(knex, event);
   await knex.schema.dropTable('webhook_deliveries');
   await knex.schema.dropTable('webhooks');
 }

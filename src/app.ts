@@ -16,7 +16,7 @@ import { createPlainHttpCookieWarning, plainHttpStartWarning } from './http/plai
 import { createHttpServer } from './http/server.js';
 import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
-import { createViewerResolver } from './http/viewer.js';
+import { createPendingLoginResolver, createViewerResolver } from './http/viewer.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
 import { pingDatabase } from './storage/database.js';
 import { withStartupLock } from './storage/migrate.js';
@@ -50,10 +50,11 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
   const errors = createWireErrors({ logger: core.logger, hideSuggestions: production, isOutage: isDatabaseOutage });
   const cookie = new SessionCookie({ name: config.cookieName, secure: config.cookieSecure });
   const resolveViewer = createViewerResolver(services.authenticator, cookie);
+  const resolvePendingLogin = createPendingLoginResolver(services.pendingLogins, cookie);
   const { allowedOrigins, trustProxy } = config;
   const checkOrigin = createOriginCheck(allowedOrigins, core.logger);
   const yoga = createGatehouseYoga({
-    ...{ schema, services, resolveViewer, cookie, shutdown, errors, watcher, production },
+    ...{ schema, services, resolveViewer, resolvePendingLogin, cookie, shutdown, errors, watcher, production },
     ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin },
     introspection: config.introspection,
     webhooks: core.webhooks.admin,

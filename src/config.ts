@@ -6,7 +6,14 @@
 
 import { OriginEntryError, parseAllowedOrigin } from './http/origins.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
-import { MAX_SESSION_LIMIT, SESSION_LIMIT_STRATEGIES, type SessionLimitStrategy } from './sessions/policy.js';
+import {
+  MAX_SESSION_LIMIT,
+  SECOND_FACTOR_REQUIREMENTS,
+  SESSION_LIMIT_STRATEGIES,
+  type SecondFactorRequirement,
+  type SessionLimitStrategy,
+} from './sessions/policy.js';
+import { SECRETS_KEY_BYTES } from './sessions/secrets-box.js';
 
 export interface Config {
   /** `PORT`: TCP port to listen on. Default `4000`; `0` picks a free port (tests). */
@@ -144,12 +151,8 @@ export interface Config {
   webauthnOrigins: string[];
 }
 
-/** Who must have a second factor (`REQUIRE_SECOND_FACTOR`). */
-export const SECOND_FACTOR_REQUIREMENTS = ['off', 'admins', 'all'] as const;
-export type SecondFactorRequirement = (typeof SECOND_FACTOR_REQUIREMENTS)[number];
-
-/** AES-256 takes a key of exactly this many bytes. */
-const SECRETS_KEY_BYTES = 32;
+/** Who must have a second factor (`REQUIRE_SECOND_FACTOR`): defined with the rules that apply it. */
+export { SECOND_FACTOR_REQUIREMENTS, type SecondFactorRequirement };
 
 /** Who may use a tool: everyone, no one, or ADMIN viewers only. */
 export type Access = 'on' | 'off' | 'admins';

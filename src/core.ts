@@ -24,6 +24,7 @@ import { createDatabase, createReadDatabase, createStores } from './storage/data
 import { migrateToLatest } from './storage/migrate.js';
 import { databaseKind } from './storage/database-kind.js';
 import { KnexEndLogStore } from './storage/end-log-store.js';
+import { secretsKeySource } from './storage/secrets-key.js';
 import { KnexWebhookStore } from './storage/webhook-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/wiring.js';
 
@@ -80,6 +81,8 @@ function sessionPolicyOf(config: Config): SessionPolicy {
     maxSessionsPerUser: config.maxSessionsPerUser,
     limitStrategy: config.sessionLimitStrategy,
     reauthWindowMs: config.reauthWindowMs,
+    secondFactorTimeoutMs: config.secondFactorTimeoutMs,
+    requireSecondFactor: config.requireSecondFactor,
   };
 }
 
@@ -94,8 +97,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const propagation = createPropagation(config, db, reads, logger, serving);
   const cache = serving ? new ViewerCache(VIEWER_CACHE_ENTRIES, () => propagation.trusted()) : undefined;
   const hasher = options.hasher ?? createArgon2Hasher();
+  const secretsKey = secretsKeySource(config, logger);
   const services = createSessionServices({
-    ...{ stores, clock, logger, cache, hasher },
+    ...{ stores, clock, logger, cache, hasher, secretsKey },
     policy: sessionPolicyOf(config),
     awaitEverywhere: () => propagation.barrier(),
   });
@@ -120,6 +124,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     async start() {
       if (config.redisUrl) logger.warn('REDIS_URL is set but not needed: session events travel through the database');
       await migrateToLatest(db, logger);
+      // A server must open the secrets it checks codes against; the command line (resetting a
+      // user's factors, say) must work without them.
+      if (serving) await services.secondFactors.checkSecretsKey(secretsKey.description);
       await propagation.start(propagationHandlers(core));
     },
     async close() {

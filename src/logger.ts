@@ -28,6 +28,8 @@ const SECRET_FIELDS = [
   'token',
   'tokenHash',
   'secret',
+  'otpauthUri',
+  'recoveryCodes',
   'cookie',
   'authorization',
   'set-cookie',

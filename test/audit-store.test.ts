@@ -16,6 +16,7 @@ function event(fields: Partial<AuthEventRecord> & { createdAt: Date }): AuthEven
   return {
     ...{ id: timeOrderedUuid(fields.createdAt.getTime()), type: 'SESSION_ENDED', userId: null, sessionId: null },
     ...{ actorUserId: null, username: null, reason: null, ipAddress: null, userAgent: null },
+    ...{ factorId: null, method: null, recoveryCodesLeft: null },
     ...fields,
   };
 }
@@ -64,6 +65,14 @@ for (const kind of DATABASE_KINDS) {
           userAgent: 'UA/1',
         }),
         event({ createdAt: new Date(base + 2), userId: 'u2', sessionId: 's2', actorUserId: 'admin', reason: 'KICKED' }),
+        event({
+          createdAt: new Date(base + 3),
+          type: 'SECOND_FACTOR_ADDED',
+          userId: 'u2',
+          factorId: 'f1',
+          method: 'TOTP',
+        }),
+        event({ createdAt: new Date(base + 4), type: 'RECOVERY_CODE_USED', userId: 'u2', recoveryCodesLeft: 9 }),
       ]);
     });
 

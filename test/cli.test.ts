@@ -268,7 +268,10 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
       [['users', 'lsit'], "unknown command 'users lsit'; did you mean 'users list'?"],
       [['users', 'bogus'], "unknown command 'users bogus'"],
       [['list'], "unknown command 'list'; did you mean 'users list' or 'sessions list'?"],
-      [['users'], "'users' needs one more word: list, create, disable, enable, delete, set-limit, reset-password"],
+      [
+        ['users'],
+        "'users' needs one more word: list, create, disable, enable, delete, set-limit, reset-password, reset-factors",
+      ],
       [['--json'], 'options come after the command: gatehouse <command> --json'],
     ];
     for (const [args, message] of cases) {

@@ -35,6 +35,8 @@ function viewer(userId: string, sessionId: string): { tokenHash: string; viewer:
         endReason: null,
         userAgent: null,
         ipAddress: null,
+        assurance: 'AAL1',
+        authenticationMethods: ['PASSWORD'],
       },
     },
   };

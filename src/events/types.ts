@@ -1,3 +1,4 @@
+import { parseMethods, type AssuranceLevel } from '../sessions/assurance.js';
 import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
 
 export type SessionEventType = 'STARTED' | 'ENDED';
@@ -22,7 +23,7 @@ export function sessionEvent(type: SessionEventType, session: SessionRecord): Se
   };
 }
 
-/** The row as the PostgreSQL trigger (migration 05) writes it: timestamps in epoch ms. */
+/** The row as the PostgreSQL trigger (migrations 05 and 12) writes it: timestamps in epoch ms. */
 interface AnnouncedSession {
   id: string;
   userId: string;
@@ -34,6 +35,10 @@ interface AnnouncedSession {
   endReason: SessionEndReason | null;
   userAgent: string | null;
   ipAddress: string | null;
+  /** Absent from an instance that announced before migration 12. */
+  assurance?: AssuranceLevel;
+  /** Comma-separated, as stored. */
+  authenticationMethods?: string;
 }
 
 /** A session event announced by the database; undefined when the payload is not one. */
@@ -47,5 +52,7 @@ export function parseAnnouncedEvent(payload: unknown): SessionEvent | undefined 
     authenticatedAt: new Date(session.authenticatedAt ?? session.createdAt),
     expiresAt: new Date(session.expiresAt),
     endedAt: session.endedAt === null ? null : new Date(session.endedAt),
+    assurance: session.assurance ?? 'AAL1',
+    authenticationMethods: parseMethods(session.authenticationMethods),
   });
 }

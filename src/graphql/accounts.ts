@@ -1,9 +1,11 @@
 /** Account controls and emergency actions: DESIGN.md, "Accounts and emergency controls". */
+import { badUserInput } from '../sessions/errors.js';
 import { builder } from './builder.js';
 import { actorOf, viewerOf } from './context.js';
 
-/** Needs a recent password proof on the calling session (REAUTHENTICATION_REQUIRED otherwise). */
-const STEP_UP = 'Needs a password proof within REAUTH_WINDOW (see `reauthenticate`).';
+/** Needs a recent proof on the calling session (REAUTHENTICATION_REQUIRED otherwise). */
+export const STEP_UP =
+  'Needs a proof within REAUTH_WINDOW (see `reauthenticate`): the password, and a second factor when the caller has one.';
 
 builder.mutationField('disableUser', (t) =>
   t.field({
@@ -60,10 +62,23 @@ builder.mutationField('reauthenticate', (t) =>
   t.field({
     type: 'Session',
     description:
-      "Proves the caller's password again and returns this session with a fresh authenticatedAt, for step-up operations. Throttled like a login.",
+      'Proves who the caller is again and returns this session with a fresh authenticatedAt, for step-up operations. Without a second factor: the password. With one: the password and a `code` (authenticator app or recovery code), which make the session AAL2; the password alone is SECOND_FACTOR_REQUIRED. Throttled like a login.',
     authScopes: { signedIn: true },
-    args: { password: t.arg.string({ required: true }) },
-    resolve: (_root, args, context) =>
-      context.services.stepUp.reauthenticate(viewerOf(context), args.password, context.device),
+    args: {
+      password: t.arg.string(),
+      code: t.arg.string({ description: 'A code from the authenticator app, or a recovery code.' }),
+      passkeyResponse: t.arg({
+        type: 'JSON',
+        description: 'A passkey assertion for options from `startPasskeyLogin`: an AAL2 proof by itself.',
+      }),
+    },
+    resolve: (_root, { password, code, passkeyResponse }, context) => {
+      // Passkeys verify their assertion, then record it with services.stepUp.recordSecondFactorProof
+      // (viewer, 'PASSKEY', device): that module replaces this refusal.
+      if (passkeyResponse !== null && passkeyResponse !== undefined) {
+        throw badUserInput('Passkeys are not enabled on this server', 'passkeyResponse');
+      }
+      return context.services.stepUp.reauthenticate(viewerOf(context), { password, code }, context.device);
+    },
   }),
 );

@@ -1,4 +1,5 @@
 import { AUTH_EVENT_TYPES, originOfEvent, type AuthEventOrigin } from '../sessions/auth-events.js';
+import { AuthenticationMethodEnum } from './assurance.js';
 import { builder } from './builder.js';
 import { loadersFor } from './loaders.js';
 import { defineConnection, pageArgs, toPageQuery } from './pagination.js';
@@ -53,6 +54,18 @@ const AuthEventRef = builder.objectType('AuthEvent', {
       nullable: true,
       description: 'For SESSION_ENDED: why.',
       resolve: (event) => event.reason,
+    }),
+    factorId: t.exposeID('factorId', { nullable: true, description: 'For factor events: the factor it concerns.' }),
+    method: t.field({
+      type: AuthenticationMethodEnum,
+      nullable: true,
+      description:
+        "For factor events: the factor's kind, or what a failed code was meant as; for a login or step-up completed by a second factor or passkey: that method.",
+      resolve: (event) => event.method,
+    }),
+    recoveryCodesLeft: t.exposeInt('recoveryCodesLeft', {
+      nullable: true,
+      description: 'For RECOVERY_CODE_USED and RECOVERY_CODES_REGENERATED: the unused recovery codes the user has now.',
     }),
     ipAddress: t.exposeString('ipAddress', { nullable: true }),
     userAgent: t.exposeString('userAgent', { nullable: true }),

@@ -1,11 +1,13 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { SessionEvent } from '../events/types.js';
+import type { LoginStep } from '../sessions/assurance.js';
 import type { AuthEventRecord } from '../sessions/auth-events.js';
-import { forbidden, unauthenticated } from '../sessions/errors.js';
+import { forbidden, secondFactorRequired, unauthenticated } from '../sessions/errors.js';
 import type { Page } from '../sessions/page.js';
-import type { SessionStats } from '../sessions/store.js';
-import type { SessionEndReason, SessionRecord, UserRecord, Viewer } from '../sessions/types.js';
+import type { TotpEnrollment } from '../sessions/second-factors.js';
+import type { SecondFactorRecord, SessionStats } from '../sessions/store.js';
+import type { SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 
 /** Anything listed newest first and paged by (createdAt, id). */
@@ -17,18 +19,26 @@ export interface Keyed {
 /** The backing shape of every object type, and the context and scopes resolvers see. */
 interface BuilderTypes {
   Context: GraphQLContext;
-  Scalars: { DateTime: { Input: Date; Output: Date }; ID: { Input: string; Output: string } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+    JSON: { Input: unknown; Output: unknown };
+  };
   AuthScopes: { signedIn: boolean; admin: boolean; self: string };
   Objects: {
     User: UserRecord;
     Session: SessionRecord;
-    LoginPayload: Viewer;
+    /** A session, or a pending login shown as one (see `pendingLoginAsSession`). */
+    LoginPayload: { user: UserRecord; session: SessionRecord; nextStep: LoginStep };
     PageInfo: Page<Keyed>;
     SessionStats: SessionStats & { since: Date };
     EndReasonCount: { reason: SessionEndReason; count: number };
     SessionRevokedEvent: SessionEvent;
     AuthEvent: AuthEventRecord;
     SessionEvent: SessionEvent;
+    SecondFactor: SecondFactorRecord;
+    TotpEnrollment: TotpEnrollment;
+    SecondFactorPayload: { factor: SecondFactorRecord; recoveryCodes: string[] };
   };
   DefaultFieldNullability: false;
 }
@@ -39,7 +49,8 @@ export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;
 /**
  * The one schema builder. Authorization is declared on fields with `authScopes`: `signedIn`
  * (any session), `admin`, and `self` (the viewer is the user with the given id); a failed
- * check is UNAUTHENTICATED for the anonymous and FORBIDDEN for everyone else.
+ * check is UNAUTHENTICATED for the anonymous, SECOND_FACTOR_REQUIRED for a pending login (a right
+ * password that still owes its second step), and FORBIDDEN for everyone else.
  */
 export const builder = new SchemaBuilder<BuilderTypes>({
   plugins: [ScopeAuthPlugin],
@@ -51,7 +62,10 @@ export const builder = new SchemaBuilder<BuilderTypes>({
       admin: context.viewer?.user.role === 'ADMIN',
       self: (userId) => context.viewer !== null && context.viewer.user.id === userId,
     }),
-    unauthorizedError: (_parent, context) => (context.viewer ? forbidden() : unauthenticated()),
+    unauthorizedError: (_parent, context) => {
+      if (context.viewer) return forbidden();
+      return context.pendingLogin ? secondFactorRequired(context.pendingLogin.nextStep) : unauthenticated();
+    },
   },
 });
 

@@ -2,13 +2,19 @@ import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { SessionServices } from '../sessions/services.js';
-import type { Actor, DeviceInfo, Viewer } from '../sessions/types.js';
+import type { Actor, DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
 
 /** What every resolver gets. Built per request (or per socket operation) by the context factory in `http/`. */
 export interface GraphQLContext {
   /** The signed-in user and the session that made this request; null when anonymous. */
   viewer: Viewer | null;
+  /**
+   * The pending login (a right password waiting for its second step) that made this request;
+   * null otherwise. Never set together with `viewer`. Such a request may only finish the login,
+   * sign out or read itself (http/second-factor-gate.ts).
+   */
+  pendingLogin: PendingLogin | null;
   /** The session rules: resolvers call these and do little else. */
   services: SessionServices;
   /** Registering webhooks and reading their deliveries (ADMIN). */

@@ -1,3 +1,4 @@
+import { valueFromASTUntyped } from 'graphql';
 import { badUserInput } from '../sessions/errors.js';
 import { builder } from './builder.js';
 
@@ -9,4 +10,12 @@ builder.scalarType('DateTime', {
     if (!date || Number.isNaN(date.getTime())) throw badUserInput('DateTime must be an ISO-8601 string');
     return date;
   },
+});
+
+builder.scalarType('JSON', {
+  description:
+    'Any JSON value, passed through as it is: the WebAuthn options Gatehouse sends and the responses browsers make of them.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (node, variables) => valueFromASTUntyped(node, variables),
 });

@@ -9,6 +9,7 @@ import './subscriptions.js';
 import './audit.js';
 import './accounts.js';
 import './webhooks.js';
+import './second-factors.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

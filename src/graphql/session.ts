@@ -1,5 +1,7 @@
 import { notFound } from '../sessions/errors.js';
+import { pendingLoginAsSession } from '../sessions/pending-logins.js';
 import { SESSION_END_REASONS } from '../sessions/types.js';
+import { AssuranceLevelEnum, AuthenticationMethodEnum } from './assurance.js';
 import { builder } from './builder.js';
 import { actorOf, viewerOf } from './context.js';
 import { loadersFor } from './loaders.js';
@@ -16,27 +18,40 @@ export const SessionRef = builder.objectType('Session', {
       resolve: (session, _args, context) =>
         context.viewer?.user.id === session.userId
           ? context.viewer.user
-          : loadersFor(context)
-              .user.load(session.userId)
-              .then((user) => {
-                if (!user) throw notFound('user');
-                return user;
-              }),
+          : context.pendingLogin?.user.id === session.userId
+            ? context.pendingLogin.user
+            : loadersFor(context)
+                .user.load(session.userId)
+                .then((user) => {
+                  if (!user) throw notFound('user');
+                  return user;
+                }),
     }),
     active: t.boolean({
       description: 'Not ended and not expired at the time of the request.',
       resolve: (session, _args, { services }) => services.sessions.isActive(session),
     }),
     current: t.boolean({
-      description: 'True for the session that made this request.',
-      resolve: (session, _args, { viewer }) => viewer?.session.id === session.id,
+      description: 'True for the session (or pending login) that made this request.',
+      resolve: (session, _args, { viewer, pendingLogin }) =>
+        viewer ? viewer.session.id === session.id : pendingLogin?.id === session.id,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'The login time.' }),
     lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', description: 'Last use, to within a minute.' }),
     authenticatedAt: t.expose('authenticatedAt', {
       type: 'DateTime',
       description:
-        'When the password was last proved on this session: the login, or `reauthenticate`. Step-up operations need it within REAUTH_WINDOW.',
+        'When the user last proved who they are on this session: the login, `reauthenticate`, or a second factor added on it. Step-up operations need it within REAUTH_WINDOW (at AAL2 for a user with a second factor).',
+    }),
+    assurance: t.field({
+      type: AssuranceLevelEnum,
+      description: 'How sure the session is of its user: AAL2 after a second factor or a passkey, else AAL1.',
+      resolve: (session) => session.assurance,
+    }),
+    authenticationMethods: t.field({
+      type: [AuthenticationMethodEnum],
+      description: 'Every method proved on this session (the login and later step-ups), in the order first proved.',
+      resolve: (session) => session.authenticationMethods,
     }),
     expiresAt: t.expose('expiresAt', {
       type: 'DateTime',
@@ -81,8 +96,10 @@ builder.queryField('currentSession', (t) =>
   t.field({
     type: 'Session',
     nullable: true,
-    description: 'The session that made this request; null when not signed in.',
-    resolve: (_root, _args, { viewer }) => viewer?.session ?? null,
+    description:
+      'The session that made this request; null when not signed in. A pending login (a right password waiting for its second step) shows as a session at AAL1 that expires at its deadline.',
+    resolve: (_root, _args, { viewer, pendingLogin }) =>
+      viewer?.session ?? (pendingLogin ? pendingLoginAsSession(pendingLogin) : null),
   }),
 );
 

@@ -4,9 +4,11 @@ import type { ViewerResolver } from './viewer.js';
 
 /**
  * `GET /auth/verify` for nginx `auth_request` and Traefik ForwardAuth: 200 with the viewer in
- * `X-User-*` / `X-Session-Id` headers when the cookie or bearer token is good, else 401 with
- * the JSON error body of every refusal (`UNAUTHENTICATED`). Any method is answered alike,
- * since Traefik forwards the original one.
+ * `X-User-*` / `X-Session-*` headers when the cookie or bearer token is good (`X-Session-Assurance`
+ * is AAL1 or AAL2: a service may ask for AAL2), else 401 with
+ * the JSON error body of every refusal (`UNAUTHENTICATED`); a pending login (a right password
+ * still owing its second step) is no session here. Any method is answered alike, since Traefik
+ * forwards the original one.
  *
  * Usernames may be any script, but header values must be Latin-1, so `X-User-Name` is
  * percent-encoded (decodeURIComponent gives the name back; plain ASCII names are unchanged
@@ -27,6 +29,7 @@ export function createForwardAuthHandler(resolveViewer: ViewerResolver) {
       'X-User-Name': encodeURIComponent(viewer.user.username),
       'X-User-Role': viewer.user.role,
       'X-Session-Id': viewer.session.id,
+      'X-Session-Assurance': viewer.session.assurance,
     });
     res.end();
   };

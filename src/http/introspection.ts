@@ -7,33 +7,20 @@
  * lookup: Yoga hands the same parsed document object for the same query text (its parser
  * cache), and whether a document asks for `__schema` or `__type` is decided once per document.
  */
-import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../graphql/context.js';
+import { rootFieldNames } from './root-fields.js';
 
-const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+const INTROSPECTION_FIELDS = ['__schema', '__type'];
 
 /** `__schema` and `__type` exist only on the query root: only root selections need a look. */
-function selectsIntrospection(selectionSet: SelectionSetNode, document: DocumentNode, seen: Set<string>): boolean {
-  return selectionSet.selections.some((selection) => {
-    if (selection.kind === Kind.FIELD) return INTROSPECTION_FIELDS.has(selection.name.value);
-    if (selection.kind === Kind.INLINE_FRAGMENT) return selectsIntrospection(selection.selectionSet, document, seen);
-    const name = selection.name.value;
-    if (seen.has(name)) return false;
-    seen.add(name);
-    const fragment = document.definitions.find(
-      (definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name,
-    );
-    return fragment?.kind === Kind.FRAGMENT_DEFINITION && selectsIntrospection(fragment.selectionSet, document, seen);
-  });
-}
-
 function asksIntrospection(document: DocumentNode): boolean {
-  return document.definitions.some(
-    (definition) =>
-      definition.kind === Kind.OPERATION_DEFINITION &&
-      selectsIntrospection(definition.selectionSet, document, new Set()),
-  );
+  return document.definitions.some((definition) => {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) return false;
+    const names = rootFieldNames(definition, document);
+    return INTROSPECTION_FIELDS.some((field) => names.has(field));
+  });
 }
 
 /** Refuses introspection to anyone but an ADMIN: UNAUTHENTICATED when signed out, else FORBIDDEN. */

@@ -17,7 +17,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EndPropagation } from '../events/propagation.js';
-import type { AuthEventRecord } from '../sessions/auth-events.js';
+import { AUTHENTICATION_METHODS } from '../sessions/assurance.js';
+import type { AuthEventRecord, AuthEventType } from '../sessions/auth-events.js';
 import type { SessionServices } from '../sessions/services.js';
 import { SESSION_END_REASONS, type SessionEndReason } from '../sessions/types.js';
 import { readBearerToken } from './cookies.js';
@@ -26,6 +27,11 @@ import { readBearerToken } from './cookies.js';
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** Sweeps and pushes can take longer than a request. */
 const SLOW_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The methods second-factor series are labelled with. */
+const SECOND_FACTOR_METHODS = AUTHENTICATION_METHODS.filter((method) => method !== 'PASSWORD');
+/** Audit events that name the second factor (`method`) that completed them. */
+const SECOND_FACTOR_SUCCESSES = new Set<AuthEventType>(['LOGIN_SUCCEEDED', 'REAUTHENTICATED']);
 
 /** The paths a request is counted under; anything else is `other`, so labels stay few. */
 const ROUTES = new Set(['/graphql', '/auth/verify', '/healthz', '/readyz', '/metrics', '/console', '/']);
@@ -40,6 +46,8 @@ export class Metrics {
   private readonly sweeps: Histogram;
   private readonly sockets: Gauge;
   private readonly webhookAttempts: Histogram<'result'>;
+  private readonly secondFactorFailures: Counter<'method'>;
+  private readonly secondFactorSuccesses: Counter<'method'>;
 
   constructor(services: SessionServices, propagation: EndPropagation) {
     collectDefaultMetrics({ register: this.registry });
@@ -91,6 +99,23 @@ export class Metrics {
       SLOW_BUCKETS_SECONDS,
       registers,
     );
+    this.secondFactorFailures = new Counter({
+      name: 'gatehouse_second_factor_failures_total',
+      help: 'Wrong second factors given to this process (SECOND_FACTOR_FAILED), by method: TOTP, RECOVERY_CODE, PASSKEY.',
+      labelNames: ['method'],
+      registers,
+    });
+    this.secondFactorSuccesses = new Counter({
+      name: 'gatehouse_second_factor_successes_total',
+      help: 'Logins and step-ups this process completed with a second factor or passkey, by method.',
+      labelNames: ['method'],
+      registers,
+    });
+    // Each method from 0, so that a first failure is an increase rather than a new series.
+    for (const method of SECOND_FACTOR_METHODS) {
+      this.secondFactorFailures.inc({ method }, 0);
+      this.secondFactorSuccesses.inc({ method }, 0);
+    }
     this.sockets = new Gauge({
       name: 'gatehouse_websocket_connections',
       help: 'Open WebSocket connections.',
@@ -101,6 +126,9 @@ export class Metrics {
 
   countAuthEvent(event: AuthEventRecord): void {
     this.authEvents.inc({ type: event.type, reason: event.reason ?? '' });
+    if (event.method === null) return;
+    if (event.type === 'SECOND_FACTOR_FAILED') this.secondFactorFailures.inc({ method: event.method });
+    else if (SECOND_FACTOR_SUCCESSES.has(event.type)) this.secondFactorSuccesses.inc({ method: event.method });
   }
 
   /** One session end, wherever it happened (the session feed's `onEnded`). */

@@ -31,8 +31,8 @@ export const DOCUMENT_LIMITS = {
   maxCost: 5_000,
 } as const;
 
-/** Fields that check a password: one per request, so aliases cannot multiply guesses. */
-const CREDENTIAL_FIELDS = new Set(['login', 'changePassword', 'reauthenticate']);
+/** Fields that check a password or a second factor: one per request, so aliases cannot multiply guesses. */
+const CREDENTIAL_FIELDS = new Set(['login', 'changePassword', 'reauthenticate', 'verifySecondFactor']);
 
 function countCredentialFields(
   selectionSet: SelectionSetNode,
@@ -72,10 +72,13 @@ export function singleCredentialCheckRule(context: ValidationContext): ASTVisito
       if (operation.operation !== 'mutation') return;
       if (countCredentialFields(operation.selectionSet, fragments, new Set()) > 1) {
         context.reportError(
-          new GraphQLError('Only one login or changePassword is allowed per request', {
-            nodes: [operation],
-            extensions: { code: 'BAD_USER_INPUT' },
-          }),
+          new GraphQLError(
+            'Only one login, changePassword, reauthenticate or verifySecondFactor is allowed per request',
+            {
+              nodes: [operation],
+              extensions: { code: 'BAD_USER_INPUT' },
+            },
+          ),
         );
       }
     },

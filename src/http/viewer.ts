@@ -1,5 +1,6 @@
 import type { Authenticator } from '../sessions/authenticator.js';
-import type { Viewer } from '../sessions/types.js';
+import type { PendingLogins } from '../sessions/pending-logins.js';
+import type { PendingLogin, Viewer } from '../sessions/types.js';
 import { readBearerToken, type SessionCookie } from './cookies.js';
 
 /** The two headers a request can carry credentials in. */
@@ -8,16 +9,32 @@ export interface CredentialHeaders {
   authorization?: string | null | undefined;
 }
 
+/** The token a request carries. A bearer token wins over the cookie: a client that sends one means it. */
+const tokenOf = (headers: CredentialHeaders, cookie: SessionCookie) =>
+  readBearerToken(headers.authorization) ?? cookie.read(headers.cookie);
+
 /**
  * The one way a request becomes a viewer, for HTTP, SSE, WebSocket upgrades and forward auth
- * alike. A bearer token wins over the cookie: a client that sends one means it.
+ * alike. A pending login's token makes no viewer (see {@link createPendingLoginResolver}).
  */
 export function createViewerResolver(authenticator: Authenticator, cookie: SessionCookie) {
   /** Synchronous on a cache hit (see {@link Authenticator.authenticate}): `await` it. */
   return function resolveViewer(headers: CredentialHeaders): Viewer | null | Promise<Viewer | null> {
-    const token = readBearerToken(headers.authorization) ?? cookie.read(headers.cookie);
-    return authenticator.authenticate(token);
+    return authenticator.authenticate(tokenOf(headers, cookie));
   };
 }
 
 export type ViewerResolver = ReturnType<typeof createViewerResolver>;
+
+/**
+ * The pending login a request carries, from the same cookie or bearer token: only GraphQL asks
+ * (forward auth, live feeds and the console never see one). Null at once, without a query, for
+ * a token of any other shape.
+ */
+export function createPendingLoginResolver(pendingLogins: PendingLogins, cookie: SessionCookie) {
+  return function resolvePendingLogin(headers: CredentialHeaders): PendingLogin | null | Promise<PendingLogin | null> {
+    return pendingLogins.resolve(tokenOf(headers, cookie));
+  };
+}
+
+export type PendingLoginResolver = ReturnType<typeof createPendingLoginResolver>;

@@ -7,7 +7,7 @@ import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Clock } from '../sessions/clock.js';
 import type { SessionServices } from '../sessions/services.js';
-import type { DeviceInfo, Viewer } from '../sessions/types.js';
+import type { DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
 import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
@@ -17,8 +17,9 @@ import { errorResponse, type WireErrors } from './errors.js';
 import { createOriginMatcher, isSameOrigin, type OriginCheck } from './origins.js';
 import { useReleaseRequestCaches } from './release-request-caches.js';
 import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protections.js';
+import { useSecondFactorGate } from './second-factor-gate.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
-import type { CredentialHeaders, ViewerResolver } from './viewer.js';
+import type { CredentialHeaders, PendingLoginResolver, ViewerResolver } from './viewer.js';
 
 /** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
 export interface TransportContext {
@@ -40,6 +41,8 @@ export interface YogaOptions {
   services: SessionServices;
   webhooks: WebhookAdmin;
   resolveViewer: ViewerResolver;
+  /** Asked only when no viewer was found: a pending login waiting for its second step. */
+  resolvePendingLogin: PendingLoginResolver;
   cookie: SessionCookie;
   clock: Clock;
   /** How failures reach clients: the error masker. */
@@ -72,40 +75,45 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  * Hot path: credentials are read from the Node request's own header object, the session
  * cookie is written straight onto the Node response (no Fetch `Headers` for either, which
  * Yoga's own floor does not pay), and a session the cache vouches for builds the context
- * synchronously, without a promise.
+ * synchronously, without a promise. Only a request without a viewer asks for a pending login,
+ * and that answer is synchronous too for anything not shaped like a pending token.
  */
 function createContextFactory(options: YogaOptions) {
   const { services, webhooks, pubsub, watcher, cookie, clock } = options;
-  const contextFor = (viewer: Viewer | null, req?: IncomingMessage, res?: ServerResponse): GraphQLContext => ({
-    services,
-    webhooks,
-    pubsub,
-    watcher,
-    viewer,
-    device: deviceOf(req, options.trustProxy),
-    setSessionCookie: (token, expiresAt) => {
-      res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
-      if (req) options.onSessionCookieSet?.(req);
-    },
-    clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
-  });
-  return ({ req, res, transport }: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
+  const build = (viewer: Viewer | null, pendingLogin: PendingLogin | null, server: ServerContext): GraphQLContext => {
+    const { req, res, transport } = server;
     if (transport) {
-      const { device } = transport;
-      const socketContext = (viewer: Viewer | null): GraphQLContext => ({
-        ...{ services, webhooks, pubsub, watcher, viewer, device },
+      return {
+        ...{ services, webhooks, pubsub, watcher, viewer, pendingLogin, device: transport.device },
         ...{ setSessionCookie: noop, clearSessionCookie: noop },
-      });
-      const viewer = options.resolveViewer(transport.credentials);
-      return viewer instanceof Promise ? viewer.then(socketContext) : socketContext(viewer);
+      };
     }
-    const viewer = options.resolveViewer({
-      cookie: headerOf(req, 'cookie'),
-      authorization: headerOf(req, 'authorization'),
-    });
-    return viewer instanceof Promise
-      ? viewer.then((found) => contextFor(found, req, res))
-      : contextFor(viewer, req, res);
+    return {
+      ...{ services, webhooks, pubsub, watcher, viewer, pendingLogin },
+      device: deviceOf(req, options.trustProxy),
+      setSessionCookie: (token, expiresAt) => {
+        res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
+        if (req) options.onSessionCookieSet?.(req);
+      },
+      clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
+    };
+  };
+  const withPendingLogin = (credentials: CredentialHeaders, server: ServerContext) => {
+    const pending = options.resolvePendingLogin(credentials);
+    return pending instanceof Promise
+      ? pending.then((found) => build(null, found, server))
+      : build(null, pending, server);
+  };
+  return (server: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
+    const { req, transport } = server;
+    const credentials = transport
+      ? transport.credentials
+      : { cookie: headerOf(req, 'cookie'), authorization: headerOf(req, 'authorization') };
+    const viewer = options.resolveViewer(credentials);
+    if (viewer instanceof Promise) {
+      return viewer.then((found) => (found ? build(found, null, server) : withPendingLogin(credentials, server)));
+    }
+    return viewer ? build(viewer, null, server) : withPendingLogin(credentials, server);
   };
 }
 
@@ -174,6 +182,7 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
       useRefusedPreflights(),
       useJsonRefusals(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
+      useSecondFactorGate(),
       useEndSubscriptions(options.watcher, options.shutdown),
       useReleaseRequestCaches(),
       // Executes each document through code compiled for it once (graphql-jit), cached by the

@@ -1,4 +1,5 @@
 import type { AuditLog } from './audit-log.js';
+import type { AuthEventRecord } from './auth-events.js';
 import type { Clock } from './clock.js';
 import type { SessionEnds } from './ends.js';
 import { GatehouseError, notFound } from './errors.js';
@@ -30,17 +31,28 @@ export interface AccountControlsOptions {
   cache: ViewerCache | undefined;
 }
 
-type AccountEventType = 'USER_DISABLED' | 'USER_ENABLED' | 'USER_DELETED' | 'PASSWORD_RESET';
+type AccountEventType = 'USER_DISABLED' | 'USER_ENABLED' | 'USER_DELETED' | 'PASSWORD_RESET' | 'SECOND_FACTORS_RESET';
 
 /** What one locked account change did: the user after it, and the sessions it ended. */
 interface AccountChange {
   user: UserRecord;
   ended: SessionRecord[];
+  /** Its audit event, when written in the change's transaction (one that webhooks follow). */
+  recorded?: AuthEventRecord;
+}
+
+/** What {@link AccountControls.resetSecondFactors} did. */
+export interface SecondFactorsReset {
+  user: UserRecord;
+  /** Confirmed factors (apps and passkeys) removed. */
+  factorsRemoved: number;
+  /** Active sessions it ended (those found expired are recorded as such, and not counted). */
+  sessionsEnded: number;
 }
 
 /**
  * An admin's emergency controls over an account: disable and enable it, delete it, reset its
- * password. Each change and the end of the account's sessions commit in one transaction, under
+ * password or its second factors. Each change and the end of the account's sessions commit in one transaction, under
  * the user's row lock, so a login racing it never leaves a session behind (ASVS 7.4.2).
  *
  * Rules: the last admin who can sign in cannot be disabled or deleted (FORBIDDEN with
@@ -102,6 +114,27 @@ export class AccountControls {
   }
 
   /**
+   * Removes all of the account's second factors (apps and passkeys), recovery codes and pending
+   * logins, and ends all its sessions (SECOND_FACTORS_RESET), in one transaction: the way back
+   * for a user who lost their factors, or the answer to a factor that may be in the wrong hands.
+   * Under REQUIRE_SECOND_FACTOR the user enrolls a new one at their next login.
+   */
+  async resetSecondFactors(actor: Actor, userId: string): Promise<SecondFactorsReset> {
+    await this.options.stepUp.require(actor);
+    const origin = originOfActor(actor);
+    let factorsRemoved = 0;
+    const change = await this.change(userId, 'SECOND_FACTORS_RESET', async (tx, user, activeAt) => {
+      factorsRemoved = await tx.factors.deleteAll();
+      const recorded = this.options.audit.event('SECOND_FACTORS_RESET', origin, { userId });
+      await tx.insertAuthEvents([recorded]);
+      return { user, ended: await tx.endOpenSessions('SECOND_FACTORS_RESET', activeAt), recorded };
+    });
+    await this.announce('SECOND_FACTORS_RESET', change, origin);
+    const sessionsEnded = change.ended.filter((session) => session.endReason === 'SECOND_FACTORS_RESET').length;
+    return { user: change.user, factorsRemoved, sessionsEnded };
+  }
+
+  /**
    * Runs `work` under the user's row lock (serialised with other account changes). The cache
    * forgets the user's sessions before and after: their ids are known only once they end.
    */
@@ -126,11 +159,12 @@ export class AccountControls {
     return change;
   }
 
-  /** The audit event of the change, then everything that follows the ends it made. */
+  /** The audit event of the change (unless its transaction wrote it), then everything that follows the ends it made. */
   private async announce(type: AccountEventType, change: AccountChange, origin: ChangeOrigin): Promise<void> {
-    const { user, ended } = change;
+    const { user, ended, recorded } = change;
     const username = type === 'USER_DELETED' ? user.username : undefined;
-    await this.options.audit.record(type, origin, { userId: user.id, ...(username ? { username } : {}) });
+    if (recorded) this.options.audit.committed([recorded]);
+    else await this.options.audit.record(type, origin, { userId: user.id, ...(username ? { username } : {}) });
     await this.options.ends.announce(ended, origin, { username });
   }
 }

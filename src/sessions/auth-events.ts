@@ -1,4 +1,5 @@
 /** What the audit log records: the kinds of event and the shape of one. */
+import type { AuthenticationMethod } from './assurance.js';
 import { CLI_OPERATOR, type SessionEndReason } from './types.js';
 
 export const AUTH_EVENT_TYPES = [
@@ -22,6 +23,16 @@ export const AUTH_EVENT_TYPES = [
   'WEBHOOK_UPDATED',
   'WEBHOOK_DELETED',
   'WEBHOOK_SECRET_ROTATED',
+  /** The password was right; the login waits for a second factor (or for the user to enroll one). */
+  'SECOND_FACTOR_REQUESTED',
+  'SECOND_FACTOR_ADDED',
+  'SECOND_FACTOR_REMOVED',
+  /** A well-formed code or passkey proof that did not match. */
+  'SECOND_FACTOR_FAILED',
+  /** An admin (or the command line) removed all of a user's factors and recovery codes. */
+  'SECOND_FACTORS_RESET',
+  'RECOVERY_CODE_USED',
+  'RECOVERY_CODES_REGENERATED',
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 
@@ -38,13 +49,24 @@ export interface AuthEventRecord {
   username: string | null;
   /** For SESSION_ENDED: why. */
   reason: SessionEndReason | null;
+  /** For factor events: the factor it concerns. */
+  factorId: string | null;
+  /**
+   * For factor events: the factor's kind (TOTP, PASSKEY), or the method a failed code was meant
+   * as; for a login or step-up completed by a second factor: that factor's method.
+   */
+  method: AuthenticationMethod | null;
+  /** For RECOVERY_CODE_USED and RECOVERY_CODES_REGENERATED: the user's unused recovery codes now. */
+  recoveryCodesLeft: number | null;
   ipAddress: string | null;
   userAgent: string | null;
   createdAt: Date;
 }
 
 /** What an event says beyond its type and origin. */
-export type AuthEventFields = Partial<Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason'>>;
+export type AuthEventFields = Partial<
+  Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason' | 'factorId' | 'method' | 'recoveryCodesLeft'>
+>;
 
 /** Which events a read of the log keeps: each part given must hold. */
 export interface AuthEventFilter {

@@ -15,7 +15,11 @@ export type ErrorCode =
   /** The right password for an account an admin has disabled. */
   | 'ACCOUNT_DISABLED'
   /** A sensitive operation, and the session's last password proof is older than REAUTH_WINDOW. */
-  | 'REAUTHENTICATION_REQUIRED';
+  | 'REAUTHENTICATION_REQUIRED'
+  /** A pending login (the password was right) asked for more than finishing the login. */
+  | 'SECOND_FACTOR_REQUIRED'
+  /** A well-formed authentication code or recovery code that does not match, or was used already. */
+  | 'INVALID_SECOND_FACTOR';
 
 export class GatehouseError extends Error {
   constructor(
@@ -32,6 +36,17 @@ export class GatehouseError extends Error {
 export const invalidCredentials = () => new GatehouseError('INVALID_CREDENTIALS', 'Invalid username or password');
 export const unauthenticated = () => new GatehouseError('UNAUTHENTICATED', 'Not signed in');
 export const forbidden = (message = 'Not allowed') => new GatehouseError('FORBIDDEN', message);
-export const notFound = (what: 'user' | 'session') => new GatehouseError('NOT_FOUND', `No such ${what}`);
+export const notFound = (what: 'user' | 'session' | 'second factor') =>
+  new GatehouseError('NOT_FOUND', `No such ${what}`);
+export const invalidSecondFactor = (message: string) => new GatehouseError('INVALID_SECOND_FACTOR', message);
+/** A pending login asked for more than finishing the login: `nextStep` says what it waits for. */
+export const secondFactorRequired = (nextStep: 'SECOND_FACTOR' | 'ENROLL_SECOND_FACTOR') =>
+  new GatehouseError(
+    'SECOND_FACTOR_REQUIRED',
+    nextStep === 'ENROLL_SECOND_FACTOR'
+      ? 'Enroll a second factor to finish signing in'
+      : 'Finish signing in with your second factor',
+    { nextStep },
+  );
 export const badUserInput = (message: string, field?: string) =>
   new GatehouseError('BAD_USER_INPUT', message, field ? { field } : {});

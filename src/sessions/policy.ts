@@ -8,6 +8,10 @@ export const SESSION_LIMIT_STRATEGIES = ['revoke-oldest', 'deny-new'] as const;
 /** What a login beyond the session limit does: end the oldest session, or refuse the login. */
 export type SessionLimitStrategy = (typeof SESSION_LIMIT_STRATEGIES)[number];
 
+/** Who must have a second factor (`REQUIRE_SECOND_FACTOR`): no one, admins, or everyone. */
+export const SECOND_FACTOR_REQUIREMENTS = ['off', 'admins', 'all'] as const;
+export type SecondFactorRequirement = (typeof SECOND_FACTOR_REQUIREMENTS)[number];
+
 /** The highest session limit, global or per user; 0 means no limit. */
 export const MAX_SESSION_LIMIT = 10_000;
 
@@ -22,6 +26,15 @@ export interface SessionPolicy {
   limitStrategy: SessionLimitStrategy;
   /** How recent the last password proof must be for a sensitive operation (step-up), in ms. */
   reauthWindowMs: number;
+  /** How long a right password waits for its second step (a pending login), in ms. */
+  secondFactorTimeoutMs: number;
+  /** Who may not sign in without a second factor: they must enroll one first. */
+  requireSecondFactor: SecondFactorRequirement;
+}
+
+/** Whether the policy holds `user` to having a second factor. */
+export function mustHaveSecondFactor(user: { role: string }, policy: SessionPolicy): boolean {
+  return policy.requireSecondFactor === 'all' || (policy.requireSecondFactor === 'admins' && user.role === 'ADMIN');
 }
 
 /**

@@ -5,12 +5,18 @@ import { Authenticator } from './authenticator.js';
 import type { Clock } from './clock.js';
 import { SessionEnds } from './ends.js';
 import { ExpiryWatch } from './expiry-watch.js';
+import { FactorCodes } from './factor-codes.js';
 import { LastSeenWriter } from './last-seen-writer.js';
 import { SessionLifecycle } from './lifecycle.js';
 import { LoginService } from './login.js';
 import type { PasswordHasher } from './passwords.js';
+import { PendingLogins } from './pending-logins.js';
 import type { SessionPolicy } from './policy.js';
 import { SessionQueries } from './queries.js';
+import { SecondFactors } from './second-factors.js';
+import { SecondStep } from './second-step.js';
+import { SecretsBox, type SecretsKeySource } from './secrets-box.js';
+import { SessionStart } from './session-start.js';
 import { StepUp } from './step-up.js';
 import type { Stores } from './store.js';
 import { LoginThrottle } from './throttle.js';
@@ -27,6 +33,8 @@ export interface SessionServicesOptions {
   cache?: ViewerCache | undefined;
   /** Resolves once every live instance has applied the ends committed so far (see `SessionEnds`). */
   awaitEverywhere?: () => Promise<void>;
+  /** SECRETS_KEY, or where to make one (see `storage/secrets-key.ts`). Default: none. */
+  secretsKey?: SecretsKeySource;
 }
 
 /** The session rules, each concern its own service, wired to one another. */
@@ -43,8 +51,16 @@ export interface SessionServices {
   users: UserService;
   /** An admin's controls over accounts: disable, enable, delete, reset the password. */
   accounts: AccountControls;
-  /** Step-up: recent password proofs for sensitive operations, and `reauthenticate`. */
+  /** Step-up: recent proofs (AAL2 for a user with a factor) for sensitive operations, and `reauthenticate`. */
   stepUp: StepUp;
+  /** A user's authenticator apps, factors and recovery codes. */
+  secondFactors: SecondFactors;
+  /** Pending logins: a right password waiting for its second step. */
+  pendingLogins: PendingLogins;
+  /** The second step that turns a pending login into a session. */
+  secondStep: SecondStep;
+  /** Secrets at rest under SECRETS_KEY. */
+  secretsBox: SecretsBox;
   audit: AuditLog;
   cache: ViewerCache | undefined;
   /** Stops the timers and writes what is pending. */
@@ -53,22 +69,29 @@ export interface SessionServices {
 
 export function createSessionServices(options: SessionServicesOptions): SessionServices {
   const { stores, hasher, clock, policy, logger, cache, awaitEverywhere } = options;
-  const { users, sessions } = stores;
+  const { users, sessions, secondFactors: factorStore } = stores;
   const lifecycle = new SessionLifecycle(logger);
   const lastSeen = new LastSeenWriter(sessions, clock, policy, logger);
   const audit = new AuditLog(stores.authEvents, clock, lifecycle, logger);
   const throttle = new LoginThrottle(stores.loginThrottles);
-  const stepUp = new StepUp({ users, sessions, throttle, hasher, clock, policy, audit });
+  const secretsBox = new SecretsBox(options.secretsKey ?? { key: () => undefined });
+  const codes = new FactorCodes({ factors: factorStore, box: secretsBox, throttle, audit, clock });
+  const stepUp = new StepUp({ users, sessions, factors: factorStore, codes, throttle, hasher, clock, policy, audit });
   const shared = { sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, hasher, stepUp };
   const ends = new SessionEnds({ ...shared, ...(awaitEverywhere ? { awaitEverywhere } : {}) });
   const expiry = new ExpiryWatch({ ...shared, ends, logger });
+  const starts = new SessionStart({ ...shared, throttle, ends });
+  const pendingLogins = new PendingLogins({ store: stores.pendingLogins, clock, policy });
+  const secondStep = new SecondStep({ starts, codes });
+  const factorDeps = { store: factorStore, box: secretsBox, secondStep };
   return {
-    ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp },
+    ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp, pendingLogins, secondStep, secretsBox },
     authenticator: new Authenticator({ ...shared, ends }),
-    logins: new LoginService({ ...shared, throttle, ends }),
+    logins: new LoginService({ ...shared, throttle, ends, starts, factors: factorStore, pendingLogins }),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),
     users: new UserService({ ...shared, ends }),
     accounts: new AccountControls({ ...shared, ends }),
+    secondFactors: new SecondFactors({ ...shared, ...factorDeps }),
     async close() {
       expiry.close();
       await lastSeen.close();

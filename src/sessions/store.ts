@@ -2,11 +2,21 @@
  * What the session rules need from storage, one interface per table. `src/storage/` implements
  * them over Knex and Objection; the rules never see SQL.
  */
+import type { SecondFactorKind } from './assurance.js';
 import type { AuthEventFilter, AuthEventRecord } from './auth-events.js';
 import type { PageCursor } from './page.js';
 import type { ActiveAt } from './policy.js';
 import type { ThrottleCounter, ThrottleState } from './throttle-rules.js';
-import type { NewSession, Role, SessionEndReason, SessionRecord, UserRecord, Viewer } from './types.js';
+import type {
+  NewPendingLogin,
+  NewSession,
+  PendingLogin,
+  Role,
+  SessionEndReason,
+  SessionRecord,
+  UserRecord,
+  Viewer,
+} from './types.js';
 
 export interface NewUser {
   username: string;
@@ -87,8 +97,11 @@ export interface SessionStore {
     limit: number;
     exceptSessionId?: string;
   }): Promise<SessionRecord[]>;
-  /** Records a fresh password proof on an open session; returns it, or undefined if it has ended. */
-  setAuthenticatedAt(id: string, at: Date): Promise<SessionRecord | undefined>;
+  /**
+   * Records a fresh proof on an open session (`authenticatedAt`, and what it proved); returns
+   * the session, or undefined if it has ended.
+   */
+  recordProof(id: string, proof: SessionProof): Promise<SessionRecord | undefined>;
 
   /** Writes throttled `lastSeenAt` values, all in one transaction. Ended sessions are left alone. */
   touchSessions(lastSeen: ReadonlyMap<string, Date>): Promise<void>;
@@ -105,6 +118,9 @@ export interface SessionStore {
     options?: { accountChange?: boolean },
   ): Promise<T>;
 }
+
+/** What a step-up leaves on a session: when, and how sure the session now is of its user. */
+export type SessionProof = Pick<SessionRecord, 'authenticatedAt' | 'assurance' | 'authenticationMethods'>;
 
 /** The operations allowed while a user's row is locked. */
 export interface UserSessionsTx {
@@ -132,6 +148,108 @@ export interface UserSessionsTx {
   insertAuthEvents(events: readonly AuthEventRecord[]): Promise<void>;
   /** The login throttle's counters, written in this transaction. */
   readonly loginThrottles: LoginThrottleSuccess;
+  /**
+   * Deletes the pending login `id` of this user if it has not expired at `now`: true when this
+   * call deleted it. Of two second steps on one pending login, only one can.
+   */
+  takePendingLogin(id: string, now: Date): Promise<boolean>;
+  /** The user's second factors, changed under the lock (the last one is counted and kept alike). */
+  readonly factors: LockedFactors;
+}
+
+/** Second factors of the locked user (`UserSessionsTx.factors`). */
+export interface LockedFactors {
+  /** Confirmed factors. */
+  count(): Promise<number>;
+  /** Deletes one factor of the user, confirmed or not; returns it, or undefined when it has none of that id. */
+  delete(id: string): Promise<SecondFactorRecord | undefined>;
+  deleteRecoveryCodes(): Promise<void>;
+  /** Deletes every factor, recovery code and pending login of the user; returns how many confirmed factors went. */
+  deleteAll(): Promise<number>;
+}
+
+/** A second factor as the API shows it: never a secret or a key. */
+export interface SecondFactorRecord {
+  id: string;
+  userId: string;
+  kind: SecondFactorKind;
+  name: string;
+  createdAt: Date;
+  /** Null while an authenticator app's enrollment waits for its first code: not a factor yet. */
+  confirmedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+/** An authenticator app with its secret, sealed (secrets-box.ts), and the last time step it accepted. */
+export interface TotpFactor extends SecondFactorRecord {
+  sealedSecret: string;
+  lastStep: number | null;
+}
+
+/** What confirming an enrollment writes with it, in its transaction. */
+export interface TotpConfirmation {
+  userId: string;
+  id: string;
+  name: string;
+  /** The time step of the code that confirmed it: it is not accepted again. */
+  step: number;
+  at: Date;
+  /** SHA-256 (hex) of new recovery codes, stored only if the user has no unused ones. */
+  recoveryCodeHashes: readonly string[];
+  events: readonly AuthEventRecord[];
+}
+
+/** Second factors and recovery codes (`second_factors`, `recovery_codes`). */
+export interface SecondFactorStore {
+  /** The user's confirmed factors, oldest first. */
+  listFactors(userId: string): Promise<SecondFactorRecord[]>;
+  /** One indexed lookup: on every login's path. */
+  hasConfirmedFactor(userId: string): Promise<boolean>;
+  /** Confirmed factors per user; users without one are absent. */
+  countFactorsByUser(userIds: readonly string[]): Promise<Map<string, number>>;
+  /** A factor of the user, confirmed or not. */
+  findFactor(userId: string, id: string): Promise<SecondFactorRecord | undefined>;
+  /** Deletes one factor of the user (confirmed or not); returns it, or undefined when there was none. */
+  deleteFactor(userId: string, id: string): Promise<SecondFactorRecord | undefined>;
+
+  /** The user's authenticator apps: the confirmed ones, or the enrollment waiting for its code. */
+  findTotpFactors(userId: string, confirmed: boolean): Promise<TotpFactor[]>;
+  /** Any confirmed authenticator app of anyone: the start checks that the key opens its secret. */
+  findAnyTotpFactor(): Promise<TotpFactor | undefined>;
+  /** Inserts an enrollment, replacing the user's earlier unconfirmed one (one transaction). */
+  replaceTotpEnrollment(factor: TotpFactor): Promise<void>;
+  /**
+   * Confirms the enrollment if it still waits, with its recovery codes and events, in one
+   * transaction. Returns undefined when it was not waiting (confirmed or replaced meanwhile),
+   * else whether the recovery codes were stored.
+   */
+  confirmTotp(confirmation: TotpConfirmation): Promise<{ recoveryCodesStored: boolean } | undefined>;
+  /**
+   * Records `step` as the factor's last accepted time step, if it is later than the last one:
+   * true when this call did (a code is accepted once, also by concurrent requests).
+   */
+  acceptTotpStep(id: string, step: number, at: Date): Promise<boolean>;
+
+  /** Marks the user's unused recovery code used; returns how many unused are left, or undefined when it was not one. */
+  useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<number | undefined>;
+  /** The user's recovery codes become these, with `events`, in one transaction. */
+  replaceRecoveryCodes(
+    userId: string,
+    codeHashes: readonly string[],
+    at: Date,
+    events: readonly AuthEventRecord[],
+  ): Promise<void>;
+}
+
+/** Pending logins (`pending_logins`): see `PendingLogin`. */
+export interface PendingLoginStore {
+  insertPendingLogin(pending: NewPendingLogin): Promise<void>;
+  /** With its user; expired ones too (the caller decides). */
+  findPendingLoginByTokenHash(tokenHash: string): Promise<PendingLogin | undefined>;
+  /** True when this call deleted it. */
+  deletePendingLogin(id: string): Promise<boolean>;
+  /** Deletes up to `limit` pending logins that expired before `cutoff`; returns how many. */
+  deletePendingLoginsExpiredBefore(cutoff: Date, limit: number): Promise<number>;
 }
 
 /** What a login's success writes to the throttle: in the login's transaction (`UserSessionsTx`) or alone. */
@@ -166,4 +284,6 @@ export interface Stores {
   sessions: SessionStore;
   loginThrottles: LoginThrottleStore;
   authEvents: AuthEventStore;
+  secondFactors: SecondFactorStore;
+  pendingLogins: PendingLoginStore;
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { yieldToRequests, type SessionEnds } from './ends.js';
-import type { AuthEventStore, LoginThrottleStore, SessionStore } from './store.js';
+import type { AuthEventStore, LoginThrottleStore, PendingLoginStore, SessionStore } from './store.js';
 import { THROTTLE_WINDOW_MS } from './throttle-rules.js';
 
 /**
@@ -23,6 +23,8 @@ export interface SweeperOptions {
   sessions: Pick<SessionStore, 'deleteSessionsEndedBefore'>;
   authEvents: Pick<AuthEventStore, 'deleteAuthEventsBefore'>;
   loginThrottles: Pick<LoginThrottleStore, 'deleteLoginThrottlesBefore'>;
+  /** Pending logins go as soon as they expire: nothing reads them after. */
+  pendingLogins: Pick<PendingLoginStore, 'deletePendingLoginsExpiredBefore'>;
   /** Webhook deliveries that are DELIVERED or FAILED go after `authEventRetentionMs`, like audit events. */
   webhookDeliveries: { deleteDeliveriesFinishedBefore(cutoff: Date, limit: number): Promise<number> };
   ends: SessionEnds;
@@ -47,12 +49,14 @@ export interface SweepResult {
   deletedAuthEvents: number;
   /** Finished webhook deliveries deleted, on the audit events' retention period. */
   deletedDeliveries: number;
+  /** Pending logins (waiting for a second step) deleted because they expired. */
+  deletedPendingLogins: number;
 }
 
 /**
  * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and deletes
  * what is older than its retention: ended sessions, audit events, finished webhook deliveries,
- * spent throttle counters. Each step goes in batches of {@link SweeperOptions.batchSize} rows,
+ * expired pending logins, spent throttle counters. Each step goes in batches of {@link SweeperOptions.batchSize} rows,
  * one short statement each, yielding to the event loop between batches so that requests
  * interleave with a long sweep. Runs on a schedule; runs never overlap (the next is scheduled
  * when one finishes). {@link stop} makes a run in progress stop after its current batch, so a
@@ -107,7 +111,7 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
-    const { sessions, authEvents, loginThrottles, webhookDeliveries, ends, clock } = this.options;
+    const { sessions, authEvents, loginThrottles, webhookDeliveries, pendingLogins, ends, clock } = this.options;
     const { sessionRetentionMs, authEventRetentionMs } = this.options;
     let expired: number;
     try {
@@ -134,8 +138,11 @@ export class Sweeper {
     const deletedDeliveries = await this.inBatches((limit) =>
       webhookDeliveries.deleteDeliveriesFinishedBefore(new Date(now - authEventRetentionMs), limit),
     );
+    const deletedPendingLogins = await this.inBatches((limit) =>
+      pendingLogins.deletePendingLoginsExpiredBefore(new Date(now), limit),
+    );
     if (!this.halting) await loginThrottles.deleteLoginThrottlesBefore(new Date(now - THROTTLE_WINDOW_MS));
-    return { expired, deleted, deletedAuthEvents, deletedDeliveries };
+    return { expired, deleted, deletedAuthEvents, deletedDeliveries, deletedPendingLogins };
   }
 
   /**

@@ -44,6 +44,8 @@ export const IP_THROTTLE: ThrottleRule = {
 };
 
 export const accountThrottleKey = (usernameKey: string) => `account:${usernameKey}`;
+/** Wrong second-step codes of one user, counted like wrong passwords (ACCOUNT_THROTTLE). */
+export const secondFactorThrottleKey = (userId: string) => `second-factor:${userId}`;
 export const ipThrottleKey = (ipAddress: string) => `ip:${ipAddress}`;
 
 /** How long until an attempt is allowed (0: now). */

@@ -12,6 +12,7 @@ import {
   IP_THROTTLE,
   ipThrottleKey,
   retryAfterMs,
+  secondFactorThrottleKey,
   type ThrottleRule,
   type ThrottleState,
 } from './throttle-rules.js';
@@ -31,8 +32,17 @@ export class LoginThrottle {
   constructor(private readonly store: LoginThrottleStore) {}
 
   /** Counts the attempt, or says why it is refused (and counts nothing). */
-  async reserve(usernameKey: string, ipAddress: string | null, now: Date): Promise<ThrottleRefusal | undefined> {
-    const account = { key: accountThrottleKey(usernameKey), rule: ACCOUNT_THROTTLE };
+  reserve(usernameKey: string, ipAddress: string | null, now: Date): Promise<ThrottleRefusal | undefined> {
+    return this.reserveFor(accountThrottleKey(usernameKey), ipAddress, now);
+  }
+
+  /** {@link reserve} for a second-step code of the user: its own counter, the same rule, the same IP's. */
+  reserveSecondFactor(userId: string, ipAddress: string | null, now: Date): Promise<ThrottleRefusal | undefined> {
+    return this.reserveFor(secondFactorThrottleKey(userId), ipAddress, now);
+  }
+
+  private async reserveFor(accountKey: string, ipAddress: string | null, now: Date) {
+    const account = { key: accountKey, rule: ACCOUNT_THROTTLE };
     const counters = ipAddress ? [account, { key: ipThrottleKey(ipAddress), rule: IP_THROTTLE }] : [account];
     const refusedBy = await this.store.reserveLoginAttempts(counters, now);
     // The account's refusal is the one told when both refuse.
@@ -48,12 +58,17 @@ export class LoginThrottle {
    * The password was right: the account starts afresh and the IP gets its attempt back. `store`
    * is the transaction's, where the success is written with what it led to (the login's session).
    */
-  async succeeded(
-    usernameKey: string,
-    ipAddress: string | null,
-    store: LoginThrottleSuccess = this.store,
-  ): Promise<void> {
-    await store.clearLoginThrottle(accountThrottleKey(usernameKey));
+  succeeded(usernameKey: string, ipAddress: string | null, store: LoginThrottleSuccess = this.store): Promise<void> {
+    return this.succeededFor(accountThrottleKey(usernameKey), ipAddress, store);
+  }
+
+  /** {@link succeeded} for a right second-step code. */
+  secondFactorSucceeded(userId: string, ipAddress: string | null): Promise<void> {
+    return this.succeededFor(secondFactorThrottleKey(userId), ipAddress, this.store);
+  }
+
+  private async succeededFor(accountKey: string, ipAddress: string | null, store: LoginThrottleSuccess) {
+    await store.clearLoginThrottle(accountKey);
     if (ipAddress) await store.releaseLoginAttempt(ipThrottleKey(ipAddress));
   }
 }

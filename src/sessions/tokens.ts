@@ -3,15 +3,33 @@ import { hash, randomBytes } from 'node:crypto';
 const TOKEN_BYTES = 32;
 /** base64url of 32 bytes, no padding. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * A pending login's token: the same 32 random bytes behind `p.`. `.` is outside base64url, so no
+ * session token has this shape: a pending token is known by its look alone, and never reaches
+ * the session lookup (or a pending lookup a session token).
+ */
+const PENDING_PREFIX = 'p.';
+const PENDING_TOKEN_PATTERN = /^p\.[A-Za-z0-9_-]{43}$/;
 
 /** A new session token: 32 random bytes, base64url. Only the caller ever sees it. */
 export function generateToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
 }
 
+/** A new pending login token (see {@link isPendingToken}). Only the caller ever sees it. */
+export function generatePendingToken(): string {
+  return PENDING_PREFIX + generateToken();
+}
+
+/** Whether `token` has a pending login token's shape; like {@link isWellFormedToken}, before any hashing. */
+export function isPendingToken(token: string): boolean {
+  return PENDING_TOKEN_PATTERN.test(token);
+}
+
 /**
- * Garbage of any size or alphabet is rejected here, before hashing or touching storage, so a
- * hostile cookie costs nothing and can never reach a query.
+ * Whether `token` has a session token's shape. Garbage of any size or alphabet is rejected here,
+ * before hashing or touching storage, so a hostile cookie costs nothing and can never reach a
+ * query; so is a pending login's token.
  */
 export function isWellFormedToken(token: string): boolean {
   return TOKEN_PATTERN.test(token);

@@ -1,4 +1,5 @@
 /** The records the session rules work with. Storage returns these; GraphQL renders them. */
+import type { PendingStep, SessionAssurance } from './assurance.js';
 
 export const ROLES = ['USER', 'ADMIN'] as const;
 export type Role = (typeof ROLES)[number];
@@ -13,6 +14,7 @@ export const SESSION_END_REASONS = [
   'USER_DISABLED',
   'USER_DELETED',
   'ALL_SESSIONS_REVOKED',
+  'SECOND_FACTORS_RESET',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
@@ -32,14 +34,17 @@ export interface UserRecord {
 }
 
 /** A session as everything but its insertion sees it: no token, and no hash of one either. */
-export interface SessionRecord {
+export interface SessionRecord extends SessionAssurance {
   /** Public id: safe to show and log, never the token. */
   id: string;
   userId: string;
   /** The login time. */
   createdAt: Date;
   lastSeenAt: Date;
-  /** When the user last proved the password on this session: the login, or a re-authentication. */
+  /**
+   * When the user last proved who they are on this session: the login, or a step-up
+   * (`reauthenticate`, a second factor confirmed on it).
+   */
   authenticatedAt: Date;
   expiresAt: Date;
   endedAt: Date | null;
@@ -58,6 +63,29 @@ export interface NewSession extends SessionRecord {
 export interface Viewer {
   user: UserRecord;
   session: SessionRecord;
+}
+
+/**
+ * A right password waiting for its second step (or, under REQUIRE_SECOND_FACTOR, for the user to
+ * enroll a factor): not a session. Its token is told apart from a session's by its shape alone
+ * (tokens.ts), so it never reaches the session lookup, the cache, a limit or a list.
+ */
+export interface PendingLogin {
+  /** Public id, shown as the session id while the login is pending; never the token. */
+  id: string;
+  user: UserRecord;
+  nextStep: PendingStep;
+  createdAt: Date;
+  /** After this, it is void: SECOND_FACTOR_TIMEOUT after the password. */
+  expiresAt: Date;
+  userAgent: string | null;
+  ipAddress: string | null;
+}
+
+/** A pending login as first written, with the hash of its token (never read back). */
+export interface NewPendingLogin extends Omit<PendingLogin, 'user'> {
+  userId: string;
+  tokenHash: string;
 }
 
 /** Where a request came from, recorded on the sessions it starts and in the audit log. */

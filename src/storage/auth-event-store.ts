@@ -24,8 +24,12 @@ const COLUMNS = [
   'ip_address',
   'user_agent',
   'created_at',
+  'factor_id',
+  'method',
+  'recovery_codes_left',
 ];
 const CREATED_AT = COLUMNS.indexOf('created_at');
+const RECOVERY_CODES_LEFT = COLUMNS.indexOf('recovery_codes_left');
 
 /** Each column's value of an event, in COLUMNS' order. */
 const VALUES: ReadonlyArray<(e: AuthEventRecord) => unknown> = [
@@ -39,6 +43,9 @@ const VALUES: ReadonlyArray<(e: AuthEventRecord) => unknown> = [
   (e) => e.ipAddress,
   (e) => e.userAgent,
   (e) => e.createdAt.getTime(),
+  (e) => e.factorId,
+  (e) => e.method,
+  (e) => e.recoveryCodesLeft,
 ];
 
 /**
@@ -75,7 +82,7 @@ function insertSql(kind: DatabaseKind, differing: number): string {
   const source = kind === 'sqlite' ? 'json_each(?)' : 'json_array_elements(?::json)';
   let inRow = 0;
   const fields = COLUMNS.map((_, column) => {
-    const type = column === CREATED_AT ? 'BIGINT' : 'TEXT';
+    const type = column === CREATED_AT ? 'BIGINT' : column === RECOVERY_CODES_LEFT ? 'INTEGER' : 'TEXT';
     return differing & (1 << column) ? `CAST(value->>${inRow++} AS ${type})` : `CAST(? AS ${type})`;
   });
   return `INSERT INTO auth_events (${COLUMNS.join(', ')}) SELECT ${fields.join(', ')} FROM ${source}`;

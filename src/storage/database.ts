@@ -8,6 +8,8 @@ import { KnexAuthEventStore } from './auth-event-store.js';
 import { databaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { postgresConnectionSettings, timedOutConnectionDropper } from './postgres-connections.js';
+import { KnexPendingLoginStore } from './pending-login-store.js';
+import { KnexSecondFactorStore } from './second-factor-store.js';
 import { KnexSessionStore } from './session-store.js';
 import { SqliteClientKeepingStatements } from './sqlite-statements.js';
 import { KnexUserStore } from './user-store.js';
@@ -126,6 +128,8 @@ export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): S
     sessions: new KnexSessionStore(db, databaseKind(databaseUrl), reads),
     loginThrottles: new KnexLoginThrottleStore(db),
     authEvents: new KnexAuthEventStore(db, databaseKind(databaseUrl)),
+    secondFactors: new KnexSecondFactorStore(db, databaseKind(databaseUrl)),
+    pendingLogins: new KnexPendingLoginStore(db, reads),
   };
 }
 

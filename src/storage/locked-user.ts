@@ -6,6 +6,7 @@ import type { DatabaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { Session, User } from './models.js';
 import { LONG_STATEMENT } from './postgres-connections.js';
+import { lockedFactors } from './second-factor-store.js';
 import { endOpenSessions, SESSION_COLUMNS, whereActive, whereOpenButInactive } from './sql.js';
 
 /** The user-scoped operations of `withUserLocked`, on the transaction that holds the lock. */
@@ -22,6 +23,9 @@ export function lockedUserTx(
     user,
     insertAuthEvents: (events) => authEvents.insertAuthEvents(events),
     loginThrottles: new KnexLoginThrottleStore(trx),
+    factors: lockedFactors(trx, userId),
+    takePendingLogin: async (id, now) =>
+      (await trx('pending_logins').where({ id, user_id: userId }).where('expires_at', '>', now.getTime()).delete()) > 0,
     listActiveSessions: async (activeAt) =>
       await whereActive(
         Session.query(trx)

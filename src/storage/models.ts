@@ -1,4 +1,5 @@
 import { Model, snakeCaseMappers, type Pojo } from 'objection';
+import { parseMethods, type AssuranceLevel, type AuthenticationMethod } from '../sessions/assurance.js';
 import type { AuthEventRecord, AuthEventType } from '../sessions/auth-events.js';
 import type { Role, SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 
@@ -73,12 +74,24 @@ export class Session extends BaseModel implements SessionRecord {
   declare endReason: SessionEndReason | null;
   declare userAgent: string | null;
   declare ipAddress: string | null;
+  declare assurance: AssuranceLevel;
+  declare authenticationMethods: AuthenticationMethod[];
 
   override $parseDatabaseJson(json: Pojo): Pojo {
     const parsed = super.$parseDatabaseJson(json);
     // Rows from before migration 04, or copied without it: the login was the last proof.
     parsed.authenticatedAt ??= parsed.createdAt;
+    // Stored comma-separated (migration 12); rows from before it were password logins.
+    parsed.assurance ??= 'AAL1';
+    parsed.authenticationMethods = parseMethods(parsed.authenticationMethods as string | null | undefined);
     return parsed;
+  }
+
+  override $formatDatabaseJson(json: Pojo): Pojo {
+    const formatted = super.$formatDatabaseJson(json);
+    const methods = formatted.authentication_methods as AuthenticationMethod[] | undefined;
+    if (Array.isArray(methods)) formatted.authentication_methods = methods.join(',');
+    return formatted;
   }
 }
 
@@ -93,6 +106,9 @@ export class AuthEvent extends BaseModel implements AuthEventRecord {
   declare actorUserId: string | null;
   declare username: string | null;
   declare reason: SessionEndReason | null;
+  declare factorId: string | null;
+  declare method: AuthenticationMethod | null;
+  declare recoveryCodesLeft: number | null;
   declare ipAddress: string | null;
   declare userAgent: string | null;
   declare createdAt: Date;

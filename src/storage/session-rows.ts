@@ -7,6 +7,7 @@
  * CPU profile of a 100,000-row sweep, Knex 2.2 s and Objection 0.9 s of 6 s on the event loop).
  */
 import type { Knex } from 'knex';
+import { parseMethods, type AssuranceLevel } from '../sessions/assurance.js';
 import type { ActiveAt } from '../sessions/policy.js';
 import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
 import type { DatabaseKind } from './database-kind.js';
@@ -24,6 +25,8 @@ export type SessionTuple = [
   endReason: SessionEndReason | null,
   userAgent: string | null,
   ipAddress: string | null,
+  assurance: AssuranceLevel | null,
+  authenticationMethods: string | null,
 ];
 
 /** SQL for one session as a JSON array (see {@link SessionTuple}); `prefix` qualifies the columns. */
@@ -39,6 +42,7 @@ export function sessionJson(kind: DatabaseKind, prefix = ''): string {
 export function toSessionRecord(tuple: readonly [...SessionTuple, ...unknown[]]): SessionRecord {
   const [id, userId, createdAtMs, lastSeenAt, authenticatedAt, expiresAt, endedAt, endReason, userAgent, ipAddress] =
     tuple;
+  const [assurance, methods] = [tuple[10], tuple[11]];
   const createdAt = new Date(createdAtMs);
   return {
     id,
@@ -52,6 +56,8 @@ export function toSessionRecord(tuple: readonly [...SessionTuple, ...unknown[]])
     endReason,
     userAgent,
     ipAddress,
+    assurance: assurance ?? 'AAL1',
+    authenticationMethods: parseMethods(methods),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PageCursor } from '../sessions/page.js';
 import type { ActiveAt } from '../sessions/policy.js';
-import type { SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
+import type { SessionProof, SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
 import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.js';
 import type { DatabaseKind } from './database-kind.js';
 import { Session, User } from './models.js';
@@ -15,22 +15,12 @@ import {
   NEWEST_FIRST,
   SESSION_COLUMNS,
   toCount,
+  unprefix,
+  userColumnsAs,
   whereActive,
   whereOlderThan,
   whereOpenButInactive,
 } from './sql.js';
-
-const USER_COLUMNS = [
-  'id',
-  'username',
-  'username_key',
-  'password_hash',
-  'role',
-  'session_limit',
-  'disabled_at',
-  'created_at',
-  'updated_at',
-] as const;
 
 /** Any fixed number: the advisory lock that serialises account changes which could leave no admin. */
 const ACCOUNT_CHANGE_LOCK = 7_404_002;
@@ -38,14 +28,8 @@ const ACCOUNT_CHANGE_LOCK = 7_404_002;
 /** The hot path's select list: both rows in one, told apart by a prefix. */
 const VIEWER_COLUMNS = [
   ...SESSION_COLUMNS.map((column) => `sessions.${column} as s_${column}`),
-  ...USER_COLUMNS.map((column) => `users.${column} as u_${column}`),
+  ...userColumnsAs('u_'),
 ];
-
-function unprefix(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const columns: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) columns[key.slice(prefix.length)] = value;
-  return columns;
-}
 
 /** Sessions over Knex and Objection, for SQLite and PostgreSQL alike. */
 export class KnexSessionStore implements SessionStore {
@@ -157,11 +141,15 @@ export class KnexSessionStore implements SessionStore {
     return endOpenSessions(this.db('sessions').whereIn('id', batch), query.reason, query.activeAt.now);
   }
 
-  async setAuthenticatedAt(id: string, at: Date): Promise<SessionRecord | undefined> {
+  async recordProof(id: string, proof: SessionProof): Promise<SessionRecord | undefined> {
     const [row] = await this.db('sessions')
       .where({ id })
       .whereNull('ended_at')
-      .update({ authenticated_at: at.getTime() })
+      .update({
+        authenticated_at: proof.authenticatedAt.getTime(),
+        assurance: proof.assurance,
+        authentication_methods: proof.authenticationMethods.join(','),
+      })
       .returning([...SESSION_COLUMNS]);
     return row ? Session.fromDatabaseJson(row as Record<string, unknown>) : undefined;
   }

@@ -21,7 +21,31 @@ export const SESSION_COLUMNS = [
   'end_reason',
   'user_agent',
   'ip_address',
+  'assurance',
+  'authentication_methods',
 ] as const;
+
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'username_key',
+  'password_hash',
+  'role',
+  'session_limit',
+  'disabled_at',
+  'created_at',
+  'updated_at',
+] as const;
+
+/** The user columns of a join, each named with `prefix` (see {@link unprefix}). */
+export const userColumnsAs = (prefix: string) => USER_COLUMNS.map((column) => `users.${column} as ${prefix}${column}`);
+
+/** The columns of a joined row whose names start with `prefix`, without it. */
+export function unprefix(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) columns[key.slice(prefix.length)] = value;
+  return columns;
+}
 
 export const NEWEST_FIRST = [
   { column: 'created_at', order: 'desc' },

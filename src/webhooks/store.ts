@@ -1,6 +1,6 @@
 /**
  * What webhooks need from storage: `src/storage/webhook-store.ts` implements it. Delivery rows
- * are inserted by the database's triggers (migration 06), never here.
+ * are inserted by the database's triggers (migrations 06 and 12), never here.
  */
 import type { PageCursor } from '../sessions/page.js';
 
@@ -10,6 +10,11 @@ export const WEBHOOK_EVENT_TYPES = [
   'USER_CREATED',
   'USER_DISABLED',
   'USER_DELETED',
+  'SECOND_FACTOR_ADDED',
+  'SECOND_FACTOR_REMOVED',
+  /** Sent only behind the second-step throttle, so a flood of wrong codes cannot flood receivers. */
+  'SECOND_FACTOR_FAILED',
+  'SECOND_FACTORS_RESET',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

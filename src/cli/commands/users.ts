@@ -1,23 +1,34 @@
 import { MAX_SESSION_LIMIT } from '../../sessions/policy.js';
 import { CLI_OPERATOR, type UserRecord } from '../../sessions/types.js';
 import type { Command, CommandContext } from '../command.js';
+import { plural } from '../output.js';
 import { readPassword } from '../input.js';
 import { UsageError } from '../usage.js';
 
 const USER = 'USER is a user id or a username.';
 const PASSWORD_STDIN = '--password-stdin  read the password from standard input (else it is asked for, unseen)';
 
-const userRow = (user: UserRecord, activeSessions?: number) => ({
+/** A user as printed; `counts` where the command read them (`users list`). */
+const userRow = (user: UserRecord, counts?: { activeSessions: number; secondFactors: number }) => ({
   id: user.id,
   username: user.username,
   role: user.role,
   disabled: user.disabledAt !== null,
-  ...(activeSessions === undefined ? {} : { activeSessions }),
+  ...counts,
   sessionLimit: user.sessionLimit ?? 'default',
   created: user.createdAt,
 });
 
-const USER_COLUMNS = ['id', 'username', 'role', 'disabled', 'activeSessions', 'sessionLimit', 'created'];
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'role',
+  'disabled',
+  'activeSessions',
+  'secondFactors',
+  'sessionLimit',
+  'created',
+];
 
 function printUser({ out }: CommandContext, what: string, user: UserRecord): void {
   out.result(`${what} ${user.username} (${user.id})`, userRow(user));
@@ -58,9 +69,12 @@ export const userCommands: Command[] = [
       if (!Number.isInteger(first) || first < 1 || first > 100) throw new UsageError('--limit must be from 1 to 100');
       const search = typeof options.search === 'string' ? options.search : undefined;
       const page = await core.services.users.list({ first, ...(search ? { usernameContains: search } : {}) });
-      const counts = await core.services.sessions.countActiveByUser(page.items.map((user) => user.id));
+      const ids = page.items.map((user) => user.id);
+      const sessions = await core.services.sessions.countActiveByUser(ids);
+      const factors = await core.services.secondFactors.countByUser(ids);
+      const counts = (id: string) => ({ activeSessions: sessions.get(id) ?? 0, secondFactors: factors.get(id) ?? 0 });
       out.rows(
-        page.items.map((user) => userRow(user, counts.get(user.id) ?? 0)),
+        page.items.map((user) => userRow(user, counts(user.id))),
         USER_COLUMNS,
       );
     },
@@ -123,6 +137,23 @@ export const userCommands: Command[] = [
       const user = await users.find(context.args.USER!);
       const password = await readPassword(context.options['password-stdin'] === true);
       printUser(context, 'password reset for', await accounts.resetPassword(CLI_OPERATOR, user.id, password));
+    },
+  },
+  {
+    name: 'users reset-factors',
+    summary: "remove a user's second factors and recovery codes and end all its sessions (SECOND_FACTORS_RESET)",
+    positionals: ['USER'],
+    details: [USER],
+    async run({ core, out, args }) {
+      const { accounts, users } = core.services;
+      const user = await users.find(args.USER!);
+      const { factorsRemoved, sessionsEnded } = await accounts.resetSecondFactors(CLI_OPERATOR, user.id);
+      const did = `removed ${plural(factorsRemoved, 'second factor')}, ended ${plural(sessionsEnded, 'session')}`;
+      out.result(`second factors reset for ${user.username} (${user.id}): ${did}`, {
+        ...userRow(user),
+        factorsRemoved,
+        sessionsEnded,
+      });
     },
   },
 ];

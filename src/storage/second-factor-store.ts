@@ -1,0 +1,209 @@
+import type { Knex } from 'knex';
+import type { SecondFactorKind } from '../sessions/assurance.js';
+import type { AuthEventRecord } from '../sessions/auth-events.js';
+import type {
+  LockedFactors,
+  SecondFactorRecord,
+  SecondFactorStore,
+  TotpConfirmation,
+  TotpFactor,
+} from '../sessions/store.js';
+import { KnexAuthEventStore } from './auth-event-store.js';
+import type { DatabaseKind } from './database-kind.js';
+import { rowsOf, toCount } from './sql.js';
+
+type Row = Record<string, unknown>;
+
+/** What the API may see of a factor: never `totp_secret_encrypted` or a passkey's key. */
+const FACTOR_COLUMNS = ['id', 'user_id', 'kind', 'name', 'created_at', 'confirmed_at', 'last_used_at'];
+const TOTP_COLUMNS = [...FACTOR_COLUMNS, 'totp_secret_encrypted', 'totp_last_step'];
+
+const date = (value: unknown) => (value === null || value === undefined ? null : new Date(Number(value)));
+
+function toFactor(row: Row): SecondFactorRecord {
+  return {
+    id: row.id as string,
+    userId: row.user_id as string,
+    kind: row.kind as SecondFactorKind,
+    name: row.name as string,
+    createdAt: date(row.created_at) as Date,
+    confirmedAt: date(row.confirmed_at),
+    lastUsedAt: date(row.last_used_at),
+  };
+}
+
+function toTotpFactor(row: Row): TotpFactor {
+  const lastStep = row.totp_last_step;
+  return {
+    ...toFactor(row),
+    sealedSecret: row.totp_secret_encrypted as string,
+    lastStep: lastStep === null || lastStep === undefined ? null : Number(lastStep),
+  };
+}
+
+/** Oldest first, as a user added them. */
+const OLDEST_FIRST = [{ column: 'created_at' }, { column: 'id' }];
+
+/**
+ * Deletes one factor of a user; returns it when this call deleted it. Read, then deleted by the
+ * same key: DELETE … RETURNING is not run as a query by the SQLite client (sqlite-statements.ts).
+ * Shared by the store and the locked transaction (locked-user.ts).
+ */
+async function deleteFactorOf(db: Knex, userId: string, id: string): Promise<SecondFactorRecord | undefined> {
+  const row: Row | undefined = await db('second_factors').where({ id, user_id: userId }).first(FACTOR_COLUMNS);
+  if (!row) return undefined;
+  const deleted = await db('second_factors').where({ id, user_id: userId }).delete();
+  return deleted > 0 ? toFactor(row) : undefined;
+}
+
+const confirmedOf = (db: Knex, userId: string) =>
+  db('second_factors').where('user_id', userId).whereNotNull('confirmed_at');
+
+/** The locked user's factors (`UserSessionsTx.factors`), on the transaction that holds the lock. */
+export function lockedFactors(trx: Knex.Transaction, userId: string): LockedFactors {
+  return {
+    count: async () => toCount(await confirmedOf(trx, userId).count({ count: '*' }).first()),
+    delete: (id) => deleteFactorOf(trx, userId, id),
+    deleteRecoveryCodes: async () => {
+      await trx('recovery_codes').where('user_id', userId).delete();
+    },
+    deleteAll: async () => {
+      const confirmed = await confirmedOf(trx, userId).delete();
+      await trx('second_factors').where('user_id', userId).delete();
+      await trx('recovery_codes').where('user_id', userId).delete();
+      await trx('pending_logins').where('user_id', userId).delete();
+      return confirmed;
+    },
+  };
+}
+
+/** Second factors and recovery codes over Knex, for SQLite and PostgreSQL alike. */
+export class KnexSecondFactorStore implements SecondFactorStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly kind: DatabaseKind,
+  ) {}
+
+  async listFactors(userId: string): Promise<SecondFactorRecord[]> {
+    const rows: Row[] = await confirmedOf(this.db, userId).select(FACTOR_COLUMNS).orderBy(OLDEST_FIRST);
+    return rows.map(toFactor);
+  }
+
+  async hasConfirmedFactor(userId: string): Promise<boolean> {
+    // Raw, on every login's path: the query builder costs more than the statement.
+    const sql = 'SELECT 1 AS found FROM second_factors WHERE user_id = ? AND confirmed_at IS NOT NULL LIMIT 1';
+    return rowsOf(await this.db.raw(sql, [userId])).length > 0;
+  }
+
+  async countFactorsByUser(userIds: readonly string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows: Array<{ user_id: string; count: unknown }> = await this.db('second_factors')
+      .whereIn('user_id', userIds)
+      .whereNotNull('confirmed_at')
+      .groupBy('user_id')
+      .select('user_id')
+      .count({ count: '*' });
+    return new Map(rows.map((row) => [row.user_id, Number(row.count)]));
+  }
+
+  async findFactor(userId: string, id: string): Promise<SecondFactorRecord | undefined> {
+    const row: Row | undefined = await this.db('second_factors').where({ id, user_id: userId }).first(FACTOR_COLUMNS);
+    return row && toFactor(row);
+  }
+
+  deleteFactor(userId: string, id: string): Promise<SecondFactorRecord | undefined> {
+    return deleteFactorOf(this.db, userId, id);
+  }
+
+  async findTotpFactors(userId: string, confirmed: boolean): Promise<TotpFactor[]> {
+    const query = this.db('second_factors').where({ user_id: userId, kind: 'TOTP' });
+    const rows: Row[] = await (confirmed ? query.whereNotNull('confirmed_at') : query.whereNull('confirmed_at'))
+      .select(TOTP_COLUMNS)
+      .orderBy(OLDEST_FIRST);
+    return rows.map(toTotpFactor);
+  }
+
+  async findAnyTotpFactor(): Promise<TotpFactor | undefined> {
+    const row: Row | undefined = await this.db('second_factors')
+      .where('kind', 'TOTP')
+      .whereNotNull('confirmed_at')
+      .first(TOTP_COLUMNS);
+    return row && toTotpFactor(row);
+  }
+
+  async replaceTotpEnrollment(factor: TotpFactor): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('second_factors').where({ user_id: factor.userId, kind: 'TOTP' }).whereNull('confirmed_at').delete();
+      await trx('second_factors').insert({
+        ...{ id: factor.id, user_id: factor.userId, kind: 'TOTP', name: factor.name },
+        ...{ created_at: factor.createdAt.getTime(), confirmed_at: null, last_used_at: null },
+        ...{ totp_secret_encrypted: factor.sealedSecret, totp_last_step: null },
+      });
+    });
+  }
+
+  async confirmTotp(confirmation: TotpConfirmation): Promise<{ recoveryCodesStored: boolean } | undefined> {
+    const { userId, id, name, step, at } = confirmation;
+    return this.db.transaction(async (trx) => {
+      const confirmed = await trx('second_factors')
+        .where({ id, user_id: userId, kind: 'TOTP' })
+        .whereNull('confirmed_at')
+        .update({ name, confirmed_at: at.getTime(), last_used_at: at.getTime(), totp_last_step: step });
+      if (confirmed === 0) return undefined;
+      const unused = await trx('recovery_codes').where('user_id', userId).whereNull('used_at').first('code_hash');
+      if (!unused) await this.storeRecoveryCodes(trx, userId, confirmation.recoveryCodeHashes, at);
+      await this.insertEvents(trx, confirmation.events);
+      return { recoveryCodesStored: !unused };
+    });
+  }
+
+  async acceptTotpStep(id: string, step: number, at: Date): Promise<boolean> {
+    const updated = await this.db('second_factors')
+      .where('id', id)
+      .whereNotNull('confirmed_at')
+      .where((later) => later.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+      .update({ totp_last_step: step, last_used_at: at.getTime() });
+    return updated > 0;
+  }
+
+  async useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<number | undefined> {
+    const used = await this.db('recovery_codes')
+      .where({ code_hash: codeHash, user_id: userId })
+      .whereNull('used_at')
+      .update({ used_at: at.getTime() });
+    if (used === 0) return undefined;
+    return toCount(
+      await this.db('recovery_codes').where('user_id', userId).whereNull('used_at').count({ count: '*' }).first(),
+    );
+  }
+
+  async replaceRecoveryCodes(
+    userId: string,
+    codeHashes: readonly string[],
+    at: Date,
+    events: readonly AuthEventRecord[],
+  ): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await this.storeRecoveryCodes(trx, userId, codeHashes, at);
+      await this.insertEvents(trx, events);
+    });
+  }
+
+  /** The user's recovery codes, used or not, become `codeHashes`. */
+  private async storeRecoveryCodes(trx: Knex.Transaction, userId: string, codeHashes: readonly string[], at: Date) {
+    await trx('recovery_codes').where('user_id', userId).delete();
+    if (codeHashes.length === 0) return;
+    const rows = codeHashes.map((hash) => ({
+      code_hash: hash,
+      user_id: userId,
+      created_at: at.getTime(),
+      used_at: null,
+    }));
+    await trx('recovery_codes').insert(rows);
+  }
+
+  /** Audit events that commit with the change they record (and, by their trigger, its webhooks). */
+  private insertEvents(trx: Knex.Transaction, events: readonly AuthEventRecord[]): Promise<void> {
+    return new KnexAuthEventStore(trx, this.kind).insertAuthEvents(events);
+  }
+}
