@@ -20,7 +20,15 @@ import { waitFor } from './support/async.js';
 import { foreignRequests } from './support/browser.js';
 import type { TestClient } from './support/client.js';
 import { alertText, BOUNDED, ConsoleBrowser, signedInAs, signInAt } from './support/console.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
+import type { ManualClock } from './support/clock.js';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  QUIET_SWEEPER,
+  startAppOn,
+  startTestServer,
+  type TestServer,
+} from './support/server.js';
 import { createUser, passwordOf, signIn } from './support/sessions.js';
 
 const REAUTH_WINDOW_MS = 2_000;
@@ -46,11 +54,11 @@ after(async () => {
 });
 
 /** What an authenticator app holding `secret` shows now, by the server's clock (RFC 6238 defaults). */
-const codeFor = (secret: string, target = server) =>
+const codeFor = (secret: string, target: { clock: ManualClock } = server) =>
   new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: target.clock.now().getTime() });
 
 /** A code counts once: the next use needs the next 30-second step (and the proofs age past REAUTH_WINDOW). */
-const nextCode = (target = server) => target.clock.advance(TOTP_STEP_MS);
+const nextCode = () => server.clock.advance(TOTP_STEP_MS);
 
 /** A six-digit code that is not the one of now. */
 const wrongCodeFor = (secret: string) => String((Number(codeFor(secret)) + 1) % 1_000_000).padStart(6, '0');
@@ -141,7 +149,7 @@ describe('console: adding an authenticator app', () => {
         'Work phone',
         'Authenticator app',
         'just now',
-        'Never',
+        'just now', // the code that confirmed it is its first use
         'Remove',
       ]);
       // The secret went to the page over GraphQL, and nowhere else: no image service, no other origin.
@@ -290,10 +298,13 @@ describe('console: removing a factor and resetting them', () => {
 
 describe('console: an account that must have a second factor (REQUIRE_SECOND_FACTOR=all)', () => {
   it('signs in to a screen that offers only adding one; once added, the console', BOUNDED, async () => {
-    const strict = await startTestServer({ env: { ...QUIET_SWEEPER, REQUIRE_SECOND_FACTOR: 'all' } });
+    // The user is made before the rule holds: with it, the admin too could only enroll.
+    const setup = await startTestServer({ env: QUIET_SWEEPER });
+    await createUser(await setup.adminClient(), 'zoe');
+    await setup.stopApp();
+    const strict = await startAppOn(setup.database, setup.clock, { ...QUIET_SWEEPER, REQUIRE_SECOND_FACTOR: 'all' });
     servedOrigins.push(strict.url);
     try {
-      await createUser(await strict.adminClient(), 'zoe');
       const { page } = await browser.newPage();
       await signInAt(page, strict, 'zoe');
       await page.getByRole('heading', { name: 'Add a second factor' }).waitFor();
@@ -302,15 +313,18 @@ describe('console: an account that must have a second factor (REQUIRE_SECOND_FAC
       await page.getByRole('button', { name: 'Add authenticator app' }).click();
       const dialog = page.getByRole('dialog', { name: 'Add an authenticator app' });
       const secret = ((await dialog.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
-      await dialog.getByLabel('Authentication code').fill(codeFor(secret, strict));
+      await dialog.getByLabel('Authentication code').fill(codeFor(secret, setup));
       await dialog.getByRole('button', { name: 'Confirm' }).click();
       const codes = page.getByRole('region', { name: 'Recovery codes' });
+      await codes.waitFor();
       assert.equal(await codes.getByRole('listitem').count(), 10);
       await codes.getByRole('button', { name: 'Done' }).click();
       await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
       await security(page).getByRole('row').filter({ hasText: 'Authenticator app' }).waitFor();
+      assert.match((await thisDevice(page).textContent()) ?? '', /Password and authenticator app/);
     } finally {
-      await strict.stop();
+      await strict.app.stop();
+      await setup.stop();
     }
   });
 });

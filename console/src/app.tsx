@@ -7,12 +7,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AdminView } from './admin/admin.js';
 import { EnrollRequired } from './enroll-required.js';
-import { describeError } from './errors.js';
 import { connect, watchSession, type Connection } from './gatehouse.js';
 import { SessionContext, type Session, type Viewer } from './hooks.js';
-import { signInWithPasskey, signInWithPassword, verifyCode, type LoginOutcome } from './login.js';
+import { resume, signInWithPasskey, signInWithPassword, verifyCode, type LoginOutcome } from './login.js';
 import { MySessions } from './my-sessions.js';
-import { SignOutDocument, WhoAmIDocument } from './operations.js';
+import { SignOutDocument } from './operations.js';
 import { SecondStep } from './second-step.js';
 import { Security } from './security/security.js';
 import { SignIn } from './sign-in.js';
@@ -64,28 +63,29 @@ export function App() {
   const startEnrollment = (viewer: Viewer, connection: Connection) =>
     setPhase({ name: 'enroll', session: { client: connection.client, viewer, signOut: () => signOut() } });
 
+  const goTo = (outcome: Exclude<LoginOutcome, { failure: string }>, connection: Connection) => {
+    if (outcome.next === 'SIGNED_OUT') showSignedOut();
+    else if (outcome.next === 'EXPIRED') showSignedOut(EXPIRED);
+    else if (outcome.next === 'DONE') startSession(outcome.user);
+    else if (outcome.next === 'SECOND_FACTOR') setPhase({ name: 'second-step', user: outcome.user });
+    else startEnrollment(outcome.user, connection);
+  };
+
   /** Takes the page where a login step left it; the failure in words stays on the screen that asked. */
   const follow = async (step: (connection: Connection) => Promise<LoginOutcome>) => {
     const connection = current.current;
     if (!connection) return 'Not connected.';
     const outcome = await step(connection);
     if ('failure' in outcome) return outcome.failure;
-    if (outcome.next === 'EXPIRED') showSignedOut(EXPIRED);
-    else if (outcome.next === 'DONE') startSession(outcome.user);
-    else if (outcome.next === 'SECOND_FACTOR') setPhase({ name: 'second-step', user: outcome.user });
-    else startEnrollment(outcome.user, connection);
+    goTo(outcome, connection);
     return undefined;
   };
 
   useEffect(() => {
     const connection = replaceConnection();
-    void connection.client
-      .query(WhoAmIDocument, {}, { requestPolicy: 'network-only' })
-      .toPromise()
-      .then((result) => {
-        if (result.data?.me) startSession(result.data.me);
-        else showSignedOut(result.error && describeError(result.error));
-      });
+    void resume(connection.client).then((outcome) =>
+      'failure' in outcome ? showSignedOut(outcome.failure) : goTo(outcome, connection),
+    );
     return () => current.current?.close();
   }, []);
 

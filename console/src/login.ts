@@ -8,15 +8,17 @@
  * followed by the check that the browser kept it (gatehouse.ts, `checkCookieKept`).
  */
 import { CombinedError, type Client } from '@urql/core';
-import { CODE_RATE_LIMITED, describeError, errorCode } from './errors.js';
+import { CODE_RATE_LIMITED, describeError, errorCode, pendingStep } from './errors.js';
 import { checkCookieKept } from './gatehouse.js';
 import type { LoginResultFragment } from './gql/graphql.js';
 import type { Outcome, Viewer } from './hooks.js';
 import {
   FinishPasskeyLoginDocument,
+  PendingLoginDocument,
   SignInDocument,
   StartPasskeyLoginDocument,
   VerifySecondFactorDocument,
+  WhoAmIDocument,
 } from './operations.js';
 import { passkeyCeremony } from './passkeys.js';
 import { cookieRefusalInWords } from './words.js';
@@ -24,10 +26,13 @@ import { cookieRefusalInWords } from './words.js';
 /**
  * Where a step leaves the page: signed in (`DONE`), waiting for the second step, signed in only
  * to add a second factor (`ENROLL_SECOND_FACTOR`), signed out because the pending login
- * expired, or where it was with a failure in words.
+ * expired, signed out (a page opened without a session), or where it was with a failure in words.
  */
 export type LoginOutcome =
-  { next: 'DONE' | 'SECOND_FACTOR' | 'ENROLL_SECOND_FACTOR'; user: Viewer } | { next: 'EXPIRED' } | { failure: string };
+  | { next: 'DONE' | 'SECOND_FACTOR' | 'ENROLL_SECOND_FACTOR'; user: Viewer }
+  | { next: 'EXPIRED' }
+  | { next: 'SIGNED_OUT' }
+  | { failure: string };
 
 /** Words for a second step's refusals; the rest read as for any operation. */
 const SECOND_STEP_REFUSALS = {
@@ -95,4 +100,20 @@ export async function signInWithPasskey(client: Client, username?: string): Prom
   );
   if (username && expired(result)) return { next: 'EXPIRED' };
   return outcomeOf(client, result, username ? SECOND_STEP_REFUSALS : PASSKEY_REFUSALS);
+}
+
+/**
+ * Where a page opened with whatever cookie the browser has starts: signed in, in a pending
+ * login's step (a reload during the second step keeps it), or signed out.
+ */
+export async function resume(client: Client): Promise<LoginOutcome> {
+  const result = await client.query(WhoAmIDocument, {}, { requestPolicy: 'network-only' }).toPromise();
+  if (result.data?.me) return { next: 'DONE', user: result.data.me };
+  const step = pendingStep(result.error);
+  if (step === 'SECOND_FACTOR' || step === 'ENROLL_SECOND_FACTOR') {
+    const pending = await client.query(PendingLoginDocument, {}, { requestPolicy: 'network-only' }).toPromise();
+    const user = pending.data?.currentSession?.user;
+    if (user) return { next: step, user };
+  }
+  return result.error ? { failure: describeError(result.error) } : { next: 'SIGNED_OUT' };
 }

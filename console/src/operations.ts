@@ -75,6 +75,20 @@ export const FinishPasskeyLoginDocument = graphql(`
   }
 `);
 
+/** What a pending login may read of itself: whose it is (for a page opened while it waits). */
+export const PendingLoginDocument = graphql(`
+  query PendingLogin {
+    currentSession {
+      id
+      user {
+        id
+        username
+        role
+      }
+    }
+  }
+`);
+
 export const CurrentSessionDocument = graphql(`
   query CurrentSession {
     currentSession {

@@ -21,6 +21,7 @@ type Documents = {
     "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n": typeof types.VerifySecondFactorDocument,
     "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n": typeof types.StartPasskeyLoginDocument,
     "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n": typeof types.FinishPasskeyLoginDocument,
+    "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": typeof types.PendingLoginDocument,
     "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": typeof types.CurrentSessionDocument,
     "\n  mutation SignOut {\n    logout\n  }\n": typeof types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.MySessionsDocument,
@@ -70,6 +71,7 @@ const documents: Documents = {
     "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n": types.VerifySecondFactorDocument,
     "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n": types.StartPasskeyLoginDocument,
     "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n": types.FinishPasskeyLoginDocument,
+    "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": types.PendingLoginDocument,
     "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": types.CurrentSessionDocument,
     "\n  mutation SignOut {\n    logout\n  }\n": types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": types.MySessionsDocument,
@@ -154,6 +156,10 @@ export function graphql(source: "\n  mutation StartPasskeyLogin($username: Strin
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"): (typeof documents)["\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
