@@ -12,6 +12,7 @@ import {
   DeleteUserDocument,
   DisableUserDocument,
   ResetPasswordDocument,
+  ResetSecondFactorsDocument,
   KickSessionDocument,
   LogoutDocument,
   MeDocument,
@@ -333,6 +334,16 @@ const END_CASES: EndCase[] = [
     ended: ["the user's first session", "the user's second session"],
     async end({ admin, ended: [first] }) {
       await admin.data(ResetPasswordDocument, { userId: first!.userId, newPassword: 'reset-by-an-admin-42' });
+    },
+  },
+  {
+    title: "SECOND_FACTORS_RESET by an admin's resetSecondFactors: every session of the account ends",
+    reason: 'SECOND_FACTORS_RESET',
+    server: 'plain',
+    ended: ["the user's first session", "the user's second session"],
+    async end({ admin, ended: [first] }) {
+      const { resetSecondFactors } = await admin.data(ResetSecondFactorsDocument, { userId: first!.userId });
+      assert.equal(resetSecondFactors.id, first!.userId);
     },
   },
   {
