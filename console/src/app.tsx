@@ -105,7 +105,7 @@ export function App() {
         <SecondStep
           username={phase.user.username}
           verify={(code) => follow(({ client }) => verifyCode(client, code))}
-          usePasskey={() => follow(({ client }) => signInWithPasskey(client, phase.user.username))}
+          usePasskey={() => follow(({ client }) => signInWithPasskey(client, true))}
           cancel={() => void signOut('Sign-in cancelled.')}
         />
       );

@@ -35,9 +35,13 @@ export type LoginOutcome =
   | { failure: string };
 
 /** Words for a second step's refusals; the rest read as for any operation. */
-const SECOND_STEP_REFUSALS = {
-  RATE_LIMITED: CODE_RATE_LIMITED,
-  INVALID_CREDENTIALS: 'That passkey is not one of this account’s.',
+const SECOND_STEP_REFUSALS = { RATE_LIMITED: CODE_RATE_LIMITED };
+
+/** A passkey as the second step: the pending login's user's passkeys only. */
+const SECOND_STEP_PASSKEY_REFUSALS = {
+  ...SECOND_STEP_REFUSALS,
+  INVALID_SECOND_FACTOR:
+    'That passkey is not one of this account’s, or it could not be checked. Try again, or enter a code.',
 };
 
 /** A passkey offered instead of a password: the authenticator picked the account. */
@@ -83,14 +87,15 @@ export async function verifyCode(client: Client, code: string): Promise<LoginOut
 }
 
 /**
- * Signs in with a passkey: with `username`, as the second step of that user's pending login;
- * without, with no password at all (a discoverable passkey names its account).
+ * Signs in with a passkey: as the second step of the pending login the cookie holds (the server
+ * asks for that user's passkeys), or with no password at all (a discoverable passkey names its
+ * account).
  */
-export async function signInWithPasskey(client: Client, username?: string): Promise<LoginOutcome> {
+export async function signInWithPasskey(client: Client, secondStep = false): Promise<LoginOutcome> {
   const result: Step = await passkeyCeremony(
     'get',
     async () => {
-      const started = await client.mutation(StartPasskeyLoginDocument, username ? { username } : {}).toPromise();
+      const started = await client.mutation(StartPasskeyLoginDocument, {}).toPromise();
       return { error: started.error, options: started.data?.startPasskeyLogin };
     },
     async (response) => {
@@ -98,8 +103,8 @@ export async function signInWithPasskey(client: Client, username?: string): Prom
       return { payload: finished.data?.finishPasskeyLogin, error: finished.error };
     },
   );
-  if (username && expired(result)) return { next: 'EXPIRED' };
-  return outcomeOf(client, result, username ? SECOND_STEP_REFUSALS : PASSKEY_REFUSALS);
+  if (secondStep && expired(result)) return { next: 'EXPIRED' };
+  return outcomeOf(client, result, secondStep ? SECOND_STEP_PASSKEY_REFUSALS : PASSKEY_REFUSALS);
 }
 
 /**

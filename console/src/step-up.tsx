@@ -67,6 +67,11 @@ const REFUSALS = {
   RATE_LIMITED: CODE_RATE_LIMITED,
 };
 
+const PASSKEY_REFUSALS = {
+  ...REFUSALS,
+  INVALID_SECOND_FACTOR: 'That passkey is not one of yours, or it could not be checked. Try again, or enter a code.',
+};
+
 function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDone(proved: boolean): void }) {
   const { client, viewer } = useSession();
   const [askCode, setAskCode] = useState(secondFactor);
@@ -75,7 +80,7 @@ function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDon
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => setAskCode((asked) => asked || secondFactor), [secondFactor]);
 
-  const settle = (outcome: Outcome) => {
+  const settle = (outcome: Outcome, refusals = REFUSALS) => {
     setBusy(false);
     if (!outcome.error && !outcome.failure) return onDone(true);
     if (errorCode(outcome.error) === 'SECOND_FACTOR_REQUIRED') {
@@ -84,7 +89,7 @@ function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDon
       setError('Your account has a second factor: enter a code from your authenticator app as well.');
       return;
     }
-    setError(outcome.error ? describeError(outcome.error, REFUSALS) : outcome.failure);
+    setError(outcome.error ? describeError(outcome.error, refusals) : outcome.failure);
     const code = form.current?.querySelector<HTMLInputElement>('input[name="code"]');
     if (code) code.value = '';
     if (errorCode(outcome.error) === 'INVALID_CREDENTIALS') form.current?.reset();
@@ -106,11 +111,13 @@ function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDon
       await passkeyCeremony(
         'get',
         async () => {
-          const result = await client.mutation(StartPasskeyLoginDocument, { username: viewer.username }).toPromise();
+          // Signed in, without a username: options for this user's own passkeys, for a step-up.
+          const result = await client.mutation(StartPasskeyLoginDocument, {}).toPromise();
           return { error: result.error, options: result.data?.startPasskeyLogin };
         },
         (passkeyResponse) => client.mutation(ReauthenticateDocument, { passkeyResponse }).toPromise(),
       ),
+      PASSKEY_REFUSALS,
     );
   };
   return (
