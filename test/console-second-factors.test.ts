@@ -198,6 +198,22 @@ describe('console: the second step of a password sign-in', () => {
     assert.equal(await signInMethod(page), 'Password and authenticator app');
   });
 
+  it('too many wrong codes: the wait, in words', BOUNDED, async () => {
+    const { secret } = await userWithApp('ursula');
+    const { page } = await browser.newPage();
+    await signInAt(page, server, 'ursula');
+    const alert = page.getByRole('alert');
+    let words = '';
+    for (let attempt = 1; attempt <= 10 && !words.startsWith('Too many'); attempt++) {
+      await page.getByLabel('Authentication code').fill(wrongCodeFor(secret));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      // Disabled while the code is checked: enabled again, the alert is this attempt's.
+      await page.getByRole('button', { name: 'Verify' }).and(page.locator(':enabled')).waitFor();
+      words = (await alert.textContent()) ?? '';
+    }
+    assert.match(words, /^Too many wrong codes\. Try again in \d+ (seconds?|minutes?)\.$/);
+  });
+
   it('a recovery code works at Verify, once', BOUNDED, async () => {
     const { recoveryCodes } = await userWithApp('vera');
     const { page } = await browser.newPage();
@@ -215,12 +231,15 @@ describe('console: the second step of a password sign-in', () => {
   });
 
   it(
-    'Cancel signs the pending login out; a login left waiting too long goes back to the form, saying so',
+    'a reload keeps the second step; Cancel signs the pending login out; one left waiting too long goes back to the form, saying so',
     BOUNDED,
     async () => {
       const { secret } = await userWithApp('walt');
       const { page } = await browser.newPage();
       await signInAt(page, server, 'walt');
+      await page.getByLabel('Authentication code').waitFor();
+      await page.reload();
+      await page.getByText('Your password for walt was right.').waitFor();
       await page.getByRole('button', { name: 'Cancel' }).click();
       await page.getByRole('alert').filter({ hasText: 'Sign-in cancelled.' }).waitFor();
       assert.deepEqual(await page.context().cookies(), []);

@@ -373,6 +373,8 @@ export const AuditLogDocument = graphql(`
           id
           type
           reason
+          method
+          recoveryCodesLeft
           createdAt
           origin
           userId

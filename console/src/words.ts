@@ -40,6 +40,7 @@ const EVENT_TYPES: Record<string, string> = {
   LOGIN_RATE_LIMITED: 'Sign-in throttled',
   LOGIN_REFUSED_DISABLED: 'Sign-in of a disabled account',
   LOGIN_SUCCEEDED: 'Signed in',
+  PASSKEY_COUNTER_REGRESSED: 'Passkey counter went back',
   PASSWORD_CHANGED: 'Password changed',
   PASSWORD_RESET: 'Password reset',
   REAUTHENTICATED: 'Password confirmed',
@@ -89,6 +90,10 @@ const WEBHOOK_EVENTS: Record<string, string> = {
   USER_CREATED: 'User created',
   USER_DISABLED: 'User disabled',
   USER_DELETED: 'User deleted',
+  SECOND_FACTOR_ADDED: 'Second factor added',
+  SECOND_FACTOR_REMOVED: 'Second factor removed',
+  SECOND_FACTOR_FAILED: 'Wrong second factor',
+  SECOND_FACTORS_RESET: 'Second factors reset',
 };
 
 export const webhookEventLabel = (type: string) => WEBHOOK_EVENTS[type] ?? type;
@@ -99,6 +104,8 @@ export const WEBHOOK_EVENT_CHOICES = Object.entries(WEBHOOK_EVENTS);
 const DELIVERY_STATUSES: Record<string, string> = { PENDING: 'Pending', DELIVERED: 'Delivered', FAILED: 'Failed' };
 
 export const deliveryStatusLabel = (status: string) => DELIVERY_STATUSES[status] ?? status;
+
+const capitalized = (words: string) => words.charAt(0).toUpperCase() + words.slice(1);
 
 /** A second factor's kind, as the Security section and the Users table name it. */
 const FACTOR_KINDS: Record<string, string> = { TOTP: 'Authenticator app', PASSKEY: 'Passkey' };
@@ -114,8 +121,7 @@ export function factorsInWords(factors: ReadonlyArray<{ kind: string }>): string
     const words = factorKindInWords(kind).toLowerCase();
     return count === 1 ? words : `${count} ${words}s`;
   });
-  const sentence = parts.join(', ');
-  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
+  return capitalized(parts.join(', '));
 }
 
 /** How a session's login was proved, each method as the second half of "Password and …". */
@@ -126,6 +132,11 @@ const METHODS: Record<string, string> = {
   RECOVERY_CODE: 'recovery code',
 };
 
+/** One method alone, as the audit log details a factor event: "Authenticator app". */
+export const methodLabel = (method: string) => capitalized(METHODS[method] ?? method.toLowerCase());
+
+export const recoveryCodesLeftInWords = (left: number) => `${left} recovery code${left === 1 ? '' : 's'} left`;
+
 /**
  * A session's `authenticationMethods` in words, as the session tables show them: "Password",
  * "Password and authenticator app", "Passkey". A session from before Gatehouse recorded them
@@ -134,6 +145,5 @@ const METHODS: Record<string, string> = {
 export function methodsInWords(methods: readonly string[]): string {
   const words = methods.map((method) => METHODS[method] ?? method.toLowerCase());
   if (words.length === 0) return '—';
-  const sentence = words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
-  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
+  return capitalized(words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`);
 }
