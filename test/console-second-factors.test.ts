@@ -109,7 +109,7 @@ const signInMethod = (page: Page) =>
 
 describe('console: adding an authenticator app', () => {
   it(
-    'the QR code is drawn in the page, the key shown as text confirms; recovery codes shown once, downloaded',
+    'the QR code is drawn in the page, the key shown as text confirms; recovery codes shown once, downloaded, copied',
     BOUNDED,
     async () => {
       await createUser(admin, 'tara');
@@ -148,6 +148,10 @@ describe('console: adding an authenticator app', () => {
       assert.match(download.suggestedFilename(), /^gatehouse-recovery-codes-tara-.+\.txt$/);
       const file = await readFile((await download.path()) ?? '', 'utf8');
       assert.deepEqual(file.trim().split('\n').slice(2), shown);
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await codes.getByRole('button', { name: 'Copy' }).click();
+      await codes.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+      assert.deepEqual((await page.evaluate(() => navigator.clipboard.readText())).split('\n'), shown);
       await codes.getByRole('button', { name: 'Done' }).click();
       await codes.waitFor({ state: 'detached' });
 
