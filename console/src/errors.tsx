@@ -16,6 +16,14 @@ type Extensions = {
   nextStep?: string;
 };
 
+/** RATE_LIMITED in words, naming what was tried too often ("failed sign-ins", "wrong codes"). */
+export function tooMany(what: string) {
+  return ({ retryAfterSeconds }: Extensions) =>
+    retryAfterSeconds === undefined
+      ? `Too many ${what}. Wait a little, then try again.`
+      : `Too many ${what}. Try again in ${waitInWords(retryAfterSeconds)}.`;
+}
+
 /** Why something was FORBIDDEN, when it is not a matter of role. */
 const FORBIDDEN_REASONS: Record<string, string> = {
   LAST_ADMIN: 'This is the last administrator who can sign in: it cannot be disabled or deleted.',
@@ -29,10 +37,7 @@ const FORBIDDEN_REASONS: Record<string, string> = {
 /** Words for each code a response can carry; a function when the words need the details. */
 const WORDS: Record<string, string | ((extensions: Extensions, message: string) => string)> = {
   INVALID_CREDENTIALS: 'Wrong username or password.',
-  RATE_LIMITED: ({ retryAfterSeconds }) =>
-    retryAfterSeconds === undefined
-      ? 'Too many failed sign-ins. Wait a little, then try again.'
-      : `Too many failed sign-ins. Try again in ${waitInWords(retryAfterSeconds)}.`,
+  RATE_LIMITED: tooMany('failed sign-ins'),
   SESSION_LIMIT: ({ limit }) =>
     `You already have ${limit ?? 'the most'} active session${limit === 1 ? '' : 's'}, the most allowed. ` +
     'Sign out on another device first.',
@@ -46,12 +51,6 @@ const WORDS: Record<string, string | ((extensions: Extensions, message: string) 
   SECOND_FACTOR_REQUIRED: 'Confirm it is you with your second factor to do this.',
   INVALID_SECOND_FACTOR: 'That code is not right. Enter the code your authenticator app shows now, or a recovery code.',
 };
-
-/** Words for a throttled second step: it is codes, not sign-ins, that were wrong too often. */
-export const CODE_RATE_LIMITED = ({ retryAfterSeconds }: Extensions) =>
-  retryAfterSeconds === undefined
-    ? 'Too many wrong codes. Wait a little, then try again.'
-    : `Too many wrong codes. Try again in ${waitInWords(retryAfterSeconds)}.`;
 
 function waitInWords(seconds: number): string {
   if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;

@@ -1,7 +1,8 @@
 /**
  * What every screen shares: the connection of the signed-in session, queries that load on
  * mount and on demand, and actions (mutations run from a button) with their errors in words and
- * the password prompt of step-up (REAUTHENTICATION_REQUIRED) when the server asks for it.
+ * the prompt of step-up (the password, and a second factor when the user has one) when the
+ * server asks for it.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { AnyVariables, Client, CombinedError } from '@urql/core';

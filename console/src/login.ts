@@ -8,7 +8,7 @@
  * followed by the check that the browser kept it (gatehouse.ts, `checkCookieKept`).
  */
 import { CombinedError, type Client } from '@urql/core';
-import { CODE_RATE_LIMITED, describeError, errorCode, pendingStep } from './errors.js';
+import { describeError, errorCode, pendingStep, tooMany } from './errors.js';
 import { checkCookieKept } from './gatehouse.js';
 import type { LoginResultFragment } from './gql/graphql.js';
 import type { Outcome, Viewer } from './hooks.js';
@@ -35,18 +35,18 @@ export type LoginOutcome =
   | { failure: string };
 
 /** Words for a second step's refusals; the rest read as for any operation. */
-const SECOND_STEP_REFUSALS = { RATE_LIMITED: CODE_RATE_LIMITED };
+const SECOND_STEP_REFUSALS = { RATE_LIMITED: tooMany('wrong codes') };
 
 /** A passkey as the second step: the pending login's user's passkeys only. */
 const SECOND_STEP_PASSKEY_REFUSALS = {
-  ...SECOND_STEP_REFUSALS,
+  RATE_LIMITED: tooMany('failed attempts'),
   INVALID_SECOND_FACTOR:
     'That passkey is not one of this account’s, or it could not be checked. Try again, or enter a code.',
 };
 
 /** A passkey offered instead of a password: the authenticator picked the account. */
 const PASSKEY_REFUSALS = {
-  INVALID_CREDENTIALS: 'That passkey does not sign in to this server. Sign in with your password.',
+  RATE_LIMITED: tooMany('failed attempts'),
   INVALID_SECOND_FACTOR: 'That passkey does not sign in to this server. Sign in with your password.',
 };
 

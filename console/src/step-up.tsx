@@ -14,7 +14,7 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { CodeField } from './code-field.js';
 import { Dialog } from './dialog.js';
-import { CODE_RATE_LIMITED, describeError, ErrorAlert, errorCode } from './errors.js';
+import { describeError, ErrorAlert, errorCode, tooMany } from './errors.js';
 import { StepUpContext, useSession, type Outcome, type StepUpNeed } from './hooks.js';
 import { ReauthenticateDocument, StartPasskeyLoginDocument } from './operations.js';
 import { passkeyCeremony, passkeysSupported } from './passkeys.js';
@@ -61,11 +61,14 @@ export function StepUpProvider({ children }: { children: ComponentChildren }) {
   );
 }
 
-/** Words for a refused proof: the prompt has no username to get wrong. */
+/** Words for a refused proof: the prompt has no username to get wrong, and may have sent a code. */
 const REFUSALS = {
   INVALID_CREDENTIALS: 'That is not your password. Try again.',
-  RATE_LIMITED: CODE_RATE_LIMITED,
+  RATE_LIMITED: tooMany('failed attempts'),
 };
+
+/** The field to type again after each refusal. */
+const RETYPE: Record<string, 'password' | 'code'> = { INVALID_CREDENTIALS: 'password', INVALID_SECOND_FACTOR: 'code' };
 
 const PASSKEY_REFUSALS = {
   ...REFUSALS,
@@ -84,15 +87,19 @@ function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDon
     setBusy(false);
     if (!outcome.error && !outcome.failure) return onDone(true);
     if (errorCode(outcome.error) === 'SECOND_FACTOR_REQUIRED') {
-      // The password was right, and this user has a factor: the code is needed as well.
+      // This user has a factor: a password alone is refused (unchecked), the code must come with it.
       setAskCode(true);
       setError('Your account has a second factor: enter a code from your authenticator app as well.');
       return;
     }
     setError(outcome.error ? describeError(outcome.error, refusals) : outcome.failure);
-    const code = form.current?.querySelector<HTMLInputElement>('input[name="code"]');
-    if (code) code.value = '';
-    if (errorCode(outcome.error) === 'INVALID_CREDENTIALS') form.current?.reset();
+    // Type again what was refused: a wrong password is checked before the code, so both go.
+    const wrong = RETYPE[errorCode(outcome.error) ?? ''];
+    if (wrong === 'password') form.current?.reset();
+    const field = wrong && form.current?.querySelector<HTMLInputElement>(`input[name="${wrong}"]`);
+    if (!field) return;
+    field.value = '';
+    field.focus();
   };
   const onSubmit = async (event: Event) => {
     event.preventDefault();
