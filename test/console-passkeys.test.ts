@@ -69,6 +69,8 @@ async function addPasskey(page: Page, name: string) {
   const security = page.getByRole('region', { name: 'Security' });
   await security.getByRole('button', { name: 'Add passkey' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add a passkey' });
+  // Named for the device by default, as the sessions table names it.
+  assert.equal(await dialog.getByLabel('Name').inputValue(), 'Chrome on Linux');
   await dialog.getByLabel('Name').fill(name);
   await dialog.getByRole('button', { name: 'Create passkey' }).click();
   await dialog.waitFor({ state: 'detached' });
