@@ -2,9 +2,12 @@
  * `npm run screenshots`: the console as docs/operators.md shows it, at desktop and phone width, into
  * docs/. A test server with a few users and sessions from different devices, a webhook to a
  * receiver on loopback that refuses one delivery, Debian's Chromium (test/support/browser.ts),
- * and the same steps a person takes. Besides the whole admin page, the audit log and the
- * webhooks (with a webhook's deliveries open) get pictures of their own.
+ * and the same steps a person takes. Besides the whole admin page, the audit log, the
+ * webhooks (with a webhook's deliveries open) and the Security section (just after adding an
+ * authenticator app, its recovery codes shown) get pictures of their own.
  */
+import { Secret, TOTP } from 'otpauth';
+import type { Page } from 'playwright-core';
 import {
   CreateWebhookDocument,
   DisableUserDocument,
@@ -29,6 +32,14 @@ const DEVICES = {
   curl: 'curl/8.5.0',
 };
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+
+async function signInAs(page: Page, username: string, password: string) {
+  await page.goto(`${server.url}/console`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
+}
 
 // Retries 100 ms apart: the refused delivery has failed for good before the pictures are taken.
 const server = await startTestServer({ env: { SWEEP_INTERVAL: '1h', WEBHOOK_RETRY_SCHEDULE: '100ms,100ms,100ms' } });
@@ -78,11 +89,7 @@ try {
     ] as const) {
       const context = await browser.context({ viewport });
       const page = await context.page();
-      await page.goto(`${server.url}/console`);
-      await page.getByLabel('Username').fill(who);
-      await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
+      await signInAs(page, who, password);
       await page.waitForTimeout(800);
       const name = who === ADMIN_USERNAME ? 'admin' : 'sessions';
       await page.screenshot({ path: `docs/console-${name}-${width}.png`, fullPage: who === ADMIN_USERNAME });
@@ -103,6 +110,23 @@ try {
       await context.close();
     }
   }
+
+  // bob adds an authenticator app: the code is the one an app holding the key shows at the server's time.
+  const context = await browser.context({ viewport: VIEWPORTS.desktop });
+  const page = await context.page();
+  await signInAs(page, 'bob', 'bob-password');
+  await page.getByRole('button', { name: 'Add authenticator app' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add an authenticator app' });
+  const secret = Secret.fromBase32(((await dialog.locator('code.secret').textContent()) ?? '').replace(/\s/g, ''));
+  await dialog
+    .getByLabel('Authentication code')
+    .fill(new TOTP({ secret }).generate({ timestamp: server.clock.now().getTime() }));
+  await dialog.getByLabel('Name').fill('Phone');
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  const security = page.getByRole('region', { name: 'Security' });
+  await security.getByRole('region', { name: 'Recovery codes' }).waitFor();
+  await security.screenshot({ path: 'docs/console-security-desktop.png' });
+  await context.close();
 } finally {
   await browser.close();
   await receiver.close();

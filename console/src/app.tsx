@@ -1,21 +1,30 @@
 /**
  * The console's states: loading, signed out (the sign-in form, with why when a session ended
- * under the page), and signed in (one connection per session; its end, whatever caused it,
- * brings the sign-in form back with an alert, without a reload).
+ * under the page), the second step of a password sign-in (a pending session), signed in only to
+ * add a required second factor, and signed in (one connection per session; its end, whatever
+ * caused it, brings the sign-in form back with an alert, without a reload).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AdminView } from './admin/admin.js';
-import { describeError } from './errors.js';
-import { CombinedError } from '@urql/core';
-import { checkCookieKept, connect, watchSession, type Connection } from './gatehouse.js';
+import { EnrollRequired } from './enroll-required.js';
+import { connect, watchSession, type Connection } from './gatehouse.js';
 import { SessionContext, type Session, type Viewer } from './hooks.js';
+import { resume, signInWithPasskey, signInWithPassword, verifyCode, type LoginOutcome } from './login.js';
 import { MySessions } from './my-sessions.js';
-import { SignInDocument, SignOutDocument, WhoAmIDocument } from './operations.js';
+import { SignOutDocument } from './operations.js';
+import { SecondStep } from './second-step.js';
+import { Security } from './security/security.js';
 import { SignIn } from './sign-in.js';
 import { StepUpProvider } from './step-up.js';
-import { cookieRefusalInWords, endReasonInWords } from './words.js';
+import { endReasonInWords } from './words.js';
 
-type Phase = { name: 'loading' } | { name: 'signed-out'; notice?: string } | { name: 'signed-in'; session: Session };
+type Phase =
+  | { name: 'loading' }
+  | { name: 'signed-out'; notice?: string }
+  | { name: 'second-step'; user: Viewer }
+  | { name: 'enroll' | 'signed-in'; session: Session };
+
+const EXPIRED = 'The sign-in waited too long for its second step, so it was cancelled. Sign in again.';
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ name: 'loading' });
@@ -34,58 +43,85 @@ export function App() {
     setPhase({ name: 'signed-out', ...(notice ? { notice } : {}) });
   };
 
+  const signOut = async (notice = 'You signed out.') => {
+    // Retire this connection first: the LOGOUT end it would report is no surprise.
+    const anonymous = replaceConnection();
+    await anonymous.client.mutation(SignOutDocument, {}).toPromise();
+    setPhase({ name: 'signed-out', notice });
+  };
+
   const startSession = (viewer: Viewer) => {
     const ended = (reason: string | undefined) => {
       if (current.current === connection) showSignedOut(`Signed out: ${endReasonInWords(reason)}`);
     };
     const connection = replaceConnection(ended);
     watchSession(connection.client, ended);
-    const signOut = async () => {
-      // Retire this connection first: the LOGOUT end it would report is no surprise.
-      const anonymous = replaceConnection();
-      await anonymous.client.mutation(SignOutDocument, {}).toPromise();
-      setPhase({ name: 'signed-out', notice: 'You signed out.' });
-    };
-    setPhase({ name: 'signed-in', session: { client: connection.client, viewer, signOut } });
+    setPhase({ name: 'signed-in', session: { client: connection.client, viewer, signOut: () => signOut() } });
   };
 
-  const signIn = async (username: string, password: string) => {
-    const client = current.current?.client;
-    if (!client) return 'Not connected.';
-    const result = await client.mutation(SignInDocument, { username, password }).toPromise();
-    if (result.error || !result.data) return result.error ? describeError(result.error) : 'Not connected.';
-    // A cookie the browser refused would otherwise surface as "Signed out" a moment later.
-    try {
-      const refused = await checkCookieKept(client, result.data.login.session.id);
-      if (refused) return cookieRefusalInWords(refused);
-    } catch (error) {
-      return error instanceof CombinedError ? describeError(error) : 'Not connected.';
-    }
-    startSession(result.data.login.user);
+  /** Signed in to add a factor only: no live feed for such a session, the login's connection serves. */
+  const startEnrollment = (viewer: Viewer, connection: Connection) =>
+    setPhase({ name: 'enroll', session: { client: connection.client, viewer, signOut: () => signOut() } });
+
+  const goTo = (outcome: Exclude<LoginOutcome, { failure: string }>, connection: Connection) => {
+    if (outcome.next === 'SIGNED_OUT') showSignedOut();
+    else if (outcome.next === 'EXPIRED') showSignedOut(EXPIRED);
+    else if (outcome.next === 'DONE') startSession(outcome.user);
+    else if (outcome.next === 'SECOND_FACTOR') setPhase({ name: 'second-step', user: outcome.user });
+    else startEnrollment(outcome.user, connection);
+  };
+
+  /** Takes the page where a login step left it; the failure in words stays on the screen that asked. */
+  const follow = async (step: (connection: Connection) => Promise<LoginOutcome>) => {
+    const connection = current.current;
+    if (!connection) return 'Not connected.';
+    const outcome = await step(connection);
+    if ('failure' in outcome) return outcome.failure;
+    goTo(outcome, connection);
     return undefined;
   };
 
   useEffect(() => {
     const connection = replaceConnection();
-    void connection.client
-      .query(WhoAmIDocument, {}, { requestPolicy: 'network-only' })
-      .toPromise()
-      .then((result) => {
-        if (result.data?.me) startSession(result.data.me);
-        else showSignedOut(result.error && describeError(result.error));
-      });
+    void resume(connection.client).then((outcome) =>
+      'failure' in outcome ? showSignedOut(outcome.failure) : goTo(outcome, connection),
+    );
     return () => current.current?.close();
   }, []);
 
-  if (phase.name === 'loading') return <p role="status">Loading…</p>;
-  if (phase.name === 'signed-out') return <SignIn signIn={signIn} notice={phase.notice} />;
-  return (
-    <SessionContext.Provider value={phase.session}>
-      <StepUpProvider>
-        <SignedIn viewer={phase.session.viewer} />
-      </StepUpProvider>
-    </SessionContext.Provider>
-  );
+  switch (phase.name) {
+    case 'loading':
+      return <p role="status">Loading…</p>;
+    case 'signed-out':
+      return (
+        <SignIn
+          signIn={(username, password) => follow(({ client }) => signInWithPassword(client, username, password))}
+          signInWithPasskey={() => follow(({ client }) => signInWithPasskey(client))}
+          notice={phase.notice}
+        />
+      );
+    case 'second-step':
+      return (
+        <SecondStep
+          username={phase.user.username}
+          verify={(code) => follow(({ client }) => verifyCode(client, code))}
+          usePasskey={() => follow(({ client }) => signInWithPasskey(client, true))}
+          cancel={() => void signOut('Sign-in cancelled.')}
+        />
+      );
+    default:
+      return (
+        <SessionContext.Provider value={phase.session}>
+          <StepUpProvider>
+            {phase.name === 'enroll' ? (
+              <EnrollRequired onEnrolled={() => startSession(phase.session.viewer)} />
+            ) : (
+              <SignedIn viewer={phase.session.viewer} />
+            )}
+          </StepUpProvider>
+        </SessionContext.Provider>
+      );
+  }
 }
 
 function SignedIn({ viewer }: { viewer: Viewer }) {
@@ -101,6 +137,7 @@ function SignedIn({ viewer }: { viewer: Viewer }) {
         {admin && (
           <nav aria-label="Sections">
             <a href="#your-sessions">Your sessions</a>
+            <a href="#security">Security</a>
             <a href="#all-sessions">All sessions</a>
             <a href="#users">Users</a>
             <a href="#audit-log">Audit log</a>
@@ -112,6 +149,7 @@ function SignedIn({ viewer }: { viewer: Viewer }) {
       <main>
         <h1 class="visually-hidden">Gatehouse console</h1>
         <MySessions />
+        <Security />
         {admin && <AdminView />}
       </main>
     </>

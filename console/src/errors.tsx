@@ -5,28 +5,51 @@
  */
 import type { CombinedError } from '@urql/core';
 
-type Extensions = { code?: string; retryAfterSeconds?: number; limit?: number; reason?: string };
+type Extensions = {
+  code?: string;
+  retryAfterSeconds?: number;
+  limit?: number;
+  reason?: string;
+  /** On REAUTHENTICATION_REQUIRED: the user has a second factor, so the proof needs it too. */
+  secondFactor?: boolean;
+  /** On SECOND_FACTOR_REQUIRED from a pending login: the step it waits for. */
+  nextStep?: string;
+};
+
+/** RATE_LIMITED in words, naming what was tried too often ("failed sign-ins", "wrong codes"). */
+export function tooMany(what: string) {
+  return ({ retryAfterSeconds }: Extensions) =>
+    retryAfterSeconds === undefined
+      ? `Too many ${what}. Wait a little, then try again.`
+      : `Too many ${what}. Try again in ${waitInWords(retryAfterSeconds)}.`;
+}
+
+/** Why something was FORBIDDEN, when it is not a matter of role. */
+const FORBIDDEN_REASONS: Record<string, string> = {
+  LAST_ADMIN: 'This is the last administrator who can sign in: it cannot be disabled or deleted.',
+  LAST_SECOND_FACTOR:
+    'This server requires a second factor for your account, and this is your only one: add another first.',
+  NO_SECOND_FACTOR: 'Recovery codes come with a second factor: add one first.',
+  SECRETS_KEY_UNSET:
+    'This server cannot keep authenticator app secrets yet: its operator must set SECRETS_KEY. A passkey works.',
+};
 
 /** Words for each code a response can carry; a function when the words need the details. */
 const WORDS: Record<string, string | ((extensions: Extensions, message: string) => string)> = {
   INVALID_CREDENTIALS: 'Wrong username or password.',
-  RATE_LIMITED: ({ retryAfterSeconds }) =>
-    retryAfterSeconds === undefined
-      ? 'Too many failed sign-ins. Wait a little, then try again.'
-      : `Too many failed sign-ins. Try again in ${waitInWords(retryAfterSeconds)}.`,
+  RATE_LIMITED: tooMany('failed sign-ins'),
   SESSION_LIMIT: ({ limit }) =>
     `You already have ${limit ?? 'the most'} active session${limit === 1 ? '' : 's'}, the most allowed. ` +
     'Sign out on another device first.',
   UNAUTHENTICATED: 'You are signed out. Sign in again.',
-  FORBIDDEN: ({ reason }) =>
-    reason === 'LAST_ADMIN'
-      ? 'This is the last administrator who can sign in: it cannot be disabled or deleted.'
-      : 'Only an administrator may do that.',
+  FORBIDDEN: ({ reason }) => FORBIDDEN_REASONS[reason ?? ''] ?? 'Only an administrator may do that.',
   NOT_FOUND: 'It no longer exists (it may have ended already).',
   BAD_USER_INPUT: (_extensions, message) => message,
   UNAVAILABLE: 'Gatehouse cannot reach its database right now. Try again in a few seconds.',
   ACCOUNT_DISABLED: 'This account is disabled. Ask an administrator.',
   REAUTHENTICATION_REQUIRED: 'Confirm your password to do this.',
+  SECOND_FACTOR_REQUIRED: 'Confirm it is you with your second factor to do this.',
+  INVALID_SECOND_FACTOR: 'That code is not right. Enter the code your authenticator app shows now, or a recovery code.',
 };
 
 function waitInWords(seconds: number): string {
@@ -35,9 +58,30 @@ function waitInWords(seconds: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
+const extensionsOf = (error: CombinedError | undefined) =>
+  error?.graphQLErrors[0]?.extensions as Extensions | undefined;
+
 /** The code of the first GraphQL error, if any. */
 export function errorCode(error: CombinedError | undefined): string | undefined {
-  return (error?.graphQLErrors[0]?.extensions as Extensions | undefined)?.code;
+  return extensionsOf(error)?.code;
+}
+
+/**
+ * What a step-up must prove when `error` asks for one, else undefined: REAUTHENTICATION_REQUIRED
+ * (a second factor too when the server says the user has one) or SECOND_FACTOR_REQUIRED that is
+ * not a pending login's refusal (that one carries `nextStep`: no step-up finishes a login).
+ */
+export function stepUpNeeded(error: CombinedError | undefined): { secondFactor: boolean } | undefined {
+  const extensions = extensionsOf(error);
+  if (extensions?.code === 'SECOND_FACTOR_REQUIRED' && !extensions.nextStep) return { secondFactor: true };
+  if (extensions?.code === 'REAUTHENTICATION_REQUIRED') return { secondFactor: extensions.secondFactor === true };
+  return undefined;
+}
+
+/** The step a pending login waits for, when `error` is its refusal of anything else. */
+export function pendingStep(error: CombinedError | undefined): string | undefined {
+  const extensions = extensionsOf(error);
+  return extensions?.code === 'SECOND_FACTOR_REQUIRED' ? extensions.nextStep : undefined;
 }
 
 /**

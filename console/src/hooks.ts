@@ -1,13 +1,14 @@
 /**
  * What every screen shares: the connection of the signed-in session, queries that load on
  * mount and on demand, and actions (mutations run from a button) with their errors in words and
- * the password prompt of step-up (REAUTHENTICATION_REQUIRED) when the server asks for it.
+ * the prompt of step-up (the password, and a second factor when the user has one) when the
+ * server asks for it.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { AnyVariables, Client, CombinedError } from '@urql/core';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { describeError, errorCode } from './errors.js';
+import { describeError, stepUpNeeded } from './errors.js';
 
 export interface Viewer {
   id: string;
@@ -24,11 +25,17 @@ export interface Session {
 
 export const SessionContext = createContext<Session | null>(null);
 
+/** What a step-up must prove: the password, and a second factor too when the user has one. */
+export interface StepUpNeed {
+  secondFactor: boolean;
+}
+
 /**
- * Asks for the password again (step-up.tsx shows the prompt); resolves true once it is proved,
- * false if the person cancels. Without a provider nobody is asked.
+ * Asks for the password again, with a second factor when `need` says so (step-up.tsx shows the
+ * prompt); resolves true once it is proved, false if the person cancels. Without a provider
+ * nobody is asked.
  */
-export const StepUpContext = createContext<() => Promise<boolean>>(() => Promise.resolve(false));
+export const StepUpContext = createContext<(need: StepUpNeed) => Promise<boolean>>(() => Promise.resolve(false));
 
 export function useSession(): Session {
   const session = useContext(SessionContext);
@@ -81,17 +88,25 @@ export interface Action<Args extends unknown[]> {
 }
 
 /**
+ * What an action's step answers: the server's error, or a failure already in words (a passkey
+ * prompt the person closed happens in the browser, with no GraphQL error to describe).
+ */
+export interface Outcome {
+  error?: CombinedError | undefined;
+  failure?: string | undefined;
+}
+
+/**
  * A mutation run from a button or a form: busy while it runs (so it cannot be sent twice), the
  * failure in words after. `run` resolves true on success.
  *
  * Every action goes through step-up here, so no screen handles it: when Gatehouse answers
- * REAUTHENTICATION_REQUIRED, the password prompt opens, and once the password is proved the
- * action runs once more. Cancelling leaves that code's words as the failure.
+ * REAUTHENTICATION_REQUIRED or SECOND_FACTOR_REQUIRED, the prompt opens (asking for a second
+ * factor too when the user has one), and once the proof is given the action runs once more.
+ * Cancelling leaves that code's words as the failure.
  */
-export function useAction<Args extends unknown[]>(
-  perform: (...args: Args) => Promise<{ error?: CombinedError | undefined }>,
-): Action<Args> {
-  const confirmPassword = useContext(StepUpContext);
+export function useAction<Args extends unknown[]>(perform: (...args: Args) => Promise<Outcome>): Action<Args> {
+  const confirmIdentity = useContext(StepUpContext);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const latest = useRef(perform);
@@ -102,16 +117,16 @@ export function useAction<Args extends unknown[]>(
       setError(undefined);
       try {
         let result = await latest.current(...args);
-        if (errorCode(result.error) === 'REAUTHENTICATION_REQUIRED' && (await confirmPassword())) {
-          result = await latest.current(...args);
-        }
-        if (result.error) setError(describeError(result.error));
-        return !result.error;
+        const need = stepUpNeeded(result.error);
+        if (need && (await confirmIdentity(need))) result = await latest.current(...args);
+        const failure = result.error ? describeError(result.error) : result.failure;
+        setError(failure);
+        return failure === undefined;
       } finally {
         setBusy(false);
       }
     },
-    [confirmPassword],
+    [confirmIdentity],
   );
   return { run, busy, error };
 }

@@ -12,6 +12,7 @@ export const SessionRowFields = graphql(`
     lastSeenAt
     userAgent
     ipAddress
+    authenticationMethods
     user {
       id
       username
@@ -29,16 +30,60 @@ export const WhoAmIDocument = graphql(`
   }
 `);
 
+/** What every step of a login answers: who, which session (the cookie's), and what comes next. */
+export const LoginResultFields = graphql(`
+  fragment LoginResult on LoginPayload {
+    user {
+      id
+      username
+      role
+    }
+    session {
+      id
+    }
+    nextStep
+  }
+`);
+
 export const SignInDocument = graphql(`
   mutation SignIn($username: String!, $password: String!) {
     login(username: $username, password: $password) {
+      ...LoginResult
+    }
+  }
+`);
+
+export const VerifySecondFactorDocument = graphql(`
+  mutation VerifySecondFactor($code: String!) {
+    verifySecondFactor(code: $code) {
+      ...LoginResult
+    }
+  }
+`);
+
+export const StartPasskeyLoginDocument = graphql(`
+  mutation StartPasskeyLogin($username: String) {
+    startPasskeyLogin(username: $username)
+  }
+`);
+
+export const FinishPasskeyLoginDocument = graphql(`
+  mutation FinishPasskeyLogin($response: JSON!) {
+    finishPasskeyLogin(response: $response) {
+      ...LoginResult
+    }
+  }
+`);
+
+/** What a pending login may read of itself: whose it is (for a page opened while it waits). */
+export const PendingLoginDocument = graphql(`
+  query PendingLogin {
+    currentSession {
+      id
       user {
         id
         username
         role
-      }
-      session {
-        id
       }
     }
   }
@@ -142,6 +187,10 @@ export const UserRowFields = graphql(`
     disabled
     activeSessionCount
     sessionLimit
+    secondFactors {
+      id
+      kind
+    }
   }
 `);
 
@@ -229,11 +278,89 @@ export const EndEverySessionDocument = graphql(`
 `);
 
 export const ReauthenticateDocument = graphql(`
-  mutation Reauthenticate($password: String!) {
-    reauthenticate(password: $password) {
+  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {
+    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {
       id
       authenticatedAt
     }
+  }
+`);
+
+export const ResetSecondFactorsDocument = graphql(`
+  mutation ResetSecondFactors($userId: ID!) {
+    resetSecondFactors(userId: $userId) {
+      ...UserRow
+    }
+  }
+`);
+
+export const SecondFactorRowFields = graphql(`
+  fragment SecondFactorRow on SecondFactor {
+    id
+    kind
+    name
+    createdAt
+    lastUsedAt
+  }
+`);
+
+export const SecondFactorsDocument = graphql(`
+  query SecondFactors {
+    me {
+      id
+      secondFactors {
+        ...SecondFactorRow
+      }
+    }
+  }
+`);
+
+export const StartTotpEnrollmentDocument = graphql(`
+  mutation StartTotpEnrollment {
+    startTotpEnrollment {
+      secret
+      otpauthUri
+    }
+  }
+`);
+
+export const ConfirmTotpEnrollmentDocument = graphql(`
+  mutation ConfirmTotpEnrollment($code: String!, $name: String) {
+    confirmTotpEnrollment(code: $code, name: $name) {
+      factor {
+        ...SecondFactorRow
+      }
+      recoveryCodes
+    }
+  }
+`);
+
+export const StartPasskeyRegistrationDocument = graphql(`
+  mutation StartPasskeyRegistration {
+    startPasskeyRegistration
+  }
+`);
+
+export const FinishPasskeyRegistrationDocument = graphql(`
+  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {
+    finishPasskeyRegistration(response: $response, name: $name) {
+      factor {
+        ...SecondFactorRow
+      }
+      recoveryCodes
+    }
+  }
+`);
+
+export const RemoveSecondFactorDocument = graphql(`
+  mutation RemoveSecondFactor($id: ID!) {
+    removeSecondFactor(id: $id)
+  }
+`);
+
+export const RegenerateRecoveryCodesDocument = graphql(`
+  mutation RegenerateRecoveryCodes {
+    regenerateRecoveryCodes
   }
 `);
 
@@ -246,6 +373,8 @@ export const AuditLogDocument = graphql(`
           id
           type
           reason
+          method
+          recoveryCodesLeft
           createdAt
           origin
           userId

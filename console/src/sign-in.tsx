@@ -1,27 +1,33 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorAlert } from './errors.js';
+import { passkeysSupported } from './passkeys.js';
 
 export interface SignInProps {
   /** Resolves with the failure in words, or undefined when signed in. */
   signIn(username: string, password: string): Promise<string | undefined>;
+  /** Signs in with a passkey alone (no username: the authenticator offers its passkeys); same answer. */
+  signInWithPasskey(): Promise<string | undefined>;
   /** Why the page is signed out, when the session ended while it was open. */
   notice: string | undefined;
 }
 
-export function SignIn({ signIn, notice }: SignInProps) {
+export function SignIn({ signIn, signInWithPasskey, notice }: SignInProps) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const username = useRef<HTMLInputElement>(null);
   // `autofocus` counts only at page load; the form also appears when a session ends.
   useEffect(() => username.current?.focus(), []);
-  const onSubmit = async (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
+  const attempt = async (step: () => Promise<string | undefined>) => {
     setBusy(true);
     setError(undefined);
-    const failure = await signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
+    const failure = await step();
     setBusy(false);
     if (failure) setError(failure);
+  };
+  const onSubmit = (event: Event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    void attempt(() => signIn(String(form.get('username') ?? ''), String(form.get('password') ?? '')));
   };
   return (
     <main class="sign-in">
@@ -45,6 +51,13 @@ export function SignIn({ signIn, notice }: SignInProps) {
           Sign in
         </button>
       </form>
+      {passkeysSupported() && (
+        <div class="actions">
+          <button type="button" disabled={busy} onClick={() => void attempt(signInWithPasskey)}>
+            Sign in with a passkey
+          </button>
+        </div>
+      )}
     </main>
   );
 }

@@ -1,14 +1,16 @@
 /**
- * Pieces every table shares: the session columns (device in words, IP, signed in, last seen),
- * heads, scrolling, and keyset pages.
+ * Pieces every table shares: the session columns (device in words, IP, signed in, last seen,
+ * how the sign-in was proved), heads, scrolling, and keyset pages.
  */
 import { useState } from 'preact/hooks';
 import { describeDevice } from './device.js';
 import { useRelativeTime } from './clock.js';
 import { exactly } from './format.js';
+import { methodsInWords } from './words.js';
 import type { SessionRowFragment } from './gql/graphql.js';
 
-export const SESSION_HEADERS = ['Device', 'IP address', 'Signed in', 'Last seen'];
+/** The last column is new with second factors: the others keep their places for scripts that read cells. */
+export const SESSION_HEADERS = ['Device', 'IP address', 'Signed in', 'Last seen', 'Sign-in method'];
 
 /** A time in words ("3 min ago") that stays true as the page stays open; the instant in its tooltip. */
 export function When({ iso }: { iso: string }) {
@@ -31,6 +33,7 @@ export function SessionCells({ session }: { session: SessionRowFragment }) {
       <td>
         <When iso={session.lastSeenAt} />
       </td>
+      <td>{methodsInWords(session.authenticationMethods)}</td>
     </>
   );
 }

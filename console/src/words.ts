@@ -12,6 +12,7 @@ const END_REASONS: Record<string, string> = {
   USER_DISABLED: 'your account was disabled by an administrator.',
   USER_DELETED: 'your account was deleted by an administrator.',
   ALL_SESSIONS_REVOKED: 'an administrator signed everyone out.',
+  SECOND_FACTORS_RESET: 'an administrator reset your second factors.',
 };
 
 export const endReasonInWords = (reason: string | null | undefined) =>
@@ -28,6 +29,7 @@ const END_REASON_LABELS: Record<string, string> = {
   USER_DISABLED: 'Account disabled',
   USER_DELETED: 'Account deleted',
   ALL_SESSIONS_REVOKED: 'Everyone signed out',
+  SECOND_FACTORS_RESET: 'Second factors reset',
 };
 
 export const endReasonLabel = (reason: string) => END_REASON_LABELS[reason] ?? reason;
@@ -38,10 +40,18 @@ const EVENT_TYPES: Record<string, string> = {
   LOGIN_RATE_LIMITED: 'Sign-in throttled',
   LOGIN_REFUSED_DISABLED: 'Sign-in of a disabled account',
   LOGIN_SUCCEEDED: 'Signed in',
+  PASSKEY_COUNTER_REGRESSED: 'Passkey counter went back',
   PASSWORD_CHANGED: 'Password changed',
   PASSWORD_RESET: 'Password reset',
   REAUTHENTICATED: 'Password confirmed',
   REAUTHENTICATION_FAILED: 'Password confirmation failed',
+  RECOVERY_CODE_USED: 'Recovery code used',
+  RECOVERY_CODES_REGENERATED: 'Recovery codes regenerated',
+  SECOND_FACTOR_ADDED: 'Second factor added',
+  SECOND_FACTOR_FAILED: 'Wrong second factor',
+  SECOND_FACTOR_REMOVED: 'Second factor removed',
+  SECOND_FACTOR_REQUESTED: 'Second step asked',
+  SECOND_FACTORS_RESET: 'Second factors reset',
   SESSION_ENDED: 'Session ended',
   SESSION_LIMIT_CHANGED: 'Session limit changed',
   SESSION_LIMIT_REACHED: 'Session limit reached',
@@ -80,6 +90,10 @@ const WEBHOOK_EVENTS: Record<string, string> = {
   USER_CREATED: 'User created',
   USER_DISABLED: 'User disabled',
   USER_DELETED: 'User deleted',
+  SECOND_FACTOR_ADDED: 'Second factor added',
+  SECOND_FACTOR_REMOVED: 'Second factor removed',
+  SECOND_FACTOR_FAILED: 'Wrong second factor',
+  SECOND_FACTORS_RESET: 'Second factors reset',
 };
 
 export const webhookEventLabel = (type: string) => WEBHOOK_EVENTS[type] ?? type;
@@ -90,3 +104,46 @@ export const WEBHOOK_EVENT_CHOICES = Object.entries(WEBHOOK_EVENTS);
 const DELIVERY_STATUSES: Record<string, string> = { PENDING: 'Pending', DELIVERED: 'Delivered', FAILED: 'Failed' };
 
 export const deliveryStatusLabel = (status: string) => DELIVERY_STATUSES[status] ?? status;
+
+const capitalized = (words: string) => words.charAt(0).toUpperCase() + words.slice(1);
+
+/** A second factor's kind, as the Security section and the Users table name it. */
+const FACTOR_KINDS: Record<string, string> = { TOTP: 'Authenticator app', PASSKEY: 'Passkey' };
+
+export const factorKindInWords = (kind: string) => FACTOR_KINDS[kind] ?? kind;
+
+/** A user's factors counted by kind, for the Users table: "None", "Authenticator app, 2 passkeys". */
+export function factorsInWords(factors: ReadonlyArray<{ kind: string }>): string {
+  if (factors.length === 0) return 'None';
+  const counts = new Map<string, number>();
+  for (const { kind } of factors) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  const parts = [...counts].map(([kind, count]) => {
+    const words = factorKindInWords(kind).toLowerCase();
+    return count === 1 ? words : `${count} ${words}s`;
+  });
+  return capitalized(parts.join(', '));
+}
+
+/** How a session's login was proved, each method as the second half of "Password and …". */
+const METHODS: Record<string, string> = {
+  PASSWORD: 'password',
+  TOTP: 'authenticator app',
+  PASSKEY: 'passkey',
+  RECOVERY_CODE: 'recovery code',
+};
+
+/** One method alone, as the audit log details a factor event: "Authenticator app". */
+export const methodLabel = (method: string) => capitalized(METHODS[method] ?? method.toLowerCase());
+
+export const recoveryCodesLeftInWords = (left: number) => `${left} recovery code${left === 1 ? '' : 's'} left`;
+
+/**
+ * A session's `authenticationMethods` in words, as the session tables show them: "Password",
+ * "Password and authenticator app", "Passkey". A session from before Gatehouse recorded them
+ * has none: a dash.
+ */
+export function methodsInWords(methods: readonly string[]): string {
+  const words = methods.map((method) => METHODS[method] ?? method.toLowerCase());
+  if (words.length === 0) return '—';
+  return capitalized(words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`);
+}

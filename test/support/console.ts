@@ -51,11 +51,16 @@ export class ConsoleBrowser {
 }
 
 /** Opens the console and signs in through the form. */
-export async function signInAt(page: Page, target: TestServer, username: string, password = passwordOf(username)) {
+export async function signInAt(
+  page: Page,
+  target: Pick<TestServer, 'url'>,
+  username: string,
+  password = passwordOf(username),
+) {
   await page.goto(`${target.url}/console`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function signedInAs(page: Page, target: TestServer, username: string, password?: string) {

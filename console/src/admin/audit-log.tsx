@@ -11,7 +11,7 @@ import type { AuditLogQuery, AuditLogQueryVariables, AuthEventType } from '../gq
 import { useQuery, useSession } from '../hooks.js';
 import { AuditLogDocument } from '../operations.js';
 import { Scroller, TableHead, When } from '../tables.js';
-import { EVENT_TYPE_CHOICES, endReasonLabel, eventTypeLabel } from '../words.js';
+import { EVENT_TYPE_CHOICES, endReasonLabel, eventTypeLabel, methodLabel, recoveryCodesLeftInWords } from '../words.js';
 import { matchUsername } from './directory.js';
 
 type AuditEvent = AuditLogQuery['authEvents']['edges'][number]['node'];
@@ -162,6 +162,10 @@ export function AuditLog() {
                 <td>
                   {eventTypeLabel(event.type)}
                   {event.reason && <span class="detail">{endReasonLabel(event.reason)}</span>}
+                  {event.method && <span class="detail">{methodLabel(event.method)}</span>}
+                  {event.recoveryCodesLeft !== null && event.recoveryCodesLeft !== undefined && (
+                    <span class="detail">{recoveryCodesLeftInWords(event.recoveryCodesLeft)}</span>
+                  )}
                 </td>
                 <td title={event.actorUserId ?? undefined}>{who(event)}</td>
                 <td title={event.userId ?? undefined}>{whom(event)}</td>

@@ -1,7 +1,7 @@
 /**
  * What an admin can do to one user, in the last cell of its row: the session limit, ending all
- * of its sessions, disabling or enabling it, setting its password, deleting it. Ending,
- * disabling and deleting ask first. Every change reads the page again (`onChanged`), so the row
+ * of its sessions, disabling or enabling it, setting its password, resetting its second factors,
+ * deleting it. Ending, disabling, resetting factors and deleting ask first. Every change reads the page again (`onChanged`), so the row
  * shows what the server now says.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
@@ -17,6 +17,7 @@ import {
   EnableUserDocument,
   EndUserSessionsDocument,
   ResetPasswordDocument,
+  ResetSecondFactorsDocument,
   SetSessionLimitDocument,
 } from '../operations.js';
 
@@ -94,8 +95,10 @@ function ResetPassword({ user, onDone }: { user: UserRowFragment; onDone(reset: 
   );
 }
 
+type Question = 'end-all' | 'disable' | 'reset-factors' | 'delete';
+
 /** What each action that cannot be taken back asks first; Enable and the limit ask nothing. */
-function questionFor(action: 'end-all' | 'disable' | 'delete', username: string) {
+function questionFor(action: Question, username: string) {
   switch (action) {
     case 'end-all':
       return {
@@ -109,6 +112,15 @@ function questionFor(action: 'end-all' | 'disable' | 'delete', username: string)
         consequence: `${username} is signed out at once on every device and cannot sign in until enabled again.`,
         confirm: `Yes, disable ${username}`,
       };
+    case 'reset-factors':
+      return {
+        title: `Reset ${username}’s second factors?`,
+        consequence:
+          `${username}’s authenticator apps, passkeys and recovery codes are removed, and ${username} is signed out ` +
+          'at once on every device. Their password alone signs them in until they add a factor again (at once, ' +
+          'where REQUIRE_SECOND_FACTOR covers them).',
+        confirm: `Yes, reset ${username}’s second factors`,
+      };
     case 'delete':
       return {
         title: `Delete ${username}?`,
@@ -119,14 +131,15 @@ function questionFor(action: 'end-all' | 'disable' | 'delete', username: string)
 }
 
 export function UserActions({ user, onChanged }: { user: UserRowFragment; onChanged(): void }) {
-  const [open, setOpen] = useState<'reset' | 'end-all' | 'disable' | 'delete' | undefined>();
+  const [open, setOpen] = useState<'reset' | Question | undefined>();
   const [notice, setNotice] = useState('');
   const endAll = useUserAction(EndUserSessionsDocument, onChanged);
   const disable = useUserAction(DisableUserDocument, onChanged);
   const enable = useUserAction(EnableUserDocument, onChanged);
+  const resetFactors = useUserAction(ResetSecondFactorsDocument, onChanged);
   const remove = useUserAction(DeleteUserDocument, onChanged);
   const toggle = user.disabled ? enable : disable;
-  const failure = endAll.error ?? disable.error ?? enable.error ?? remove.error;
+  const failure = endAll.error ?? disable.error ?? enable.error ?? resetFactors.error ?? remove.error;
   const userId = user.id;
   return (
     <td class="user-actions">
@@ -144,6 +157,13 @@ export function UserActions({ user, onChanged }: { user: UserRowFragment; onChan
       <button type="button" onClick={() => setOpen('reset')}>
         Reset password
       </button>
+      <button
+        type="button"
+        disabled={resetFactors.busy || user.secondFactors.length === 0}
+        onClick={() => setOpen('reset-factors')}
+      >
+        Reset second factors
+      </button>
       <button type="button" class="danger" disabled={remove.busy} onClick={() => setOpen('delete')}>
         Delete
       </button>
@@ -160,13 +180,13 @@ export function UserActions({ user, onChanged }: { user: UserRowFragment; onChan
           }}
         />
       )}
-      {(open === 'end-all' || open === 'disable' || open === 'delete') && (
+      {open !== undefined && open !== 'reset' && (
         <Confirm
           {...questionFor(open, user.username)}
           onCancel={() => setOpen(undefined)}
           onConfirm={() => {
             setOpen(undefined);
-            void { 'end-all': endAll, disable, delete: remove }[open].run({ userId });
+            void { 'end-all': endAll, disable, 'reset-factors': resetFactors, delete: remove }[open].run({ userId });
           }}
         />
       )}

@@ -7,6 +7,7 @@ import { useAction, useQuery, useSession } from '../hooks.js';
 import { CreateUserDocument, UsersDocument } from '../operations.js';
 import { Pager, Scroller, TableHead, usePages } from '../tables.js';
 import { ErrorAlert } from '../errors.js';
+import { factorsInWords } from '../words.js';
 import { useDebounced, useSessionEvents } from './live.js';
 import { UserActions } from './user-actions.js';
 
@@ -81,7 +82,7 @@ export function Users({ usernameContains }: UsersProps) {
       <ErrorAlert message={page.error} />
       <Scroller label="Users">
         <table aria-busy={page.loading}>
-          <TableHead columns={['Username', 'Role', 'Status', 'Active sessions', 'Actions']} />
+          <TableHead columns={['Username', 'Role', 'Status', 'Active sessions', 'Second factors', 'Actions']} />
           <tbody>
             {users.map((user) => (
               <tr key={user.id}>
@@ -89,6 +90,7 @@ export function Users({ usernameContains }: UsersProps) {
                 <td>{user.role === 'ADMIN' ? 'Administrator' : 'User'}</td>
                 <td>{user.disabled ? <strong>Disabled</strong> : 'Can sign in'}</td>
                 <td>{user.activeSessionCount}</td>
+                <td>{factorsInWords(user.secondFactors)}</td>
                 <UserActions user={user} onChanged={page.reload} />
               </tr>
             ))}

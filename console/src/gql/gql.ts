@@ -14,9 +14,14 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
+    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
     "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": typeof types.WhoAmIDocument,
-    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n": typeof types.SignInDocument,
+    "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n": typeof types.LoginResultFragmentDoc,
+    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n": typeof types.SignInDocument,
+    "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n": typeof types.VerifySecondFactorDocument,
+    "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n": typeof types.StartPasskeyLoginDocument,
+    "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n": typeof types.FinishPasskeyLoginDocument,
+    "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": typeof types.PendingLoginDocument,
     "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": typeof types.CurrentSessionDocument,
     "\n  mutation SignOut {\n    logout\n  }\n": typeof types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.MySessionsDocument,
@@ -27,7 +32,7 @@ type Documents = {
     "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AllSessionsDocument,
     "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.SessionEventsDocument,
     "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": typeof types.EndUserSessionsDocument,
-    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n": typeof types.UserRowFragmentDoc,
+    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n": typeof types.UserRowFragmentDoc,
     "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.UsersDocument,
     "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n": typeof types.UsernamesDocument,
     "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n": typeof types.CreateUserDocument,
@@ -37,8 +42,17 @@ type Documents = {
     "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n": typeof types.DeleteUserDocument,
     "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n": typeof types.ResetPasswordDocument,
     "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n": typeof types.EndEverySessionDocument,
-    "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
-    "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
+    "\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n": typeof types.ReauthenticateDocument,
+    "\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n": typeof types.ResetSecondFactorsDocument,
+    "\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n": typeof types.SecondFactorRowFragmentDoc,
+    "\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n": typeof types.SecondFactorsDocument,
+    "\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n": typeof types.StartTotpEnrollmentDocument,
+    "\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n": typeof types.ConfirmTotpEnrollmentDocument,
+    "\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n": typeof types.StartPasskeyRegistrationDocument,
+    "\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n": typeof types.FinishPasskeyRegistrationDocument,
+    "\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n": typeof types.RemoveSecondFactorDocument,
+    "\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n": typeof types.RegenerateRecoveryCodesDocument,
+    "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": typeof types.StatsDocument,
     "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n": typeof types.WebhookRowFragmentDoc,
     "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n": typeof types.DeliveryRowFragmentDoc,
@@ -50,9 +64,14 @@ type Documents = {
     "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n": typeof types.RetryDeliveryDocument,
 };
 const documents: Documents = {
-    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
+    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
     "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": types.WhoAmIDocument,
-    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n": types.SignInDocument,
+    "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n": types.LoginResultFragmentDoc,
+    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n": types.SignInDocument,
+    "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n": types.VerifySecondFactorDocument,
+    "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n": types.StartPasskeyLoginDocument,
+    "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n": types.FinishPasskeyLoginDocument,
+    "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": types.PendingLoginDocument,
     "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": types.CurrentSessionDocument,
     "\n  mutation SignOut {\n    logout\n  }\n": types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": types.MySessionsDocument,
@@ -63,7 +82,7 @@ const documents: Documents = {
     "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AllSessionsDocument,
     "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": types.SessionEventsDocument,
     "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": types.EndUserSessionsDocument,
-    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n": types.UserRowFragmentDoc,
+    "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n": types.UserRowFragmentDoc,
     "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.UsersDocument,
     "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n": types.UsernamesDocument,
     "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n": types.CreateUserDocument,
@@ -73,8 +92,17 @@ const documents: Documents = {
     "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n": types.DeleteUserDocument,
     "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n": types.ResetPasswordDocument,
     "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n": types.EndEverySessionDocument,
-    "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n": types.ReauthenticateDocument,
-    "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AuditLogDocument,
+    "\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n": types.ReauthenticateDocument,
+    "\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n": types.ResetSecondFactorsDocument,
+    "\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n": types.SecondFactorRowFragmentDoc,
+    "\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n": types.SecondFactorsDocument,
+    "\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n": types.StartTotpEnrollmentDocument,
+    "\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n": types.ConfirmTotpEnrollmentDocument,
+    "\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n": types.StartPasskeyRegistrationDocument,
+    "\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n": types.FinishPasskeyRegistrationDocument,
+    "\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n": types.RemoveSecondFactorDocument,
+    "\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n": types.RegenerateRecoveryCodesDocument,
+    "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n": types.StatsDocument,
     "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n": types.WebhookRowFragmentDoc,
     "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n": types.DeliveryRowFragmentDoc,
@@ -103,7 +131,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n"): (typeof documents)["\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    user {\n      id\n      username\n    }\n  }\n"];
+export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n"): (typeof documents)["\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -111,7 +139,27 @@ export function graphql(source: "\n  query WhoAmI {\n    me {\n      id\n      u
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      user {\n        id\n        username\n        role\n      }\n      session {\n        id\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n"): (typeof documents)["\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n"): (typeof documents)["\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"): (typeof documents)["\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -155,7 +203,7 @@ export function graphql(source: "\n  mutation EndUserSessions($userId: ID!) {\n 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n"): (typeof documents)["\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n  }\n"];
+export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n"): (typeof documents)["\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -195,11 +243,47 @@ export function graphql(source: "\n  mutation EndEverySession {\n    revokeAllSe
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($password: String!) {\n    reauthenticate(password: $password) {\n      id\n      authenticatedAt\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n"): (typeof documents)["\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n"): (typeof documents)["\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n"): (typeof documents)["\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"): (typeof documents)["\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n"): (typeof documents)["\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n"): (typeof documents)["\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n"): (typeof documents)["\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
