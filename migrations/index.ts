@@ -11,6 +11,7 @@ import * as indexAuditFilters from './20261203_09_index_audit_filters.js';
 import * as usernameSkeletons from './20261207_10_username_skeletons.js';
 import * as serverMembership from './20261207_11_server_membership.js';
 import * as secondFactors from './20261208_12_second_factors.js';
+import * as webauthnChallengeHolders from './20261208_13_webauthn_challenge_holders.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '20261207_10_username_skeletons': usernameSkeletons,
   '20261207_11_server_membership': serverMembership,
   '20261208_12_second_factors': secondFactors,
+  '20261208_13_webauthn_challenge_holders': webauthnChallengeHolders,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -17,6 +17,7 @@ import { createHttpServer } from './http/server.js';
 import { ShutdownSignal } from './http/shutdown-signal.js';
 import { attachWebSocketServer } from './http/websocket.js';
 import { createPendingLoginResolver, createViewerResolver } from './http/viewer.js';
+import { createWebauthnSites } from './http/webauthn-site.js';
 import { createGatehouseYoga, type GatehouseYoga } from './http/yoga.js';
 import { pingDatabase } from './storage/database.js';
 import { withStartupLock } from './storage/migrate.js';
@@ -53,9 +54,12 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
   const resolvePendingLogin = createPendingLoginResolver(services.pendingLogins, cookie);
   const { allowedOrigins, trustProxy } = config;
   const checkOrigin = createOriginCheck(allowedOrigins, core.logger);
+  const webauthnSites = createWebauthnSites({
+    ...{ rpId: config.webauthnRpId, origins: config.webauthnOrigins, allowedOrigins, trustProxy },
+  });
   const yoga = createGatehouseYoga({
     ...{ schema, services, resolveViewer, resolvePendingLogin, cookie, shutdown, errors, watcher, production },
-    ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin },
+    ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin, webauthnSites },
     introspection: config.introspection,
     webhooks: core.webhooks.admin,
     onSessionCookieSet: config.cookieSecure ? createPlainHttpCookieWarning(trustProxy, core.logger) : undefined,

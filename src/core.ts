@@ -3,6 +3,7 @@
  * everything but the transports. The server (`app.ts`) stands on it; scripts and the command
  * line build only this, so closing it ends every handle it opened and the process exits.
  */
+import { hkdfSync } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
 import { PostgresPropagation } from './events/postgres-propagation.js';
@@ -86,6 +87,14 @@ function sessionPolicyOf(config: Config): SessionPolicy {
   };
 }
 
+/**
+ * The key of passkey decoys (see PasskeyLogin), derived from SECRETS_KEY so that every instance
+ * shows the same decoy for a username, and no other use of the key can be mistaken for it.
+ */
+function passkeyDecoyKeyOf(secretsKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretsKey, Buffer.alloc(0), 'gatehouse passkey decoys', 32));
+}
+
 export function createCore(config: Config, options: CoreOptions = {}): Core {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger;
@@ -102,6 +111,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     ...{ stores, clock, logger, cache, hasher, secretsKey },
     policy: sessionPolicyOf(config),
     awaitEverywhere: () => propagation.barrier(),
+    passkeyDecoyKey: config.secretsKey && passkeyDecoyKeyOf(config.secretsKey),
   });
   const pubsub = createSessionPubSub();
   const watcher = new SessionEndWatcher(services.expiry);
@@ -142,8 +152,12 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   return core;
 }
 
-/** Audit events worth a warning: someone may be guessing passwords. */
-const WARNING_EVENTS = new Set<AuthEventType>(['LOGIN_RATE_LIMITED', 'REAUTHENTICATION_FAILED']);
+/** Audit events worth a warning: someone may be guessing passwords, or holds a copy of a passkey. */
+const WARNING_EVENTS = new Set<AuthEventType>([
+  'LOGIN_RATE_LIMITED',
+  'REAUTHENTICATION_FAILED',
+  'PASSKEY_COUNTER_REGRESSED',
+]);
 
 /**
  * Every audit event (logins, failures, throttling, ends with their reason, account changes) is

@@ -62,7 +62,7 @@ builder.mutationField('reauthenticate', (t) =>
   t.field({
     type: 'Session',
     description:
-      'Proves who the caller is again and returns this session with a fresh authenticatedAt, for step-up operations. Without a second factor: the password. With one: the password and a `code` (authenticator app or recovery code), which make the session AAL2; the password alone is SECOND_FACTOR_REQUIRED. Throttled like a login.',
+      'Proves who the caller is again and returns this session with a fresh authenticatedAt, for step-up operations. Without a second factor: the password. With one: the password and a `code` (authenticator app or recovery code), which make the session AAL2; the password alone is SECOND_FACTOR_REQUIRED. Or, for a user with a passkey, a `passkeyResponse` alone (to options from `startPasskeyLogin`), which makes the session AAL2 too. Throttled like a login.',
     authScopes: { signedIn: true },
     args: {
       password: t.arg.string(),
@@ -73,12 +73,14 @@ builder.mutationField('reauthenticate', (t) =>
       }),
     },
     resolve: (_root, { password, code, passkeyResponse }, context) => {
-      // Passkeys verify their assertion, then record it with services.stepUp.recordSecondFactorProof
-      // (viewer, 'PASSKEY', device): that module replaces this refusal.
-      if (passkeyResponse !== null && passkeyResponse !== undefined) {
-        throw badUserInput('Passkeys are not enabled on this server', 'passkeyResponse');
+      const viewer = viewerOf(context);
+      if (passkeyResponse === null || passkeyResponse === undefined) {
+        return context.services.stepUp.reauthenticate(viewer, { password, code }, context.device);
       }
-      return context.services.stepUp.reauthenticate(viewerOf(context), { password, code }, context.device);
+      if (password || code)
+        throw badUserInput('Send a passkey response alone: it is a proof by itself', 'passkeyResponse');
+      const site = context.webauthnSite();
+      return context.services.passkeys.login.reauthenticate(viewer, passkeyResponse, site, context.device);
     },
   }),
 );

@@ -1,6 +1,7 @@
 import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
+import type { WebauthnSite } from '../sessions/passkey-policy.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { Actor, DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
@@ -29,6 +30,11 @@ export interface GraphQLContext {
   setSessionCookie(token: string, expiresAt: Date): void;
   /** Clears the session cookie on this request's response (no-op over WebSocket). */
   clearSessionCookie(): void;
+  /**
+   * The passkey relying party this request was sent to (RP ID, allowed origins): worked out on
+   * call, by passkey fields only. BAD_USER_INPUT when neither WEBAUTHN_RP_ID nor `Host` names one.
+   */
+  webauthnSite(): WebauthnSite;
 }
 
 /** The signed-in user asking, as the rules take it (with the device it asks from). */

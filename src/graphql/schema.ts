@@ -10,6 +10,7 @@ import './audit.js';
 import './accounts.js';
 import './webhooks.js';
 import './second-factors.js';
+import './passkeys.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

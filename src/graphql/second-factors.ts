@@ -48,7 +48,7 @@ builder.objectField('User', 'secondFactors', (t) =>
 );
 
 /** A signed-in user, or a pending login held to enroll (REQUIRE_SECOND_FACTOR). */
-function enrollingOf(context: GraphQLContext): Enrolling {
+export function enrollingOf(context: GraphQLContext): Enrolling {
   const { viewer, pendingLogin, device } = context;
   if (viewer) return { viewer, device };
   if (pendingLogin) return { pending: pendingLogin, device };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { DeviceInfo } from '../sessions/types.js';
 
 /** Longest user agent kept: the column's size; longer ones are cut, not refused. */
@@ -28,4 +29,16 @@ export function deviceOf(req: IncomingMessage | undefined, trustProxy: boolean):
     userAgent: req.headers['user-agent']?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
     ipAddress: clientIp(req, trustProxy),
   };
+}
+
+/**
+ * Whether the browser's side of this request was HTTPS: a TLS socket, or a trusted proxy saying
+ * so (the last `X-Forwarded-Proto` entry, the one our proxy wrote).
+ */
+export function overHttps(req: IncomingMessage, trustProxy: boolean): boolean {
+  if ((req.socket as Partial<TLSSocket>).encrypted) return true;
+  if (!trustProxy) return false;
+  const header = req.headers['x-forwarded-proto'];
+  const last = (Array.isArray(header) ? header.join(',') : header)?.split(',').pop()?.trim().toLowerCase();
+  return last === 'https';
 }

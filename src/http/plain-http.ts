@@ -10,10 +10,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { clientIp } from './device.js';
+import { clientIp, overHttps } from './device.js';
 
 /** Whether an address (or `HOST`) is this machine's loopback, where browsers accept Secure cookies over HTTP. */
 export function isLoopback(address: string | null | undefined): boolean {
@@ -37,15 +36,6 @@ export function plainHttpStartWarning(
     `COOKIE_SECURE is on, HOST=${config.host} is reachable from other machines over plain HTTP and TRUST_PROXY ` +
     `is off: a browser reaching Gatehouse over http:// refuses its Secure cookie, so sign-in does not stick. ${ADVICE}`
   );
-}
-
-/** Whether the browser's side of this request was HTTPS: a TLS socket, or a trusted proxy saying so. */
-function overHttps(req: IncomingMessage, trustProxy: boolean): boolean {
-  if ((req.socket as Partial<TLSSocket>).encrypted) return true;
-  if (!trustProxy) return false;
-  const header = req.headers['x-forwarded-proto'];
-  const last = (Array.isArray(header) ? header.join(',') : header)?.split(',').pop()?.trim().toLowerCase();
-  return last === 'https';
 }
 
 /**

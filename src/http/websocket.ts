@@ -18,6 +18,7 @@ import { serveGraphQLWs } from './graphql-ws-adapter.js';
 import type { Metrics } from './metrics.js';
 import type { OriginCheck } from './origins.js';
 import type { CredentialHeaders, ViewerResolver } from './viewer.js';
+import { siteRequestOf, type SiteRequest } from './webauthn-site.js';
 import type { GatehouseYoga } from './yoga.js';
 
 /** The close when the session behind a socket ends: like HTTP 403, with the reason in the frame. */
@@ -84,13 +85,15 @@ function refuseMalformedUpgrade(error: Error, socket: Duplex): void {
 }
 
 /**
- * What a socket keeps of its upgrade request, for as long as it is open: the cookie and the
- * device, not the request itself (its headers, buffers and stream state).
+ * What a socket keeps of its upgrade request, for as long as it is open: the cookie, the device
+ * and the site it was sent to (for passkeys), not the request itself (its headers, buffers and
+ * stream state).
  */
 interface SocketExtra {
   socket: WebSocket;
   cookie: string | undefined;
   device: DeviceInfo;
+  site: SiteRequest;
 }
 
 /** Credentials of a socket: the upgrade request's cookie, or a bearer token in `connectionParams`. */
@@ -147,7 +150,8 @@ interface EnvelopedRoot {
  * masking and document protections as over HTTP.
  */
 async function prepareOperation(options: WebSocketOptions, ctx: SocketContext, payload: SubscribePayload) {
-  const transport = { credentials: socketCredentials(ctx.extra, ctx.connectionParams), device: ctx.extra.device };
+  const { device, site } = ctx.extra;
+  const transport = { credentials: socketCredentials(ctx.extra, ctx.connectionParams), device, site };
   const enveloped = options.yoga.getEnveloped({ transport, params: payload });
   let document;
   try {
@@ -234,6 +238,7 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
       socket,
       cookie: request.headers.cookie,
       device: deviceOf(request, options.trustProxy),
+      site: siteRequestOf(request, options.trustProxy),
     }),
   });
   wss.on('wsClientError', refuseMalformedUpgrade);

@@ -20,11 +20,14 @@ import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protec
 import { useSecondFactorGate } from './second-factor-gate.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, PendingLoginResolver, ViewerResolver } from './viewer.js';
+import { siteRequestOf, type SiteRequest, type WebauthnSites } from './webauthn-site.js';
 
 /** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
 export interface TransportContext {
   credentials: CredentialHeaders;
   device: DeviceInfo;
+  /** The upgrade request's host and scheme, for passkeys. */
+  site: SiteRequest;
 }
 
 export interface ServerContext {
@@ -61,6 +64,8 @@ export interface YogaOptions {
   checkOrigin: OriginCheck;
   /** Called with the request of each login that sets the cookie (see `plain-http.ts`). */
   onSessionCookieSet?: (req: IncomingMessage) => void;
+  /** The passkey relying party of a request (`webauthn-site.ts`). */
+  webauthnSites: WebauthnSites;
 }
 
 /** The value of a header of a Node request: the first, when it was sent more than once. */
@@ -79,23 +84,25 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  * and that answer is synchronous too for anything not shaped like a pending token.
  */
 function createContextFactory(options: YogaOptions) {
-  const { services, webhooks, pubsub, watcher, cookie, clock } = options;
+  const { services, webhooks, pubsub, watcher, cookie, clock, webauthnSites, trustProxy } = options;
   const build = (viewer: Viewer | null, pendingLogin: PendingLogin | null, server: ServerContext): GraphQLContext => {
     const { req, res, transport } = server;
     if (transport) {
+      const { device, site } = transport;
       return {
-        ...{ services, webhooks, pubsub, watcher, viewer, pendingLogin, device: transport.device },
-        ...{ setSessionCookie: noop, clearSessionCookie: noop },
+        ...{ services, webhooks, pubsub, watcher, viewer, pendingLogin, device },
+        ...{ setSessionCookie: noop, clearSessionCookie: noop, webauthnSite: () => webauthnSites(site) },
       };
     }
     return {
       ...{ services, webhooks, pubsub, watcher, viewer, pendingLogin },
-      device: deviceOf(req, options.trustProxy),
+      device: deviceOf(req, trustProxy),
       setSessionCookie: (token, expiresAt) => {
         res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
         if (req) options.onSessionCookieSet?.(req);
       },
       clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
+      webauthnSite: () => webauthnSites(siteRequestOf(req, trustProxy)),
     };
   };
   const withPendingLogin = (credentials: CredentialHeaders, server: ServerContext) => {

@@ -33,6 +33,8 @@ export const AUTH_EVENT_TYPES = [
   'SECOND_FACTORS_RESET',
   'RECOVERY_CODE_USED',
   'RECOVERY_CODES_REGENERATED',
+  /** A passkey's signature counter did not go up: the authenticator may have been cloned. */
+  'PASSKEY_COUNTER_REGRESSED',
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

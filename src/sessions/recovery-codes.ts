@@ -49,3 +49,8 @@ export function normalizeRecoveryCode(typed: string): string | undefined {
 export function hashRecoveryCode(normalized: string): string {
   return createHash('sha256').update(normalized).digest('hex');
 }
+
+/** What the database keeps of new codes (from {@link newRecoveryCodes}). */
+export function hashRecoveryCodes(codes: readonly string[]): string[] {
+  return codes.map((code) => hashRecoveryCode(normalizeRecoveryCode(code)!));
+}

@@ -23,7 +23,7 @@ import type { Clock } from './clock.js';
 import { badUserInput, GatehouseError, invalidSecondFactor, notFound, secondFactorRequired } from './errors.js';
 import { readCode } from './factor-codes.js';
 import { mustHaveSecondFactor, type SessionPolicy } from './policy.js';
-import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes.js';
+import { hashRecoveryCodes, newRecoveryCodes, RECOVERY_CODE_COUNT } from './recovery-codes.js';
 import type { LoginResult } from './session-start.js';
 import type { SecondStep } from './second-step.js';
 import { SecretsBoxError, type SecretsBox } from './secrets-box.js';
@@ -103,7 +103,7 @@ export class SecondFactors {
   /** Starts enrolling an authenticator app: a new secret, sealed, waiting for its first code. */
   async startTotp(enrolling: Enrolling): Promise<TotpEnrollment> {
     const { box, store, clock } = this.options;
-    const user = await this.authorise(enrolling);
+    const user = await enrollingUser(enrolling, this.options.stepUp);
     if (!box.canSeal()) {
       throw new GatehouseError(
         'FORBIDDEN',
@@ -127,7 +127,7 @@ export class SecondFactors {
    */
   async confirmTotp(enrolling: Enrolling, code: string, name: string | null | undefined): Promise<AddedFactor> {
     const { store, box, clock, audit } = this.options;
-    const user = await this.authorise(enrolling);
+    const user = await enrollingUser(enrolling, this.options.stepUp);
     const typed = readCode(code);
     if (typed.method !== 'TOTP') throw badUserInput('Enter the 6-digit code the authenticator app shows', 'code');
     const label = factorName(name, DEFAULT_TOTP_NAME);
@@ -142,7 +142,7 @@ export class SecondFactors {
     });
     const confirmed = await store.confirmTotp({
       ...{ userId: user.id, id: enrollment.id, name: label, step, at: now, events: [added] },
-      recoveryCodeHashes: recoveryCodes.map((each) => hashRecoveryCode(normalizeRecoveryCode(each)!)),
+      recoveryCodeHashes: hashRecoveryCodes(recoveryCodes),
     });
     if (!confirmed) throw noEnrollment();
     audit.committed([added]);
@@ -189,7 +189,7 @@ export class SecondFactors {
     const event = audit.event('RECOVERY_CODES_REGENERATED', originOf(viewer, device), {
       ...{ userId: viewer.user.id, recoveryCodesLeft: RECOVERY_CODE_COUNT },
     });
-    const hashes = codes.map((each) => hashRecoveryCode(normalizeRecoveryCode(each)!));
+    const hashes = hashRecoveryCodes(codes);
     await store.replaceRecoveryCodes(viewer.user.id, hashes, clock.now(), [event]);
     audit.committed([event]);
     return codes;
@@ -216,22 +216,23 @@ export class SecondFactors {
       );
     }
   }
-
-  /**
-   * The user who enrolls: a signed-in viewer after step-up, or the user of a pending login held
-   * to enroll (its password was just proved).
-   */
-  private async authorise(enrolling: Enrolling): Promise<UserRecord> {
-    if ('viewer' in enrolling) {
-      await this.options.stepUp.require(enrolling.viewer);
-      return enrolling.viewer.user;
-    }
-    if (enrolling.pending.nextStep !== 'ENROLL_SECOND_FACTOR') throw secondFactorRequired(enrolling.pending.nextStep);
-    return enrolling.pending.user;
-  }
 }
 
-function originOfEnrolling(enrolling: Enrolling, user: UserRecord): ChangeOrigin {
+/**
+ * The user who enrolls a factor (an app or a passkey): a signed-in viewer after step-up, or the
+ * user of a pending login held to enroll (its password was just proved).
+ */
+export async function enrollingUser(enrolling: Enrolling, stepUp: Pick<StepUp, 'require'>): Promise<UserRecord> {
+  if ('viewer' in enrolling) {
+    await stepUp.require(enrolling.viewer);
+    return enrolling.viewer.user;
+  }
+  if (enrolling.pending.nextStep !== 'ENROLL_SECOND_FACTOR') throw secondFactorRequired(enrolling.pending.nextStep);
+  return enrolling.pending.user;
+}
+
+/** Who added a factor, for the audit log: the viewer, or the pending login's user. */
+export function originOfEnrolling(enrolling: Enrolling, user: UserRecord): ChangeOrigin {
   return 'viewer' in enrolling
     ? originOf(enrolling.viewer, enrolling.device)
     : { actorUserId: user.id, device: enrolling.device };

@@ -9,6 +9,7 @@ import { FactorCodes } from './factor-codes.js';
 import { LastSeenWriter } from './last-seen-writer.js';
 import { SessionLifecycle } from './lifecycle.js';
 import { LoginService } from './login.js';
+import { createPasskeys, type Passkeys } from './passkeys.js';
 import type { PasswordHasher } from './passwords.js';
 import { PendingLogins } from './pending-logins.js';
 import type { SessionPolicy } from './policy.js';
@@ -35,6 +36,8 @@ export interface SessionServicesOptions {
   awaitEverywhere?: () => Promise<void>;
   /** SECRETS_KEY, or where to make one (see `storage/secrets-key.ts`). Default: none. */
   secretsKey?: SecretsKeySource;
+  /** Keys the decoys of passkey login options (see PasskeysOptions.decoyKey). Default: random per process. */
+  passkeyDecoyKey?: Buffer | undefined;
 }
 
 /** The session rules, each concern its own service, wired to one another. */
@@ -53,6 +56,8 @@ export interface SessionServices {
   accounts: AccountControls;
   /** Step-up: recent proofs (AAL2 for a user with a factor) for sensitive operations, and `reauthenticate`. */
   stepUp: StepUp;
+  /** Passkeys: registering them, their assertions, and logins and step-ups by them. */
+  passkeys: Passkeys;
   /** A user's authenticator apps, factors and recovery codes. */
   secondFactors: SecondFactors;
   /** Pending logins: a right password waiting for its second step. */
@@ -68,7 +73,7 @@ export interface SessionServices {
 }
 
 export function createSessionServices(options: SessionServicesOptions): SessionServices {
-  const { stores, hasher, clock, policy, logger, cache, awaitEverywhere } = options;
+  const { stores, hasher, clock, policy, logger, cache, awaitEverywhere, passkeyDecoyKey } = options;
   const { users, sessions, secondFactors: factorStore } = stores;
   const lifecycle = new SessionLifecycle(logger);
   const lastSeen = new LastSeenWriter(sessions, clock, policy, logger);
@@ -84,10 +89,15 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const pendingLogins = new PendingLogins({ store: stores.pendingLogins, clock, policy });
   const secondStep = new SecondStep({ starts, codes });
   const factorDeps = { store: factorStore, box: secretsBox, secondStep };
+  const logins = new LoginService({ ...shared, throttle, ends, starts, factors: factorStore, pendingLogins });
+  const passkeys = createPasskeys({
+    ...{ users, passkeys: stores.passkeys, challenges: stores.webauthnChallenges },
+    ...{ throttle, stepUp, secondStep, logins, clock, audit, decoyKey: passkeyDecoyKey },
+  });
   return {
     ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp, pendingLogins, secondStep, secretsBox },
+    ...{ logins, passkeys },
     authenticator: new Authenticator({ ...shared, ends }),
-    logins: new LoginService({ ...shared, throttle, ends, starts, factors: factorStore, pendingLogins }),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),
     users: new UserService({ ...shared, ends }),
     accounts: new AccountControls({ ...shared, ends }),

@@ -2,6 +2,7 @@
  * What the session rules need from storage, one interface per table. `src/storage/` implements
  * them over Knex and Objection; the rules never see SQL.
  */
+import type { AuthenticatorTransport } from '@simplewebauthn/server';
 import type { SecondFactorKind } from './assurance.js';
 import type { AuthEventFilter, AuthEventRecord } from './auth-events.js';
 import type { PageCursor } from './page.js';
@@ -17,6 +18,7 @@ import type {
   UserRecord,
   Viewer,
 } from './types.js';
+import type { WebauthnChallengeStore } from './webauthn-challenges.js';
 
 export interface NewUser {
   username: string;
@@ -186,6 +188,49 @@ export interface TotpFactor extends SecondFactorRecord {
   lastStep: number | null;
 }
 
+/**
+ * A passkey: a WebAuthn credential and who it signs in, confirmed when it is registered (a
+ * verified registration is its own confirmation).
+ */
+export interface PasskeyFactor extends SecondFactorRecord {
+  kind: 'PASSKEY';
+  /** The credential id, base64url: unique across all users. */
+  credentialId: string;
+  /** The COSE public key as the authenticator gave it at registration. */
+  publicKey: Uint8Array<ArrayBuffer>;
+  /** The signature counter last seen; 0 for authenticators that keep none (synced passkeys). */
+  signCount: number;
+  /** How the browser may reach the authenticator (`internal`, `hybrid`, `usb`…): a hint, never trusted. */
+  transports: AuthenticatorTransport[];
+}
+
+/** What registering a passkey writes, in one transaction. */
+export interface NewPasskey {
+  passkey: PasskeyFactor;
+  /** SHA-256 (hex) of new recovery codes, stored only if the user has no unused ones. */
+  recoveryCodeHashes: readonly string[];
+  events: readonly AuthEventRecord[];
+}
+
+/** Passkeys: the `second_factors` rows of kind PASSKEY, with their keys. */
+export interface PasskeyStore {
+  /** The user's passkeys, oldest first. */
+  listPasskeys(userId: string): Promise<PasskeyFactor[]>;
+  findPasskeyByCredentialId(credentialId: string): Promise<PasskeyFactor | undefined>;
+  /**
+   * Stores the passkey, its events and (if the user has no unused ones) the recovery codes.
+   * Undefined, storing nothing, when a passkey with its credential id exists already (anyone's);
+   * else whether the recovery codes were stored.
+   */
+  insertPasskey(registration: NewPasskey): Promise<{ recoveryCodesStored: boolean } | undefined>;
+  /**
+   * Records a verified use in one atomic statement: the counter and `lastUsedAt`, but only while
+   * the stored counter is below `signCount`, or both are 0. False when it was not (another use
+   * with a counter at least as high got there first), and then nothing is written.
+   */
+  recordPasskeyUse(id: string, signCount: number, at: Date): Promise<boolean>;
+}
+
 /** What confirming an enrollment writes with it, in its transaction. */
 export interface TotpConfirmation {
   userId: string;
@@ -286,4 +331,7 @@ export interface Stores {
   authEvents: AuthEventStore;
   secondFactors: SecondFactorStore;
   pendingLogins: PendingLoginStore;
+  /** The passkey rows of `second_factors`. */
+  passkeys: PasskeyStore;
+  webauthnChallenges: WebauthnChallengeStore;
 }

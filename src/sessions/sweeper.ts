@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { yieldToRequests, type SessionEnds } from './ends.js';
 import type { AuthEventStore, LoginThrottleStore, PendingLoginStore, SessionStore } from './store.js';
 import { THROTTLE_WINDOW_MS } from './throttle-rules.js';
+import type { WebauthnChallengeStore } from './webauthn-challenges.js';
 
 /**
  * Default rows per batch: one statement ends (or deletes) this many rows, and then they are
@@ -23,6 +24,7 @@ export interface SweeperOptions {
   sessions: Pick<SessionStore, 'deleteSessionsEndedBefore'>;
   authEvents: Pick<AuthEventStore, 'deleteAuthEventsBefore'>;
   loginThrottles: Pick<LoginThrottleStore, 'deleteLoginThrottlesBefore'>;
+  webauthnChallenges: Pick<WebauthnChallengeStore, 'deleteChallengesExpiredBefore'>;
   /** Pending logins go as soon as they expire: nothing reads them after. */
   pendingLogins: Pick<PendingLoginStore, 'deletePendingLoginsExpiredBefore'>;
   /** Webhook deliveries that are DELIVERED or FAILED go after `authEventRetentionMs`, like audit events. */
@@ -51,12 +53,14 @@ export interface SweepResult {
   deletedDeliveries: number;
   /** Pending logins (waiting for a second step) deleted because they expired. */
   deletedPendingLogins: number;
+  /** WebAuthn challenges deleted because they expired unanswered. */
+  deletedChallenges: number;
 }
 
 /**
  * Ends sessions past their expiry (`EXPIRED`, so they show as ended with a reason) and deletes
  * what is older than its retention: ended sessions, audit events, finished webhook deliveries,
- * expired pending logins, spent throttle counters. Each step goes in batches of {@link SweeperOptions.batchSize} rows,
+ * expired pending logins and WebAuthn challenges, spent throttle counters. Each step goes in batches of {@link SweeperOptions.batchSize} rows,
  * one short statement each, yielding to the event loop between batches so that requests
  * interleave with a long sweep. Runs on a schedule; runs never overlap (the next is scheduled
  * when one finishes). {@link stop} makes a run in progress stop after its current batch, so a
@@ -111,7 +115,8 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
-    const { sessions, authEvents, loginThrottles, webhookDeliveries, pendingLogins, ends, clock } = this.options;
+    const { sessions, authEvents, loginThrottles, webhookDeliveries, pendingLogins, webauthnChallenges } = this.options;
+    const { ends, clock } = this.options;
     const { sessionRetentionMs, authEventRetentionMs } = this.options;
     let expired: number;
     try {
@@ -141,8 +146,11 @@ export class Sweeper {
     const deletedPendingLogins = await this.inBatches((limit) =>
       pendingLogins.deletePendingLoginsExpiredBefore(new Date(now), limit),
     );
+    const deletedChallenges = await this.inBatches((limit) =>
+      webauthnChallenges.deleteChallengesExpiredBefore(new Date(now), limit),
+    );
     if (!this.halting) await loginThrottles.deleteLoginThrottlesBefore(new Date(now - THROTTLE_WINDOW_MS));
-    return { expired, deleted, deletedAuthEvents, deletedDeliveries, deletedPendingLogins };
+    return { expired, deleted, deletedAuthEvents, deletedDeliveries, deletedPendingLogins, deletedChallenges };
   }
 
   /**

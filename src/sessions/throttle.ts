@@ -55,6 +55,22 @@ export class LoginThrottle {
   }
 
   /**
+   * Counts an attempt that names no account before it is checked (a passkey's signature names
+   * its account only once verified) against the client IP alone, or says why it is refused.
+   */
+  async reserveAddress(ipAddress: string | null, now: Date): Promise<ThrottleRefusal | undefined> {
+    if (!ipAddress) return undefined;
+    const key = ipThrottleKey(ipAddress);
+    const state = (await this.store.reserveLoginAttempts([{ key, rule: IP_THROTTLE }], now)).get(key);
+    return state && refusal(state, IP_THROTTLE, now);
+  }
+
+  /** An attempt counted by {@link reserveAddress} succeeded: the IP gets it back. */
+  async addressSucceeded(ipAddress: string | null): Promise<void> {
+    if (ipAddress) await this.store.releaseLoginAttempt(ipThrottleKey(ipAddress));
+  }
+
+  /**
    * The password was right: the account starts afresh and the IP gets its attempt back. `store`
    * is the transaction's, where the success is written with what it led to (the login's session).
    */

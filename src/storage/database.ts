@@ -7,12 +7,14 @@ import type { Stores } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import { databaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
+import { KnexPasskeyStore } from './passkey-store.js';
 import { postgresConnectionSettings, timedOutConnectionDropper } from './postgres-connections.js';
 import { KnexPendingLoginStore } from './pending-login-store.js';
 import { KnexSecondFactorStore } from './second-factor-store.js';
 import { KnexSessionStore } from './session-store.js';
 import { SqliteClientKeepingStatements } from './sqlite-statements.js';
 import { KnexUserStore } from './user-store.js';
+import { KnexWebauthnChallengeStore } from './webauthn-challenge-store.js';
 
 /** Wait this long for a lock another process holds, instead of failing at once. */
 const SQLITE_BUSY_TIMEOUT = 'PRAGMA busy_timeout = 5000';
@@ -130,6 +132,8 @@ export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): S
     authEvents: new KnexAuthEventStore(db, databaseKind(databaseUrl)),
     secondFactors: new KnexSecondFactorStore(db, databaseKind(databaseUrl)),
     pendingLogins: new KnexPendingLoginStore(db, reads),
+    passkeys: new KnexPasskeyStore(db, databaseKind(databaseUrl)),
+    webauthnChallenges: new KnexWebauthnChallengeStore(db),
   };
 }
 

@@ -150,10 +150,9 @@ export class KnexSecondFactorStore implements SecondFactorStore {
         .whereNull('confirmed_at')
         .update({ name, confirmed_at: at.getTime(), last_used_at: at.getTime(), totp_last_step: step });
       if (confirmed === 0) return undefined;
-      const unused = await trx('recovery_codes').where('user_id', userId).whereNull('used_at').first('code_hash');
-      if (!unused) await this.storeRecoveryCodes(trx, userId, confirmation.recoveryCodeHashes, at);
+      const recoveryCodesStored = await storeFirstRecoveryCodes(trx, userId, confirmation.recoveryCodeHashes, at);
       await this.insertEvents(trx, confirmation.events);
-      return { recoveryCodesStored: !unused };
+      return { recoveryCodesStored };
     });
   }
 
@@ -184,26 +183,42 @@ export class KnexSecondFactorStore implements SecondFactorStore {
     events: readonly AuthEventRecord[],
   ): Promise<void> {
     await this.db.transaction(async (trx) => {
-      await this.storeRecoveryCodes(trx, userId, codeHashes, at);
+      await storeRecoveryCodes(trx, userId, codeHashes, at);
       await this.insertEvents(trx, events);
     });
-  }
-
-  /** The user's recovery codes, used or not, become `codeHashes`. */
-  private async storeRecoveryCodes(trx: Knex.Transaction, userId: string, codeHashes: readonly string[], at: Date) {
-    await trx('recovery_codes').where('user_id', userId).delete();
-    if (codeHashes.length === 0) return;
-    const rows = codeHashes.map((hash) => ({
-      code_hash: hash,
-      user_id: userId,
-      created_at: at.getTime(),
-      used_at: null,
-    }));
-    await trx('recovery_codes').insert(rows);
   }
 
   /** Audit events that commit with the change they record (and, by their trigger, its webhooks). */
   private insertEvents(trx: Knex.Transaction, events: readonly AuthEventRecord[]): Promise<void> {
     return new KnexAuthEventStore(trx, this.kind).insertAuthEvents(events);
   }
+}
+
+/** The user's recovery codes, used or not, become `codeHashes`. */
+async function storeRecoveryCodes(trx: Knex.Transaction, userId: string, codeHashes: readonly string[], at: Date) {
+  await trx('recovery_codes').where('user_id', userId).delete();
+  if (codeHashes.length === 0) return;
+  const rows = codeHashes.map((hash) => ({
+    code_hash: hash,
+    user_id: userId,
+    created_at: at.getTime(),
+    used_at: null,
+  }));
+  await trx('recovery_codes').insert(rows);
+}
+
+/**
+ * A first factor's recovery codes (an app's or a passkey's), stored unless the user still has
+ * unused ones, which they keep; true when these were stored.
+ */
+export async function storeFirstRecoveryCodes(
+  trx: Knex.Transaction,
+  userId: string,
+  codeHashes: readonly string[],
+  at: Date,
+): Promise<boolean> {
+  const unused = await trx('recovery_codes').where('user_id', userId).whereNull('used_at').first('code_hash');
+  if (unused) return false;
+  await storeRecoveryCodes(trx, userId, codeHashes, at);
+  return true;
 }

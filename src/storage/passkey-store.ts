@@ -1,0 +1,123 @@
+import type { Knex } from 'knex';
+import type { AuthenticatorTransport } from '@simplewebauthn/server';
+import type { NewPasskey, PasskeyFactor, PasskeyStore } from '../sessions/store.js';
+import { KnexAuthEventStore } from './auth-event-store.js';
+import type { DatabaseKind } from './database-kind.js';
+import { storeFirstRecoveryCodes } from './second-factor-store.js';
+import { isUniqueViolation } from './sql.js';
+
+/** The `second_factors` columns a passkey uses (never the TOTP ones). */
+const PASSKEY_COLUMNS = [
+  'id',
+  'user_id',
+  'name',
+  'created_at',
+  'confirmed_at',
+  'last_used_at',
+  'credential_id',
+  'public_key',
+  'sign_count',
+  'transports',
+] as const;
+
+interface PasskeyRow {
+  id: string;
+  user_id: string;
+  name: string;
+  created_at: number | string;
+  confirmed_at: number | string;
+  last_used_at: number | string | null;
+  credential_id: string;
+  /** The COSE key, base64url. */
+  public_key: string;
+  sign_count: number | string;
+  /** Comma-separated. */
+  transports: string | null;
+}
+
+function toPasskey(row: PasskeyRow): PasskeyFactor {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    kind: 'PASSKEY',
+    name: row.name,
+    createdAt: new Date(Number(row.created_at)),
+    confirmedAt: new Date(Number(row.confirmed_at)),
+    lastUsedAt: row.last_used_at === null ? null : new Date(Number(row.last_used_at)),
+    credentialId: row.credential_id,
+    publicKey: new Uint8Array(Buffer.from(row.public_key, 'base64url')),
+    signCount: Number(row.sign_count),
+    transports: row.transports ? (row.transports.split(',') as AuthenticatorTransport[]) : [],
+  };
+}
+
+function passkeyRow(passkey: PasskeyFactor) {
+  return {
+    ...{ id: passkey.id, user_id: passkey.userId, kind: 'PASSKEY', name: passkey.name },
+    ...{ created_at: passkey.createdAt.getTime(), confirmed_at: passkey.confirmedAt?.getTime() ?? null },
+    ...{ last_used_at: passkey.lastUsedAt?.getTime() ?? null, credential_id: passkey.credentialId },
+    ...{ public_key: Buffer.from(passkey.publicKey).toString('base64url'), sign_count: passkey.signCount },
+    transports: passkey.transports.join(',') || null,
+  };
+}
+
+/** Passkeys: the `second_factors` rows of kind PASSKEY. */
+export class KnexPasskeyStore implements PasskeyStore {
+  constructor(
+    private readonly db: Knex,
+    private readonly kind: DatabaseKind,
+  ) {}
+
+  private passkeys() {
+    return this.db('second_factors').select(PASSKEY_COLUMNS).where('kind', 'PASSKEY');
+  }
+
+  async listPasskeys(userId: string): Promise<PasskeyFactor[]> {
+    const rows: PasskeyRow[] = await this.passkeys().where('user_id', userId).orderBy(['created_at', 'id']);
+    return rows.map(toPasskey);
+  }
+
+  async findPasskeyByCredentialId(credentialId: string): Promise<PasskeyFactor | undefined> {
+    const row = (await this.passkeys().where('credential_id', credentialId).first()) as PasskeyRow | undefined;
+    return row && toPasskey(row);
+  }
+
+  async insertPasskey({
+    passkey,
+    recoveryCodeHashes,
+    events,
+  }: NewPasskey): Promise<{ recoveryCodesStored: boolean } | undefined> {
+    try {
+      // One transaction: the factor, its recovery codes and its audit event (whose trigger makes
+      // the webhook delivery) commit together or not at all.
+      return await this.db.transaction(async (trx) => {
+        await trx('second_factors').insert(passkeyRow(passkey));
+        const recoveryCodesStored = await storeFirstRecoveryCodes(
+          trx,
+          passkey.userId,
+          recoveryCodeHashes,
+          passkey.createdAt,
+        );
+        await new KnexAuthEventStore(trx, this.kind).insertAuthEvents(events);
+        return { recoveryCodesStored };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async recordPasskeyUse(id: string, signCount: number, at: Date): Promise<boolean> {
+    // The counter's rule in the statement itself, so that of two uses racing with one counter
+    // value, one writes and the other is refused.
+    const updated = await this.db('second_factors')
+      .where({ id, kind: 'PASSKEY' })
+      .where((rule) =>
+        rule
+          .where('sign_count', '<', signCount)
+          .orWhere((none) => none.where('sign_count', 0).whereRaw('? = 0', [signCount])),
+      )
+      .update({ sign_count: signCount, last_used_at: at.getTime() });
+    return updated === 1;
+  }
+}
