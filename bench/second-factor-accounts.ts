@@ -1,7 +1,8 @@
 /**
  * Accounts for bench/second-factor-login.ts, enrolled through the API as their users would be
- * (sign in, `startTotpEnrollment`, `confirmTotpEnrollment` with the app's first code), and handed
- * out so that the timed sign-ins stay valid:
+ * (sign in, then `startTotpEnrollment` and `confirmTotpEnrollment` with the app's first code, or
+ * `startPasskeyRegistration` and `finishPasskeyRegistration`), and handed out so that the timed
+ * sign-ins stay valid:
  *
  * - No two sign-ins in flight share an account: the server runs one account's logins one after
  *   another, so 8 in flight must be 8 accounts ({@link AccountPool}).
@@ -11,8 +12,12 @@
  *   accepted code is the current step's (the server takes one step either way, as from a phone
  *   whose clock runs a little ahead): same work for the server, no wait for the clock.
  * - A recovery code is good once: each account's ten are used one by one.
+ * - A passkey signs in again and again, its counter one up each time: the software authenticator
+ *   of the tests (test/support/soft-authenticator.ts) holds it and keeps count, and the pool
+ *   keeps two sign-ins of one account from racing their counters.
  */
 import { Secret, TOTP } from 'otpauth';
+import { SoftAuthenticator, type CreationOptions } from '../test/support/soft-authenticator.js';
 import { graphql, login, type BenchAccount, type GraphQLTarget } from './support.js';
 
 /** RFC 6238 as Gatehouse has it (src/sessions/totp.ts): SHA-1, 6 digits, 30-second steps. */
@@ -52,37 +57,61 @@ export function nextRecoveryCode(account: FactorAccount): string {
   return code;
 }
 
-const START = 'mutation { startTotpEnrollment { secret } }';
-const CONFIRM = 'mutation($code: String!) { confirmTotpEnrollment(code: $code) { factor { id } recoveryCodes } }';
+const START_TOTP = 'mutation { startTotpEnrollment { secret } }';
+const CONFIRM_TOTP = 'mutation($code: String!) { confirmTotpEnrollment(code: $code) { recoveryCodes } }';
+const START_PASSKEY = 'mutation { startPasskeyRegistration }';
+const FINISH_PASSKEY =
+  'mutation($response: JSON!) { finishPasskeyRegistration(response: $response) { recoveryCodes } }';
 
-/** Adds an authenticator app to `account` on a session of its own, as its user would. */
-async function enrollTotp(target: GraphQLTarget, account: BenchAccount): Promise<FactorAccount> {
-  const { cookie } = await login(target, account.username, account.password);
-  const { startTotpEnrollment } = await graphql<{ startTotpEnrollment: { secret: string } }>(target, START, undefined, {
-    cookie,
-  });
-  const secret = Secret.fromBase32(startTotpEnrollment.secret);
-  const step = currentStep();
-  const { confirmTotpEnrollment } = await graphql<{ confirmTotpEnrollment: { recoveryCodes: string[] } }>(
-    target,
-    CONFIRM,
-    { code: codeAt(secret, step) },
-    { cookie },
-  );
-  if (confirmTotpEnrollment.recoveryCodes.length !== 10) throw new Error('enrollment showed no recovery codes');
-  return { ...account, secret, lastStep: step, recoveryCodes: confirmTotpEnrollment.recoveryCodes };
+/** What the first factor's enrollment shows: ten recovery codes. */
+function recoveryCodesOf(payload: { recoveryCodes: string[] }): string[] {
+  if (payload.recoveryCodes.length !== 10) throw new Error('enrollment showed no recovery codes');
+  return payload.recoveryCodes;
 }
 
-/** {@link enrollTotp} for every account, `inFlight` at a time. */
-export async function enrollAll(
+/** Adds an authenticator app to `account` on a session of its own, as its user would. */
+export async function enrollTotp(target: GraphQLTarget, account: BenchAccount): Promise<FactorAccount> {
+  const headers = { cookie: (await login(target, account.username, account.password)).cookie };
+  type Started = { startTotpEnrollment: { secret: string } };
+  const { startTotpEnrollment } = await graphql<Started>(target, START_TOTP, undefined, headers);
+  const secret = Secret.fromBase32(startTotpEnrollment.secret);
+  const step = currentStep();
+  type Confirmed = { confirmTotpEnrollment: { recoveryCodes: string[] } };
+  const confirmed = await graphql<Confirmed>(target, CONFIRM_TOTP, { code: codeAt(secret, step) }, headers);
+  return { ...account, secret, lastStep: step, recoveryCodes: recoveryCodesOf(confirmed.confirmTotpEnrollment) };
+}
+
+/** An account with a passkey, held by an authenticator of its own. */
+export interface PasskeyAccount extends BenchAccount {
+  authenticator: SoftAuthenticator;
+}
+
+/** Registers a passkey for `account` on a session of its own, with an authenticator on `origin` (the server's). */
+export function passkeyEnroller(origin: string) {
+  return async (target: GraphQLTarget, account: BenchAccount): Promise<PasskeyAccount> => {
+    const headers = { cookie: (await login(target, account.username, account.password)).cookie };
+    const authenticator = new SoftAuthenticator(origin);
+    type Started = { startPasskeyRegistration: CreationOptions };
+    const { startPasskeyRegistration } = await graphql<Started>(target, START_PASSKEY, undefined, headers);
+    const response = authenticator.register(startPasskeyRegistration);
+    type Finished = { finishPasskeyRegistration: { recoveryCodes: string[] } };
+    const finished = await graphql<Finished>(target, FINISH_PASSKEY, { response }, headers);
+    recoveryCodesOf(finished.finishPasskeyRegistration);
+    return { ...account, authenticator };
+  };
+}
+
+/** `enroll` for every account, `inFlight` at a time. */
+export async function enrollAll<A>(
   target: GraphQLTarget,
   accounts: BenchAccount[],
   inFlight: number,
-): Promise<FactorAccount[]> {
-  const enrolled: FactorAccount[] = [];
+  enroll: (target: GraphQLTarget, account: BenchAccount) => Promise<A>,
+): Promise<A[]> {
+  const enrolled: A[] = [];
   let next = 0;
   const worker = async () => {
-    while (next < accounts.length) enrolled.push(await enrollTotp(target, accounts[next++]!));
+    while (next < accounts.length) enrolled.push(await enroll(target, accounts[next++]!));
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, accounts.length) }, worker));
   return enrolled;
@@ -90,8 +119,8 @@ export async function enrollAll(
 
 /**
  * Accounts lent one sign-in at a time: `take` hands out one no sign-in in flight holds, `give`
- * takes it back while `usable` says it can sign in again (a password always; a recovery code
- * while one is left; an app's code never, see above).
+ * takes it back while `usable` says it can sign in again (a password or a passkey always; a
+ * recovery code while one is left; an app's code never, see above).
  */
 export class AccountPool<A> {
   private readonly free: A[];
