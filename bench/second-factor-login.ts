@@ -14,8 +14,8 @@
  * the server's CPU per sign-in (the child's, all threads). Then each second step alone (on
  * pending logins made beforehand, untimed) next to one argon2id verify.
  *
- * Rounds alternate the ways in a rotating order, so that drift on these shared machines weighs on
- * all alike. Accounts are made and enrolled through the API before anything is timed
+ * Rounds alternate the ways in a rotating order (one at a time, the ways take turns sign-in by
+ * sign-in), so that drift on these shared machines weighs on all alike. Accounts are made and enrolled through the API before anything is timed
  * (bench/second-factor-accounts.ts: an app's code is good once, so one account per sign-in).
  *
  * Knobs (environment): BENCH_SECOND_FACTOR_ROUNDS (3), BENCH_SECOND_FACTOR_SIGN_INS (one at a
@@ -81,7 +81,7 @@ interface Batch {
   count: number;
   wallMs: number;
   latencies: number[];
-  /** CPU time of the whole batch, µs: the server's, or this process's for the argon2id verifies. */
+  /** CPU time of the whole batch, µs: the server's, or this process's for the argon2id verifies; NaN when not measured. */
   cpuMicros: number;
 }
 
@@ -207,7 +207,7 @@ function secondSteps(target: GraphQLTarget, pools: Pools): SecondStep[] {
   ];
 }
 
-/** A way's batches, one per round: one sign-in at a time, and {@link IN_FLIGHT} at a time. */
+/** A way's batches, one per round: one sign-in at a time (taking turns), and {@link IN_FLIGHT} at a time. */
 interface WayResult {
   way: SignInWay;
   one: Batch[];
@@ -223,6 +223,26 @@ interface Results {
 
 const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by) % items.length]!);
 
+/**
+ * One sign-in at a time, the ways taking turns sign-in by sign-in, so that a burst of other work
+ * on the machine lands on all alike. Latencies only: the CPU of one way is read from its batches
+ * with 8 in flight, where its sign-ins run alone.
+ */
+async function takeTurns(results: WayResult[], round: number): Promise<void> {
+  const latencies = results.map((): number[] => []);
+  for (let i = 0; i < oneAtATime; i++) {
+    for (const index of rotate([...results.keys()], round + i)) {
+      const startedAt = performance.now();
+      await results[index]!.way.signIn();
+      latencies[index]!.push(performance.now() - startedAt);
+    }
+  }
+  results.forEach(({ one }, index) => {
+    const wallMs = latencies[index]!.reduce((sum, latency) => sum + latency, 0);
+    one.push({ count: oneAtATime, wallMs, latencies: latencies[index]!, cpuMicros: NaN });
+  });
+}
+
 /** Every way and step once a round, in an order that turns each round, and the hash alone. */
 async function runRounds(server: BenchServer, ways: SignInWay[], steps: SecondStep[]): Promise<Results> {
   const serverCpu = () => server.stats();
@@ -236,9 +256,7 @@ async function runRounds(server: BenchServer, ways: SignInWay[], steps: SecondSt
     if (!(await verify(reference, 'bench-password-123'))) throw new Error('argon2 verify failed');
   };
   for (let round = 0; round < rounds; round++) {
-    for (const result of rotate(results.ways, round)) {
-      result.one.push(await timeBatch(serverCpu, oneAtATime, 1, result.way.signIn));
-    }
+    await takeTurns(results.ways, round);
     for (const result of rotate(results.ways, round)) {
       result.eight.push(await timeBatch(serverCpu, concurrent, IN_FLIGHT, result.way.signIn));
     }
@@ -263,13 +281,10 @@ function summarize(batches: Batch[]) {
   };
 }
 
-/** A way's figures; its CPU per sign-in over each round's sign-ins, one at a time and 8 in flight together. */
+/** A way's figures; its CPU per sign-in from its batches with 8 in flight. */
 function summarizeWay({ way, one, eight }: WayResult) {
-  const rounds = one.map((batch, round) => ({
-    ...{ count: batch.count + eight[round]!.count, wallMs: batch.wallMs + eight[round]!.wallMs },
-    ...{ latencies: [], cpuMicros: batch.cpuMicros + eight[round]!.cpuMicros },
-  }));
-  return { way, one: summarize(one), eight: summarize(eight), cpuMs: summarize(rounds).cpuMs };
+  const atEight = summarize(eight);
+  return { way, one: summarize(one), eight: atEight, cpuMs: atEight.cpuMs };
 }
 
 type WaySummary = ReturnType<typeof summarizeWay>;
@@ -299,7 +314,7 @@ function stepTable(results: Results, password: WaySummary): string {
   return table([
     ['one at a time', 'count', 'p50 ms', 'p99 ms', 'CPU ms', 'vs hash'],
     row('argon2id verify (this process)', rounds * stepsAlone, hash, hash.cpuMs),
-    row('password login, whole (table above)', rounds * (oneAtATime + concurrent), undefined, password.cpuMs),
+    row('password login, whole (table above)', rounds * concurrent, undefined, password.cpuMs),
     ...results.steps.map(({ name, batches }) => {
       const step = summarize(batches);
       return row(name, rounds * stepsAlone, step, step.cpuMs);
@@ -340,9 +355,9 @@ function figures(results: Results, [password, app, recovery, passwordless, passk
 function report(results: Results): void {
   const ways = results.ways.map(summarizeWay);
   print();
-  print(`sign-ins, whole (every round trip): one at a time, then ${IN_FLIGHT} in flight on ${IN_FLIGHT} accounts;`);
-  print(`latencies over all ${rounds} rounds; rates and server CPU per sign-in (all threads): the rounds' median;`);
-  print('the last three columns: ratios to the password login of the same run');
+  print(`sign-ins, whole (every round trip): one at a time (the ways taking turns), then ${IN_FLIGHT} in flight`);
+  print(`(${IN_FLIGHT} accounts); latencies over all ${rounds} rounds; rates, and the server's CPU per sign-in (all`);
+  print(`threads, at ${IN_FLIGHT} in flight), the rounds' median; last three columns: ratios to the password login`);
   print(signInTable(ways));
   // A rate that falls further than the CPU rises waits on something else than the cores.
   const busy = ways.map(({ way, eight }) => `${way.name} ${((eight.cpuMs * eight.perSecond) / 1000).toFixed(2)}`);
