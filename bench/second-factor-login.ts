@@ -81,7 +81,10 @@ interface Batch {
   count: number;
   wallMs: number;
   latencies: number[];
-  /** CPU time of the whole batch, µs: the server's, or this process's for the argon2id verifies; NaN when not measured. */
+  /**
+   * CPU time of the whole batch, µs: the server's, or this process's for the argon2id verifies;
+   * NaN when not measured (one at a time, where the ways take turns).
+   */
   cpuMicros: number;
 }
 
