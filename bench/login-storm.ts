@@ -16,10 +16,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { boundFigure, ratioFigure, reportFigures } from './summary.js';
 import {
+  createAccounts,
   createAgent,
   describeMachine,
   envNumber,
@@ -100,20 +100,6 @@ async function rawHashRate() {
   return { perSecond, cpuMsPerHash: (cpu.user + cpu.system) / 1000 / finished };
 }
 
-/** Accounts made through the API, as an admin would; their passwords only this process knows. */
-async function createAccounts(target: GraphQLTarget, cookie: string, count: number) {
-  const accounts = Array.from({ length: count }, (_, i) => ({
-    username: `storm-${i + 1}`,
-    password: randomBytes(18).toString('base64url'),
-  }));
-  const createUser = 'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }';
-  for (const account of accounts) {
-    const created = await post(target, prepare(createUser, { u: account.username, p: account.password }, { cookie }));
-    if (!created.body.includes('"createUser"')) throw new Error(`createUser answered ${created.body}`);
-  }
-  return accounts;
-}
-
 /**
  * Where a login's CPU goes, which bounds the storm's rate: every login is one hash plus the
  * server's own work around it (HTTP, GraphQL, SQL, cookies), and all of it shares the cores.
@@ -139,7 +125,7 @@ const loginTarget: GraphQLTarget = { port: server.port, agent: createAgent(login
 try {
   print(`server ${server.url} (child process, SQLite temp file, NODE_ENV=production)`);
   const { cookie } = await login(meTarget, server.adminUsername, server.adminPassword);
-  const accounts = await createAccounts(meTarget, cookie, loginsInFlight);
+  const accounts = await createAccounts(meTarget, cookie, 'storm', loginsInFlight);
   const me = prepare('{ me { id username } }', undefined, { cookie });
   const expectedBody = (await post(meTarget, me)).body;
   const probe = () => probeLatency(meTarget, me, expectedBody, stormMs);

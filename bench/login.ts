@@ -7,9 +7,9 @@
  * Knobs (environment): BENCH_LOGINS (sequential logins, 20), BENCH_CONCURRENT_LOGINS (64 logins
  * with 8 in flight), BENCH_ME_REQUESTS (sequential authenticated requests, 2000).
  */
-import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import {
+  createAccounts,
   createAgent,
   describeMachine,
   envNumber,
@@ -102,15 +102,7 @@ try {
   await signIn();
 
   // Accounts for the many-accounts case, made through the API like any admin would.
-  const accounts = Array.from({ length: LOGIN_CONCURRENCY }, (_, i) => ({
-    username: `bench-user-${i + 1}`,
-    password: randomBytes(18).toString('base64url'),
-  }));
-  const createUser = 'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }';
-  for (const account of accounts) {
-    const created = await post(target, prepare(createUser, { u: account.username, p: account.password }, { cookie }));
-    if (!created.body.includes('"createUser"')) throw new Error(`createUser answered ${created.body}`);
-  }
+  const accounts = await createAccounts(target, cookie, 'bench-user', LOGIN_CONCURRENCY);
 
   const sequential = await timeOperations(server, sequentialLogins, 1, signIn);
   const concurrent = await timeOperations(server, concurrentLogins, LOGIN_CONCURRENCY, signIn);

@@ -326,7 +326,7 @@ export function prepareGet(path: string, headers: OutgoingHttpHeaders = {}): Pre
 }
 
 /** The `data` of a GraphQL answer; throws unless it is a 200 with data and no errors. */
-function dataOf<T>(result: HttpResult, what: string): T {
+export function dataOf<T>(result: HttpResult, what: string): T {
   const parsed = result.status === 200 ? (JSON.parse(result.body) as { data?: T; errors?: unknown }) : undefined;
   if (!parsed?.data || parsed.errors !== undefined) throw new Error(`${what} failed: ${result.status} ${result.body}`);
   return parsed.data;
@@ -361,11 +361,49 @@ export async function login<T = { login: { user: { id: string } } }>(
     }),
   );
   const data = dataOf<T>(result, 'login');
+  return { ...sessionCookieOf(result, 'login'), data };
+}
+
+/** The session cookie an answer sets (`name=value`) and its bare token; throws when it sets none. */
+export function sessionCookieOf(result: HttpResult, what: string): { cookie: string; token: string } {
   const setCookie = result.headers['set-cookie']?.[0];
   const cookie = setCookie?.split(';', 1)[0];
   const token = cookie?.slice(cookie.indexOf('=') + 1);
-  if (!cookie || !token) throw new Error(`login set no cookie: ${result.status} ${result.body}`);
-  return { cookie, token, data };
+  if (!cookie || !token) throw new Error(`${what} set no cookie: ${result.status} ${result.body}`);
+  return { cookie, token };
+}
+
+/** An account made by {@link createAccounts}: its password only this process knows. */
+export interface BenchAccount {
+  username: string;
+  password: string;
+}
+
+/**
+ * `count` accounts named `<prefix>-1`, `<prefix>-2`, … made through the API with `cookie` (an
+ * admin's), as an admin would, `inFlight` at a time (each costs the server a password hash).
+ */
+export async function createAccounts(
+  target: GraphQLTarget,
+  cookie: string,
+  prefix: string,
+  count: number,
+  inFlight = 1,
+): Promise<BenchAccount[]> {
+  const accounts = Array.from({ length: count }, (_, i) => ({
+    username: `${prefix}-${i + 1}`,
+    password: randomBytes(18).toString('base64url'),
+  }));
+  const createUser = 'mutation($u: String!, $p: String!) { createUser(username: $u, password: $p) { id } }';
+  let next = 0;
+  const worker = async () => {
+    while (next < accounts.length) {
+      const { username, password } = accounts[next++]!;
+      await graphql(target, createUser, { u: username, p: password }, { cookie });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
+  return accounts;
 }
 
 export interface LoopLatencies {
