@@ -120,7 +120,7 @@ describe('console: a session cookie the browser refused', () => {
           'over HTTPS. Open the console at its https:// address.',
       );
       // The form stays, and nothing says the session ended.
-      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
       assert.equal(await page.getByText('Signed out').count(), 0);
       assert.deepEqual(await page.context().cookies(), []);
       assert.deepEqual(

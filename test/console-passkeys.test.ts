@@ -90,6 +90,25 @@ const signInMethod = (page: Page) =>
     .textContent();
 
 describe('console: passkeys', () => {
+  it(
+    'offers Sign in with a passkey only where the device can hold one: elsewhere one button matches "Sign in"',
+    BOUNDED,
+    async () => {
+      // Clients outside this repository find the password form's button by a name match that is
+      // a substring match by default; without a passkey authenticator it must stay the only one.
+      const { page: plain } = await browser.newPage();
+      await plain.goto(`${origin}/console`);
+      await plain.getByLabel('Username').waitFor();
+      assert.equal(await plain.getByRole('button', { name: 'Sign in' }).count(), 1);
+      assert.equal(await plain.getByRole('button', { name: 'Sign in with a passkey' }).count(), 0);
+
+      const { page } = await pageWithAuthenticator();
+      await page.goto(`${origin}/console`);
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Sign in', exact: true }).count(), 1);
+    },
+  );
+
   it('Add passkey, sign out, Sign in with a passkey: signed in with nothing typed', BOUNDED, async () => {
     await createUser(admin, 'pia');
     const { page, authenticator, authenticatorId } = await pageWithAuthenticator();

@@ -108,7 +108,7 @@ describe('console: your sessions', () => {
     assert.equal((await sessionRow(server, third.session.id)).endReason, 'USER_SESSIONS_REVOKED');
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     const cookies = await page.context().cookies();
     assert.deepEqual(cookies, [], 'the cookie is cleared');
   });
@@ -150,7 +150,7 @@ describe('console: when the session ends under an open page', () => {
     const elapsed = performance.now() - clickedAt;
     assert.ok(elapsed < 1_000, `${elapsed} ms`);
     assert.match((await alertText(user.page)) ?? '', /^Signed out: this session was ended by an administrator/);
-    await user.page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    await user.page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
   it('kick → alert, 20 times: p50 and p99; the socket is not reopened after 4403', BOUNDED, async (t) => {
@@ -161,7 +161,7 @@ describe('console: when the session ends under an open page', () => {
     for (let round = 0; round < 20; round++) {
       await page.getByLabel('Username').fill('frank');
       await page.getByLabel('Password').fill(passwordOf('frank'));
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
       const sessionId = await waitFor('the page’s session', async () => {
         const { sessionsByUser } = await admin.data(SessionsByUserDocument, { userId });
@@ -347,7 +347,7 @@ describe('GraphiQL in the browser (production defaults: admins)', () => {
   it('anyone else opening /graphql lands on the console; with GRAPHIQL=off the page says so', BOUNDED, async () => {
     const { page } = await newPage();
     await page.goto(`${production.url}/graphql`);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await signedInAs(page, production, 'judy');
     await page.goto(`${production.url}/graphql`);
     await page.getByRole('heading', { name: 'Your sessions' }).waitFor();

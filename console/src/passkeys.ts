@@ -18,6 +18,33 @@ import type { Outcome } from './hooks.js';
 /** Whether this browser can use passkeys at all; without, the console offers no passkey button. */
 export const passkeysSupported = (): boolean => browserSupportsWebAuthn();
 
+/**
+ * Whether this device can offer a passkey for signing in without a username: a platform
+ * authenticator (Touch ID, Windows Hello, Android, a password manager) or a phone reached by
+ * hybrid transport. Only then does the sign-in form show `Sign in with a passkey`.
+ *
+ * Why not on every browser that speaks WebAuthn: clients outside this repository find the
+ * password form's button by its name `Sign in`, and most match names by substring, which
+ * `Sign in with a passkey` also contains; a browser with nothing to sign in with would then
+ * show two matches for no use. Where a device can hold passkeys, the button is there.
+ */
+export async function passkeySignInAvailable(): Promise<boolean> {
+  if (!browserSupportsWebAuthn()) return false;
+  try {
+    const capabilities = await PublicKeyCredential.getClientCapabilities?.();
+    if (capabilities) {
+      return Boolean(
+        capabilities['passkeyPlatformAuthenticator'] ||
+        capabilities['userVerifyingPlatformAuthenticator'] ||
+        capabilities['hybridTransport'],
+      );
+    }
+    return await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable();
+  } catch {
+    return false;
+  }
+}
+
 /** Words for a ceremony the browser ended, by `@simplewebauthn/browser`'s code (or the DOM error's name). */
 const CEREMONY_FAILURES: Record<string, string> = {
   ERROR_CEREMONY_ABORTED: 'The passkey request was cancelled.',

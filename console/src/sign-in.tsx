@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorAlert } from './errors.js';
-import { passkeysSupported } from './passkeys.js';
+import { passkeySignInAvailable } from './passkeys.js';
 
 export interface SignInProps {
   /** Resolves with the failure in words, or undefined when signed in. */
@@ -14,9 +14,17 @@ export interface SignInProps {
 export function SignIn({ signIn, signInWithPasskey, notice }: SignInProps) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [passkeyOffered, setPasskeyOffered] = useState(false);
   const username = useRef<HTMLInputElement>(null);
   // `autofocus` counts only at page load; the form also appears when a session ends.
   useEffect(() => username.current?.focus(), []);
+  useEffect(() => {
+    let mounted = true;
+    void passkeySignInAvailable().then((available) => mounted && setPasskeyOffered(available));
+    return () => {
+      mounted = false;
+    };
+  }, []);
   const attempt = async (step: () => Promise<string | undefined>) => {
     setBusy(true);
     setError(undefined);
@@ -51,7 +59,7 @@ export function SignIn({ signIn, signInWithPasskey, notice }: SignInProps) {
           Sign in
         </button>
       </form>
-      {passkeysSupported() && (
+      {passkeyOffered && (
         <div class="actions">
           <button type="button" disabled={busy} onClick={() => void attempt(signInWithPasskey)}>
             Sign in with a passkey
