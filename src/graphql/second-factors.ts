@@ -6,6 +6,7 @@ import { SecondFactorKindEnum } from './assurance.js';
 import { completeLogin } from './auth.js';
 import { builder } from './builder.js';
 import { actorOf, viewerOf, type GraphQLContext } from './context.js';
+import { loadersFor } from './loaders.js';
 
 builder.objectType('SecondFactor', {
   description: 'An authenticator app or a passkey that proves the user as a second factor. Never holds its secret.',
@@ -43,7 +44,7 @@ builder.objectField('User', 'secondFactors', (t) =>
     type: ['SecondFactor'],
     description: 'Authenticator apps and passkeys, oldest first. ADMIN or the user themself.',
     authScopes: (user) => ({ admin: true, self: user.id }),
-    resolve: (user, _args, { services }) => services.secondFactors.list(user.id),
+    resolve: (user, _args, context) => loadersFor(context).secondFactors.load(user.id),
   }),
 );
 

@@ -85,9 +85,9 @@ export function factorName(name: string | null | undefined, fallback: string): s
 export class SecondFactors {
   constructor(private readonly options: SecondFactorsOptions) {}
 
-  /** The user's confirmed factors, oldest first. */
-  list(userId: string): Promise<SecondFactorRecord[]> {
-    return this.options.store.listFactors(userId);
+  /** The confirmed factors of each user, oldest first, in one query; users without one are absent. */
+  listOfUsers(userIds: readonly string[]): Promise<Map<string, SecondFactorRecord[]>> {
+    return this.options.store.listFactors(userIds);
   }
 
   /** Whether the user has a confirmed factor. */

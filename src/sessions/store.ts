@@ -246,8 +246,8 @@ export interface TotpConfirmation {
 
 /** Second factors and recovery codes (`second_factors`, `recovery_codes`). */
 export interface SecondFactorStore {
-  /** The user's confirmed factors, oldest first. */
-  listFactors(userId: string): Promise<SecondFactorRecord[]>;
+  /** The confirmed factors of each user, oldest first; users without one are absent. */
+  listFactors(userIds: readonly string[]): Promise<Map<string, SecondFactorRecord[]>>;
   /** One indexed lookup: on every login's path. */
   hasConfirmedFactor(userId: string): Promise<boolean>;
   /** Confirmed factors per user; users without one are absent. */

@@ -84,9 +84,20 @@ export class KnexSecondFactorStore implements SecondFactorStore {
     private readonly kind: DatabaseKind,
   ) {}
 
-  async listFactors(userId: string): Promise<SecondFactorRecord[]> {
-    const rows: Row[] = await confirmedOf(this.db, userId).select(FACTOR_COLUMNS).orderBy(OLDEST_FIRST);
-    return rows.map(toFactor);
+  async listFactors(userIds: readonly string[]): Promise<Map<string, SecondFactorRecord[]>> {
+    const byUser = new Map<string, SecondFactorRecord[]>();
+    if (userIds.length === 0) return byUser;
+    const rows: Row[] = await this.db('second_factors')
+      .whereIn('user_id', [...userIds])
+      .whereNotNull('confirmed_at')
+      .select(FACTOR_COLUMNS)
+      .orderBy(OLDEST_FIRST);
+    for (const factor of rows.map(toFactor)) {
+      const list = byUser.get(factor.userId);
+      if (list) list.push(factor);
+      else byUser.set(factor.userId, [factor]);
+    }
+    return byUser;
   }
 
   async hasConfirmedFactor(userId: string): Promise<boolean> {
