@@ -88,8 +88,14 @@ for (const kind of DATABASE_KINDS) {
       assertGated(await bearer.request(MeDocument), 'the pending token as a bearer token');
       assert.equal((await signedIn.data(AssuredCurrentSessionDocument)).currentSession?.active, true, 'kick refused');
 
-      const allowed = await client.data('{ __typename currentSession { id current } }');
-      assert.deepEqual(allowed, { __typename: 'Query', currentSession: { id: pendingId, current: true } });
+      const allowed = await client.data('{ __typename currentSession { id current active } }');
+      assert.deepEqual(allowed, {
+        __typename: 'Query',
+        currentSession: { id: pendingId, current: true, active: false },
+      });
+      // A service that checks a token with `currentSession` alone must not take a password for a session.
+      const checked = await bearer.data('{ currentSession { id active assurance } }');
+      assert.deepEqual(checked, { currentSession: { id: pendingId, active: false, assurance: 'AAL1' } });
       // Fields below an allowed root are authorised as usual: a pending login is not its user.
       const nested = await client.request('{ currentSession { user { sessions { id } } } }');
       assert.equal(nested.errors?.[0]?.extensions?.code, 'SECOND_FACTOR_REQUIRED');

@@ -28,8 +28,12 @@ export const SessionRef = builder.objectType('Session', {
                 }),
     }),
     active: t.boolean({
-      description: 'Not ended and not expired at the time of the request.',
-      resolve: (session, _args, { services }) => services.sessions.isActive(session),
+      description:
+        'Not ended and not expired at the time of the request. Never for a pending login shown as a session: it is not signed in.',
+      // A service that checks a token by `currentSession { active }` must not take a right
+      // password alone for a session.
+      resolve: (session, _args, { services, pendingLogin }) =>
+        pendingLogin?.id !== session.id && services.sessions.isActive(session),
     }),
     current: t.boolean({
       description: 'True for the session (or pending login) that made this request.',
@@ -97,7 +101,7 @@ builder.queryField('currentSession', (t) =>
     type: 'Session',
     nullable: true,
     description:
-      'The session that made this request; null when not signed in. A pending login (a right password waiting for its second step) shows as a session at AAL1 that expires at its deadline.',
+      'The session that made this request; null when not signed in. A pending login (a right password waiting for its second step) shows as a session at AAL1, not active, that expires at its deadline.',
     resolve: (_root, _args, { viewer, pendingLogin }) =>
       viewer?.session ?? (pendingLogin ? pendingLoginAsSession(pendingLogin) : null),
   }),

@@ -77,8 +77,8 @@ export class PendingLogins {
 
 /**
  * A pending login as the API shows it where a session is expected (`currentSession`, the login's
- * payload): its id, times and device, proved by the password alone, current and active until its
- * deadline, which is its expiry.
+ * payload): its id, times and device, proved by the password alone, current until its deadline,
+ * which is its expiry. The API shows it as not active (session.ts): it is not signed in.
  */
 export function pendingLoginAsSession(pending: PendingLogin): SessionRecord {
   return {
