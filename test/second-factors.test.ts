@@ -165,7 +165,7 @@ for (const kind of DATABASE_KINDS) {
       const pending = login.session;
       const { id: _id, createdAt: _created, expiresAt: _expires, authenticatedAt: _proved, ...shown } = pending;
       assert.deepEqual(shown, {
-        ...{ current: true, active: true, endedAt: null, assurance: 'AAL1', authenticationMethods: ['PASSWORD'] },
+        ...{ current: true, active: false, endedAt: null, assurance: 'AAL1', authenticationMethods: ['PASSWORD'] },
         user: { id: userId, username },
       });
       assert.equal(Date.parse(pending.expiresAt) - Date.parse(pending.createdAt), 5 * MINUTE);

@@ -99,6 +99,9 @@ async function migratePostgres(db: Knex): Promise<void> {
  * knex's lock row never half exist beside the winner's.
  */
 async function migrateSqlite(db: Knex, logger: Logger): Promise<void> {
+  // knex takes its lock (a write) before it looks: beside a busy server, that write waits for
+  // the server's and knex logs a warning of its own each time. Nothing to do needs no write.
+  if (await isUpToDate(db)) return;
   const wait = new StartupWait(logger);
   for (;;) {
     try {
@@ -108,6 +111,18 @@ async function migrateSqlite(db: Knex, logger: Logger): Promise<void> {
       if (!isAnotherProcessMigrating(error)) throw error;
       await wait.next(() => ({ error: (error as Error).message }));
     }
+  }
+}
+
+/** Whether every migration is recorded as run, read without a write (false when unsure). */
+async function isUpToDate(db: Knex): Promise<boolean> {
+  try {
+    const rows: Array<{ name: string }> = await db('knex_migrations').select('name');
+    const done = new Set(rows.map((row) => row.name));
+    const all = await migrationSource.getMigrations([]);
+    return all.every((name) => done.has(migrationSource.getMigrationName(name)));
+  } catch {
+    return false;
   }
 }
 
