@@ -6,33 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Knex } from 'knex';
 import { LoginDocument, MeDocument } from './generated/graphql.js';
 import { errorCode } from './support/client.js';
 import { DATABASE_KINDS } from './support/databases.js';
+import { allowEvents, refuseEvents, REFUSAL } from './support/refused-events.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf, signIn } from './support/sessions.js';
-
-const REFUSAL = 'the test refuses LOGIN_SUCCEEDED';
-
-/** Makes the database refuse to write LOGIN_SUCCEEDED events, as a full disk or a bad constraint would. */
-async function refuseLoginEvents(db: Knex, kind: 'sqlite' | 'postgres'): Promise<void> {
-  if (kind === 'sqlite') {
-    await db.raw(`CREATE TRIGGER test_refuse_login_events BEFORE INSERT ON auth_events
-      WHEN NEW.type = 'LOGIN_SUCCEEDED' BEGIN SELECT RAISE(ABORT, '${REFUSAL}'); END`);
-    return;
-  }
-  await db.raw(`CREATE FUNCTION test_refuse_login_events() RETURNS trigger AS $$
-    BEGIN RAISE EXCEPTION '${REFUSAL}'; END $$ LANGUAGE plpgsql`);
-  await db.raw(`CREATE TRIGGER test_refuse_login_events BEFORE INSERT ON auth_events
-    FOR EACH ROW WHEN (NEW.type = 'LOGIN_SUCCEEDED') EXECUTE FUNCTION test_refuse_login_events()`);
-}
-
-async function allowLoginEvents(db: Knex, kind: 'sqlite' | 'postgres'): Promise<void> {
-  if (kind === 'sqlite') return void (await db.raw('DROP TRIGGER test_refuse_login_events'));
-  await db.raw('DROP TRIGGER test_refuse_login_events ON auth_events');
-  await db.raw('DROP FUNCTION test_refuse_login_events()');
-}
 
 for (const kind of DATABASE_KINDS) {
   describe(`login: session, audit event and throttle in one transaction (${kind})`, () => {
@@ -63,7 +42,7 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(ipKeys.length, 1, `one client IP counted so far: ${JSON.stringify(before)}`);
       const ip = ipKeys[0]!;
 
-      await refuseLoginEvents(server.db, kind);
+      await refuseEvents(server.db, kind, 'LOGIN_SUCCEEDED');
       try {
         const refused = await server
           .client()
@@ -72,7 +51,7 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(refused.data, null, 'no login payload');
         assert.doesNotMatch(JSON.stringify(refused), new RegExp(REFUSAL), 'the cause is not shown to the client');
       } finally {
-        await allowLoginEvents(server.db, kind);
+        await allowEvents(server.db, kind);
       }
       assert.equal(await sessionsOfTess(), 0, 'no session without its LOGIN_SUCCEEDED');
       assert.deepEqual(await loginEventsOfTess(), []);

@@ -10,8 +10,9 @@ import type { SessionLifecycle } from './lifecycle.js';
 import type { PasswordHasher } from './passwords.js';
 import type { PendingLoginResult, PendingLogins } from './pending-logins.js';
 import { mustHaveSecondFactor, type SessionPolicy } from './policy.js';
+import type { ProofUse } from './proof-use.js';
 import { anonymousOrigin as anonymous, type LoginResult, type SessionStart } from './session-start.js';
-import type { SecondFactorStore, UserStore } from './store.js';
+import type { SecondFactorStore, SessionStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import type { DeviceInfo, PendingLogin, UserRecord, Viewer } from './types.js';
 
@@ -19,6 +20,8 @@ export type { LoginResult } from './session-start.js';
 
 export interface LoginOptions {
   users: Pick<UserStore, 'findUserByUsernameKey'>;
+  /** Where a pending login is written, with the throttle's success and its event. */
+  sessions: Pick<SessionStore, 'withUserLocked'>;
   throttle: LoginThrottle;
   hasher: PasswordHasher;
   clock: Clock;
@@ -97,17 +100,18 @@ export class LoginService {
   }
 
   /**
-   * A session for a user proved without a password here (a passkey: `methods` says how), as a
-   * login makes one: the account must be enabled, the session limit applies, and the events are
-   * a login's. `replacing` as for {@link login}.
+   * A session for a user proved without a password here (a passkey: `methods` says how, `use`
+   * is written with the session), as a login makes one: the account must be enabled, the
+   * session limit applies, and the events are a login's. `replacing` as for {@link login}.
    */
   async startProvenSession(
     user: UserRecord,
     methods: AuthenticationMethod[],
     device: DeviceInfo,
     replacing?: Replaced | null,
+    use?: ProofUse,
   ): Promise<LoginResult> {
-    const result = await this.options.starts.start({ user, methods, device });
+    const result = await this.options.starts.start({ user, methods, device, use });
     await this.replace(replacing, result, device);
     return result;
   }
@@ -133,13 +137,21 @@ export class LoginService {
 
   /**
    * The password was right, and a second step is needed: a pending login, not a session. The
-   * throttle forgets the password's failures (the second step has its own counter).
+   * throttle forgets the password's failures (the second step has its own counter). The pending
+   * login, the throttle's success and SECOND_FACTOR_REQUESTED commit together, once, as a
+   * session's start does.
    */
   private async startPending(user: UserRecord, nextStep: PendingStep, attempt: LoginAttempt) {
-    const { throttle, pendingLogins, audit } = this.options;
-    const started = await pendingLogins.create(user, nextStep, attempt.device);
-    await throttle.succeeded(attempt.key, attempt.device.ipAddress);
-    await audit.record('SECOND_FACTOR_REQUESTED', anonymous(attempt.device), { userId: user.id });
+    const { sessions, throttle, pendingLogins, audit } = this.options;
+    const requested = audit.event('SECOND_FACTOR_REQUESTED', anonymous(attempt.device), { userId: user.id });
+    const started = await sessions.withUserLocked(user.id, async (tx) => {
+      if (!tx.user) throw invalidCredentials();
+      const pending = await pendingLogins.create(user, nextStep, attempt.device, tx);
+      await throttle.succeeded(attempt.key, attempt.device.ipAddress, tx.loginThrottles);
+      await tx.insertAuthEvents([requested]);
+      return pending;
+    });
+    audit.committed([requested]);
     return started;
   }
 

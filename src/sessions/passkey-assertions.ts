@@ -16,6 +16,9 @@
  *   as PASSKEY_COUNTER_REGRESSED (a cloned authenticator may be in use) and the stored counter is
  *   left as it was. Until the signature has verified, no refusal depends on whether the
  *   credential exists (decoys must not be told from real ones).
+ * - The counter is moved on (conditionally, so two uses with one counter cannot both pass) where
+ *   the passkey is used (proof-use.ts): in the transaction that starts the session, with the
+ *   IP's attempt given back.
  * - Attempts are counted per client IP by the login throttle, as failed passwords are, and every
  *   failure is audited (SECOND_FACTOR_FAILED, method PASSKEY). The right passkey of a disabled
  *   account is ACCOUNT_DISABLED, told only after its signature verified.
@@ -33,7 +36,8 @@ import { loginUsernameKey } from './credentials.js';
 import { badUserInput, GatehouseError, invalidSecondFactor } from './errors.js';
 import { checkCeremony, NOT_VERIFIED, verifiedBy } from './passkey-ceremony.js';
 import type { WebauthnSite } from './passkey-policy.js';
-import type { PasskeyFactor, PasskeyStore, UserStore } from './store.js';
+import { writeProofUse, type ProofUse } from './proof-use.js';
+import type { PasskeyFactor, PasskeyStore, SessionStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import { originOf, type ChangeOrigin, type DeviceInfo, type UserRecord, type Viewer } from './types.js';
 import {
@@ -46,7 +50,9 @@ import { parseAuthenticationResponse, type ParsedAssertion } from './webauthn-re
 
 export interface PasskeyAssertionsOptions {
   users: Pick<UserStore, 'findUserById' | 'findUserByUsernameKey'>;
-  passkeys: PasskeyStore;
+  passkeys: Pick<PasskeyStore, 'listPasskeys' | 'findPasskeyByCredentialId'>;
+  /** Where a passkey proved alone (a step-up) is used: the session's start uses one in its own transaction. */
+  sessions: Pick<SessionStore, 'withUserLocked'>;
   challenges: WebauthnChallenges;
   throttle: LoginThrottle;
   clock: Clock;
@@ -71,6 +77,11 @@ export interface AssertionContext {
 export interface PasskeyProof {
   user: UserRecord;
   passkey: PasskeyFactor;
+}
+
+/** A verified assertion, and what using it writes (proof-use.ts). */
+export interface CheckedPasskey extends PasskeyProof {
+  use: ProofUse;
 }
 
 const DECOY_ID_BYTES = 16;
@@ -132,11 +143,11 @@ export class PasskeyAssertions {
   }
 
   /**
-   * Verifies an assertion against options from {@link start}; BAD_USER_INPUT when it is not one,
-   * RATE_LIMITED when the client IP has failed too often, INVALID_SECOND_FACTOR when it does not
-   * prove what it claims (see the rules above).
+   * Verifies an assertion against options from {@link start}, and leaves its use to the caller's
+   * transaction; BAD_USER_INPUT when it is not one, RATE_LIMITED when the client IP has failed
+   * too often, INVALID_SECOND_FACTOR when it does not prove what it claims (see the rules above).
    */
-  async verify(response: unknown, site: WebauthnSite, context: AssertionContext): Promise<PasskeyProof> {
+  async check(response: unknown, site: WebauthnSite, context: AssertionContext): Promise<CheckedPasskey> {
     const { throttle, clock, audit } = this.options;
     const parsed = parseAuthenticationResponse(response);
     const { device } = context;
@@ -150,14 +161,10 @@ export class PasskeyAssertions {
       });
     }
     try {
-      const proof = await this.check(parsed, site, context, origin);
-      await throttle.addressSucceeded(device.ipAddress);
-      return proof;
+      return await this.verified(parsed, site, context, origin);
     } catch (error) {
       if (error instanceof PasskeyRefusal) {
-        await audit.record(error.event, origin, {
-          ...{ userId: error.userId, sessionId: context.viewer?.session.id ?? null, method: 'PASSKEY' },
-        });
+        await this.audited(error, context, origin);
       } else if (error instanceof GatehouseError && error.code === 'ACCOUNT_DISABLED') {
         // Refused with the right passkey: like the right password, it counts no failure.
         await throttle.addressSucceeded(device.ipAddress);
@@ -166,21 +173,62 @@ export class PasskeyAssertions {
     }
   }
 
-  private async check(
+  /** {@link check}, then the passkey used at once, in a transaction of its own (a step-up). */
+  async verify(response: unknown, site: WebauthnSite, context: AssertionContext): Promise<PasskeyProof> {
+    const { use, ...proof } = await this.check(response, site, context);
+    await writeProofUse(this.options.sessions, this.options.audit, proof.user.id, use);
+    return proof;
+  }
+
+  private async verified(
     parsed: ParsedAssertion,
     site: WebauthnSite,
     context: AssertionContext,
     origin: ChangeOrigin,
-  ): Promise<PasskeyProof> {
-    const { passkeys, clock } = this.options;
+  ): Promise<CheckedPasskey> {
     const { passkey, challenge } = await this.signedBy(parsed, site, context);
     checkOwner(passkey, challenge.userId, parsed.userHandle, context.expectedUserId);
     const counter = parsed.authenticator.counter;
     if (counterWentBack(counter, passkey.signCount)) throw counterRegressed(passkey);
     const user = await this.enabledOwner(passkey, origin);
-    const at = clock.now();
-    if (!(await passkeys.recordPasskeyUse(passkey.id, counter, at))) throw counterRegressed(passkey);
-    return { user, passkey: { ...passkey, signCount: counter, lastUsedAt: at } };
+    const at = this.options.clock.now();
+    const use = this.useOf(passkey, counter, at, context, origin);
+    return { user, passkey: { ...passkey, signCount: counter, lastUsedAt: at }, use };
+  }
+
+  /**
+   * The counter moved on, if still below `counter` (else another use got there first: refused
+   * as a regressed counter), and the IP's attempt given back. A passkey used in a transaction
+   * that rolled back was right: the IP gets its attempt back, as for a right password.
+   */
+  private useOf(
+    passkey: PasskeyFactor,
+    counter: number,
+    at: Date,
+    context: AssertionContext,
+    origin: ChangeOrigin,
+  ): ProofUse {
+    const { throttle } = this.options;
+    const { ipAddress } = context.device;
+    let accepted = false;
+    return {
+      write: async (tx) => {
+        if (!(await tx.factors.recordPasskeyUse(passkey.id, counter, at))) throw counterRegressed(passkey);
+        accepted = true;
+        await throttle.addressSucceeded(ipAddress, tx.loginThrottles);
+        return [];
+      },
+      rolledBack: async (error) => {
+        if (error instanceof PasskeyRefusal) await this.audited(error, context, origin);
+        else if (accepted) await throttle.addressSucceeded(ipAddress);
+      },
+    };
+  }
+
+  private audited(refusal: PasskeyRefusal, context: AssertionContext, origin: ChangeOrigin): Promise<void> {
+    return this.options.audit.record(refusal.event, origin, {
+      ...{ userId: refusal.userId, sessionId: context.viewer?.session.id ?? null, method: 'PASSKEY' },
+    });
   }
 
   /**

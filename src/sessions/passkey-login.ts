@@ -20,7 +20,7 @@ import type { StepUp } from './step-up.js';
 import type { DeviceInfo, PendingLogin, SessionRecord, Viewer } from './types.js';
 
 export interface PasskeyLoginOptions {
-  assertions: Pick<PasskeyAssertions, 'verify'>;
+  assertions: Pick<PasskeyAssertions, 'check' | 'verify'>;
   logins: Pick<LoginService, 'startProvenSession'>;
   secondStep: Pick<SecondStep, 'finish'>;
   stepUp: Pick<StepUp, 'recordSecondFactorProof'>;
@@ -43,11 +43,11 @@ export class PasskeyLogin {
     if (pending) {
       // Before the assertion is looked at: a login held to enroll has no passkey to prove.
       if (pending.nextStep !== 'SECOND_FACTOR') throw secondFactorRequired(pending.nextStep);
-      await assertions.verify(response, site, { device, expectedUserId: pending.user.id });
-      return secondStep.finish(pending, 'PASSKEY', device);
+      const { use } = await assertions.check(response, site, { device, expectedUserId: pending.user.id });
+      return secondStep.finish(pending, 'PASSKEY', device, use);
     }
-    const { user } = await assertions.verify(response, site, { device });
-    return logins.startProvenSession(user, ['PASSKEY'], device, viewer);
+    const { user, use } = await assertions.check(response, site, { device });
+    return logins.startProvenSession(user, ['PASSKEY'], device, viewer, use);
   }
 
   /** `reauthenticate(passkeyResponse)`: a fresh AAL2 proof on the viewer's session, by its own passkey. */

@@ -14,13 +14,15 @@ import { PasskeyLogin } from './passkey-login.js';
 import { PasskeyRegistration } from './passkey-registration.js';
 import type { SecondStep } from './second-step.js';
 import type { StepUp } from './step-up.js';
-import type { PasskeyStore, UserStore } from './store.js';
+import type { PasskeyStore, SessionStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import { WebauthnChallenges, type WebauthnChallengeStore } from './webauthn-challenges.js';
 
 export interface PasskeysOptions {
   users: Pick<UserStore, 'findUserById' | 'findUserByUsernameKey'>;
   passkeys: PasskeyStore;
+  /** Where a passkey's use is written when no session starts (a step-up). */
+  sessions: Pick<SessionStore, 'withUserLocked'>;
   challenges: WebauthnChallengeStore;
   throttle: LoginThrottle;
   stepUp: Pick<StepUp, 'require' | 'recordSecondFactorProof'>;

@@ -35,9 +35,17 @@ export interface PendingLoginResult {
 export class PendingLogins {
   constructor(private readonly options: PendingLoginsOptions) {}
 
-  /** Writes a new pending login for `user`, waiting for `nextStep`. */
-  async create(user: UserRecord, nextStep: PendingStep, device: DeviceInfo): Promise<PendingLoginResult> {
-    const { store, clock, policy } = this.options;
+  /**
+   * Writes a new pending login for `user`, waiting for `nextStep`; with `store`, in its
+   * transaction (the login's: with the throttle's success and SECOND_FACTOR_REQUESTED).
+   */
+  async create(
+    user: UserRecord,
+    nextStep: PendingStep,
+    device: DeviceInfo,
+    store: Pick<PendingLoginStore, 'insertPendingLogin'> = this.options.store,
+  ): Promise<PendingLoginResult> {
+    const { clock, policy } = this.options;
     const token = generatePendingToken();
     const createdAt = clock.now();
     const pending: PendingLogin = {

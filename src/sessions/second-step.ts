@@ -1,12 +1,13 @@
 /**
  * The second step of a login: a pending login (the password was right) finished by a second
  * factor, or under REQUIRE_SECOND_FACTOR by enrolling one. Either way the login becomes a
- * session as every login does (session-start.ts), with a new token and the pending login's row
- * deleted in the same transaction.
+ * session as every login does (session-start.ts), with a new token, and the pending login's row
+ * deleted and the second factor's use written (proof-use.ts) in the same transaction.
  */
 import type { AuthenticationMethod } from './assurance.js';
 import { GatehouseError, secondFactorRequired } from './errors.js';
 import type { FactorCodes } from './factor-codes.js';
+import type { ProofUse } from './proof-use.js';
 import { anonymousOrigin, type LoginResult, type SessionStart } from './session-start.js';
 import type { DeviceInfo, PendingLogin, Viewer } from './types.js';
 
@@ -32,14 +33,14 @@ export class SecondStep {
       });
     }
     requireStep(pending, 'SECOND_FACTOR');
-    const proof = await this.options.codes.prove(pending.user, code, anonymousOrigin(device));
-    return this.finish(pending, proof.method, device);
+    const { method, use } = await this.options.codes.check(pending.user, code, anonymousOrigin(device));
+    return this.finish(pending, method, device, use);
   }
 
-  /** Finishes a pending login waiting for a second factor, which `method` has just proved. */
-  finish(pending: PendingLogin, method: AuthenticationMethod, device: DeviceInfo): Promise<LoginResult> {
+  /** Finishes a pending login waiting for a second factor, which `method` has just proved; `use` is written with the session. */
+  finish(pending: PendingLogin, method: AuthenticationMethod, device: DeviceInfo, use: ProofUse): Promise<LoginResult> {
     requireStep(pending, 'SECOND_FACTOR');
-    return this.start(pending, method, device);
+    return this.start(pending, method, device, use);
   }
 
   /** Finishes a pending login held to enroll a factor (REQUIRE_SECOND_FACTOR), now that `method` is enrolled. */
@@ -48,9 +49,14 @@ export class SecondStep {
     return this.start(pending, method, device);
   }
 
-  private start(pending: PendingLogin, method: AuthenticationMethod, device: DeviceInfo): Promise<LoginResult> {
+  private start(
+    pending: PendingLogin,
+    method: AuthenticationMethod,
+    device: DeviceInfo,
+    use?: ProofUse,
+  ): Promise<LoginResult> {
     if (method === 'PASSWORD') throw new Error('A second step needs a second factor, not the password again');
-    return this.options.starts.start({ user: pending.user, methods: ['PASSWORD', method], device, pending });
+    return this.options.starts.start({ user: pending.user, methods: ['PASSWORD', method], device, pending, use });
   }
 }
 

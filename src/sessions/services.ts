@@ -80,7 +80,7 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const audit = new AuditLog(stores.authEvents, clock, lifecycle, logger);
   const throttle = new LoginThrottle(stores.loginThrottles);
   const secretsBox = new SecretsBox(options.secretsKey ?? { key: () => undefined });
-  const codes = new FactorCodes({ factors: factorStore, box: secretsBox, throttle, audit, clock });
+  const codes = new FactorCodes({ factors: factorStore, sessions, box: secretsBox, throttle, audit, clock });
   const stepUp = new StepUp({ users, sessions, factors: factorStore, codes, throttle, hasher, clock, policy, audit });
   const shared = { sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, hasher, stepUp };
   const ends = new SessionEnds({ ...shared, ...(awaitEverywhere ? { awaitEverywhere } : {}) });
@@ -91,7 +91,7 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const factorDeps = { store: factorStore, box: secretsBox, secondStep };
   const logins = new LoginService({ ...shared, throttle, ends, starts, factors: factorStore, pendingLogins });
   const passkeys = createPasskeys({
-    ...{ users, passkeys: stores.passkeys, challenges: stores.webauthnChallenges },
+    ...{ users, sessions, passkeys: stores.passkeys, challenges: stores.webauthnChallenges },
     ...{ throttle, stepUp, secondStep, logins, clock, audit, decoyKey: passkeyDecoyKey },
   });
   return {

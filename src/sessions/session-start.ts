@@ -4,9 +4,10 @@
  * login becomes a session here, so limits, single login, events and webhooks treat them alike.
  *
  * Safety rules: a new token every time (no fixation); the account's state, the session limit,
- * the insert, LOGIN_SUCCEEDED and the deletion of the pending login it finishes commit in one
- * transaction under the user's row lock, so concurrent logins cannot overshoot the limit, a
- * login racing a disable leaves no session, and one pending login makes at most one session.
+ * the insert, LOGIN_SUCCEEDED, the deletion of the pending login it finishes and the use of the
+ * second step's proof (proof-use.ts) commit in one transaction under the user's row lock, so
+ * concurrent logins cannot overshoot the limit, a login racing a disable leaves no session, one
+ * pending login makes at most one session, and a start that fails leaves the proof unused.
  */
 import { randomUUID } from 'node:crypto';
 import { assuranceOf, type AuthenticationMethod } from './assurance.js';
@@ -18,6 +19,7 @@ import { GatehouseError, invalidCredentials } from './errors.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import { sessionLimitOf, type ActiveAt, type SessionPolicy } from './policy.js';
+import type { ProofUse } from './proof-use.js';
 import type { SessionStore, UserSessionsTx } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import { generateToken, hashToken } from './tokens.js';
@@ -53,6 +55,8 @@ export interface ProvenLogin {
   pending?: PendingLogin | undefined;
   /** A password login's throttle key: the success is written in the session's transaction. */
   throttleKey?: string | undefined;
+  /** What using the second step's proof writes (a code's, a passkey's): in the session's transaction, first. */
+  use?: ProofUse | undefined;
 }
 
 /** Login events are the system's doing until someone is signed in. */
@@ -75,9 +79,9 @@ export class SessionStart {
     const fields = { userId: user.id, sessionId: session.id, ...(method ? { method } : {}) };
     const succeeded = audit.event('LOGIN_SUCCEEDED', anonymousOrigin(device), fields);
     const started = { ...session, tokenHash: hashToken(token) };
-    const superseded = await this.insertWithinLimit(started, user, proven, succeeded);
+    const { superseded, events } = await this.insertWithinLimit(started, user, proven, succeeded);
     await ends.announce(superseded, { actorUserId: user.id, device });
-    audit.committed([succeeded]);
+    audit.committed(events);
     lifecycle.started(session, user);
     return { viewer: { user, session }, token };
   }
@@ -90,18 +94,18 @@ export class SessionStart {
    *
    * The throttle's success and the `succeeded` audit event are written in that transaction too:
    * a session never exists without its LOGIN_SUCCEEDED, and the login commits once instead of
-   * four times (each commit is an fsync, and its CPU competes with the hash threads). So is the
-   * deletion of the pending login it finishes.
+   * four times (each commit is an fsync, and its CPU competes with the hash threads). So are the
+   * deletion of the pending login it finishes and the use of the second step's proof, with its
+   * events: written first, so that a proof used meanwhile is refused as such.
    */
   private async insertWithinLimit(
     session: NewSession,
     user: UserRecord,
     proven: ProvenLogin,
     succeeded: AuthEventRecord,
-  ): Promise<SessionRecord[]> {
-    const { sessions, cache, lastSeen, audit, policy, throttle } = this.options;
-    const { device, pending, throttleKey } = proven;
-    const origin = { actorUserId: user.id, device };
+  ): Promise<{ superseded: SessionRecord[]; events: AuthEventRecord[] }> {
+    const { sessions, cache, lastSeen, policy, throttle } = this.options;
+    const { device, pending, throttleKey, use } = proven;
     // The login may supersede sessions whose ids are not known yet, cached or not.
     if (sessionLimitOf(user, policy) > 0) cache?.evictUser(user.id);
     // The count reads last_seen_at (see LastSeenWriter); asked for before the transaction,
@@ -110,24 +114,30 @@ export class SessionStart {
     try {
       return await sessions.withUserLocked(user.id, async (tx) => {
         if (!tx.user) throw invalidCredentials();
+        const events = [...(use ? await use.write(tx) : []), succeeded];
         if (pending && !(await tx.takePendingLogin(pending.id, session.createdAt))) throw pendingLoginGone();
         if (tx.user.disabledAt) throw new GatehouseError('ACCOUNT_DISABLED', 'This account is disabled');
         const superseded = await this.makeRoom(tx, sessionLimitOf(tx.user, policy), activeAt, session.createdAt);
         await tx.insertSession(session);
         if (throttleKey) await throttle.succeeded(throttleKey, device.ipAddress, tx.loginThrottles);
-        await tx.insertAuthEvents([succeeded]);
-        return superseded;
+        await tx.insertAuthEvents(events);
+        return { superseded, events };
       });
     } catch (error) {
-      // Refused with the right password: the throttle counts no failure, as for a login that started.
-      if (error instanceof GatehouseError && throttleKey) await throttle.succeeded(throttleKey, device.ipAddress);
-      if (error instanceof GatehouseError && error.code === 'SESSION_LIMIT') {
-        await audit.record('SESSION_LIMIT_REACHED', origin, { userId: user.id });
-      } else if (error instanceof GatehouseError && error.code === 'ACCOUNT_DISABLED') {
-        await audit.record('LOGIN_REFUSED_DISABLED', origin, { userId: user.id });
-      }
+      if (error instanceof GatehouseError) await this.refused(error, user, proven);
       throw error;
     }
+  }
+
+  /** What a start refused (and rolled back) still writes: the throttle's success after a right proof, its event. */
+  private async refused(error: GatehouseError, user: UserRecord, { device, throttleKey, use }: ProvenLogin) {
+    const { throttle, audit } = this.options;
+    await use?.rolledBack(error);
+    // Refused with the right password: the throttle counts no failure, as for a login that started.
+    if (throttleKey) await throttle.succeeded(throttleKey, device.ipAddress);
+    const origin = { actorUserId: user.id, device };
+    if (error.code === 'SESSION_LIMIT') await audit.record('SESSION_LIMIT_REACHED', origin, { userId: user.id });
+    if (error.code === 'ACCOUNT_DISABLED') await audit.record('LOGIN_REFUSED_DISABLED', origin, { userId: user.id });
   }
 
   /** Room for one more session under `limit` (0: none): refused, or the oldest ended (SUPERSEDED). */

@@ -155,9 +155,14 @@ export interface UserSessionsTx {
    * call deleted it. Of two second steps on one pending login, only one can.
    */
   takePendingLogin(id: string, now: Date): Promise<boolean>;
+  /** Inserts a pending login of this user (`PendingLoginStore.insertPendingLogin`, in this transaction). */
+  insertPendingLogin(pending: NewPendingLogin): Promise<void>;
   /** The user's second factors, changed under the lock (the last one is counted and kept alike). */
   readonly factors: LockedFactors;
 }
+
+/** What using a second step's proof writes (proof-use.ts): in the transaction that holds the user's lock. */
+export type ProofWrites = Pick<UserSessionsTx, 'factors' | 'loginThrottles'>;
 
 /** Second factors of the locked user (`UserSessionsTx.factors`). */
 export interface LockedFactors {
@@ -168,6 +173,20 @@ export interface LockedFactors {
   deleteRecoveryCodes(): Promise<void>;
   /** Deletes every factor, recovery code and pending login of the user; returns how many confirmed factors went. */
   deleteAll(): Promise<number>;
+  /**
+   * Records `step` as the authenticator app's last accepted time step, if it is later than the
+   * last one: true when this call did (a code is accepted once, also by concurrent requests).
+   */
+  acceptTotpStep(id: string, step: number, at: Date): Promise<boolean>;
+  /** Marks the user's unused recovery code used; returns how many unused are left, or undefined when it was not one. */
+  useRecoveryCode(codeHash: string, at: Date): Promise<number | undefined>;
+  /**
+   * Records a verified use of the user's passkey in one atomic statement: the counter and
+   * `lastUsedAt`, but only while the stored counter is below `signCount`, or both are 0. False
+   * when it was not (another use with a counter at least as high got there first), and then
+   * nothing is written.
+   */
+  recordPasskeyUse(id: string, signCount: number, at: Date): Promise<boolean>;
 }
 
 /** A second factor as the API shows it: never a secret or a key. */
@@ -223,12 +242,6 @@ export interface PasskeyStore {
    * else whether the recovery codes were stored.
    */
   insertPasskey(registration: NewPasskey): Promise<{ recoveryCodesStored: boolean } | undefined>;
-  /**
-   * Records a verified use in one atomic statement: the counter and `lastUsedAt`, but only while
-   * the stored counter is below `signCount`, or both are 0. False when it was not (another use
-   * with a counter at least as high got there first), and then nothing is written.
-   */
-  recordPasskeyUse(id: string, signCount: number, at: Date): Promise<boolean>;
 }
 
 /** What confirming an enrollment writes with it, in its transaction. */
@@ -269,14 +282,7 @@ export interface SecondFactorStore {
    * else whether the recovery codes were stored.
    */
   confirmTotp(confirmation: TotpConfirmation): Promise<{ recoveryCodesStored: boolean } | undefined>;
-  /**
-   * Records `step` as the factor's last accepted time step, if it is later than the last one:
-   * true when this call did (a code is accepted once, also by concurrent requests).
-   */
-  acceptTotpStep(id: string, step: number, at: Date): Promise<boolean>;
 
-  /** Marks the user's unused recovery code used; returns how many unused are left, or undefined when it was not one. */
-  useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<number | undefined>;
   /** The user's recovery codes become these, with `events`, in one transaction. */
   replaceRecoveryCodes(
     userId: string,

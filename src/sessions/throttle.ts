@@ -65,9 +65,9 @@ export class LoginThrottle {
     return state && refusal(state, IP_THROTTLE, now);
   }
 
-  /** An attempt counted by {@link reserveAddress} succeeded: the IP gets it back. */
-  async addressSucceeded(ipAddress: string | null): Promise<void> {
-    if (ipAddress) await this.store.releaseLoginAttempt(ipThrottleKey(ipAddress));
+  /** An attempt counted by {@link reserveAddress} succeeded: the IP gets it back (in `store`'s transaction, if given). */
+  async addressSucceeded(ipAddress: string | null, store: LoginThrottleSuccess = this.store): Promise<void> {
+    if (ipAddress) await store.releaseLoginAttempt(ipThrottleKey(ipAddress));
   }
 
   /**
@@ -79,8 +79,12 @@ export class LoginThrottle {
   }
 
   /** {@link succeeded} for a right second-step code. */
-  secondFactorSucceeded(userId: string, ipAddress: string | null): Promise<void> {
-    return this.succeededFor(secondFactorThrottleKey(userId), ipAddress, this.store);
+  secondFactorSucceeded(
+    userId: string,
+    ipAddress: string | null,
+    store: LoginThrottleSuccess = this.store,
+  ): Promise<void> {
+    return this.succeededFor(secondFactorThrottleKey(userId), ipAddress, store);
   }
 
   private async succeededFor(accountKey: string, ipAddress: string | null, store: LoginThrottleSuccess) {

@@ -5,6 +5,7 @@ import { KnexAuthEventStore } from './auth-event-store.js';
 import type { DatabaseKind } from './database-kind.js';
 import { KnexLoginThrottleStore } from './login-throttle-store.js';
 import { Session, User } from './models.js';
+import { KnexPendingLoginStore } from './pending-login-store.js';
 import { LONG_STATEMENT } from './postgres-connections.js';
 import { lockedFactors } from './second-factor-store.js';
 import { endOpenSessions, SESSION_COLUMNS, whereActive, whereOpenButInactive } from './sql.js';
@@ -24,6 +25,7 @@ export function lockedUserTx(
     insertAuthEvents: (events) => authEvents.insertAuthEvents(events),
     loginThrottles: new KnexLoginThrottleStore(trx),
     factors: lockedFactors(trx, userId),
+    insertPendingLogin: (pending) => new KnexPendingLoginStore(trx).insertPendingLogin(pending),
     takePendingLogin: async (id, now) =>
       (await trx('pending_logins').where({ id, user_id: userId }).where('expires_at', '>', now.getTime()).delete()) > 0,
     listActiveSessions: async (activeAt) =>

@@ -106,18 +106,4 @@ export class KnexPasskeyStore implements PasskeyStore {
       throw error;
     }
   }
-
-  async recordPasskeyUse(id: string, signCount: number, at: Date): Promise<boolean> {
-    // The counter's rule in the statement itself, so that of two uses racing with one counter
-    // value, one writes and the other is refused.
-    const updated = await this.db('second_factors')
-      .where({ id, kind: 'PASSKEY' })
-      .where((rule) =>
-        rule
-          .where('sign_count', '<', signCount)
-          .orWhere((none) => none.where('sign_count', 0).whereRaw('? = 0', [signCount])),
-      )
-      .update({ sign_count: signCount, last_used_at: at.getTime() });
-    return updated === 1;
-  }
 }

@@ -59,6 +59,29 @@ async function deleteFactorOf(db: Knex, userId: string, id: string): Promise<Sec
 const confirmedOf = (db: Knex, userId: string) =>
   db('second_factors').where('user_id', userId).whereNotNull('confirmed_at');
 
+/**
+ * A verified use of the user's passkey (`LockedFactors.recordPasskeyUse`). The counter's rule is
+ * in the statement itself, so that of two uses racing with one counter value, one writes and the
+ * other is refused.
+ */
+async function recordPasskeyUse(
+  trx: Knex.Transaction,
+  userId: string,
+  id: string,
+  signCount: number,
+  at: Date,
+): Promise<boolean> {
+  const updated = await trx('second_factors')
+    .where({ id, user_id: userId, kind: 'PASSKEY' })
+    .where((rule) =>
+      rule
+        .where('sign_count', '<', signCount)
+        .orWhere((none) => none.where('sign_count', 0).whereRaw('? = 0', [signCount])),
+    )
+    .update({ sign_count: signCount, last_used_at: at.getTime() });
+  return updated === 1;
+}
+
 /** The locked user's factors (`UserSessionsTx.factors`), on the transaction that holds the lock. */
 export function lockedFactors(trx: Knex.Transaction, userId: string): LockedFactors {
   return {
@@ -74,6 +97,21 @@ export function lockedFactors(trx: Knex.Transaction, userId: string): LockedFact
       await trx('pending_logins').where('user_id', userId).delete();
       return confirmed;
     },
+    acceptTotpStep: async (id, step, at) => {
+      // The rule in the statement itself: of two requests with one code, one updates the row.
+      const updated = await confirmedOf(trx, userId)
+        .where({ id, kind: 'TOTP' })
+        .where((later) => later.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+        .update({ totp_last_step: step, last_used_at: at.getTime() });
+      return updated > 0;
+    },
+    useRecoveryCode: async (codeHash, at) => {
+      const unused = () => trx('recovery_codes').where('user_id', userId).whereNull('used_at');
+      const used = await unused().where('code_hash', codeHash).update({ used_at: at.getTime() });
+      if (used === 0) return undefined;
+      return toCount(await unused().count({ count: '*' }).first());
+    },
+    recordPasskeyUse: (id, signCount, at) => recordPasskeyUse(trx, userId, id, signCount, at),
   };
 }
 
@@ -165,26 +203,6 @@ export class KnexSecondFactorStore implements SecondFactorStore {
       await this.insertEvents(trx, confirmation.events);
       return { recoveryCodesStored };
     });
-  }
-
-  async acceptTotpStep(id: string, step: number, at: Date): Promise<boolean> {
-    const updated = await this.db('second_factors')
-      .where('id', id)
-      .whereNotNull('confirmed_at')
-      .where((later) => later.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
-      .update({ totp_last_step: step, last_used_at: at.getTime() });
-    return updated > 0;
-  }
-
-  async useRecoveryCode(userId: string, codeHash: string, at: Date): Promise<number | undefined> {
-    const used = await this.db('recovery_codes')
-      .where({ code_hash: codeHash, user_id: userId })
-      .whereNull('used_at')
-      .update({ used_at: at.getTime() });
-    if (used === 0) return undefined;
-    return toCount(
-      await this.db('recovery_codes').where('user_id', userId).whereNull('used_at').count({ count: '*' }).first(),
-    );
   }
 
   async replaceRecoveryCodes(
