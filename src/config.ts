@@ -279,25 +279,28 @@ class EnvReader {
   }
 }
 
-function parseOrigins(reader: EnvReader): string[] {
-  const value = reader.optionalString('ALLOWED_ORIGINS');
-  if (value === undefined) return [];
+/** The entries of a comma-separated setting, trimmed, empty ones dropped ('' when unset: none). */
+function commaList(value: string): string[] {
   return value
     .split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== '')
-    .map((origin) => {
-      try {
-        return parseAllowedOrigin(origin);
-      } catch (error) {
-        if (!(error instanceof OriginEntryError)) throw error;
-        throw new ConfigError(
-          'ALLOWED_ORIGINS',
-          value,
-          `comma-separated origins such as https://app.example.com or https://*.example.com (${error.message})`,
-        );
-      }
-    });
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+function parseOrigins(reader: EnvReader): string[] {
+  const value = reader.optionalString('ALLOWED_ORIGINS') ?? '';
+  return commaList(value).map((origin) => {
+    try {
+      return parseAllowedOrigin(origin);
+    } catch (error) {
+      if (!(error instanceof OriginEntryError)) throw error;
+      throw new ConfigError(
+        'ALLOWED_ORIGINS',
+        value,
+        `comma-separated origins such as https://app.example.com or https://*.example.com (${error.message})`,
+      );
+    }
+  });
 }
 
 function parseSecretsKey(reader: EnvReader): Buffer | undefined {
@@ -323,24 +326,19 @@ function parseRpId(reader: EnvReader): string | undefined {
 }
 
 function parseWebauthnOrigins(reader: EnvReader): string[] {
-  const value = reader.optionalString('WEBAUTHN_ORIGINS');
-  if (value === undefined) return [];
-  return value
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== '')
-    .map((origin) => {
-      let parsed: URL | undefined;
-      try {
-        parsed = new URL(origin);
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
-        throw new ConfigError('WEBAUTHN_ORIGINS', value, 'comma-separated origins such as https://app.example.com');
-      }
-      return parsed.origin;
-    });
+  const value = reader.optionalString('WEBAUTHN_ORIGINS') ?? '';
+  return commaList(value).map((origin) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError('WEBAUTHN_ORIGINS', value, 'comma-separated origins such as https://app.example.com');
+    }
+    return parsed.origin;
+  });
 }
 
 function validateDatabaseUrl(value: string): string {
