@@ -12,6 +12,7 @@ import * as usernameSkeletons from './20261207_10_username_skeletons.js';
 import * as serverMembership from './20261207_11_server_membership.js';
 import * as secondFactors from './20261208_12_second_factors.js';
 import * as webauthnChallengeHolders from './20261208_13_webauthn_challenge_holders.js';
+import * as deviceBoundSessions from './20261208_14_device_bound_sessions.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '20261207_11_server_membership': serverMembership,
   '20261208_12_second_factors': secondFactors,
   '20261208_13_webauthn_challenge_holders': webauthnChallengeHolders,
+  '20261208_14_device_bound_sessions': deviceBoundSessions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -149,6 +149,20 @@ export interface Config {
    * `ALLOWED_ORIGINS`.
    */
   webauthnOrigins: string[];
+  /**
+   * `DBSC`: device-bound sessions (W3C DBSC) for browsers that offer them. Off: logins send no
+   * registration header, `/dbsc/*` answers 404 (browsers then drop their bindings), and bound
+   * sessions are served with the session cookie alone, so turning it off locks no one out.
+   * Default on.
+   */
+  dbsc: boolean;
+  /**
+   * `DBSC_BOUND_COOKIE_TTL`: lifetime of a bound session's short cookie, the window a thief with a
+   * copied cookie jar has, in ms. At least `5m`: Chrome signs at most six proofs per nine minutes
+   * per site and refreshes two minutes before expiry, so a shorter lifetime leaves the browser
+   * without a cookie for part of each cycle. Default `10m`, at most `24h`.
+   */
+  dbscBoundCookieTtlMs: number;
 }
 
 /** Who must have a second factor (`REQUIRE_SECOND_FACTOR`): defined with the rules that apply it. */
@@ -398,6 +412,8 @@ export function loadConfig(env: Env = process.env): Config {
     secretsKey: parseSecretsKey(read),
     webauthnRpId: parseRpId(read),
     webauthnOrigins: parseWebauthnOrigins(read),
+    dbsc: read.boolean('DBSC', true),
+    dbscBoundCookieTtlMs: read.duration('DBSC_BOUND_COOKIE_TTL', '10m', 300_000, 86_400_000),
   };
 }
 

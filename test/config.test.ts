@@ -200,6 +200,22 @@ describe('loadConfig', () => {
 });
 
 describe('settingNames', () => {
+  it("reads DBSC and DBSC_BOUND_COOKIE_TTL: on and 10m by default, at least 5m (Chrome's signing quota)", () => {
+    assert.deepEqual(pick(loadConfig({}), { dbsc: true, dbscBoundCookieTtlMs: 10 * MINUTE }), {
+      dbsc: true,
+      dbscBoundCookieTtlMs: 10 * MINUTE,
+    });
+    const config = loadConfig({ DBSC: 'off', DBSC_BOUND_COOKIE_TTL: '5m' });
+    assert.deepEqual(pick(config, { dbsc: false, dbscBoundCookieTtlMs: 0 }), {
+      dbsc: false,
+      dbscBoundCookieTtlMs: 5 * MINUTE,
+    });
+    assertRejected({ DBSC_BOUND_COOKIE_TTL: '3m' }, 'DBSC_BOUND_COOKIE_TTL', '3m');
+    assertRejected({ DBSC_BOUND_COOKIE_TTL: '2d' }, 'DBSC_BOUND_COOKIE_TTL', '2d');
+    assertRejected({ DBSC_BOUND_COOKIE_TTL: 'soon' }, 'DBSC_BOUND_COOKIE_TTL', 'soon');
+    assertRejected({ DBSC: 'sometimes' }, 'DBSC', 'sometimes');
+  });
+
   it('lists every variable loadConfig reads, and nothing else', () => {
     const names = settingNames();
     for (const name of ['PORT', 'DATABASE_URL', 'ALLOWED_ORIGINS', 'GRAPHQL_INTROSPECTION', 'REDIS_URL']) {

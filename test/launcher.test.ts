@@ -105,6 +105,9 @@ describe('bin/gatehouse.js: the build when current, the sources otherwise, never
 
   it('refuses a stale build when it cannot run the sources (no tsx): exit 1, and what to do', () => {
     unlinkSync(at('node_modules'));
+    // A tsx installed in a folder above the temporary one (a CI machine's) would be found by Node's
+    // resolution; a tsx package here that does not export its API stands for "no usable tsx".
+    write('node_modules/tsx/package.json', '{ "name": "tsx", "exports": {} }\n', NOW);
     assert.equal(ran(), 'build', 'a current build needs no tsx');
     setTime('src/cli/main.ts', NOW);
     const stale = run();

@@ -37,6 +37,7 @@ function viewer(userId: string, sessionId: string): { tokenHash: string; viewer:
         ipAddress: null,
         assurance: 'AAL1',
         authenticationMethods: ['PASSWORD'],
+        deviceBoundAt: null,
       },
     },
   };

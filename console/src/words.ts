@@ -13,6 +13,7 @@ const END_REASONS: Record<string, string> = {
   USER_DELETED: 'your account was deleted by an administrator.',
   ALL_SESSIONS_REVOKED: 'an administrator signed everyone out.',
   SECOND_FACTORS_RESET: 'an administrator reset your second factors.',
+  DEVICE_MISMATCH: "this session's cookie was used from another device.",
 };
 
 export const endReasonInWords = (reason: string | null | undefined) =>
@@ -30,6 +31,7 @@ const END_REASON_LABELS: Record<string, string> = {
   USER_DELETED: 'Account deleted',
   ALL_SESSIONS_REVOKED: 'Everyone signed out',
   SECOND_FACTORS_RESET: 'Second factors reset',
+  DEVICE_MISMATCH: 'Used from another device',
 };
 
 export const endReasonLabel = (reason: string) => END_REASON_LABELS[reason] ?? reason;

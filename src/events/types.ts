@@ -39,6 +39,8 @@ interface AnnouncedSession {
   assurance?: AssuranceLevel;
   /** Comma-separated, as stored. */
   authenticationMethods?: string;
+  /** Absent from an instance that announced before migration 14. */
+  deviceBoundAt?: number | null;
 }
 
 /** A session event announced by the database; undefined when the payload is not one. */
@@ -54,5 +56,6 @@ export function parseAnnouncedEvent(payload: unknown): SessionEvent | undefined 
     endedAt: session.endedAt === null ? null : new Date(session.endedAt),
     assurance: session.assurance ?? 'AAL1',
     authenticationMethods: parseMethods(session.authenticationMethods),
+    deviceBoundAt: session.deviceBoundAt == null ? null : new Date(session.deviceBoundAt),
   });
 }

@@ -61,6 +61,16 @@ export const SessionRef = builder.objectType('Session', {
       type: 'DateTime',
       description: 'Absolute expiry; the idle timeout may end it sooner.',
     }),
+    deviceBound: t.boolean({
+      description:
+        'Whether the browser bound this session to a key it cannot export (DBSC): then it is served only with its short-lived bound cookie too, and a copied cookie stops working elsewhere.',
+      resolve: (session) => session.deviceBoundAt !== null,
+    }),
+    deviceBoundAt: t.expose('deviceBoundAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the session was bound to its device; null while unbound.',
+    }),
     endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
     endReason: t.field({ type: SessionEndReasonEnum, nullable: true, resolve: (session) => session.endReason }),
     userAgent: t.exposeString('userAgent', { nullable: true }),

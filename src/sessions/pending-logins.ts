@@ -95,5 +95,6 @@ export function pendingLoginAsSession(pending: PendingLogin): SessionRecord {
     ...{ endedAt: null, endReason: null, userAgent: pending.userAgent, ipAddress: pending.ipAddress },
     assurance: 'AAL1',
     authenticationMethods: ['PASSWORD'],
+    deviceBoundAt: null,
   };
 }

@@ -177,5 +177,6 @@ function newSession(
     ipAddress: device.ipAddress,
     assurance: assuranceOf(methods),
     authenticationMethods: methods,
+    deviceBoundAt: null,
   };
 }

@@ -15,6 +15,7 @@ export const SESSION_END_REASONS = [
   'USER_DELETED',
   'ALL_SESSIONS_REVOKED',
   'SECOND_FACTORS_RESET',
+  'DEVICE_MISMATCH',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
@@ -51,6 +52,11 @@ export interface SessionRecord extends SessionAssurance {
   endReason: SessionEndReason | null;
   userAgent: string | null;
   ipAddress: string | null;
+  /**
+   * When the browser bound this session to a key it holds (DBSC, DESIGN.md "Device-bound
+   * sessions"); null while unbound. A bound session is served only with its bound cookie too.
+   */
+  deviceBoundAt: Date | null;
 }
 
 /** A session as first written. The hash is only ever looked up by, never read back. */

@@ -62,6 +62,7 @@ export class Session extends BaseModel implements SessionRecord {
     'authenticatedAt',
     'expiresAt',
     'endedAt',
+    'deviceBoundAt',
   ];
 
   declare id: string;
@@ -76,6 +77,7 @@ export class Session extends BaseModel implements SessionRecord {
   declare ipAddress: string | null;
   declare assurance: AssuranceLevel;
   declare authenticationMethods: AuthenticationMethod[];
+  declare deviceBoundAt: Date | null;
 
   override $parseDatabaseJson(json: Pojo): Pojo {
     const parsed = super.$parseDatabaseJson(json);
@@ -84,6 +86,8 @@ export class Session extends BaseModel implements SessionRecord {
     // Stored comma-separated (migration 12); rows from before it were password logins.
     parsed.assurance ??= 'AAL1';
     parsed.authenticationMethods = parseMethods(parsed.authenticationMethods as string | null | undefined);
+    // Rows from before migration 14 were never bound.
+    parsed.deviceBoundAt ??= null;
     return parsed;
   }
 

@@ -27,6 +27,7 @@ export type SessionTuple = [
   ipAddress: string | null,
   assurance: AssuranceLevel | null,
   authenticationMethods: string | null,
+  deviceBoundAt: number | null,
 ];
 
 /** SQL for one session as a JSON array (see {@link SessionTuple}); `prefix` qualifies the columns. */
@@ -42,7 +43,7 @@ export function sessionJson(kind: DatabaseKind, prefix = ''): string {
 export function toSessionRecord(tuple: readonly [...SessionTuple, ...unknown[]]): SessionRecord {
   const [id, userId, createdAtMs, lastSeenAt, authenticatedAt, expiresAt, endedAt, endReason, userAgent, ipAddress] =
     tuple;
-  const [assurance, methods] = [tuple[10], tuple[11]];
+  const [assurance, methods, deviceBoundAt] = [tuple[10], tuple[11], tuple[12]];
   const createdAt = new Date(createdAtMs);
   return {
     id,
@@ -58,6 +59,7 @@ export function toSessionRecord(tuple: readonly [...SessionTuple, ...unknown[]])
     ipAddress,
     assurance: assurance ?? 'AAL1',
     authenticationMethods: parseMethods(methods),
+    deviceBoundAt: deviceBoundAt === null ? null : new Date(deviceBoundAt),
   };
 }
 

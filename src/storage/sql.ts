@@ -23,6 +23,7 @@ export const SESSION_COLUMNS = [
   'ip_address',
   'assurance',
   'authentication_methods',
+  'device_bound_at',
 ] as const;
 
 const USER_COLUMNS = [

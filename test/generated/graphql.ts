@@ -83,6 +83,7 @@ export type SecondFactorKind =
 
 export type SessionEndReason =
   | 'ALL_SESSIONS_REVOKED'
+  | 'DEVICE_MISMATCH'
   | 'EXPIRED'
   | 'KICKED'
   | 'LOGOUT'
