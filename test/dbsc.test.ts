@@ -10,7 +10,8 @@ import { startAppOn, startTestServer, type TestServer } from './support/server.j
 import { DATABASE_KINDS, openMigratedDatabase } from './support/databases.js';
 import { migrationSource } from '../migrations/index.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
-import { createUser, passwordOf } from './support/sessions.js';
+import { createUser, passwordOf, signIn } from './support/sessions.js';
+import { enrollTotp, freshCode } from './support/factors.js';
 import { kickAsOperator } from './support/app.js';
 import { SECOND, MINUTE } from './support/clock.js';
 import { waitFor } from './support/async.js';
@@ -189,6 +190,43 @@ for (const kind of DATABASE_KINDS) {
       pending.jar.set('gatehouse_session', `p.${'A'.repeat(43)}`);
       pending.registration = '(ES256);path="/dbsc/register";challenge="x"';
       assert.equal((await pending.register()).status, 401);
+    });
+
+    it('the second step offers registration, the pending login before it does not', async () => {
+      const username = `dbsc${++users}`;
+      await createUser(admin, username);
+      const { client: owner } = await signIn(server, username);
+      const { secret } = await enrollTotp(server, owner);
+      const client = new DbscClient(server.url, await generateDbscKey());
+      const login = await client.graphql<{ login: { nextStep: string } }>(
+        'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { nextStep } }',
+        { u: username, p: passwordOf(username) },
+      );
+      assert.equal(login.data?.login.nextStep, 'SECOND_FACTOR');
+      assert.equal(client.registration, null, 'no offer to a pending login');
+      client.registration = '(ES256);path="/dbsc/register";challenge="x"';
+      assert.equal((await client.register()).status, 401, 'a pending login binds nothing');
+      client.registration = null;
+      const step = await client.graphql<{ verifySecondFactor: { nextStep: string } }>(
+        'mutation($c: String!) { verifySecondFactor(code: $c) { nextStep } }',
+        { c: freshCode(server, secret) },
+      );
+      assert.equal(step.data?.verifySecondFactor.nextStep, 'DONE');
+      assert.ok(client.registration, 'the second step offers registration');
+      assert.equal((await client.register()).status, 200);
+      assert.ok(await client.me());
+    });
+
+    it('metrics count registrations, refreshes and Secure-Session-Skipped (counted, never trusted)', async () => {
+      const { client } = await used(await signedIn());
+      await client.refresh();
+      await withoutBound(client).me({
+        'secure-session-skipped': `quota_exceeded;session_identifier="${client.sessionId}"`,
+      });
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(text, /gatehouse_dbsc_registrations_total\{result="bound"\} [1-9]/);
+      assert.match(text, /gatehouse_dbsc_refreshes_total\{result="rotated"\} [1-9]/);
+      assert.match(text, /gatehouse_dbsc_skipped_total\{reason="quota_exceeded"\} [1-9]/);
     });
 
     it('an already bound session refuses a second key and keeps the first', async () => {
