@@ -345,6 +345,37 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(early.status, 200);
     });
 
+    it('challenges: the one before the newest is honoured for 30 s; a stale one gets a new challenge', async () => {
+      const { client } = await used(await signedIn());
+      const challenge = async () =>
+        challengeOf(
+          (await client.refresh({ proof: false, followChallenge: false })).headers.get('secure-session-challenge'),
+        )!;
+      const signed = async (jti: string) =>
+        (await client.refresh({ jwt: await buildProof(client.key!, { jti }) })).status;
+      const first = await challenge();
+      await challenge();
+      assert.equal(await signed(first), 200, 'the previous challenge, signed by a request that raced');
+      const third = await challenge();
+      await challenge();
+      server.clock.advance(31 * SECOND);
+      assert.equal(await signed(third), 403, 'the previous challenge after 30 s');
+      const fifth = await challenge();
+      server.clock.advance(2 * MINUTE + SECOND);
+      assert.equal(await signed(fifth), 403, 'a challenge past its 2 minutes');
+      assert.equal((await client.refresh()).status, 200, 'a fresh one works');
+      assert.ok(await client.me());
+    });
+
+    it('a registration challenge lapses after 2 minutes: refused, the session unbound and working', async () => {
+      const { client } = await signedIn({ bind: false });
+      server.clock.advance(2 * MINUTE + SECOND);
+      const late = await client.register();
+      assert.equal(late.status, 400);
+      assert.equal((await current(client))?.deviceBound, false);
+      assert.ok(await client.me());
+    });
+
     it('a replayed proof gets a new challenge and changes nothing', async () => {
       const { client } = await used(await signedIn());
       const jwt = await buildProof(client.key!, { jti: client.challenge! });
