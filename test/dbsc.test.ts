@@ -5,6 +5,7 @@
  * jar, the wrong-key proof with and without the session cookie, ends, DBSC=off, an outage.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startAppOn, startTestServer, type TestServer } from './support/server.js';
 import { DATABASE_KINDS, openMigratedDatabase } from './support/databases.js';
@@ -50,6 +51,8 @@ for (const kind of DATABASE_KINDS) {
     let server: TestServer;
     let admin: TestClient;
     let users = 0;
+    // PostgreSQL needs SECRETS_KEY for authenticator apps (the second-step test); every instance shares it.
+    const env = { SWEEP_INTERVAL: '1h', SECRETS_KEY: randomBytes(32).toString('base64') };
 
     /** A new user, signed in on a new client, bound unless `bind: false`. */
     async function signedIn(options: { alg?: DbscAlg; bind?: boolean } = {}) {
@@ -66,7 +69,7 @@ for (const kind of DATABASE_KINDS) {
     }
 
     before(async () => {
-      server = await startTestServer({ database: kind, env: { SWEEP_INTERVAL: '1h' } });
+      server = await startTestServer({ database: kind, env });
       admin = await server.adminClient();
     });
     after(async () => {
@@ -513,7 +516,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it('two instances: a binding on one evicts the other’s cached copy; a rotation on one is honoured by the other', async () => {
-      const other = await startAppOn(server.database, server.clock, { SWEEP_INTERVAL: '1h' });
+      const other = await startAppOn(server.database, server.clock, env);
       try {
         const { client } = await signedIn({ bind: false });
         const onOther = (jar: DbscClient) => {
@@ -538,7 +541,7 @@ for (const kind of DATABASE_KINDS) {
 
     it('DBSC=off: no registration header, /dbsc/* 404, and a bound session is served with its session cookie alone', async () => {
       const { client } = await used(await signedIn());
-      const off = await startAppOn(server.database, server.clock, { DBSC: 'off', SWEEP_INTERVAL: '1h' });
+      const off = await startAppOn(server.database, server.clock, { ...env, DBSC: 'off' });
       try {
         const username = `dbsc${++users}`;
         await createUser(admin, username);
@@ -558,7 +561,7 @@ for (const kind of DATABASE_KINDS) {
 
     it('the database down during a refresh: 503 with Retry-After, never a 4xx', async () => {
       const { client } = await used(await signedIn());
-      const cut = await startAppOn(server.database, server.clock, { SWEEP_INTERVAL: '1h' });
+      const cut = await startAppOn(server.database, server.clock, env);
       const there = client.copyJar();
       there.key = client.key;
       there.challenge = client.challenge;
