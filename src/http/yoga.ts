@@ -11,6 +11,7 @@ import type { DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
 import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
+import { registrationHeader } from './dbsc.js';
 import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
 import { errorResponse, type WireErrors } from './errors.js';
@@ -47,6 +48,8 @@ export interface YogaOptions {
   /** Asked only when no viewer was found: a pending login waiting for its second step. */
   resolvePendingLogin: PendingLoginResolver;
   cookie: SessionCookie;
+  /** DBSC's bound cookie: logout clears it with the session cookie. */
+  boundCookie?: SessionCookie;
   clock: Clock;
   /** How failures reach clients: the error masker. */
   errors: WireErrors;
@@ -92,6 +95,9 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  */
 function createContextFactory(options: YogaOptions) {
   const { services, webhooks, pubsub, watcher, cookie, clock, webauthnSites, trustProxy } = options;
+  // DBSC's bound cookie goes with the session cookie, when the request carried one.
+  const clearCookies = (req: IncomingMessage | undefined) =>
+    options.boundCookie?.read(req?.headers.cookie) ? [cookie.clear(), options.boundCookie.clear()] : cookie.clear();
   // A WebSocket operation has no response: its cookie calls do nothing, as `res` and `req` are unset.
   const build = (viewer: Viewer | null, pendingLogin: PendingLogin | null, server: ServerContext): GraphQLContext => {
     const { req, res, transport } = server;
@@ -107,7 +113,9 @@ function createContextFactory(options: YogaOptions) {
         res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
         if (req) options.onSessionCookieSet?.(req);
       },
-      clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
+      clearSessionCookie: () => res?.appendHeader('Set-Cookie', clearCookies(req)),
+      offerDeviceBinding: (challenge) =>
+        res?.appendHeader('Secure-Session-Registration', registrationHeader(challenge)),
       webauthnSite: () => webauthnSites(transport ? transport.site : siteRequestOf(req, trustProxy)),
     };
   };
