@@ -12,9 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { AuthEventsDocument, LoginDocument, MeDocument, SessionRevokedDocument } from './generated/graphql.js';
-import { createDatabase } from '../src/storage/database.js';
-import { silentLogger } from '../src/logger.js';
-import { bindSession } from './support/bound-sessions.js';
+import { signInBound } from './support/bound-sessions.js';
 import { errorCode, TestClient } from './support/client.js';
 import { createPostgresDatabase, POSTGRES_URL, type TestDatabase } from './support/databases.js';
 import { openSocket, subscribeWs } from './support/live.js';
@@ -251,11 +249,8 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
 
   it('sessions list: a device-bound session says bound yes (JSON: bound, boundAt), any other -', async () => {
     await ok(['users', 'create', 'gwen', '--password-stdin'], 'gwen-password-1\n');
-    const bound = await signIn(server, 'gwen', 'gwen-password-1');
+    const bound = await signInBound(server, 'gwen', 'gwen-password-1');
     const unbound = await signIn(server, 'gwen', 'gwen-password-1');
-    const db = createDatabase(env.DATABASE_URL!, silentLogger);
-    const boundAt = await bindSession({ db }, bound.sessionId).finally(() => db.destroy());
-
     const listed = await json<Array<{ id: string; bound: boolean; boundAt: string | null }>>([
       'sessions',
       'list',
@@ -265,7 +260,7 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
     assert.deepEqual(
       new Map(listed.map((row) => [row.id, [row.bound, row.boundAt]])),
       new Map([
-        [bound.sessionId, [true, boundAt.toISOString()]],
+        [bound.sessionId, [true, bound.boundAt.toISOString()]],
         [unbound.sessionId, [false, null]],
       ]),
     );

@@ -1,20 +1,19 @@
 /**
  * The console and device-bound sessions (DBSC, issue 23) in Debian's Chromium, which has no DBSC
- * itself: a session bound elsewhere (test/support/bound-sessions.ts) carries the mark `Bound`
- * and its time in the last column, `Device binding`, of `Your sessions` and of the admin's `All
- * sessions` (filtered by username too); the other rows, this device's included, read `—`, and
- * `This device` still names one row. A session ended as DEVICE_MISMATCH under an open page
- * brings the alert saying why in words, told live.
+ * itself: sessions are bound through the protocol by a Node client (support/bound-sessions.ts),
+ * and a page either shows such a session of its user or is signed in with its two cookies. A
+ * bound session carries the mark `Bound` and its time in the last column, `Device binding`, of
+ * `Your sessions` and of the admin's `All sessions` (filtered by username too); other rows read
+ * `—`, and `This device` still names one row. When a thief's key is used with the session's
+ * cookie, the session ends as DEVICE_MISMATCH and the open page says why in words, told live.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
-import { SessionsByUserDocument } from './generated/graphql.js';
-import { endSessionFor } from './support/app.js';
-import { waitFor } from './support/async.js';
-import { bindSession } from './support/bound-sessions.js';
+import type { Locator } from 'playwright-core';
+import { signInBound } from './support/bound-sessions.js';
 import type { TestClient } from './support/client.js';
 import { alertText, BOUNDED, ConsoleBrowser } from './support/console.js';
+import { generateDbscKey } from './support/dbsc-client.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
 import { createUser, signIn } from './support/sessions.js';
 
@@ -34,11 +33,9 @@ after(async () => {
   await server?.stop();
 });
 
-/** `username` signed in from Firefox on Windows, that session bound; its id and when. */
-async function boundSessionOf(username: string): Promise<{ sessionId: string; boundAt: Date }> {
-  const { session } = await signIn(server, username, undefined, { 'user-agent': FIREFOX_ON_WINDOWS });
-  return { sessionId: session.id, boundAt: await bindSession(server, session.id) };
-}
+/** `username` signed in from Firefox on Windows, that session bound through the protocol. */
+const boundFromFirefox = (username: string) =>
+  signInBound(server, username, undefined, { 'user-agent': FIREFOX_ON_WINDOWS });
 
 /** The `Device binding` cell of `row`: the last cell before the action. */
 const bindingCell = (row: Locator) => row.locator('td').nth(5);
@@ -58,7 +55,7 @@ describe('console: the mark on sessions bound to their device', () => {
     BOUNDED,
     async () => {
       await createUser(admin, 'dora');
-      const { boundAt } = await boundSessionOf('dora');
+      const { boundAt } = await boundFromFirefox('dora');
       const page = await browser.signedInPage(server, 'dora');
       const table = page.getByRole('region', { name: 'Your sessions' }).getByRole('table');
       const boundRow = table.getByRole('row').filter({ hasText: 'Firefox on Windows' });
@@ -80,7 +77,7 @@ describe('console: the mark on sessions bound to their device', () => {
     BOUNDED,
     async () => {
       await createUser(admin, 'otto');
-      const { boundAt } = await boundSessionOf('otto');
+      const { boundAt } = await boundFromFirefox('otto');
       await signIn(server, 'otto');
       const page = await browser.signedInPage(server, ADMIN_USERNAME, ADMIN_PASSWORD);
       const region = page.getByRole('region', { name: 'All sessions' });
@@ -100,19 +97,31 @@ describe('console: the mark on sessions bound to their device', () => {
   );
 });
 
-describe('console: a session ended as DEVICE_MISMATCH under an open page', () => {
-  it('the alert says why in words, live, and the sign-in form is back', BOUNDED, async () => {
-    const userId = await createUser(admin, 'ezra');
-    const page: Page = await browser.signedInPage(server, 'ezra');
-    const sessionId = await waitFor('the page’s session', async () => {
-      const { sessionsByUser } = await admin.data(SessionsByUserDocument, { userId });
-      return sessionsByUser[0]?.id;
-    });
-    // The page subscribes as soon as it signs in; give the socket its handshake.
-    await page.waitForTimeout(150);
-    await endSessionFor(server, sessionId, 'DEVICE_MISMATCH');
-    await page.getByRole('alert').filter({ hasText: 'Signed out' }).waitFor({ timeout: 2_000 });
-    assert.equal(await alertText(page), "Signed out: this session's cookie was used from another device.");
-    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
-  });
+describe('console: a page signed in with a bound session’s cookies', () => {
+  it(
+    'its own row says Bound; a thief’s key with its cookie ends it as DEVICE_MISMATCH: the alert says why',
+    BOUNDED,
+    async () => {
+      await createUser(admin, 'ezra');
+      const owner = await signInBound(server, 'ezra');
+      const { page, recorded } = await browser.newPage();
+      const url = server.url;
+      await recorded.context.addCookies([...owner.client.jar].map(([name, value]) => ({ name, value, url })));
+      await page.goto(`${server.url}/console`);
+      const table = page.getByRole('region', { name: 'Your sessions' }).getByRole('table');
+      const thisRow = table.getByRole('row').filter({ hasText: 'This device' });
+      await thisRow.waitFor();
+      await assertBound(thisRow, owner.boundAt);
+      // The page subscribes as soon as it is signed in; give the socket its handshake.
+      await page.waitForTimeout(150);
+
+      const thief = owner.client.copyJar();
+      thief.key = await generateDbscKey('ES256');
+      const mismatch = await thief.refresh();
+      assert.deepEqual([mismatch.status, mismatch.body], [200, { continue: false }]);
+      await page.getByRole('alert').filter({ hasText: 'Signed out' }).waitFor({ timeout: 2_000 });
+      assert.equal(await alertText(page), "Signed out: this session's cookie was used from another device.");
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    },
+  );
 });

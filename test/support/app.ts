@@ -3,7 +3,7 @@
  * src/ renames it, one line changes here.
  */
 import type { App } from '../../src/app.js';
-import { CLI_OPERATOR, SYSTEM_ORIGIN, type SessionEndReason } from '../../src/sessions/types.js';
+import { CLI_OPERATOR } from '../../src/sessions/types.js';
 
 /**
  * Writes the queued `lastSeenAt` values now. A use is queued and written within a second of real
@@ -21,12 +21,4 @@ export function runSweeper(server: { app: App }) {
 /** Ends a session as `gatehouse sessions kick` does: through the core, as the operator. */
 export function kickAsOperator(server: { app: App }, sessionId: string) {
   return server.app.services.ends.kick(CLI_OPERATOR, sessionId);
-}
-
-/**
- * Ends a session with `reason` through the core, as the server itself does (origin SYSTEM):
- * for reasons that no API call gives, such as DEVICE_MISMATCH before its protocol exists.
- */
-export function endSessionFor(server: { app: App }, sessionId: string, reason: SessionEndReason) {
-  return server.app.services.ends.endSession(sessionId, reason, SYSTEM_ORIGIN);
 }
