@@ -2,9 +2,10 @@
  * `npm run screenshots`: the console as docs/operators.md shows it, at desktop and phone width, into
  * docs/. A test server with a few users and sessions from different devices, a webhook to a
  * receiver on loopback that refuses one delivery, Debian's Chromium (test/support/browser.ts),
- * and the same steps a person takes. Besides the whole admin page, the audit log, the
- * webhooks (with a webhook's deliveries open) and the Security section (just after adding an
- * authenticator app, its recovery codes shown) get pictures of their own.
+ * and the same steps a person takes; one of alice's sessions is bound to its device by a Node
+ * DBSC client. Besides the whole admin page, the audit log, the webhooks (with a webhook's
+ * deliveries open) and the Security section (just after adding an authenticator app, its
+ * recovery codes shown) get pictures of their own.
  */
 import { Secret, TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
@@ -18,6 +19,7 @@ import {
 } from '../test/generated/graphql.js';
 import { kickAsOperator } from '../test/support/app.js';
 import { waitFor } from '../test/support/async.js';
+import { signInBound } from '../test/support/bound-sessions.js';
 import { startBrowser } from '../test/support/browser.js';
 import { Receiver } from '../test/support/receiver.js';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startTestServer } from '../test/support/server.js';
@@ -59,7 +61,8 @@ try {
   await admin.data(UpdateWebhookDocument, { id: paused, enabled: false });
   for (const name of ['alice', 'bob', 'carol']) await createUser(admin, name);
   later();
-  await signIn(server, 'alice', undefined, { 'user-agent': DEVICES.firefox });
+  // alice's Firefox on Windows bound its session to the device (DBSC): the tables' mark.
+  await signInBound(server, 'alice', undefined, { 'user-agent': DEVICES.firefox });
   later();
   await signIn(server, 'alice', undefined, { 'user-agent': DEVICES.safari });
   later();

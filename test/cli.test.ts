@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { AuthEventsDocument, LoginDocument, MeDocument, SessionRevokedDocument } from './generated/graphql.js';
+import { signInBound } from './support/bound-sessions.js';
 import { errorCode, TestClient } from './support/client.js';
 import { createPostgresDatabase, POSTGRES_URL, type TestDatabase } from './support/databases.js';
 import { openSocket, subscribeWs } from './support/live.js';
@@ -244,6 +245,36 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
     assert.equal((await json<{ ended: number }>(['sessions', 'revoke-all', '--yes'])).ended, total);
     assert.equal((await third.client.data(MeDocument)).me, null);
     assert.equal((await json<{ activeSessions: number }>(['sessions', 'count'])).activeSessions, 0);
+  });
+
+  it('sessions list: a device-bound session says bound yes (JSON: bound, boundAt), any other -', async () => {
+    await ok(['users', 'create', 'gwen', '--password-stdin'], 'gwen-password-1\n');
+    const bound = await signInBound(server, 'gwen', 'gwen-password-1');
+    const unbound = await signIn(server, 'gwen', 'gwen-password-1');
+    const listed = await json<Array<{ id: string; bound: boolean; boundAt: string | null }>>([
+      'sessions',
+      'list',
+      '--user',
+      'gwen',
+    ]);
+    assert.deepEqual(
+      new Map(listed.map((row) => [row.id, [row.bound, row.boundAt]])),
+      new Map([
+        [bound.sessionId, [true, bound.boundAt.toISOString()]],
+        [unbound.sessionId, [false, null]],
+      ]),
+    );
+    const [header, ...lines] = (await ok(['sessions', 'list', '--user', 'gwen'])).trimEnd().split('\n');
+    assert.match(header!, /^id\s+user\s+signedIn\s+lastSeen\s+expires\s+ip\s+bound\s+device$/);
+    const boundColumn = (id: string) => lines.find((line) => line.startsWith(id))?.split(/\s+/)[6];
+    assert.equal(boundColumn(bound.sessionId), 'yes');
+    assert.equal(boundColumn(unbound.sessionId), '-');
+
+    const filter = await cli(['sessions', 'list', '--bound']);
+    assert.equal(filter.exit.code, 2, 'no option filters by binding');
+    assert.match(filter.stderr, /^gatehouse sessions list: Unknown option '--bound'/);
+    assert.match(filter.stderr, /Column bound: yes for a session bound to its device/);
+    assert.equal((await json<{ ended: number }>(['sessions', 'revoke-user', 'gwen'])).ended, 2);
   });
 
   it('counts in words: 1 session, 2 sessions', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
+  ActiveSessionsDocument,
   ChangePasswordDocument,
   KickSessionDocument,
   LoginDocument,
@@ -23,6 +24,7 @@ import { TestClient } from './support/client.js';
 import { openSocket, subscribeWs } from './support/live.js';
 import { GatehouseProcess, killAllGatehouseProcesses } from './support/process.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { signInBound } from './support/bound-sessions.js';
 import { createUser, signIn } from './support/sessions.js';
 
 /** One sample line of the Prometheus text format: name, optional labels, a number. */
@@ -97,6 +99,31 @@ describe('metrics', () => {
     assert.ok(find(samples, 'gatehouse_websocket_connections').length === 1);
     assert.ok(find(samples, 'gatehouse_cached_sessions').length === 1);
     await socket.dispose();
+  });
+
+  it('gatehouse_device_bound_sessions: the active sessions bound to their device, read with the active count in one query', async () => {
+    const admin = await server.adminClient();
+    await createUser(admin, 'nora');
+    const [bound, ended] = [await signInBound(server, 'nora'), await signInBound(server, 'nora')];
+    await signIn(server, 'nora');
+    await admin.data(KickSessionDocument, { sessionId: ended.sessionId });
+
+    const statements: string[] = [];
+    const listener = (query: { sql: string }) => statements.push(query.sql);
+    server.db.on('query', listener);
+    const samples = parsePrometheus(await (await fetch(`${server.url}/metrics`)).text());
+    server.db.removeListener('query', listener);
+    const one = (name: string) => find(samples, name)[0]?.value;
+    assert.equal(one('gatehouse_device_bound_sessions'), 1, 'the bound one; not the ended one, nor the unbound');
+    const { activeSessions } = await admin.data(ActiveSessionsDocument, { first: 1 });
+    assert.equal(one('gatehouse_active_sessions'), activeSessions.totalCount);
+    assert.equal(statements.filter((sql) => /\bsessions\b/.test(sql)).length, 1, statements.join('\n'));
+
+    await admin.data(KickSessionDocument, { sessionId: bound.sessionId });
+    const after = parsePrometheus(await (await fetch(`${server.url}/metrics`)).text());
+    assert.equal(find(after, 'gatehouse_device_bound_sessions')[0]?.value, 0, 'its end: bound sessions 0');
+    const stillActive = find(after, 'gatehouse_active_sessions')[0]?.value;
+    assert.equal(stillActive, activeSessions.totalCount - 1, 'the unbound one and the admins’ still count');
   });
 });
 

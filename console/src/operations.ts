@@ -13,6 +13,8 @@ export const SessionRowFields = graphql(`
     userAgent
     ipAddress
     authenticationMethods
+    deviceBound
+    deviceBoundAt
     user {
       id
       username

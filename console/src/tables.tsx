@@ -1,6 +1,7 @@
 /**
  * Pieces every table shares: the session columns (device in words, IP, signed in, last seen,
- * how the sign-in was proved), heads, scrolling, and keyset pages.
+ * how the sign-in was proved, whether it is bound to its device), heads, scrolling, and keyset
+ * pages.
  */
 import { useState } from 'preact/hooks';
 import { describeDevice } from './device.js';
@@ -9,8 +10,11 @@ import { exactly } from './format.js';
 import { methodsInWords } from './words.js';
 import type { SessionRowFragment } from './gql/graphql.js';
 
-/** The last column is new with second factors: the others keep their places for scripts that read cells. */
-export const SESSION_HEADERS = ['Device', 'IP address', 'Signed in', 'Last seen', 'Sign-in method'];
+/**
+ * New columns come last (the sign-in method with second factors, the device binding with DBSC):
+ * the others keep their places for scripts that read cells.
+ */
+export const SESSION_HEADERS = ['Device', 'IP address', 'Signed in', 'Last seen', 'Sign-in method', 'Device binding'];
 
 /** A time in words ("3 min ago") that stays true as the page stays open; the instant in its tooltip. */
 export function When({ iso }: { iso: string }) {
@@ -34,6 +38,28 @@ export function SessionCells({ session }: { session: SessionRowFragment }) {
         <When iso={session.lastSeenAt} />
       </td>
       <td>{methodsInWords(session.authenticationMethods)}</td>
+      <td>
+        <DeviceBinding session={session} />
+      </td>
+    </>
+  );
+}
+
+/**
+ * "Bound" and when, for a session bound to its device (DBSC): its cookie works only with the
+ * browser's key. Not "bound to this device": rows are found by `This device`, in any case.
+ */
+function DeviceBinding({ session }: { session: SessionRowFragment }) {
+  if (!session.deviceBound) return <>—</>;
+  return (
+    <>
+      <strong class="bound">Bound</strong>
+      {session.deviceBoundAt && (
+        <>
+          {' '}
+          <When iso={session.deviceBoundAt} />
+        </>
+      )}
     </>
   );
 }

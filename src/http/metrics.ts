@@ -6,8 +6,9 @@
  *
  * Whose figures: most series are this process's own (its requests, logins, sockets, the audit
  * events it wrote, its pushes), to be summed over instances; what another instance or the
- * command line did is not in them. Two are the deployment's, the same on every instance, to be
- * aggregated with `max` (never summed): `gatehouse_active_sessions` (read from the database) and
+ * command line did is not in them. Three are the deployment's, the same on every instance, to be
+ * aggregated with `max` (never summed): `gatehouse_active_sessions` and
+ * `gatehouse_device_bound_sessions` (read from the database, in one query) and
  * `gatehouse_session_ends_total` (every end this instance heard of, from any process).
  *
  * Access (see {@link metricsAccess}): with `METRICS_TOKEN` set, only a bearer of it; unset, open
@@ -230,8 +231,18 @@ export class Metrics {
 
 /** The gauges read when Prometheus scrapes. */
 function readAtScrapeTime(registers: Registry[], services: SessionServices, propagation: EndPropagation): void {
-  gauge('gatehouse_active_sessions', 'Active sessions in the database.', registers, () =>
-    services.sessions.countActive(),
+  const counts = sharedReading(() => services.sessions.countActiveAndBound());
+  gauge(
+    'gatehouse_active_sessions',
+    'Active sessions in the database.',
+    registers,
+    async () => (await counts()).active,
+  );
+  gauge(
+    'gatehouse_device_bound_sessions',
+    'Active sessions bound to their device (DBSC); the bound share is this over gatehouse_active_sessions.',
+    registers,
+    async () => (await counts()).bound,
   );
   gauge(
     'gatehouse_cached_sessions',
@@ -251,6 +262,18 @@ function readAtScrapeTime(registers: Registry[], services: SessionServices, prop
     registers,
     () => (propagation.trusted() ? 1 : 0),
   );
+}
+
+/**
+ * `read` shared by the gauges of one scrape: prom-client collects every metric at once, so the
+ * gauges that call the returned function together get one read (one query), not one each.
+ */
+function sharedReading<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= read().finally(() => {
+      pending = undefined;
+    }));
 }
 
 function histogram<L extends string>(

@@ -48,6 +48,11 @@ export class SessionQueries {
     return this.store.countActiveSessions(await this.lastSeen.activeAt());
   }
 
+  /** Active sessions, and those of them bound to their device (DBSC): one read for both. */
+  async countActiveAndBound(): Promise<{ active: number; bound: number }> {
+    return this.store.countActiveAndBoundSessions(await this.lastSeen.activeAt());
+  }
+
   /** Active session counts per user; users without one are absent from the map. */
   async countActiveByUser(userIds: readonly string[]): Promise<Map<string, number>> {
     return this.store.countActiveSessionsByUser(await this.lastSeen.activeAt(), userIds);

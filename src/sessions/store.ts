@@ -71,6 +71,8 @@ export interface SessionStore {
     limit: number;
   }): Promise<SessionRecord[]>;
   countActiveSessions(activeAt: ActiveAt, userId?: string): Promise<number>;
+  /** Active sessions, and how many of them are bound to their device (DBSC), in one statement. */
+  countActiveAndBoundSessions(activeAt: ActiveAt): Promise<{ active: number; bound: number }>;
   /** Active session counts for several users at once; users without one are absent. */
   countActiveSessionsByUser(activeAt: ActiveAt, userIds: readonly string[]): Promise<Map<string, number>>;
   sessionStats(activeAt: ActiveAt, since: Date): Promise<SessionStats>;

@@ -119,6 +119,14 @@ export class KnexSessionStore implements SessionStore {
     return toCount(await builder.count({ count: '*' }).first());
   }
 
+  async countActiveAndBoundSessions(activeAt: ActiveAt): Promise<{ active: number; bound: number }> {
+    // COUNT(column) skips nulls: the rows the active count reads anyway give the bound count.
+    const row = (await whereActive(this.db('sessions'), activeAt)
+      .count({ active: '*', bound: 'device_bound_at' })
+      .first()) as { active?: unknown; bound?: unknown } | undefined;
+    return { active: Number(row?.active ?? 0), bound: Number(row?.bound ?? 0) };
+  }
+
   async countActiveSessionsByUser(activeAt: ActiveAt, userIds: readonly string[]): Promise<Map<string, number>> {
     if (userIds.length === 0) return new Map();
     const rows: Array<{ user_id: string; count: unknown }> = await whereActive(this.db('sessions'), activeAt)

@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
+    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
     "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": typeof types.WhoAmIDocument,
     "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n": typeof types.LoginResultFragmentDoc,
     "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n": typeof types.SignInDocument,
@@ -64,7 +64,7 @@ type Documents = {
     "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n": typeof types.RetryDeliveryDocument,
 };
 const documents: Documents = {
-    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
+    "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
     "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": types.WhoAmIDocument,
     "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n": types.LoginResultFragmentDoc,
     "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n": types.SignInDocument,
@@ -131,7 +131,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n"): (typeof documents)["\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    user {\n      id\n      username\n    }\n  }\n"];
+export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n"): (typeof documents)["\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

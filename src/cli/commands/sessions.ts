@@ -1,7 +1,7 @@
 import type { SessionRecord } from '../../sessions/types.js';
 import { CLI_OPERATOR } from '../../sessions/types.js';
 import type { Command, CommandContext } from '../command.js';
-import { plural } from '../output.js';
+import { plural, type CellFormats } from '../output.js';
 import { UsageError } from '../usage.js';
 
 const USER_OPTION = "--user USER  only this user's (a user id or a username)";
@@ -19,11 +19,19 @@ async function sessionRows({ core }: CommandContext, sessions: SessionRecord[]) 
     lastSeen: session.lastSeenAt,
     expires: session.expiresAt,
     ip: session.ipAddress,
+    bound: session.deviceBoundAt !== null,
+    boundAt: session.deviceBoundAt,
     device: session.userAgent?.slice(0, DEVICE_WIDTH) ?? null,
   }));
 }
 
-const SESSION_COLUMNS = ['id', 'user', 'signedIn', 'lastSeen', 'expires', 'ip', 'device'];
+/**
+ * The table's columns; `boundAt` is in the JSON only. `bound` comes just before `device`, the
+ * one column with spaces in it, so that the columns before it keep their places for scripts.
+ */
+const SESSION_COLUMNS = ['id', 'user', 'signedIn', 'lastSeen', 'expires', 'ip', 'bound', 'device'];
+/** Bound to its device (DBSC) reads `yes`; an unbound session `-`, as an empty cell does. */
+const SESSION_CELLS: CellFormats = { bound: (bound) => (bound === true ? 'yes' : '-') };
 
 export const sessionCommands: Command[] = [
   {
@@ -46,7 +54,11 @@ export const sessionCommands: Command[] = [
     name: 'sessions list',
     summary: 'list active sessions, newest first',
     options: { user: { type: 'string' }, limit: { type: 'string', default: '100' } },
-    details: [USER_OPTION, '--limit N    at most N sessions (1 to 100)'],
+    details: [
+      USER_OPTION,
+      '--limit N    at most N sessions (1 to 100)',
+      'Column bound: yes for a session bound to its device (DBSC), else -; JSON: bound, boundAt.',
+    ],
     async run(context) {
       const first = Number(context.options.limit);
       if (!Number.isInteger(first) || first < 1 || first > 100) throw new UsageError('--limit must be from 1 to 100');
@@ -55,7 +67,7 @@ export const sessionCommands: Command[] = [
       const found = user
         ? (await sessions.listForUser(user.id, false)).slice(0, first)
         : (await sessions.listActive({ first })).items;
-      context.out.rows(await sessionRows(context, found), SESSION_COLUMNS);
+      context.out.rows(await sessionRows(context, found), SESSION_COLUMNS, SESSION_CELLS);
     },
   },
   {
