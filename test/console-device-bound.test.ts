@@ -122,6 +122,17 @@ describe('console: a page signed in with a bound session’s cookies', () => {
       await page.getByRole('alert').filter({ hasText: 'Signed out' }).waitFor({ timeout: 2_000 });
       assert.equal(await alertText(page), "Signed out: this session's cookie was used from another device.");
       await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+
+      // The audit log names no user for it, but says where the proof came from.
+      const adminPage = await browser.signedInPage(server, ADMIN_USERNAME, ADMIN_PASSWORD);
+      const ended = adminPage
+        .getByRole('region', { name: 'Audit log' })
+        .getByRole('row')
+        .filter({ hasText: 'Used from another device' })
+        .filter({ has: adminPage.getByRole('cell', { name: 'ezra', exact: true }) });
+      await ended.waitFor();
+      const cells = await ended.locator('th, td').allTextContents();
+      assert.deepEqual(cells.slice(1, 4), ['Session endedUsed from another device', 'another device', 'ezra']);
     },
   );
 });

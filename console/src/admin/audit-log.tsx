@@ -30,6 +30,8 @@ function who(event: AuditEvent): string {
       if (event.actorUserId === event.userId) return 'themself';
       return event.actor?.username ?? gone(event.actorUserId ?? '');
     case 'ANONYMOUS':
+      // A proof under another key with the session's cookie: whoever holds a copy of it.
+      if (event.reason === 'DEVICE_MISMATCH') return 'another device';
       // The right password is the user's own doing; anything else is a stranger's attempt.
       return event.type === 'LOGIN_SUCCEEDED' ? 'themself' : 'someone signing in';
     case 'COMMAND_LINE':
