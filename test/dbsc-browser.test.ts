@@ -12,16 +12,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import type { Cookie, Page } from 'playwright-core';
+import type { Cookie, Locator, Page } from 'playwright-core';
 import { KickSessionDocument } from './generated/graphql.js';
 import { waitFor, within } from './support/async.js';
 import { BROWSER_TIMEOUT_MS, type RecordedContext, type TestBrowser } from './support/browser.js';
 import { fetchChromium150, startChromium150 } from './support/chromium150.js';
 import type { TestClient } from './support/client.js';
+import { DbscClient } from './support/dbsc-client.js';
 import { SECOND } from './support/clock.js';
 import { signInAt } from './support/console.js';
 import { QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
-import { assertAnonymous, createUser } from './support/sessions.js';
+import { createUser } from './support/sessions.js';
 import { recordWire, type Exchange, type WireLog } from './support/wire-log.js';
 
 const chromium150 = await fetchChromium150();
@@ -38,6 +39,8 @@ const SERVER_SIDE = {
   todo: 'needs the server side (wp-dbsc): the login header, /dbsc/register, /dbsc/refresh',
 };
 const REGISTRATION_HEADER = /^\(ES256 RS256\);path="\/dbsc\/register";challenge="[A-Za-z0-9_-]+"$/;
+
+type SignedInBrowser = { recorded: RecordedContext; page: Page; sessionId: string };
 
 interface BrowserSession {
   id: string;
@@ -64,7 +67,7 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
     for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
     const target = server as TestServer;
     admin = await target.adminClient();
-    wire = recordWire(target.app.server, ['/dbsc/']);
+    wire = recordWire(target.app.server, ['/dbsc/', '/graphql']);
     origin = target.url.replace('//127.0.0.1:', '//localhost:');
   });
 
@@ -116,20 +119,25 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
       (response) =>
         response.url() === `${origin}/graphql` && /mutation SignIn\b/.test(response.request().postData() ?? ''),
     );
+    const exchangesBefore = wire.exchanges.length;
     await signInAt(page, { url: origin }, username);
     const loginResponse = await login;
-    const loggedInAt = Date.now();
     await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
     const session = await browserSession(page);
     assert.ok(session, 'the console is signed in but the page has no session');
-    t.diagnostic(`login answered ${loginResponse.status()} on ${new URL(origin).host}`);
+    // The login as the server answered it: the one answer since that set a session cookie.
+    const loginExchange = wire.exchanges
+      .slice(exchangesBefore)
+      .find((exchange) => setCookies(exchange).some((line) => line.startsWith(`${SESSION_COOKIE}=`)));
+    assert.ok(loginExchange?.doneAt, 'the server recorded no login');
+    t.diagnostic(`${username} signed in at ${origin}/console`);
     return {
       target,
       recorded,
       page,
       userId,
       sessionId: session.id,
-      loggedInAt,
+      loggedInAt: loginExchange.doneAt,
       registration: (await loginResponse.allHeaders())['secure-session-registration'],
     };
   }
@@ -138,22 +146,55 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
     return (await recorded.context.cookies(origin)).find((cookie) => cookie.name === BOUND_COOKIE);
   }
 
-  /** A Node client holding exactly these cookies, as a thief who copied them would. */
-  function nodeClientWith(target: TestServer, cookies: readonly Cookie[]): TestClient {
-    return target.client({ cookie: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') });
+  /** A Node client holding exactly these cookies and no key, as a thief who copied them would. */
+  function nodeClientWith(target: TestServer, cookies: readonly Cookie[]): DbscClient {
+    const client = new DbscClient(target.url);
+    for (const cookie of cookies) client.jar.set(cookie.name, cookie.value);
+    return client;
   }
 
-  async function servedAs(client: TestClient): Promise<string | null> {
-    return (await client.data<{ me: { id: string } | null }, Record<string, never>>('{ me { id } }')).me?.id ?? null;
+  /** The request is not signed in, and nothing else happens: no data, no error (as for no cookie at all). */
+  async function assertNotServed(client: DbscClient, label: string): Promise<void> {
+    const result = await client.graphql('{ me { id } currentSession { id } }');
+    assert.deepEqual(
+      { status: result.status, data: result.data, errors: result.errors },
+      { status: 200, data: { me: null, currentSession: null }, errors: undefined },
+      label,
+    );
   }
 
-  const refreshes = () => wire.to('/dbsc/refresh');
+  /** The refreshes the server received for this session, by their `Sec-Secure-Session-Id` (Chrome's: bare). */
+  const refreshes = (sessionId: string) =>
+    wire.to('/dbsc/refresh').filter((exchange) => exchange.requestHeaders['sec-secure-session-id'] === sessionId);
+
+  /**
+   * Deletes the bound cookie from the browser's jar, as if it had expired, and reloads the
+   * console: Chrome holds the navigation until it has refreshed. What reached /dbsc/refresh meanwhile.
+   */
+  async function reloadWithoutBoundCookie(signedIn: SignedInBrowser, ready: Locator) {
+    const { recorded, page, sessionId } = signedIn;
+    const before = refreshes(sessionId).length;
+    await recorded.context.clearCookies({ name: BOUND_COOKIE });
+    const reloadAt = Date.now();
+    await page.reload();
+    await ready.waitFor();
+    return { heldMs: Date.now() - reloadAt, exchanges: refreshes(sessionId).slice(before) };
+  }
+
+  /** Reloads the console and counts the refreshes that took: none when the browser is content with its cookies. */
+  async function refreshesOnReload({ page, sessionId }: SignedInBrowser, ready: Locator): Promise<number> {
+    const before = refreshes(sessionId).length;
+    await page.reload();
+    await ready.waitFor();
+    return refreshes(sessionId).length - before;
+  }
 
   it(
     'binds at sign-in; a refresh rotates the bound cookie; a copied jar stops working after the grace',
     SERVER_SIDE,
     async (t) => {
-      const { target, recorded, page, userId, sessionId, loggedInAt, registration } = await signedInBrowser(t, 'carol');
+      const signedIn = await signedInBrowser(t, 'carol');
+      const { target, recorded, page, userId, sessionId, loggedInAt, registration } = signedIn;
 
       // Login offered the binding; the browser registered a key on its own.
       assert.match(registration ?? '(no Secure-Session-Registration on the login response)', REGISTRATION_HEADER);
@@ -163,11 +204,13 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
         { timeoutMs: BROWSER_TIMEOUT_MS },
       );
       assert.equal(bound, true);
-      const [registered] = wire.to('/dbsc/register');
+      const [registered] = wire
+        .to('/dbsc/register')
+        .filter((exchange) => exchange.at >= loggedInAt && exchange.path === '/dbsc/register');
       assert.ok(registered, 'no POST /dbsc/register reached the server');
       assert.equal(registered.status, 200, describeExchange(registered));
       t.diagnostic(`registration: POST /dbsc/register ${registered.at - loggedInAt} ms after the login answer`);
-      t.diagnostic(describeExchange(registered));
+      diagnose(t, registered);
       assert.deepEqual(await browserSession(page), { id: sessionId, deviceBound: true });
 
       // Both cookies copied off the browser: served (the bound one is still valid).
@@ -182,22 +225,22 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
         { httpOnly: firstBound.httpOnly, sameSite: firstBound.sameSite, path: firstBound.path },
         { httpOnly: true, sameSite: 'Lax', path: '/' },
       );
-      assert.equal(await servedAs(nodeClientWith(target, copied)), userId, 'the whole jar, copied');
-      await assertAnonymous(nodeClientWith(target, [sessionCookie]), 'the session cookie alone, once bound');
+      assert.equal(await nodeClientWith(target, copied).me(), userId, 'the whole jar, copied');
+      await assertNotServed(nodeClientWith(target, [sessionCookie]), 'the session cookie alone, once bound');
 
       // The bound cookie gone from the browser: its next request waits for a refresh.
-      const before = refreshes().length;
-      await recorded.context.clearCookies({ name: BOUND_COOKIE });
-      const reloadAt = Date.now();
-      await page.reload();
-      await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
-      const reloaded = Date.now() - reloadAt;
+      const yourSessions = page.getByRole('heading', { name: 'Your sessions' });
+      assert.equal(
+        refreshes(sessionId).length,
+        0,
+        'refreshes before the bound cookie was deleted (attributes mismatch?)',
+      );
+      const { heldMs, exchanges } = await reloadWithoutBoundCookie(signedIn, yourSessions);
+      t.diagnostic(`forced refresh: reload held ${heldMs} ms, ${exchanges.length} POST /dbsc/refresh`);
+      for (const exchange of exchanges) diagnose(t, exchange);
       const newBound = await boundCookie(recorded);
       assert.ok(newBound, 'no bound cookie after the refresh');
       assert.notEqual(newBound.value, firstBound.value, 'the refresh set the same bound cookie again');
-      const exchanges = refreshes().slice(before);
-      t.diagnostic(`forced refresh: reload held ${reloaded} ms, ${exchanges.length} POST /dbsc/refresh`);
-      for (const exchange of exchanges) t.diagnostic(describeExchange(exchange));
       const rotation = exchanges.at(-1);
       assert.ok(rotation, 'the browser reloaded without a refresh');
       assert.equal(rotation.status, 200, describeExchange(rotation));
@@ -210,12 +253,17 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
         { id: sessionId, deviceBound: true },
         'the browser after the refresh',
       );
+      assert.equal(
+        await refreshesOnReload(signedIn, yourSessions),
+        0,
+        'the new bound cookie did not satisfy the browser',
+      );
 
       // The copied jar (old bound cookie): served only within the grace for requests in flight.
-      assert.equal(await servedAs(nodeClientWith(target, copied)), userId, 'the copied jar within the grace');
+      assert.equal(await nodeClientWith(target, copied).me(), userId, 'the copied jar within the grace');
       target.clock.advance(BOUND_COOKIE_GRACE_MS + SECOND);
-      await assertAnonymous(nodeClientWith(target, copied), 'the copied jar past the grace');
-      await assertAnonymous(nodeClientWith(target, [sessionCookie]), 'the session cookie alone past the grace');
+      await assertNotServed(nodeClientWith(target, copied), 'the copied jar past the grace');
+      await assertNotServed(nodeClientWith(target, [sessionCookie]), 'the session cookie alone past the grace');
       assert.deepEqual(await browserSession(page), { id: sessionId, deviceBound: true }, 'the browser past the grace');
       assert.deepEqual(
         { ...(await bindingOf(userId, sessionId)), deviceBoundAt: undefined },
@@ -229,7 +277,8 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
     'a kicked session: the console says so, and the next refresh is told {"continue": false}',
     SERVER_SIDE,
     async (t) => {
-      const { recorded, page, userId, sessionId } = await signedInBrowser(t, 'dave');
+      const signedIn = await signedInBrowser(t, 'dave');
+      const { page, userId, sessionId } = signedIn;
       await waitFor('the session to be device-bound', async () => (await bindingOf(userId, sessionId)).deviceBound, {
         timeoutMs: BROWSER_TIMEOUT_MS,
       });
@@ -242,25 +291,24 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
       assert.match((await alert.textContent()) ?? '', /^Signed out: this session was ended by an administrator/);
 
       // The browser still holds its DBSC session: a request without the bound cookie refreshes.
-      const before = refreshes().length;
-      await recorded.context.clearCookies({ name: BOUND_COOKIE });
-      await page.reload();
-      await page.getByLabel('Username').waitFor();
-      const told = refreshes().slice(before);
-      for (const exchange of told) t.diagnostic(describeExchange(exchange));
+      const signInForm = page.getByLabel('Username');
+      const { exchanges: told } = await reloadWithoutBoundCookie(signedIn, signInForm);
+      for (const exchange of told) diagnose(t, exchange);
       const ending = told.at(-1);
       assert.ok(ending, 'no refresh after the kick');
       assert.equal(ending.status, 200, describeExchange(ending));
       assert.equal((JSON.parse(ending.body ?? '') as { continue?: unknown }).continue, false, describeExchange(ending));
 
       // Told to stop, the browser dropped its DBSC session: no more refreshes.
-      const afterEnd = refreshes().length;
-      await page.reload();
-      await page.getByLabel('Username').waitFor();
-      assert.equal(refreshes().length, afterEnd, 'the browser refreshed an ended session again');
+      assert.equal(await refreshesOnReload(signedIn, signInForm), 0, 'the browser refreshed an ended session again');
     },
   );
 });
+
+/** One diagnostic line per line of {@link describeExchange} (node:test escapes newlines). */
+function diagnose(t: TestContext, exchange: Exchange): void {
+  for (const line of describeExchange(exchange).split('\n')) t.diagnostic(line);
+}
 
 function setCookies(exchange: Exchange): string[] {
   const value = exchange.responseHeaders?.['set-cookie'];
