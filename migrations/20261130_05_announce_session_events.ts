@@ -12,16 +12,20 @@ import type { Knex } from 'knex';
  */
 export const SESSION_EVENTS_CHANNEL = 'gatehouse_session_events';
 
+/** The event type a trigger announces: an insert starts a session, an update ends it. */
+export const ANNOUNCED_TYPE = `CASE WHEN TG_OP = 'INSERT' THEN 'STARTED' ELSE 'ENDED' END`;
+
 /**
  * The PostgreSQL function that announces a session row, with `extra` key/value pairs of SQL
- * beside the row's columns (migration 12 adds the session's assurance).
+ * beside the row's columns (migration 12 adds the session's assurance), and the event type as
+ * `type` makes it (migration 14 adds BOUND).
  */
-export function announceFunction(extra = ''): string {
+export function announceFunction(extra = '', type = ANNOUNCED_TYPE): string {
   return `
 CREATE OR REPLACE FUNCTION gatehouse_announce_session_event() RETURNS trigger AS $$
 BEGIN
   PERFORM pg_notify('${SESSION_EVENTS_CHANNEL}', json_build_object(
-    'type', CASE WHEN TG_OP = 'INSERT' THEN 'STARTED' ELSE 'ENDED' END,
+    'type', ${type},
     'session', json_build_object(
       'id', NEW.id, 'userId', NEW.user_id, 'createdAt', NEW.created_at, 'lastSeenAt', NEW.last_seen_at,
       'authenticatedAt', NEW.authenticated_at, 'expiresAt', NEW.expires_at, 'endedAt', NEW.ended_at,
@@ -43,13 +47,19 @@ export const END_LOG_COLUMNS = [
   'ip_address',
 ];
 
-/** The SQLite trigger that appends each end to the log, copying `columns` of the row. */
-export function endLogTrigger(columns: readonly string[] = END_LOG_COLUMNS): string {
-  return `CREATE TRIGGER sessions_log_ended AFTER UPDATE OF ended_at ON sessions
-    WHEN OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL
+/**
+ * The SQLite trigger that appends each end to the log, copying `columns` of the row; `values`
+ * replaces a column's `NEW.<column>` (migration 14 logs bindings with it).
+ */
+export function endLogTrigger(
+  columns: readonly string[] = END_LOG_COLUMNS,
+  { name = 'sessions_log_ended', on = 'ended_at', values = {} as Record<string, string> } = {},
+): string {
+  return `CREATE TRIGGER ${name} AFTER UPDATE OF ${on} ON sessions
+    WHEN OLD.${on} IS NULL AND NEW.${on} IS NOT NULL
     BEGIN
       INSERT INTO session_end_log (session_id, ${columns.join(', ')})
-      VALUES (NEW.id, ${columns.map((column) => `NEW.${column}`).join(', ')});
+      VALUES (NEW.id, ${columns.map((column) => values[column] ?? `NEW.${column}`).join(', ')});
     END`;
 }
 

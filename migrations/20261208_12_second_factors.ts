@@ -42,7 +42,7 @@ import {
 const isPostgres = (knex: Knex) => knex.client.config.client === 'pg';
 
 /** The session columns that migration 05's announcements gain. */
-const ASSURANCE_COLUMNS = ['assurance', 'authentication_methods'];
+export const ASSURANCE_COLUMNS = ['assurance', 'authentication_methods'];
 
 /** The methods column (comma-separated names, none holding a quote) as a JSON array. */
 const methodsJson = (d: Dialect) =>
@@ -97,10 +97,13 @@ const FACTOR_EVENTS: WebhookEvent[] = [
 ];
 
 /** Session announcements (migration 05) with the assurance columns, or without them. */
+/** Migration 12's addition to the announced row (PostgreSQL). */
+export const ASSURANCE_EXTRA = `,
+      'assurance', NEW.assurance, 'authenticationMethods', NEW.authentication_methods`;
+
 async function announceAssurance(knex: Knex, on: boolean): Promise<void> {
   if (isPostgres(knex)) {
-    const extra = `,
-      'assurance', NEW.assurance, 'authenticationMethods', NEW.authentication_methods`;
+    const extra = ASSURANCE_EXTRA;
     await knex.raw(announceFunction(on ? extra : ''));
     return;
   }

@@ -1,4 +1,11 @@
 import type { Knex } from 'knex';
+import {
+  ANNOUNCED_TYPE,
+  announceFunction,
+  END_LOG_COLUMNS,
+  endLogTrigger,
+} from './20261130_05_announce_session_events.js';
+import { ASSURANCE_COLUMNS, ASSURANCE_EXTRA } from './20261208_12_second_factors.js';
 
 /**
  * Device-bound sessions (DBSC; DESIGN.md, "Device-bound sessions"). Everything is a column of
@@ -23,6 +30,14 @@ import type { Knex } from 'knex';
  *   briefly for two requests that raced; SHA-256 only, single-use.
  *
  * Times are epoch milliseconds, as in every other table.
+ *
+ * Binding is announced like a start or an end (migration 05), as `BOUND`, so that every instance
+ * evicts its cached copy of the session at once: an unbound copy would otherwise keep serving
+ * the session cookie alone. PostgreSQL: a third trigger on the announce function. SQLite: the
+ * end log gains an `event` column (ENDED, or BOUND with `ended_at` holding the binding time, so
+ * the log's retention applies as to ends) and the session's `device_bound_at`. Rotations of the
+ * bound cookie are not announced (one every few minutes per session): a cached copy that does
+ * not know a cookie re-reads the row.
  */
 const COLUMNS: Array<[name: string, type: 'bigint' | 'text' | 'hash' | 'alg']> = [
   ['device_bound_at', 'bigint'],
@@ -39,6 +54,49 @@ const COLUMNS: Array<[name: string, type: 'bigint' | 'text' | 'hash' | 'alg']> =
   ['dbsc_previous_challenge_until', 'bigint'],
 ];
 
+const isPostgres = (knex: Knex) => knex.client.config.client === 'pg';
+
+/** The announced row gains `deviceBoundAt`; the trigger named below announces BOUND. */
+const BOUND_EXTRA = `${ASSURANCE_EXTRA}, 'deviceBoundAt', NEW.device_bound_at`;
+const BOUND_TYPE = `CASE WHEN TG_NAME = 'sessions_announce_bound' THEN 'BOUND' ELSE ${ANNOUNCED_TYPE} END`;
+const LOGGED_COLUMNS = [...END_LOG_COLUMNS, ...ASSURANCE_COLUMNS, 'device_bound_at'];
+
+async function upAnnouncements(knex: Knex): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex.raw(announceFunction(BOUND_EXTRA, BOUND_TYPE));
+    await knex.raw(`CREATE TRIGGER sessions_announce_bound AFTER UPDATE OF device_bound_at ON sessions
+      FOR EACH ROW WHEN (OLD.device_bound_at IS NULL AND NEW.device_bound_at IS NOT NULL)
+      EXECUTE FUNCTION gatehouse_announce_session_event()`);
+    return;
+  }
+  await knex.schema.alterTable('session_end_log', (table) => {
+    table.bigInteger('device_bound_at').nullable();
+    table.string('event', 8).notNullable().defaultTo('ENDED');
+  });
+  await knex.raw('DROP TRIGGER sessions_log_ended');
+  await knex.raw(endLogTrigger(LOGGED_COLUMNS));
+  await knex.raw(
+    endLogTrigger([...LOGGED_COLUMNS, 'event'], {
+      name: 'sessions_log_bound',
+      on: 'device_bound_at',
+      values: { ended_at: 'NEW.device_bound_at', end_reason: 'NULL', event: "'BOUND'" },
+    }),
+  );
+}
+
+async function downAnnouncements(knex: Knex): Promise<void> {
+  if (isPostgres(knex)) {
+    await knex.raw('DROP TRIGGER sessions_announce_bound ON sessions');
+    await knex.raw(announceFunction(ASSURANCE_EXTRA));
+    return;
+  }
+  await knex.raw('DROP TRIGGER sessions_log_bound');
+  await knex.raw('DROP TRIGGER sessions_log_ended');
+  await knex('session_end_log').where('event', 'BOUND').delete();
+  await knex.raw(endLogTrigger([...END_LOG_COLUMNS, ...ASSURANCE_COLUMNS]));
+  for (const name of ['event', 'device_bound_at']) await knex.raw(`ALTER TABLE session_end_log DROP COLUMN ${name}`);
+}
+
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('sessions', (table) => {
     for (const [name, type] of COLUMNS) {
@@ -48,9 +106,11 @@ export async function up(knex: Knex): Promise<void> {
       else table.string(name, 8).nullable();
     }
   });
+  await upAnnouncements(knex);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await downAnnouncements(knex);
   // Native DROP COLUMN, one at a time: Knex's copy of a SQLite table would lose its triggers.
   for (const [name] of [...COLUMNS].reverse()) await knex.raw(`ALTER TABLE sessions DROP COLUMN ${name}`);
 }

@@ -8,7 +8,8 @@ import type { Config } from './config.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { schema } from './graphql/schema.js';
 import { createBrowserPages } from './http/console.js';
-import { SessionCookie } from './http/cookies.js';
+import { boundCookieName, SessionCookie } from './http/cookies.js';
+import { createDbscRoutes } from './http/dbsc.js';
 import { createWireErrors } from './http/errors.js';
 import { Metrics } from './http/metrics.js';
 import { createOriginCheck } from './http/origins.js';
@@ -50,7 +51,8 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
   const production = config.nodeEnv === 'production';
   const errors = createWireErrors({ logger: core.logger, hideSuggestions: production, isOutage: isDatabaseOutage });
   const cookie = new SessionCookie({ name: config.cookieName, secure: config.cookieSecure });
-  const resolveViewer = createViewerResolver(services.authenticator, cookie);
+  const boundCookie = new SessionCookie({ name: boundCookieName(config.cookieName), secure: config.cookieSecure });
+  const resolveViewer = createViewerResolver(services.authenticator, cookie, boundCookie);
   const resolvePendingLogin = createPendingLoginResolver(services.pendingLogins, cookie);
   const { allowedOrigins, trustProxy } = config;
   const checkOrigin = createOriginCheck(allowedOrigins, core.logger);
@@ -58,7 +60,8 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
     ...{ rpId: config.webauthnRpId, origins: config.webauthnOrigins, allowedOrigins, trustProxy },
   });
   const yoga = createGatehouseYoga({
-    ...{ schema, services, resolveViewer, resolvePendingLogin, cookie, shutdown, errors, watcher, production },
+    ...{ schema, services, resolveViewer, resolvePendingLogin, cookie, boundCookie, shutdown, errors, watcher },
+    production,
     ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin, webauthnSites },
     introspection: config.introspection,
     webhooks: core.webhooks.admin,
@@ -68,7 +71,14 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
   const partsDown = async () => ((await pingDatabase(core.db)) ? [] : ['database']);
   const browserPages = createBrowserPages({ graphiql: config.graphiql, resolveViewer });
   const metricsSettings = { metricsToken: config.metricsToken, production };
-  const server = createHttpServer({ yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages });
+  const dbsc = createDbscRoutes({
+    ...{ binding: services.deviceBinding, cookie, bound: boundCookie, clock: core.clock, trustProxy },
+    logger: core.logger,
+    onOutcome: metrics && ((kind, result) => metrics.countDbsc(kind, result)),
+  });
+  const server = createHttpServer({
+    ...{ yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages, dbsc },
+  });
   const webSockets = attachWebSocketServer({
     ...{ server, yoga, resolveViewer, watcher, metrics, errors },
     ...{ checkOrigin, trustProxy, keepAliveMs },

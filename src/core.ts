@@ -112,6 +112,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     policy: sessionPolicyOf(config),
     awaitEverywhere: () => propagation.barrier(),
     passkeyDecoyKey: config.secretsKey && passkeyDecoyKeyOf(config.secretsKey),
+    dbsc: { enabled: config.dbsc, boundCookieTtlMs: config.dbscBoundCookieTtlMs },
   });
   const pubsub = createSessionPubSub();
   const watcher = new SessionEndWatcher(services.expiry);

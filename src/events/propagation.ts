@@ -19,14 +19,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
-import type { SessionEvent } from './types.js';
+import type { AnnouncedEventType, SessionEvent } from './types.js';
 
 /** The longest an instance trusts its cache without fresh proof: the bound of rule 1. */
 export const TRUST_DEADLINE_MS = 1_000;
 
 export interface PropagationHandlers {
-  /** Session events announced by the database (this process's own among them). */
-  events(events: readonly SessionEvent[]): void;
+  /** Session events announced by the database (this process's own among them), bindings included. */
+  events(events: readonly SessionEvent<AnnouncedEventType>[]): void;
   /** Announcements may have been lost (a connection dropped): the cache must start afresh. */
   missed(): void;
   /** Trust lapsed (false) or was proven again (true). */

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { ViewerCache } from '../sessions/viewer-cache.js';
 import type { SessionEndWatcher } from './session-end-watcher.js';
 import type { SessionPubSub } from './topics.js';
-import type { SessionEvent } from './types.js';
+import type { AnnouncedEventType, SessionEvent, SessionEventType } from './types.js';
 
 /**
  * How long an event is remembered so that its echo (the database announces this instance's own
@@ -51,9 +51,15 @@ export class SessionEventFeed {
     this.dispatchOnce(event);
   }
 
-  /** Changes announced by the database: duplicates are dropped. */
-  remote(events: readonly SessionEvent[]): void {
-    for (const event of events) this.dispatchOnce(event);
+  /**
+   * Changes announced by the database: duplicates are dropped. A binding (DBSC) only drops the
+   * cached copy, which was unbound: the next request re-reads the session with its binding.
+   */
+  remote(events: readonly SessionEvent<AnnouncedEventType>[]): void {
+    for (const event of events) {
+      if (event.type === 'BOUND') this.cache?.evictSession(event.session.id);
+      else this.dispatchOnce(event as SessionEvent<SessionEventType>);
+    }
   }
 
   /**

@@ -38,6 +38,8 @@ const BARRIER_DEADLINE_MS = TRUST_DEADLINE_MS + POLL_INTERVAL_MS;
 export interface LoggedEnd {
   seq: number;
   session: SessionRecord;
+  /** An end, or (migration 14) a session just bound to its device. */
+  type: 'ENDED' | 'BOUND';
 }
 
 /** What following the SQLite end log needs from storage (see migration 05). */
@@ -169,7 +171,7 @@ export class SqlitePropagation implements EndPropagation {
     for (let from = 0; from < ends.length; from += APPLY_SLICE) {
       if (from > 0) await yieldToRequests();
       const slice = ends.slice(from, from + APPLY_SLICE);
-      this.handlers?.events(slice.map(({ session }) => sessionEvent('ENDED', session)));
+      this.handlers?.events(slice.map(({ session, type }) => sessionEvent(type, session)));
       this.appliedSeq = slice[slice.length - 1]!.seq;
     }
   }

@@ -3,9 +3,15 @@ import type { SessionEndReason, SessionRecord } from '../sessions/types.js';
 
 export type SessionEventType = 'STARTED' | 'ENDED';
 
-/** A session started or ended, as the feed, the watchers and the API see it. */
-export interface SessionEvent {
-  type: SessionEventType;
+/**
+ * What the database announces: a start, an end, or (DBSC, migration 14) a session just bound to
+ * its device, which only makes every instance drop its cached copy.
+ */
+export type AnnouncedEventType = SessionEventType | 'BOUND';
+
+/** A session started or ended (or was bound), as the feed, the watchers and the API see it. */
+export interface SessionEvent<T extends AnnouncedEventType = SessionEventType> {
+  type: T;
   session: SessionRecord;
   /** Set for ENDED. */
   reason: SessionEndReason | null;
@@ -13,7 +19,7 @@ export interface SessionEvent {
   at: Date;
 }
 
-export function sessionEvent(type: SessionEventType, session: SessionRecord): SessionEvent {
+export function sessionEvent<T extends AnnouncedEventType>(type: T, session: SessionRecord): SessionEvent<T> {
   const ended = type === 'ENDED';
   return {
     type,
@@ -44,9 +50,9 @@ interface AnnouncedSession {
 }
 
 /** A session event announced by the database; undefined when the payload is not one. */
-export function parseAnnouncedEvent(payload: unknown): SessionEvent | undefined {
+export function parseAnnouncedEvent(payload: unknown): SessionEvent<AnnouncedEventType> | undefined {
   const { type, session } = (payload ?? {}) as { type?: unknown; session?: AnnouncedSession };
-  if ((type !== 'STARTED' && type !== 'ENDED') || typeof session?.id !== 'string') return undefined;
+  if ((type !== 'STARTED' && type !== 'ENDED' && type !== 'BOUND') || typeof session?.id !== 'string') return undefined;
   return sessionEvent(type, {
     ...session,
     createdAt: new Date(session.createdAt),

@@ -34,6 +34,7 @@ export function completeLogin(context: GraphQLContext, outcome: LoginOutcome) {
   }
   const { viewer, token } = outcome;
   context.setSessionCookie(token, viewer.session.expiresAt);
+  if (outcome.dbscChallenge) context.offerDeviceBinding(outcome.dbscChallenge);
   // The new session is this request's from here on (e.g. `session { current }`).
   context.viewer = viewer;
   context.pendingLogin = null;

@@ -28,8 +28,10 @@ export interface GraphQLContext {
   device: DeviceInfo;
   /** Sets the session cookie on this request's response (no-op over WebSocket). */
   setSessionCookie(token: string, expiresAt: Date): void;
-  /** Clears the session cookie on this request's response (no-op over WebSocket). */
+  /** Clears the session cookie (and DBSC's bound cookie) on this request's response (no-op over WebSocket). */
   clearSessionCookie(): void;
+  /** Offers the browser to bind the new session to a key it holds (DBSC; no-op over WebSocket). */
+  offerDeviceBinding(challenge: string): void;
   /**
    * The passkey relying party this request was sent to (RP ID, allowed origins): worked out on
    * call, by passkey fields only. BAD_USER_INPUT when neither WEBAUTHN_RP_ID nor `Host` names one.

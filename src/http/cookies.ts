@@ -7,9 +7,18 @@ export interface SessionCookieOptions {
   secure: boolean;
 }
 
+/**
+ * A cookie of Gatehouse's: the session cookie, and (DBSC) the short bound cookie, which has the
+ * same attributes under another name (see {@link boundCookieName}).
+ */
 export class SessionCookie {
   readonly name: string;
-  private readonly attributes: string;
+  /**
+   * Everything after `name=value; Max-Age=…; Expires=…`: the one source of the attributes, also
+   * for DBSC's instructions JSON, which must equal the Set-Cookie's or Chrome refreshes on every
+   * request (docs/dbsc/findings.md §3).
+   */
+  readonly attributes: string;
 
   constructor(options: SessionCookieOptions) {
     this.name = options.secure ? `__Host-${options.name}` : options.name;
@@ -48,6 +57,16 @@ export class SessionCookie {
     }
     return undefined;
   }
+}
+
+/**
+ * The bound cookie's base name beside the session cookie's: `gatehouse_session` →
+ * `gatehouse_bound`; any other name gains `_bound`.
+ */
+export function boundCookieName(sessionCookieName: string): string {
+  return sessionCookieName.endsWith('_session')
+    ? `${sessionCookieName.slice(0, -'_session'.length)}_bound`
+    : `${sessionCookieName}_bound`;
 }
 
 /** The token from `Authorization: Bearer <token>`, or undefined. */

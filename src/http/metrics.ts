@@ -33,8 +33,21 @@ const SECOND_FACTOR_METHODS = AUTHENTICATION_METHODS.filter((method) => method !
 /** Audit events that name the second factor (`method`) that completed them. */
 const SECOND_FACTOR_SUCCESSES = new Set<AuthEventType>(['LOGIN_SUCCEEDED', 'REAUTHENTICATED']);
 
+/** The reasons Chrome gives in `Secure-Session-Skipped`; anything else is `other`, so labels stay few. */
+const SKIP_REASONS = new Set(['unreachable', 'server_error', 'quota_exceeded']);
+
 /** The paths a request is counted under; anything else is `other`, so labels stay few. */
-const ROUTES = new Set(['/graphql', '/auth/verify', '/healthz', '/readyz', '/metrics', '/console', '/']);
+const ROUTES = new Set([
+  '/graphql',
+  '/auth/verify',
+  '/dbsc/register',
+  '/dbsc/refresh',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/console',
+  '/',
+]);
 
 export class Metrics {
   readonly registry = new Registry();
@@ -48,6 +61,9 @@ export class Metrics {
   private readonly webhookAttempts: Histogram<'result'>;
   private readonly secondFactorFailures: Counter<'method'>;
   private readonly secondFactorSuccesses: Counter<'method'>;
+  private readonly dbscRegistrations: Counter<'result'>;
+  private readonly dbscRefreshes: Counter<'result'>;
+  private readonly dbscSkipped: Counter<'reason'>;
 
   constructor(services: SessionServices, propagation: EndPropagation) {
     collectDefaultMetrics({ register: this.registry });
@@ -116,6 +132,24 @@ export class Metrics {
       this.secondFactorFailures.inc({ method }, 0);
       this.secondFactorSuccesses.inc({ method }, 0);
     }
+    this.dbscRegistrations = new Counter({
+      name: 'gatehouse_dbsc_registrations_total',
+      help: 'DBSC registrations answered by this process, by result: bound, or why refused.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.dbscRefreshes = new Counter({
+      name: 'gatehouse_dbsc_refreshes_total',
+      help: 'DBSC refreshes answered by this process: rotated, challenge, continue_false, mismatch, throttled, unavailable.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.dbscSkipped = new Counter({
+      name: 'gatehouse_dbsc_skipped_total',
+      help: 'Requests whose browser said it skipped a DBSC refresh (Secure-Session-Skipped; a client claim, never trusted), by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.sockets = new Gauge({
       name: 'gatehouse_websocket_connections',
       help: 'Open WebSocket connections.',
@@ -134,6 +168,22 @@ export class Metrics {
   /** One session end, wherever it happened (the session feed's `onEnded`). */
   countSessionEnd(reason: SessionEndReason | null): void {
     this.sessionEnds.inc({ reason: reason ?? '' });
+  }
+
+  /** One DBSC registration or refresh answered (http/dbsc.ts). */
+  countDbsc(kind: 'register' | 'refresh', result: string): void {
+    (kind === 'register' ? this.dbscRegistrations : this.dbscRefreshes).inc({ result });
+  }
+
+  /**
+   * A `Secure-Session-Skipped` header (an SF list of tokens with parameters), counted by reason.
+   * Only counted: a client may send it to look excused, and it never lets a request through.
+   */
+  countDbscSkipped(header: string): void {
+    for (const item of header.split(',', 8)) {
+      const token = item.split(';', 1)[0]!.trim();
+      this.dbscSkipped.inc({ reason: SKIP_REASONS.has(token) ? token : 'other' });
+    }
   }
 
   /** Times one HTTP request, counted when its response has been sent. */

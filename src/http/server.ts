@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { rawErrorResponse, sendError, type WireErrors } from './errors.js';
 import type { BrowserPages } from './console.js';
+import type { DbscRoutes } from './dbsc.js';
 import { createForwardAuthHandler } from './forward-auth.js';
 import { metricsAccess, type Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
@@ -81,11 +82,13 @@ export interface HttpServerOptions {
   metricsSettings: { metricsToken: string | undefined; production: boolean };
   /** The console, GraphiQL and `/`: answered before Yoga. */
   browserPages: BrowserPages;
+  /** `POST /dbsc/register` and `/dbsc/refresh`; undefined when `DBSC=off` (then 404). */
+  dbsc?: DbscRoutes | undefined;
 }
 
 /** The HTTP server: health, forward-auth and browser pages beside GraphQL; everything else goes to Yoga. */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages } = options;
+  const { yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages, dbsc } = options;
   const forwardAuth = createForwardAuthHandler(resolveViewer);
   // A Map, not an object literal: a path such as `/constructor` must not find a prototype's method.
   const getRoutes = new Map<string, (res: ServerResponse, req: IncomingMessage) => Promise<void>>([
@@ -111,10 +114,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const fail = (error: unknown) => errors.send(res, error);
     if (path === '/auth/verify') return void forwardAuth(req, res).catch(fail);
     metrics?.timeRequest(path, res);
+    const skipped = req.headers['secure-session-skipped'];
+    if (skipped !== undefined) metrics?.countDbscSkipped(String(skipped));
     const route = req.method === 'GET' ? getRoutes.get(path) : undefined;
     if (route) return void route(res, req).catch(fail);
     const page = browserPages(req, path);
     if (page) return void Promise.resolve(page(res)).catch(fail);
+    if (dbsc?.(req, res, path)) return;
     if (path !== GRAPHQL_PATH) return sendError(res, 404, 'NOT_FOUND', `Not found: GraphQL is at ${GRAPHQL_PATH}`);
     const bodyProblem = checkRequestBody(req);
     if (bodyProblem) {

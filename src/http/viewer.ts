@@ -17,10 +17,11 @@ const tokenOf = (headers: CredentialHeaders, cookie: SessionCookie) =>
  * The one way a request becomes a viewer, for HTTP, SSE, WebSocket upgrades and forward auth
  * alike. A pending login's token makes no viewer (see {@link createPendingLoginResolver}).
  */
-export function createViewerResolver(authenticator: Authenticator, cookie: SessionCookie) {
+export function createViewerResolver(authenticator: Authenticator, cookie: SessionCookie, bound?: SessionCookie) {
   /** Synchronous on a cache hit (see {@link Authenticator.authenticate}): `await` it. */
   return function resolveViewer(headers: CredentialHeaders): Viewer | null | Promise<Viewer | null> {
-    return authenticator.authenticate(tokenOf(headers, cookie));
+    // The bound cookie (DBSC) is read from the same header only for a bound session.
+    return authenticator.authenticate(tokenOf(headers, cookie), headers.cookie, bound);
   };
 }
 

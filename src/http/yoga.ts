@@ -11,6 +11,7 @@ import type { DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
 import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
+import { registrationHeader } from './dbsc.js';
 import { clientIp, deviceOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
 import { errorResponse, type WireErrors } from './errors.js';
@@ -47,6 +48,8 @@ export interface YogaOptions {
   /** Asked only when no viewer was found: a pending login waiting for its second step. */
   resolvePendingLogin: PendingLoginResolver;
   cookie: SessionCookie;
+  /** DBSC's bound cookie: logout clears it with the session cookie. */
+  boundCookie?: SessionCookie;
   clock: Clock;
   /** How failures reach clients: the error masker. */
   errors: WireErrors;
@@ -85,13 +88,15 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  */
 function createContextFactory(options: YogaOptions) {
   const { services, webhooks, pubsub, watcher, cookie, clock, webauthnSites, trustProxy } = options;
+  const clearCookies = [cookie.clear(), ...(options.boundCookie ? [options.boundCookie.clear()] : [])];
   const build = (viewer: Viewer | null, pendingLogin: PendingLogin | null, server: ServerContext): GraphQLContext => {
     const { req, res, transport } = server;
     if (transport) {
       const { device, site } = transport;
       return {
         ...{ services, webhooks, pubsub, watcher, viewer, pendingLogin, device },
-        ...{ setSessionCookie: noop, clearSessionCookie: noop, webauthnSite: () => webauthnSites(site) },
+        ...{ setSessionCookie: noop, clearSessionCookie: noop, offerDeviceBinding: noop },
+        webauthnSite: () => webauthnSites(site),
       };
     }
     return {
@@ -101,7 +106,9 @@ function createContextFactory(options: YogaOptions) {
         res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
         if (req) options.onSessionCookieSet?.(req);
       },
-      clearSessionCookie: () => res?.appendHeader('Set-Cookie', cookie.clear()),
+      clearSessionCookie: () => res?.appendHeader('Set-Cookie', clearCookies),
+      offerDeviceBinding: (challenge) =>
+        res?.appendHeader('Secure-Session-Registration', registrationHeader(challenge)),
       webauthnSite: () => webauthnSites(siteRequestOf(req, trustProxy)),
     };
   };

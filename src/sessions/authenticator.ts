@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { checkBoundCookie, type DeviceBinding } from './dbsc.js';
 import type { SessionEnds } from './ends.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
 import { hasExpired, type SessionPolicy } from './policy.js';
@@ -15,6 +16,16 @@ export interface AuthenticatorOptions {
   ends: SessionEnds;
   /** Validated-session cache; undefined where ends on other instances cannot reach this one. */
   cache: ViewerCache | undefined;
+  /** DBSC: when enabled, a bound session is served only with its bound cookie. Default: none. */
+  deviceBinding?: DeviceBinding;
+}
+
+/**
+ * Reads a bound session's short cookie from what the request carries (http/cookies.ts): asked
+ * only for a bound session, so an unbound one's request never scans for it.
+ */
+export interface BoundTokenReader {
+  read(carrier: string | null | undefined): string | undefined;
 }
 
 /**
@@ -29,7 +40,12 @@ export class Authenticator {
    */
   private readonly inFlight = new Map<string, { generation: number; lookup: Promise<Viewer | undefined> }>();
 
-  constructor(private readonly options: AuthenticatorOptions) {}
+  /** Whether bound sessions need their bound cookie (DBSC on). */
+  private readonly bindingEnforced: boolean;
+
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.bindingEnforced = options.deviceBinding?.enabled ?? false;
+  }
 
   /**
    * The viewer, or null. Garbage, unknown, ended and expired tokens are all simply null; an
@@ -38,19 +54,77 @@ export class Authenticator {
    * Synchronous when the cache answers and the session is plainly alive, which is nearly every
    * signed-in request: no promise, no microtask turn. Anything that needs I/O (a miss, a copy
    * that looks idle or expired) returns a promise.
+   *
+   * A device-bound session (DBSC) also needs its bound cookie, read from `carrier` by `bound`
+   * whatever carried the token (a bearer token too): else null for this request, never an end.
    */
-  authenticate(token: string | undefined): Viewer | null | Promise<Viewer | null> {
+  authenticate(
+    token: string | undefined,
+    carrier?: string | null,
+    bound?: BoundTokenReader,
+  ): Viewer | null | Promise<Viewer | null> {
     if (token === undefined || !isWellFormedToken(token)) return null;
     const tokenHash = hashToken(token);
     const cached = this.options.cache?.get(tokenHash);
-    if (cached) return this.admit(cached, true);
-    return this.lookUpShared(tokenHash).then((viewer) => (viewer ? this.admit(viewer, false) : null));
+    if (cached) return this.admit(cached, true, tokenHash, carrier, bound);
+    return this.lookUpShared(tokenHash).then((viewer) =>
+      viewer ? this.admit(viewer, false, tokenHash, carrier, bound) : null,
+    );
   }
 
-  /** Whether `viewer` may act now; synchronous unless its session looks expired. */
-  private admit(viewer: Viewer, cached: boolean): Viewer | null | Promise<Viewer | null> {
+  /** Whether `viewer` may act now; synchronous unless its session looks expired (or rotated elsewhere). */
+  private admit(
+    viewer: Viewer,
+    cached: boolean,
+    tokenHash: string,
+    carrier?: string | null,
+    bound?: BoundTokenReader,
+  ): Viewer | null | Promise<Viewer | null> {
     // A disabled user's sessions are ended with the disable; the check is a second lock on the door.
     if (viewer.session.endedAt !== null || viewer.user.disabledAt !== null) return null;
+    // Unbound: this one check, nothing else.
+    if (viewer.deviceBinding !== undefined && this.bindingEnforced) {
+      return this.admitBound(viewer, cached, tokenHash, bound?.read(carrier), carrier, bound);
+    }
+    return this.admitOpen(viewer, cached);
+  }
+
+  /**
+   * A bound session: served with its current bound cookie (the previous one briefly after a
+   * rotation), or in the short window after binding before the first is seen. A cached copy
+   * that does not know the cookie re-reads the row once: it may have rotated on another instance.
+   */
+  private admitBound(
+    viewer: Viewer,
+    cached: boolean,
+    tokenHash: string,
+    boundToken: string | undefined,
+    carrier?: string | null,
+    bound?: BoundTokenReader,
+  ): Viewer | null | Promise<Viewer | null> {
+    const state = viewer.deviceBinding!;
+    const boundHash = boundToken !== undefined && isWellFormedToken(boundToken) ? hashToken(boundToken) : undefined;
+    const now = this.options.clock.now().getTime();
+    const check = checkBoundCookie(state, viewer.session.deviceBoundAt!.getTime(), boundHash, now, cached);
+    if (check === 'refused') return null;
+    if (check === 'stale') {
+      return this.lookUp(tokenHash).then((fresh) =>
+        fresh ? this.admit(fresh, false, tokenHash, carrier, bound) : null,
+      );
+    }
+    if (check === 'first-use') {
+      // Once per binding, and awaited so that a copy read next (not cached, another instance)
+      // sees the window closed. Lost, the window only lapses by time (BINDING_WINDOW_MS).
+      return this.options
+        .deviceBinding!.markSeen(viewer.session.id, state, now)
+        .catch(() => {})
+        .then(() => this.admitOpen(viewer, cached));
+    }
+    return this.admitOpen(viewer, cached);
+  }
+
+  /** {@link admit} past the end and binding checks. */
+  private admitOpen(viewer: Viewer, cached: boolean): Viewer | null | Promise<Viewer | null> {
     const { session } = viewer;
     const now = this.options.clock.now();
     this.options.lastSeen.applyUnwritten(session);

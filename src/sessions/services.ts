@@ -3,6 +3,7 @@ import { AccountControls } from './accounts.js';
 import { AuditLog } from './audit-log.js';
 import { Authenticator } from './authenticator.js';
 import type { Clock } from './clock.js';
+import { DeviceBinding } from './dbsc.js';
 import { SessionEnds } from './ends.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FactorCodes } from './factor-codes.js';
@@ -38,6 +39,8 @@ export interface SessionServicesOptions {
   secretsKey?: SecretsKeySource;
   /** Keys the decoys of passkey login options (see PasskeysOptions.decoyKey). Default: random per process. */
   passkeyDecoyKey?: Buffer | undefined;
+  /** Device-bound sessions (`DBSC`, `DBSC_BOUND_COOKIE_TTL`). Default: off. */
+  dbsc?: { enabled: boolean; boundCookieTtlMs: number };
 }
 
 /** The session rules, each concern its own service, wired to one another. */
@@ -66,6 +69,8 @@ export interface SessionServices {
   secondStep: SecondStep;
   /** Secrets at rest under SECRETS_KEY. */
   secretsBox: SecretsBox;
+  /** Device-bound sessions (DBSC): registration, refresh, the bound-cookie rules. */
+  deviceBinding: DeviceBinding;
   audit: AuditLog;
   cache: ViewerCache | undefined;
   /** Stops the timers and writes what is pending. */
@@ -85,7 +90,14 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const shared = { sessions, users, clock, policy, lastSeen, audit, lifecycle, cache, hasher, stepUp };
   const ends = new SessionEnds({ ...shared, ...(awaitEverywhere ? { awaitEverywhere } : {}) });
   const expiry = new ExpiryWatch({ ...shared, ends, logger });
-  const starts = new SessionStart({ ...shared, throttle, ends });
+  const dbsc = options.dbsc ?? { enabled: false, boundCookieTtlMs: 600_000 };
+  const deviceBinding = new DeviceBinding({ ...shared, ends, ...dbsc });
+  const starts = new SessionStart({
+    ...shared,
+    throttle,
+    ends,
+    offerDeviceBinding: () => deviceBinding.offerChallenge(),
+  });
   const pendingLogins = new PendingLogins({ store: stores.pendingLogins, clock, policy });
   const secondStep = new SecondStep({ starts, codes });
   const factorDeps = { store: factorStore, box: secretsBox, secondStep };
@@ -96,8 +108,8 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   });
   return {
     ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp, pendingLogins, secondStep, secretsBox },
-    ...{ logins, passkeys },
-    authenticator: new Authenticator({ ...shared, ends }),
+    ...{ logins, passkeys, deviceBinding },
+    authenticator: new Authenticator({ ...shared, ends, deviceBinding }),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),
     users: new UserService({ ...shared, ends }),
     accounts: new AccountControls({ ...shared, ends }),

@@ -14,6 +14,7 @@ import { assuranceOf, type AuthenticationMethod } from './assurance.js';
 import type { AuditLog } from './audit-log.js';
 import type { AuthEventRecord } from './auth-events.js';
 import type { Clock } from './clock.js';
+import type { IssuedChallenge } from './dbsc.js';
 import type { SessionEnds } from './ends.js';
 import { GatehouseError, invalidCredentials } from './errors.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
@@ -36,6 +37,8 @@ export interface SessionStartOptions {
   audit: AuditLog;
   lifecycle: SessionLifecycle;
   cache: ViewerCache | undefined;
+  /** DBSC: the registration challenge each new session is offered (stored hashed in its row); none when off. */
+  offerDeviceBinding?: () => IssuedChallenge | undefined;
 }
 
 /** A session started: its viewer, and its token. */
@@ -43,6 +46,8 @@ export interface LoginResult {
   viewer: Viewer;
   /** The bearer secret: goes to the client once, is never stored. */
   token: string;
+  /** DBSC: the challenge to offer the browser for binding the session (see dbsc.ts); absent when off. */
+  dbscChallenge?: string;
 }
 
 /** A user proved, by `methods`: what {@link SessionStart.start} makes a session of. */
@@ -78,12 +83,17 @@ export class SessionStart {
     const method = proven.methods.find((each) => each !== 'PASSWORD');
     const fields = { userId: user.id, sessionId: session.id, ...(method ? { method } : {}) };
     const succeeded = audit.event('LOGIN_SUCCEEDED', anonymousOrigin(device), fields);
-    const started = { ...session, tokenHash: hashToken(token) };
+    const offer = this.options.offerDeviceBinding?.();
+    const started = {
+      ...session,
+      tokenHash: hashToken(token),
+      ...(offer ? { dbscChallengeHash: offer.hash, dbscChallengeExpiresAt: offer.expiresAt } : {}),
+    };
     const { superseded, events } = await this.insertWithinLimit(started, user, proven, succeeded);
     await ends.announce(superseded, { actorUserId: user.id, device });
     audit.committed(events);
     lifecycle.started(session, user);
-    return { viewer: { user, session }, token };
+    return { viewer: { user, session }, token, ...(offer ? { dbscChallenge: offer.challenge } : {}) };
   }
 
   /**

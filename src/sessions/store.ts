@@ -109,6 +109,28 @@ export interface SessionStore {
   touchSessions(lastSeen: ReadonlyMap<string, Date>): Promise<void>;
 
   /**
+   * DBSC (dbsc.ts): session `id` with its bound key, and whether `tokenHash` (the request's
+   * session cookie) is that session's own, compared in SQL so the hash is never read back.
+   */
+  findDbscSession(id: string, tokenHash: string | undefined): Promise<DbscSession | undefined>;
+  /**
+   * Binds an open, unbound session whose outstanding challenge is `write.challengeHash` (and
+   * unexpired at `write.now`): key, first bound cookie and next challenge in one statement,
+   * which also consumes the challenge. False, writing nothing, otherwise.
+   */
+  bindDevice(write: DeviceBindingWrite): Promise<boolean>;
+  /**
+   * Rotates the bound cookie of an open bound session if `write.challengeHash` is its current or
+   * previous challenge, unexpired: the old cookie kept until `write.graceUntil`, the challenges
+   * consumed and the next one stored. False, writing nothing, otherwise (the loser of a race).
+   */
+  rotateBoundCookie(write: BoundCookieRotation): Promise<boolean>;
+  /** A new outstanding challenge on an open session; the current one stays valid until `previousUntil`. */
+  issueDbscChallenge(id: string, challenge: DbscChallenge, previousUntil: number): Promise<boolean>;
+  /** Records the first request that carried the bound cookie (closes the registration window). */
+  markBoundCookieSeen(id: string, at: number): Promise<void>;
+
+  /**
    * Runs `work` in a transaction that holds the user's row locked, so that logins, limits and
    * account changes of one user run one after another: a session limit cannot be overshot, and
    * a login racing a disable cannot leave a session behind. With `accountChange`, changes that
@@ -119,6 +141,42 @@ export interface SessionStore {
     work: (tx: UserSessionsTx) => Promise<T>,
     options?: { accountChange?: boolean },
   ): Promise<T>;
+}
+
+/** A DBSC challenge as stored: its SHA-256 (hex) and expiry (epoch ms). */
+export interface DbscChallenge {
+  hash: string;
+  expiresAt: number;
+}
+
+/** A session as DBSC's refresh and registration read it (see `SessionStore.findDbscSession`). */
+export interface DbscSession {
+  session: SessionRecord;
+  /** Whether the request's session cookie is this session's. */
+  own: boolean;
+  /** The bound public JWK (JSON text) and its algorithm; null while unbound. */
+  publicKey: string | null;
+  alg: string | null;
+}
+
+export interface DeviceBindingWrite {
+  id: string;
+  challengeHash: string;
+  now: number;
+  publicKey: string;
+  alg: string;
+  boundCookie: DbscChallenge;
+  next: DbscChallenge;
+}
+
+export interface BoundCookieRotation {
+  id: string;
+  challengeHash: string;
+  now: number;
+  boundCookie: DbscChallenge;
+  /** Until when the cookie it replaces is still accepted. */
+  graceUntil: number;
+  next: DbscChallenge;
 }
 
 /** What a step-up leaves on a session: when, and how sure the session now is of its user. */

@@ -63,12 +63,35 @@ export interface SessionRecord extends SessionAssurance {
 export interface NewSession extends SessionRecord {
   /** SHA-256 of the token (hex). The token itself is never stored. */
   tokenHash: string;
+  /** SHA-256 (hex) of the DBSC registration challenge offered with the login, if any. */
+  dbscChallengeHash?: string;
+  /** Epoch ms: when that challenge lapses. */
+  dbscChallengeExpiresAt?: number;
+}
+
+/**
+ * A bound session's short-lived cookie as the hot path checks it (DBSC): hashes and epoch-ms
+ * times only. Kept beside the SessionRecord, never in it: a SessionRecord is rendered, announced
+ * and sent to webhooks, and holds no token nor hash of one.
+ */
+export interface BoundCookieState {
+  /** SHA-256 (hex) of the current bound cookie; null until the first is set. */
+  hash: string | null;
+  /** When the server stops accepting it, whatever the browser's Max-Age. */
+  expiresAt: number;
+  /** The cookie before the last rotation, accepted until {@link previousUntil} (requests in flight). */
+  previousHash: string | null;
+  previousUntil: number;
+  /** The first request that carried a bound cookie; null while the registration window is open. */
+  seenAt: number | null;
 }
 
 /** Who made a request: the signed-in user and the session that carried it. */
 export interface Viewer {
   user: UserRecord;
   session: SessionRecord;
+  /** Set when the session is device-bound: what its bound cookie must be (see dbsc.ts). */
+  deviceBinding?: BoundCookieState;
 }
 
 /**

@@ -26,15 +26,21 @@ export class KnexEndLogStore implements EndLogStore {
     const [row] = rowsOf<{ j: string | null; last: number | null }>(
       await this.reads.raw(
         `SELECT (SELECT max(seq) FROM session_end_log) AS last,
-          (SELECT json_group_array(json_array(${LOG_COLUMNS}, seq))
+          (SELECT json_group_array(json_array(${LOG_COLUMNS}, seq, event))
             FROM (SELECT * FROM session_end_log WHERE seq > ? ORDER BY seq LIMIT ?)) AS j`,
         [seq, limit],
       ),
     );
     // The seq last, so that each row is a SessionTuple as it stands (no copy of 2,000 arrays).
-    const ends = JSON.parse(row?.j ?? '[]') as Array<[...SessionTuple, number]>;
+    const ends = JSON.parse(row?.j ?? '[]') as Array<[...SessionTuple, number, 'ENDED' | 'BOUND']>;
     return {
-      ends: ends.map((end) => ({ seq: end[SESSION_COLUMNS.length] as number, session: toSessionRecord(end) })),
+      ends: ends.map((end) => {
+        const type = end[SESSION_COLUMNS.length + 1] as 'ENDED' | 'BOUND';
+        const session = toSessionRecord(end);
+        // A binding's row holds the binding time where an end's holds the end (migration 14).
+        if (type === 'BOUND') Object.assign(session, { endedAt: null, endReason: null });
+        return { seq: end[SESSION_COLUMNS.length] as number, session, type };
+      }),
       lastSeq: Number(row?.last ?? 0),
     };
   }

@@ -1,8 +1,17 @@
 import type { Knex } from 'knex';
 import type { PageCursor } from '../sessions/page.js';
 import type { ActiveAt } from '../sessions/policy.js';
-import type { SessionProof, SessionStats, SessionStore, UserSessionsTx } from '../sessions/store.js';
-import type { SessionEndReason, SessionRecord, Viewer } from '../sessions/types.js';
+import type {
+  BoundCookieRotation,
+  DbscChallenge,
+  DbscSession,
+  DeviceBindingWrite,
+  SessionProof,
+  SessionStats,
+  SessionStore,
+  UserSessionsTx,
+} from '../sessions/store.js';
+import type { BoundCookieState, SessionEndReason, SessionRecord, Viewer } from '../sessions/types.js';
 import type { DatabaseKind } from './database-kind.js';
 import { Session, User } from './models.js';
 import { lockedUserTx } from './locked-user.js';
@@ -25,11 +34,45 @@ import {
 /** Any fixed number: the advisory lock that serialises account changes which could leave no admin. */
 const ACCOUNT_CHANGE_LOCK = 7_404_002;
 
+/** What the hot path needs of a bound session's cookie (BoundCookieState), beside the record. */
+const BOUND_COOKIE_COLUMNS = [
+  'sessions.bound_cookie_hash as b_hash',
+  'sessions.bound_cookie_expires_at as b_expires',
+  'sessions.previous_bound_cookie_hash as b_previous',
+  'sessions.previous_bound_cookie_until as b_until',
+  'sessions.bound_cookie_seen_at as b_seen',
+];
+
 /** The hot path's select list: both rows in one, told apart by a prefix. */
 const VIEWER_COLUMNS = [
   ...SESSION_COLUMNS.map((column) => `sessions.${column} as s_${column}`),
   ...userColumnsAs('u_'),
+  ...BOUND_COOKIE_COLUMNS,
 ];
+
+/** A new bound cookie and the next challenge, the challenges before it consumed. */
+const newBoundCookie = (boundCookie: DbscChallenge, next: DbscChallenge) => ({
+  bound_cookie_hash: boundCookie.hash,
+  bound_cookie_expires_at: boundCookie.expiresAt,
+  dbsc_challenge_hash: next.hash,
+  dbsc_challenge_expires_at: next.expiresAt,
+  dbsc_previous_challenge_hash: null,
+  dbsc_previous_challenge_until: null,
+});
+
+const epochOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+/** A bound session's cookie state from the hot path's row; undefined for an unbound one. */
+function boundCookieStateOf(row: Record<string, unknown>): BoundCookieState | undefined {
+  if (row.s_device_bound_at === null || row.s_device_bound_at === undefined) return undefined;
+  return {
+    hash: (row.b_hash as string | null) ?? null,
+    expiresAt: Number(row.b_expires ?? 0),
+    previousHash: (row.b_previous as string | null) ?? null,
+    previousUntil: Number(row.b_until ?? 0),
+    seenAt: epochOrNull(row.b_seen),
+  };
+}
 
 /** Sessions over Knex and Objection, for SQLite and PostgreSQL alike. */
 export class KnexSessionStore implements SessionStore {
@@ -46,7 +89,10 @@ export class KnexSessionStore implements SessionStore {
       .where('sessions.token_hash', tokenHash)
       .first(VIEWER_COLUMNS);
     if (!row) return undefined;
-    return { session: Session.fromDatabaseJson(unprefix(row, 's_')), user: User.fromDatabaseJson(unprefix(row, 'u_')) };
+    const session = Session.fromDatabaseJson(unprefix(row, 's_'));
+    const user = User.fromDatabaseJson(unprefix(row, 'u_'));
+    const deviceBinding = boundCookieStateOf(row);
+    return deviceBinding ? { session, user, deviceBinding } : { session, user };
   }
 
   async findSessionById(id: string): Promise<SessionRecord | undefined> {
@@ -152,6 +198,95 @@ export class KnexSessionStore implements SessionStore {
       })
       .returning([...SESSION_COLUMNS]);
     return row ? Session.fromDatabaseJson(row as Record<string, unknown>) : undefined;
+  }
+
+  async findDbscSession(id: string, tokenHash: string | undefined): Promise<DbscSession | undefined> {
+    const row: Record<string, unknown> | undefined = await this.db('sessions')
+      .where({ id })
+      .first([
+        ...SESSION_COLUMNS,
+        'dbsc_public_key',
+        'dbsc_alg',
+        this.db.raw('CASE WHEN token_hash = ? THEN 1 ELSE 0 END AS own', [tokenHash ?? '']),
+      ]);
+    if (!row) return undefined;
+    const { dbsc_public_key: publicKey, dbsc_alg: alg, own, ...session } = row;
+    return {
+      session: Session.fromDatabaseJson(session),
+      own: Number(own) === 1,
+      publicKey: (publicKey as string | null) ?? null,
+      alg: (alg as string | null) ?? null,
+    };
+  }
+
+  async bindDevice(write: DeviceBindingWrite): Promise<boolean> {
+    const rows: unknown[] = await this.db('sessions')
+      .where({ id: write.id, dbsc_challenge_hash: write.challengeHash })
+      .whereNull('ended_at')
+      .whereNull('device_bound_at')
+      .where('dbsc_challenge_expires_at', '>', write.now)
+      .update({
+        device_bound_at: write.now,
+        dbsc_public_key: write.publicKey,
+        dbsc_alg: write.alg,
+        ...newBoundCookie(write.boundCookie, write.next),
+      })
+      .returning(['id']);
+    return rows.length === 1;
+  }
+
+  async rotateBoundCookie(write: BoundCookieRotation): Promise<boolean> {
+    const { db } = this;
+    const rows: unknown[] = await db('sessions')
+      .where({ id: write.id })
+      .whereNull('ended_at')
+      .whereNotNull('device_bound_at')
+      .where((challenge) =>
+        challenge
+          .where((current) =>
+            current
+              .where('dbsc_challenge_hash', write.challengeHash)
+              .where('dbsc_challenge_expires_at', '>', write.now),
+          )
+          .orWhere((previous) =>
+            previous
+              .where('dbsc_previous_challenge_hash', write.challengeHash)
+              .where('dbsc_previous_challenge_until', '>', write.now),
+          ),
+      )
+      .update({
+        previous_bound_cookie_hash: db.ref('bound_cookie_hash'),
+        // Never longer than the old cookie's own expiry.
+        previous_bound_cookie_until: db.raw(
+          'CASE WHEN bound_cookie_expires_at < ? THEN bound_cookie_expires_at ELSE ? END',
+          [write.graceUntil, write.graceUntil],
+        ),
+        ...newBoundCookie(write.boundCookie, write.next),
+      })
+      .returning(['id']);
+    return rows.length === 1;
+  }
+
+  async issueDbscChallenge(id: string, challenge: DbscChallenge, previousUntil: number): Promise<boolean> {
+    const { db } = this;
+    const rows: unknown[] = await db('sessions')
+      .where({ id })
+      .whereNull('ended_at')
+      .update({
+        dbsc_previous_challenge_hash: db.ref('dbsc_challenge_hash'),
+        dbsc_previous_challenge_until: db.raw(
+          'CASE WHEN dbsc_challenge_expires_at < ? THEN dbsc_challenge_expires_at ELSE ? END',
+          [previousUntil, previousUntil],
+        ),
+        dbsc_challenge_hash: challenge.hash,
+        dbsc_challenge_expires_at: challenge.expiresAt,
+      })
+      .returning(['id']);
+    return rows.length === 1;
+  }
+
+  async markBoundCookieSeen(id: string, at: number): Promise<void> {
+    await this.db('sessions').where({ id }).whereNull('bound_cookie_seen_at').update({ bound_cookie_seen_at: at });
   }
 
   async withUserLocked<T>(

@@ -199,10 +199,18 @@ export class DbscClient {
   }
 
   /** `POST /dbsc/register` with a proof over the registration challenge (or `jwt` as given). */
-  async register(options: { jwt?: string; quoted?: boolean; cookies?: boolean; proof?: Partial<ProofOptions> } = {}) {
+  async register(
+    options: {
+      jwt?: string;
+      omitProof?: boolean;
+      quoted?: boolean;
+      cookies?: boolean;
+      proof?: Partial<ProofOptions>;
+    } = {},
+  ) {
     const challenge = challengeOf(this.registration);
     let jwt = options.jwt;
-    if (jwt === undefined && this.key)
+    if (jwt === undefined && this.key && !options.omitProof)
       jwt = await buildProof(this.key, { jti: challenge ?? '', withJwk: true, ...options.proof });
     const headers: Record<string, string> = { 'content-length': '0' };
     if (jwt !== undefined) headers['secure-session-response'] = headerValue(jwt, options.quoted ?? false);
