@@ -67,7 +67,14 @@ export class DbscSite {
     }
   }
 
-  /** Signs in at the console as a new user, in a fresh context. */
+  /**
+   * Signs in at the console as a new user, in a fresh context, waits for the binding, and loads
+   * the console again. That reload gives the page a socket opened with the bound cookie: the
+   * socket of the sign-in may leave while the browser is still registering, and the server then
+   * answers it as signed out once the bound cookie has been seen elsewhere (STALE_SOCKET in
+   * test/dbsc-browser.test.ts), which the console shows as "Signed out: the session ended.".
+   * When that happened it is said in a diagnostic.
+   */
   async signIn(t: TestContext, username: string): Promise<SignedInBrowser> {
     const userId = await createUser(this.admin, username);
     const recorded = await this.browser.context();
@@ -80,17 +87,28 @@ export class DbscSite {
     const exchangesBefore = this.wire.exchanges.length;
     await signInAt(page, { url: this.origin }, username);
     const loginResponse = await login;
-    await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
-    const session = await browserSession(page);
-    assert.ok(session, 'the console is signed in but the page has no session');
+    const { data } = (await loginResponse.json()) as { data: { login: { session: { id: string } | null } } };
+    assert.ok(data.login.session, `the login of ${username} made no session`);
+    const yourSessions = page.getByRole('heading', { name: 'Your sessions' });
+    const signedOut = page.getByRole('alert').filter({ hasText: 'Signed out' });
+    await yourSessions.or(signedOut).first().waitFor();
     // The login as the server answered it: the one answer since that set a session cookie.
     const loginExchange = this.wire.exchanges
       .slice(exchangesBefore)
       .find((exchange) => setCookies(exchange).some((line) => line.startsWith(`${this.sessionCookie}=`)));
     assert.ok(loginExchange?.doneAt, 'the server recorded no login');
+    const signedIn: SignedInBrowser = {
+      ...{ recorded, page, userId, sessionId: data.login.session.id, loggedInAt: loginExchange.doneAt },
+      registration: (await loginResponse.allHeaders())['secure-session-registration'],
+    };
+    await this.waitUntilBound(signedIn);
+    if (await signedOut.isVisible()) {
+      t.diagnostic(`STALE_SOCKET: right after signing in, the console said "${await signedOut.textContent()}"`);
+    }
+    await page.reload();
+    await yourSessions.waitFor();
     t.diagnostic(`${username} signed in at ${this.origin}/console`);
-    const registration = (await loginResponse.allHeaders())['secure-session-registration'];
-    return { recorded, page, userId, sessionId: session.id, loggedInAt: loginExchange.doneAt, registration };
+    return signedIn;
   }
 
   /** What the admin API says of the session's binding (and whether it is still active). */
@@ -105,15 +123,17 @@ export class DbscSite {
     return session;
   }
 
-  /** Waits until the admin API says the session is bound (the browser registers on its own). */
+  /**
+   * Waits until the admin API says the session is bound (the browser registers on its own) and
+   * the browser holds the bound cookie (it stores the answer after the server has committed it).
+   */
   async waitUntilBound(signedIn: SignedInBrowser): Promise<void> {
-    await waitFor(
-      'the admin API to say the session is device-bound',
-      async () => {
-        return (await this.bindingOf(signedIn)).deviceBound;
-      },
-      { timeoutMs: BROWSER_TIMEOUT_MS },
-    );
+    const bound = async () =>
+      (await this.bindingOf(signedIn)).deviceBound &&
+      (await this.cookies(signedIn)).some((cookie) => cookie.name === this.boundCookie);
+    await waitFor('the session to be device-bound, its cookie in the browser', bound, {
+      timeoutMs: BROWSER_TIMEOUT_MS,
+    });
   }
 
   /** The registrations the server answered since `since` (`Date.now()`). */
