@@ -5,12 +5,14 @@
  * jar, the wrong-key proof with and without the session cookie, ends, DBSC=off, an outage.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startAppOn, startTestServer, type TestServer } from './support/server.js';
 import { DATABASE_KINDS, openMigratedDatabase } from './support/databases.js';
 import { migrationSource } from '../migrations/index.js';
 import { migrateToLatest } from '../src/storage/migrate.js';
-import { createUser, passwordOf } from './support/sessions.js';
+import { createUser, passwordOf, signIn } from './support/sessions.js';
+import { enrollTotp, freshCode } from './support/factors.js';
 import { kickAsOperator } from './support/app.js';
 import { SECOND, MINUTE } from './support/clock.js';
 import { waitFor } from './support/async.js';
@@ -49,6 +51,8 @@ for (const kind of DATABASE_KINDS) {
     let server: TestServer;
     let admin: TestClient;
     let users = 0;
+    // PostgreSQL needs SECRETS_KEY for authenticator apps (the second-step test); every instance shares it.
+    const env = { SWEEP_INTERVAL: '1h', SECRETS_KEY: randomBytes(32).toString('base64') };
 
     /** A new user, signed in on a new client, bound unless `bind: false`. */
     async function signedIn(options: { alg?: DbscAlg; bind?: boolean } = {}) {
@@ -65,7 +69,7 @@ for (const kind of DATABASE_KINDS) {
     }
 
     before(async () => {
-      server = await startTestServer({ database: kind, env: { SWEEP_INTERVAL: '1h' } });
+      server = await startTestServer({ database: kind, env });
       admin = await server.adminClient();
     });
     after(async () => {
@@ -191,6 +195,43 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await pending.register()).status, 401);
     });
 
+    it('the second step offers registration, the pending login before it does not', async () => {
+      const username = `dbsc${++users}`;
+      await createUser(admin, username);
+      const { client: owner } = await signIn(server, username);
+      const { secret } = await enrollTotp(server, owner);
+      const client = new DbscClient(server.url, await generateDbscKey());
+      const login = await client.graphql<{ login: { nextStep: string } }>(
+        'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { nextStep } }',
+        { u: username, p: passwordOf(username) },
+      );
+      assert.equal(login.data?.login.nextStep, 'SECOND_FACTOR');
+      assert.equal(client.registration, null, 'no offer to a pending login');
+      client.registration = '(ES256);path="/dbsc/register";challenge="x"';
+      assert.equal((await client.register()).status, 401, 'a pending login binds nothing');
+      client.registration = null;
+      const step = await client.graphql<{ verifySecondFactor: { nextStep: string } }>(
+        'mutation($c: String!) { verifySecondFactor(code: $c) { nextStep } }',
+        { c: freshCode(server, secret) },
+      );
+      assert.equal(step.data?.verifySecondFactor.nextStep, 'DONE');
+      assert.ok(client.registration, 'the second step offers registration');
+      assert.equal((await client.register()).status, 200);
+      assert.ok(await client.me());
+    });
+
+    it('metrics count registrations, refreshes and Secure-Session-Skipped (counted, never trusted)', async () => {
+      const { client } = await used(await signedIn());
+      await client.refresh();
+      await withoutBound(client).me({
+        'secure-session-skipped': `quota_exceeded;session_identifier="${client.sessionId}"`,
+      });
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(text, /gatehouse_dbsc_registrations_total\{result="bound"\} [1-9]/);
+      assert.match(text, /gatehouse_dbsc_refreshes_total\{result="rotated"\} [1-9]/);
+      assert.match(text, /gatehouse_dbsc_skipped_total\{reason="quota_exceeded"\} [1-9]/);
+    });
+
     it('an already bound session refuses a second key and keeps the first', async () => {
       const { client } = await used(await signedIn());
       const thief = await generateDbscKey('ES256');
@@ -305,6 +346,37 @@ for (const kind of DATABASE_KINDS) {
       // Early challenge: the next refresh is one POST with its proof.
       const early = await client.refresh({ followChallenge: false });
       assert.equal(early.status, 200);
+    });
+
+    it('challenges: the one before the newest is honoured for 30 s; a stale one gets a new challenge', async () => {
+      const { client } = await used(await signedIn());
+      const challenge = async () =>
+        challengeOf(
+          (await client.refresh({ proof: false, followChallenge: false })).headers.get('secure-session-challenge'),
+        )!;
+      const signed = async (jti: string) =>
+        (await client.refresh({ jwt: await buildProof(client.key!, { jti }) })).status;
+      const first = await challenge();
+      await challenge();
+      assert.equal(await signed(first), 200, 'the previous challenge, signed by a request that raced');
+      const third = await challenge();
+      await challenge();
+      server.clock.advance(31 * SECOND);
+      assert.equal(await signed(third), 403, 'the previous challenge after 30 s');
+      const fifth = await challenge();
+      server.clock.advance(2 * MINUTE + SECOND);
+      assert.equal(await signed(fifth), 403, 'a challenge past its 2 minutes');
+      assert.equal((await client.refresh()).status, 200, 'a fresh one works');
+      assert.ok(await client.me());
+    });
+
+    it('a registration challenge lapses after 2 minutes: refused, the session unbound and working', async () => {
+      const { client } = await signedIn({ bind: false });
+      server.clock.advance(2 * MINUTE + SECOND);
+      const late = await client.register();
+      assert.equal(late.status, 400);
+      assert.equal((await current(client))?.deviceBound, false);
+      assert.ok(await client.me());
     });
 
     it('a replayed proof gets a new challenge and changes nothing', async () => {
@@ -444,7 +516,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it('two instances: a binding on one evicts the other’s cached copy; a rotation on one is honoured by the other', async () => {
-      const other = await startAppOn(server.database, server.clock, { SWEEP_INTERVAL: '1h' });
+      const other = await startAppOn(server.database, server.clock, env);
       try {
         const { client } = await signedIn({ bind: false });
         const onOther = (jar: DbscClient) => {
@@ -469,7 +541,7 @@ for (const kind of DATABASE_KINDS) {
 
     it('DBSC=off: no registration header, /dbsc/* 404, and a bound session is served with its session cookie alone', async () => {
       const { client } = await used(await signedIn());
-      const off = await startAppOn(server.database, server.clock, { DBSC: 'off', SWEEP_INTERVAL: '1h' });
+      const off = await startAppOn(server.database, server.clock, { ...env, DBSC: 'off' });
       try {
         const username = `dbsc${++users}`;
         await createUser(admin, username);
@@ -489,7 +561,7 @@ for (const kind of DATABASE_KINDS) {
 
     it('the database down during a refresh: 503 with Retry-After, never a 4xx', async () => {
       const { client } = await used(await signedIn());
-      const cut = await startAppOn(server.database, server.clock, { SWEEP_INTERVAL: '1h' });
+      const cut = await startAppOn(server.database, server.clock, env);
       const there = client.copyJar();
       there.key = client.key;
       there.challenge = client.challenge;

@@ -88,7 +88,9 @@ const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorizat
  */
 function createContextFactory(options: YogaOptions) {
   const { services, webhooks, pubsub, watcher, cookie, clock, webauthnSites, trustProxy } = options;
-  const clearCookies = [cookie.clear(), ...(options.boundCookie ? [options.boundCookie.clear()] : [])];
+  // DBSC's bound cookie goes with the session cookie, when the request carried one.
+  const clearCookies = (req: IncomingMessage | undefined) =>
+    options.boundCookie?.read(req?.headers.cookie) ? [cookie.clear(), options.boundCookie.clear()] : cookie.clear();
   const build = (viewer: Viewer | null, pendingLogin: PendingLogin | null, server: ServerContext): GraphQLContext => {
     const { req, res, transport } = server;
     if (transport) {
@@ -106,7 +108,7 @@ function createContextFactory(options: YogaOptions) {
         res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
         if (req) options.onSessionCookieSet?.(req);
       },
-      clearSessionCookie: () => res?.appendHeader('Set-Cookie', clearCookies),
+      clearSessionCookie: () => res?.appendHeader('Set-Cookie', clearCookies(req)),
       offerDeviceBinding: (challenge) =>
         res?.appendHeader('Secure-Session-Registration', registrationHeader(challenge)),
       webauthnSite: () => webauthnSites(siteRequestOf(req, trustProxy)),
