@@ -44,6 +44,11 @@ const STALE_SOCKET =
   'server (wp-dbsc): operations on an open socket are judged by the bound cookie of its upgrade, which goes stale';
 const REGISTRATION_HEADER = /^\(ES256 RS256\);path="\/dbsc\/register";challenge="[A-Za-z0-9_-]+"$/;
 
+const rotatedCount = (counters: Record<string, number>) => counters['refreshes{result="rotated"}'] ?? 0;
+/** Series of `Secure-Session-Skipped` counted: the browser let a request go without the bound cookie. */
+const skippedSeries = (counters: Record<string, number>) =>
+  Object.entries(counters).filter(([series, value]) => series.startsWith('skipped') && value > 0);
+
 type SocketAnswer = { me: string | null } | { errors: unknown } | { closed: number };
 
 /** A graphql-transport-ws socket the page opens itself (the browser attaches its cookies to the upgrade). */
@@ -121,6 +126,7 @@ async function bindRefreshAndRefuseTheCopy(t: TestContext, site: DbscSite, usern
   // The bound cookie gone from the browser: its next request waits for a refresh.
   const yourSessions = page.getByRole('heading', { name: 'Your sessions' });
   assert.equal(site.refreshes(sessionId).length, 0, 'refreshes while the bound cookie was there (attributes?)');
+  const countersBefore = await site.dbscCounters();
   const { heldMs, exchanges } = await site.reloadWithoutBoundCookie(signedIn, yourSessions);
   t.diagnostic(`forced refresh: reload held ${heldMs} ms, ${exchanges.length} POST /dbsc/refresh`);
   for (const exchange of exchanges) diagnose(t, exchange);
@@ -135,6 +141,9 @@ async function bindRefreshAndRefuseTheCopy(t: TestContext, site: DbscSite, usern
     `the server did not set the cookie the browser now holds: ${describeExchange(rotation)}`,
   );
   assert.deepEqual(await browserSession(page), { id: sessionId, deviceBound: true }, 'the browser after the refresh');
+  const counters = await site.dbscCounters();
+  assert.equal(rotatedCount(counters) - rotatedCount(countersBefore), 1, 'the metric of rotations');
+  assert.deepEqual(skippedSeries(counters), [], 'the browser said it skipped a refresh');
   assert.equal(await site.refreshesOnReload(signedIn, yourSessions), 0, 'the new bound cookie did not satisfy Chrome');
 
   // The copied jar (old bound cookie): served only within the grace for requests in flight.
@@ -191,12 +200,19 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
 
       // The browser still holds its DBSC session: a request without the bound cookie refreshes.
       const signInForm = page.getByLabel('Username');
+      const countersBefore = await site.dbscCounters();
       const { exchanges: told } = await site.reloadWithoutBoundCookie(signedIn, signInForm);
       for (const exchange of told) diagnose(t, exchange);
       const ending = told.at(-1);
       assert.ok(ending, 'no refresh after the kick');
       assert.equal(ending.status, 200, describeExchange(ending));
       assert.equal((JSON.parse(ending.body ?? '') as { continue?: unknown }).continue, false, describeExchange(ending));
+      const stopped = (counters: Record<string, number>) => counters['refreshes{result="continue_false"}'] ?? 0;
+      assert.equal(
+        stopped(await site.dbscCounters()) - stopped(countersBefore),
+        1,
+        'the metric of refreshes told to stop',
+      );
 
       // Told to stop, the browser dropped its DBSC session: no more refreshes.
       assert.equal(await site.refreshesOnReload(signedIn, signInForm), 0, 'the browser refreshed an ended session');

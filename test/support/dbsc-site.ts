@@ -174,6 +174,19 @@ export class DbscSite {
     return this.refreshes(sessionId).length - before;
   }
 
+  /**
+   * The DBSC counters of /metrics (`gatehouse_dbsc_*_total`), by series as printed, e.g.
+   * `refreshes{result="rotated"}`; a series not printed yet is absent.
+   */
+  async dbscCounters(): Promise<Record<string, number>> {
+    const text = await (await fetch(`${this.server.url}/metrics`)).text();
+    const counters: Record<string, number> = {};
+    for (const match of text.matchAll(/^gatehouse_dbsc_(\w+?)_total(\{[^}]*\})? (\S+)$/gm)) {
+      counters[`${match[1]}${match[2] ?? ''}`] = Number(match[3]);
+    }
+    return counters;
+  }
+
   /** A Node client holding exactly these cookies and no key, as a thief who copied them would. */
   nodeClientWith(cookies: readonly Cookie[]): DbscClient {
     const client = new DbscClient(this.server.url);
