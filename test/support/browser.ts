@@ -12,14 +12,24 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { within } from './async.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-const FLAGS = [
+/** Every test browser's flags: headless, no sandbox (root in CI), nothing fetched behind the test's back. */
+const BASE_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
   '--disable-component-update',
-  '--host-resolver-rules=MAP gatehouse.test 127.0.0.1',
 ];
+/** The console tests' own: a plain-HTTP name that is not a secure context (console-operators.test.ts). */
+const CONSOLE_FLAGS = ['--host-resolver-rules=MAP gatehouse.test 127.0.0.1'];
+
+/** Which Chromium {@link startBrowser} runs, and with what besides {@link BASE_FLAGS}. */
+export interface BrowserLaunch {
+  /** Default {@link CHROMIUM_PATH}. */
+  executablePath?: string;
+  /** Default: the console tests' host mapping. */
+  flags?: readonly string[];
+}
 /** Bound on any single browser step: a hung page fails the test instead of the run. */
 export const BROWSER_TIMEOUT_MS = 10_000;
 
@@ -86,11 +96,12 @@ function record(context: BrowserContext): RecordedContext {
 }
 
 /** Starts Chromium (once per suite) with a fresh `--user-data-dir`, and connects to it. */
-export async function startBrowser(): Promise<TestBrowser> {
+export async function startBrowser(launch: BrowserLaunch = {}): Promise<TestBrowser> {
+  const { executablePath = CHROMIUM_PATH, flags = CONSOLE_FLAGS } = launch;
   const profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'));
   const browserProcess = spawn(
-    CHROMIUM_PATH,
-    [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+    executablePath,
+    [...BASE_FLAGS, ...flags, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   try {
