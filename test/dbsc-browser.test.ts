@@ -34,14 +34,6 @@ const chromium150 = await fetchChromium150();
 const BOUND_COOKIE_GRACE_MS = 10 * SECOND;
 /** A whole test: a hung browser fails it instead of the run. */
 const BOUNDED = { timeout: 60_000 };
-/**
- * Found here (Dec 2026): the server re-authenticates every operation on a socket with the
- * cookies of its upgrade. Once the bound cookie they carry is rotated (+ 10 s) or expired
- * (10 min), or when the socket left during registration and the window has since closed, the
- * socket stays open but answers as signed out: the console says "Signed out: the session ended."
- */
-const STALE_SOCKET =
-  'server (wp-dbsc): operations on an open socket are judged by the bound cookie of its upgrade, which goes stale';
 const REGISTRATION_HEADER = /^\(ES256 RS256\);path="\/dbsc\/register";challenge="[A-Za-z0-9_-]+"$/;
 
 const rotatedCount = (counters: Record<string, number>) => counters['refreshes{result="rotated"}'] ?? 0;
@@ -226,7 +218,7 @@ describe('DBSC in Chromium 150', { skip: chromium150.skip ?? false }, () => {
 
     it(
       'a socket opened with the bound cookie stays signed in after the cookie rotates (or is closed to reconnect)',
-      { ...BOUNDED, todo: STALE_SOCKET },
+      BOUNDED,
       async (t) => {
         assert.ok(site);
         const signedIn = await site.signIn(t, 'gwen');

@@ -316,6 +316,33 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(await withoutBound(other).me(), null, 'closed by the first use of the bound cookie');
     });
 
+    it('a socket its upgrade signed in stays signed in past rotations and the bound cookie’s expiry; one that did not, stays out', async () => {
+      const { client } = await used(await signedIn());
+      const owner = openSocket(server, { cookie: client.cookieHeader() });
+      // The session cookie alone, past the registration window: an anonymous socket.
+      const stranger = openSocket(server, { cookie: withoutBound(client).cookieHeader() });
+      await Promise.all([owner.connected, stranger.connected]);
+      const me = async (socket: ReturnType<typeof openSocket>) => {
+        const [answer] = await subscribeWs<{ me: { id: string } | null }>(socket.client, '{ me { id } }').received(1);
+        return answer?.data?.me ?? null;
+      };
+      try {
+        assert.ok(await me(owner));
+        assert.equal((await client.refresh()).status, 200, 'rotated');
+        server.clock.advance(11 * SECOND);
+        assert.ok(await me(owner), 'the upgrade’s bound cookie is past its grace: the socket is still the session’s');
+        server.clock.advance(10 * MINUTE);
+        assert.equal((await client.refresh()).status, 200, 'the owner refreshes');
+        assert.ok(await me(owner), 'the upgrade’s bound cookie has expired too');
+        assert.equal(await me(stranger), null, 'a socket the session cookie alone opened proves nothing later');
+        await kickAsOperator(server, client.sessionId!);
+        assert.equal((await owner.closedWithin(2_000)).code, 4403, 'and closes when the session ends');
+      } finally {
+        await owner.dispose();
+        await stranger.dispose();
+      }
+    });
+
     it('the server enforces the bound cookie’s expiry; a refresh renews it', async () => {
       const { client } = await used(await signedIn());
       server.clock.advance(10 * MINUTE + SECOND);

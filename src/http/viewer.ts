@@ -7,6 +7,12 @@ import { readBearerToken, type SessionCookie } from './cookies.js';
 export interface CredentialHeaders {
   cookie?: string | null | undefined;
   authorization?: string | null | undefined;
+  /**
+   * A session whose device the transport proved when it connected: a WebSocket that its upgrade
+   * signed in (bound cookie and all). Its later operations carry the upgrade's cookies, whose
+   * bound cookie rotates away within minutes, so only that session's being alive is checked again.
+   */
+  deviceProvenFor?: string | undefined;
 }
 
 /** The token a request carries. A bearer token wins over the cookie: a client that sends one means it. */
@@ -21,7 +27,7 @@ export function createViewerResolver(authenticator: Authenticator, cookie: Sessi
   /** Synchronous on a cache hit (see {@link Authenticator.authenticate}): `await` it. */
   return function resolveViewer(headers: CredentialHeaders): Viewer | null | Promise<Viewer | null> {
     // The bound cookie (DBSC) is read from the same header only for a bound session.
-    return authenticator.authenticate(tokenOf(headers, cookie), headers.cookie, bound);
+    return authenticator.authenticate(tokenOf(headers, cookie), headers.cookie, bound, headers.deviceProvenFor);
   };
 }
 

@@ -149,9 +149,19 @@ interface EnvelopedRoot {
  * One operation on a socket, through Yoga's envelop: the same schema, context factory, error
  * masking and document protections as over HTTP.
  */
-async function prepareOperation(options: WebSocketOptions, ctx: SocketContext, payload: SubscribePayload) {
+async function prepareOperation(
+  options: WebSocketOptions,
+  ctx: SocketContext,
+  payload: SubscribePayload,
+  state: SocketState | undefined,
+) {
   const { device, site } = ctx.extra;
-  const transport = { credentials: socketCredentials(ctx.extra, ctx.connectionParams), device, site };
+  const credentials = socketCredentials(ctx.extra, ctx.connectionParams);
+  // The upgrade proved the session's device (DBSC) when it signed the socket in; the bound
+  // cookie it carried rotates away within minutes, while the socket lives on (watched: it closes
+  // when the session ends). A socket that connected anonymously proves nothing.
+  credentials.deviceProvenFor = state?.viewer?.session.id;
+  const transport = { credentials, device, site };
   const enveloped = options.yoga.getEnveloped({ transport, params: payload });
   let document;
   try {
@@ -227,8 +237,9 @@ export function attachWebSocketServer(options: WebSocketOptions): { close(): Pro
     onComplete: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
     onError: (ctx, id) => operationFinished(states.get(ctx.extra.socket), id),
     onSubscribe: (ctx, id, payload) => {
-      states.get(ctx.extra.socket)?.operations.add(id);
-      return prepareOperation(options, ctx, payload);
+      const state = states.get(ctx.extra.socket);
+      state?.operations.add(id);
+      return prepareOperation(options, ctx, payload, state);
     },
   });
   const { wss, close } = serveGraphQLWs(protocol, {

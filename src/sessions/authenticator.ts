@@ -57,18 +57,21 @@ export class Authenticator {
    *
    * A device-bound session (DBSC) also needs its bound cookie, read from `carrier` by `bound`
    * whatever carried the token (a bearer token too): else null for this request, never an end.
+   * Except for `provenSessionId`, a session whose device its transport proved at connection (a
+   * WebSocket): it only has to be alive.
    */
   authenticate(
     token: string | undefined,
     carrier?: string | null,
     bound?: BoundTokenReader,
+    provenSessionId?: string,
   ): Viewer | null | Promise<Viewer | null> {
     if (token === undefined || !isWellFormedToken(token)) return null;
     const tokenHash = hashToken(token);
     const cached = this.options.cache?.get(tokenHash);
-    if (cached) return this.admit(cached, true, tokenHash, carrier, bound);
+    if (cached) return this.admit(cached, true, tokenHash, carrier, bound, provenSessionId);
     return this.lookUpShared(tokenHash).then((viewer) =>
-      viewer ? this.admit(viewer, false, tokenHash, carrier, bound) : null,
+      viewer ? this.admit(viewer, false, tokenHash, carrier, bound, provenSessionId) : null,
     );
   }
 
@@ -79,11 +82,12 @@ export class Authenticator {
     tokenHash: string,
     carrier?: string | null,
     bound?: BoundTokenReader,
+    provenSessionId?: string,
   ): Viewer | null | Promise<Viewer | null> {
     // A disabled user's sessions are ended with the disable; the check is a second lock on the door.
     if (viewer.session.endedAt !== null || viewer.user.disabledAt !== null) return null;
     // Unbound: this one check, nothing else.
-    if (viewer.deviceBinding !== undefined && this.bindingEnforced) {
+    if (viewer.deviceBinding !== undefined && this.bindingEnforced && viewer.session.id !== provenSessionId) {
       return this.admitBound(viewer, cached, tokenHash, bound?.read(carrier), carrier, bound);
     }
     return this.admitOpen(viewer, cached);

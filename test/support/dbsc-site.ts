@@ -68,12 +68,10 @@ export class DbscSite {
   }
 
   /**
-   * Signs in at the console as a new user, in a fresh context, waits for the binding, and loads
-   * the console again. That reload gives the page a socket opened with the bound cookie: the
-   * socket of the sign-in may leave while the browser is still registering, and the server then
-   * answers it as signed out once the bound cookie has been seen elsewhere (STALE_SOCKET in
-   * test/dbsc-browser.test.ts), which the console shows as "Signed out: the session ended.".
-   * When that happened it is said in a diagnostic.
+   * Signs in at the console as a new user, in a fresh context, and waits for the binding. The
+   * page's socket often leaves while the browser is still registering, with the session cookie
+   * alone: the server must keep it signed in once the bound cookie has been seen (it once answered
+   * it as signed out, and the console said "Signed out: the session ended." in 1 sign-in of 10).
    */
   async signIn(t: TestContext, username: string): Promise<SignedInBrowser> {
     const userId = await createUser(this.admin, username);
@@ -102,11 +100,10 @@ export class DbscSite {
       registration: (await loginResponse.allHeaders())['secure-session-registration'],
     };
     await this.waitUntilBound(signedIn);
-    if (await signedOut.isVisible()) {
-      t.diagnostic(`STALE_SOCKET: right after signing in, the console said "${await signedOut.textContent()}"`);
-    }
-    await page.reload();
-    await yourSessions.waitFor();
+    // The page's subscription, on a socket that may have left with the session cookie alone, is
+    // refused within a few milliseconds when it is refused at all (measured: 39–78 ms for an end).
+    await page.waitForTimeout(300);
+    if (await signedOut.isVisible()) assert.fail(`the console said "${await signedOut.textContent()}"`);
     t.diagnostic(`${username} signed in at ${this.origin}/console`);
     return signedIn;
   }
