@@ -106,6 +106,15 @@ for (const kind of DATABASE_KINDS) {
       const after = await current(client);
       assert.equal(after?.deviceBound, true);
       assert.ok(after?.deviceBoundAt);
+      const audit = await admin.data(
+        '{ authEvents(types: [DEVICE_BOUND], first: 5) { edges { node { sessionId userId actorUserId ipAddress } } } }',
+      );
+      type Row = { sessionId: string; userId: string; actorUserId: string; ipAddress: string };
+      const { edges } = (audit as { authEvents: { edges: Array<{ node: Row }> } }).authEvents;
+      const row = edges.find((edge) => edge.node.sessionId === before!.id)?.node;
+      assert.ok(row, 'the binding is in the audit log');
+      assert.equal(row.actorUserId, row.userId, 'done by the user themself');
+      assert.equal(row.ipAddress, '127.0.0.1');
     });
 
     it('a registration with a bare Secure-Session-Response (as Chrome sends it) binds too', async () => {

@@ -38,6 +38,7 @@ export const endReasonLabel = (reason: string) => END_REASON_LABELS[reason] ?? r
 
 const EVENT_TYPES: Record<string, string> = {
   ALL_SESSIONS_REVOKED: 'Every session ended',
+  DEVICE_BOUND: 'Bound to its device',
   LOGIN_FAILED: 'Failed sign-in',
   LOGIN_RATE_LIMITED: 'Sign-in throttled',
   LOGIN_REFUSED_DISABLED: 'Sign-in of a disabled account',

@@ -87,7 +87,7 @@ export function createDbscRoutes(options: DbscRoutesOptions) {
     const header = headerOf(req, 'secure-session-response');
     const proof = header === undefined ? undefined : (parseSfStringOrBare(header) ?? null);
     // The cookie only: a bearer token or a pending login binds nothing (a browser sends cookies).
-    const outcome = await binding.register(cookie.read(req.headers.cookie), proof);
+    const outcome = await binding.register(cookie.read(req.headers.cookie), proof, deviceOf(req, trustProxy));
     if (outcome.result === 'bound') {
       report('register', 'bound');
       return sendBound(res, outcome);

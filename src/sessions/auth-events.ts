@@ -35,6 +35,8 @@ export const AUTH_EVENT_TYPES = [
   'RECOVERY_CODES_REGENERATED',
   /** A passkey's signature counter did not go up: the authenticator may have been cloned. */
   'PASSKEY_COUNTER_REGRESSED',
+  /** A browser bound a session to a key it holds and cannot export (DBSC). */
+  'DEVICE_BOUND',
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

@@ -160,7 +160,11 @@ export class DeviceBinding {
    * Binds the session whose cookie `sessionToken` is to the key in `proof`. Any refusal leaves
    * the session as it was (unbound and working, or bound to its first key).
    */
-  async register(sessionToken: string | undefined, proof: string | null | undefined): Promise<RegistrationOutcome> {
+  async register(
+    sessionToken: string | undefined,
+    proof: string | null | undefined,
+    device: DeviceInfo,
+  ): Promise<RegistrationOutcome> {
     const { sessions, clock, policy } = this.options;
     if (!proof) return refused('NO_PROOF', 'Secure-Session-Response is missing or not a JWS');
     const viewer =
@@ -194,6 +198,9 @@ export class DeviceBinding {
     }
     // The cached copy is unbound: the next request re-reads the row and its binding.
     this.options.cache?.evictSession(session.id);
+    // After the binding, never instead of it: a failed audit write is logged, not thrown (AuditLog).
+    const origin = { actorUserId: session.userId, device };
+    await this.options.audit.record('DEVICE_BOUND', origin, { userId: session.userId, sessionId: session.id });
     return { result: 'bound', ...issue.client };
   }
 

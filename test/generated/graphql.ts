@@ -23,6 +23,7 @@ export type AuthEventOrigin =
 
 export type AuthEventType =
   | 'ALL_SESSIONS_REVOKED'
+  | 'DEVICE_BOUND'
   | 'LOGIN_FAILED'
   | 'LOGIN_RATE_LIMITED'
   | 'LOGIN_REFUSED_DISABLED'
