@@ -10,6 +10,7 @@
  * Chromium for the file, a context (jar, DBSC sessions, signing quota) per test. Where Chromium 150
  * cannot be fetched the suite is skipped with the fetch script's line as the reason.
  */
+import { FIRST_SEEN_GRACE_MS } from '../src/sessions/dbsc.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -113,6 +114,8 @@ async function bindRefreshAndRefuseTheCopy(t: TestContext, site: DbscSite, usern
   );
   assert.equal(firstBound.secure, sessionCookie.secure, 'Secure on one cookie and not the other');
   assert.equal(await site.nodeClientWith(copied).me(), userId, 'the whole jar, copied');
+  // Past the grace after the bound cookie was first seen (for requests the page sent before the browser stored it).
+  site.server.clock.advance(FIRST_SEEN_GRACE_MS);
   await assertNotServed(site.nodeClientWith([sessionCookie]), 'the session cookie alone, once bound');
 
   // The bound cookie gone from the browser: its next request waits for a refresh.

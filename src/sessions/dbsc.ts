@@ -33,6 +33,13 @@ export const PREVIOUS_CHALLENGE_MS = 30_000;
 export const BOUND_COOKIE_GRACE_MS = 10_000;
 /** After binding, until the bound cookie is first seen: a page's requests while its browser registers. */
 export const BINDING_WINDOW_MS = 10_000;
+/**
+ * How long the window stays open once the bound cookie has been seen (within BINDING_WINDOW_MS
+ * still): requests the page sent before its browser stored the cookie. Measured in Chromium 150:
+ * a WebSocket sent with the session cookie alone, its `connection_init` read 16 ms after a fetch
+ * with the bound cookie; closing the window on that fetch signed the page's live feed out.
+ */
+export const FIRST_SEEN_GRACE_MS = 3_000;
 
 /** Cookie-less refreshes one client address may send per window before it is answered 503. */
 const STRANGER_REFRESHES = 30;
@@ -110,7 +117,8 @@ export type BoundCookieCheck = 'ok' | 'first-use' | 'window' | 'refused' | 'stal
 
 /**
  * Whether a request for a bound session may be served, from its bound cookie's hash (undefined
- * when it sent none). Pure. `first-use`: served, and the registration window closes now.
+ * when it sent none). Pure. `first-use`: served, and the registration window closes
+ * FIRST_SEEN_GRACE_MS later.
  * `stale`: a cached copy does not know this cookie; the row may have rotated on another instance.
  */
 export function checkBoundCookie(
@@ -125,7 +133,8 @@ export function checkBoundCookie(
     if (boundHash === state.previousHash && now < state.previousUntil) return 'ok';
     if (cached) return 'stale';
   }
-  if (state.seenAt === null && now < boundAt + BINDING_WINDOW_MS) return 'window';
+  const windowCloses = Math.min(boundAt + BINDING_WINDOW_MS, (state.seenAt ?? Infinity) + FIRST_SEEN_GRACE_MS);
+  if (now < windowCloses) return 'window';
   return 'refused';
 }
 
