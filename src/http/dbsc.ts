@@ -13,14 +13,11 @@ import type { BoundCookieIssue, DeviceBinding } from '../sessions/dbsc.js';
 import type { Clock } from '../sessions/clock.js';
 import type { Logger } from '../logger.js';
 import type { SessionCookie } from './cookies.js';
-import { deviceOf } from './device.js';
-import { sendError } from './errors.js';
+import { deviceOf, headerOf } from './device.js';
+import { RETRY_AFTER_SECONDS, sendError, sendJson } from './errors.js';
 
-export const DBSC_REGISTER_PATH = '/dbsc/register';
-export const DBSC_REFRESH_PATH = '/dbsc/refresh';
-
-/** What `Retry-After` says on a refresh answered 503 for trouble of the server's. */
-const RETRY_AFTER_SECONDS = 5;
+const DBSC_REGISTER_PATH = '/dbsc/register';
+const DBSC_REFRESH_PATH = '/dbsc/refresh';
 
 /** `Secure-Session-Registration` for a new session's challenge (an SF list; strings quoted). */
 export function registrationHeader(challenge: string): string {
@@ -28,10 +25,10 @@ export function registrationHeader(challenge: string): string {
 }
 
 /** `Secure-Session-Challenge` for the session `id`. */
-export const challengeHeader = (challenge: string, id: string) => `"${challenge}";id="${id}"`;
+const challengeHeader = (challenge: string, id: string) => `"${challenge}";id="${id}"`;
 
 /** What the routes report, for metrics: `kind` register or refresh, and how it ended. */
-export type DbscOutcomeListener = (kind: 'register' | 'refresh', result: string) => void;
+type DbscOutcomeListener = (kind: 'register' | 'refresh', result: string) => void;
 
 export interface DbscRoutesOptions {
   binding: DeviceBinding;
@@ -43,11 +40,11 @@ export interface DbscRoutesOptions {
   onOutcome?: DbscOutcomeListener;
 }
 
-/** A request header's single value. */
-const headerOf = (req: IncomingMessage, name: string) => {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
+/** `Secure-Session-Response`: undefined when absent, null when present but not a proof's shape. */
+function proofOf(req: IncomingMessage): string | null | undefined {
+  const header = headerOf(req, 'secure-session-response');
+  return header === undefined ? undefined : (parseSfStringOrBare(header) ?? null);
+}
 
 /** The routes, or undefined when `DBSC=off` (then `/dbsc/*` is 404 like any unknown path). */
 export function createDbscRoutes(options: DbscRoutesOptions) {
@@ -57,35 +54,20 @@ export function createDbscRoutes(options: DbscRoutesOptions) {
 
   /** The session instructions JSON (PROTOCOL §3) and the new bound cookie. */
   const sendBound = (res: ServerResponse, issue: BoundCookieIssue) => {
-    const body = JSON.stringify({
+    res.appendHeader('Set-Cookie', bound.serialize(issue.boundToken, issue.boundExpiresAt, clock.now()));
+    // Early challenge: the next refresh is one POST with its proof, not a 403 round trip.
+    res.setHeader('Secure-Session-Challenge', challengeHeader(issue.nextChallenge, issue.sessionId));
+    sendJson(res, 200, {
       session_identifier: issue.sessionId,
       refresh_url: DBSC_REFRESH_PATH,
       // No origin: the one the browser used, which behind a proxy is the only right one.
       scope: { include_site: false, scope_specification: [] },
       credentials: [{ type: 'cookie', name: bound.name, attributes: bound.attributes }],
     });
-    res.appendHeader('Set-Cookie', bound.serialize(issue.boundToken, issue.boundExpiresAt, clock.now()));
-    // Early challenge: the next refresh is one POST with its proof, not a 403 round trip.
-    res.setHeader('Secure-Session-Challenge', challengeHeader(issue.nextChallenge, issue.sessionId));
-    res.writeHead(200, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    res.end(body);
-  };
-
-  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(text),
-    });
-    res.end(text);
   };
 
   async function register(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const header = headerOf(req, 'secure-session-response');
-    const proof = header === undefined ? undefined : (parseSfStringOrBare(header) ?? null);
+    const proof = proofOf(req);
     // The cookie only: a bearer token or a pending login binds nothing (a browser sends cookies).
     const outcome = await binding.register(cookie.read(req.headers.cookie), proof, deviceOf(req, trustProxy));
     if (outcome.result === 'bound') {
@@ -100,11 +82,10 @@ export function createDbscRoutes(options: DbscRoutesOptions) {
   }
 
   async function refresh(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const header = headerOf(req, 'secure-session-response');
     const outcome = await binding.refresh({
       sessionId: parseSfStringOrBare(headerOf(req, 'sec-secure-session-id')),
       sessionToken: cookie.read(req.headers.cookie),
-      proof: header === undefined ? undefined : (parseSfStringOrBare(header) ?? null),
+      proof: proofOf(req),
       device: deviceOf(req, trustProxy),
     });
     report('refresh', outcome.result.replace('-', '_'));

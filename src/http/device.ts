@@ -22,6 +22,12 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string | nu
   return req.socket.remoteAddress ?? null;
 }
 
+/** The value of a header of a Node request: the first, when it was sent more than once. */
+export function headerOf(req: IncomingMessage | undefined, name: string): string | undefined {
+  const value = req?.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /** Where a request (HTTP, SSE or a WebSocket upgrade) came from, as sessions and the audit log record it. */
 export function deviceOf(req: IncomingMessage | undefined, trustProxy: boolean): DeviceInfo {
   if (!req) return { userAgent: null, ipAddress: null };

@@ -37,6 +37,17 @@ const ERROR_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
+/** Answers a plain Node response with a JSON body, never cached. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'Cache-Control': 'no-store',
+  });
+  res.end(payload);
+}
+
 /** Answers a plain Node response with an error body. */
 export function sendError(res: ServerResponse, status: number, code: WireErrorCode, message: string): void {
   const body = errorBody(code, message);

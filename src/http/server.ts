@@ -1,22 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { rawErrorResponse, sendError, type WireErrors } from './errors.js';
+import { rawErrorResponse, sendError, sendJson, type WireErrors } from './errors.js';
 import type { BrowserPages } from './console.js';
 import type { DbscRoutes } from './dbsc.js';
 import { createForwardAuthHandler } from './forward-auth.js';
 import { metricsAccess, type Metrics } from './metrics.js';
 import type { ViewerResolver } from './viewer.js';
 import type { GatehouseYoga } from './yoga.js';
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(payload),
-    'Cache-Control': 'no-store',
-  });
-  res.end(payload);
-}
 
 /** `GET /metrics`: the Prometheus text, to whom may read it (401 with a wrong token, 404 when off). */
 async function serveMetrics(

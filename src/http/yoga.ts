@@ -12,7 +12,7 @@ import type { WebhookAdmin } from '../webhooks/admin.js';
 import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { registrationHeader } from './dbsc.js';
-import { clientIp, deviceOf } from './device.js';
+import { clientIp, deviceOf, headerOf } from './device.js';
 import { useEndSubscriptions } from './end-subscriptions.js';
 import { errorResponse, type WireErrors } from './errors.js';
 import { createOriginMatcher, isSameOrigin, type OriginCheck } from './origins.js';
@@ -70,12 +70,6 @@ export interface YogaOptions {
   /** The passkey relying party of a request (`webauthn-site.ts`). */
   webauthnSites: WebauthnSites;
 }
-
-/** The value of a header of a Node request: the first, when it was sent more than once. */
-const headerOf = (req: IncomingMessage | undefined, name: 'cookie' | 'authorization') => {
-  const value = req?.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
 
 /**
  * The one context factory: HTTP, SSE and WebSocket operations all authenticate here.

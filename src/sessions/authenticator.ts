@@ -4,7 +4,7 @@ import type { SessionEnds } from './ends.js';
 import type { LastSeenWriter } from './last-seen-writer.js';
 import { hasExpired, type SessionPolicy } from './policy.js';
 import type { SessionStore } from './store.js';
-import { hashToken, isWellFormedToken } from './tokens.js';
+import { hashIfWellFormed } from './tokens.js';
 import { SYSTEM_ORIGIN, type Viewer } from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
 
@@ -66,8 +66,8 @@ export class Authenticator {
     bound?: BoundTokenReader,
     provenSessionId?: string,
   ): Viewer | null | Promise<Viewer | null> {
-    if (token === undefined || !isWellFormedToken(token)) return null;
-    const tokenHash = hashToken(token);
+    const tokenHash = hashIfWellFormed(token);
+    if (tokenHash === undefined) return null;
     const cached = this.options.cache?.get(tokenHash);
     if (cached) return this.admit(cached, true, tokenHash, carrier, bound, provenSessionId);
     return this.lookUpShared(tokenHash).then((viewer) =>
@@ -88,7 +88,7 @@ export class Authenticator {
     if (viewer.session.endedAt !== null || viewer.user.disabledAt !== null) return null;
     // Unbound: this one check, nothing else.
     if (viewer.deviceBinding !== undefined && this.bindingEnforced && viewer.session.id !== provenSessionId) {
-      return this.admitBound(viewer, cached, tokenHash, bound?.read(carrier), carrier, bound);
+      return this.admitBound(viewer, cached, tokenHash, carrier, bound);
     }
     return this.admitOpen(viewer, cached);
   }
@@ -102,12 +102,11 @@ export class Authenticator {
     viewer: Viewer,
     cached: boolean,
     tokenHash: string,
-    boundToken: string | undefined,
     carrier?: string | null,
     bound?: BoundTokenReader,
   ): Viewer | null | Promise<Viewer | null> {
     const state = viewer.deviceBinding!;
-    const boundHash = boundToken !== undefined && isWellFormedToken(boundToken) ? hashToken(boundToken) : undefined;
+    const boundHash = hashIfWellFormed(bound?.read(carrier));
     const now = this.options.clock.now().getTime();
     const check = checkBoundCookie(state, viewer.session.deviceBoundAt!.getTime(), boundHash, now, cached);
     if (check === 'refused') return null;

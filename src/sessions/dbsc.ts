@@ -21,14 +21,14 @@ import {
 import type { SessionEnds } from './ends.js';
 import { hasExpired, type SessionPolicy } from './policy.js';
 import type { DbscChallenge, SessionStore } from './store.js';
-import { generateToken, hashToken, isWellFormedToken } from './tokens.js';
+import { generateToken, hashIfWellFormed, hashToken } from './tokens.js';
 import type { BoundCookieState, DeviceInfo } from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
 
 /** How long a challenge (registration or refresh) may be signed. */
-export const DBSC_CHALLENGE_TTL_MS = 120_000;
+const DBSC_CHALLENGE_TTL_MS = 120_000;
 /** How long the challenge before the newest stays valid: two requests that raced. */
-export const PREVIOUS_CHALLENGE_MS = 30_000;
+const PREVIOUS_CHALLENGE_MS = 30_000;
 /** How long the bound cookie before a rotation is still served: requests already in flight with it. */
 export const BOUND_COOKIE_GRACE_MS = 10_000;
 /** After binding, until the bound cookie is first seen: a page's requests while its browser registers. */
@@ -79,14 +79,7 @@ export interface BoundCookieIssue {
   nextChallenge: string;
 }
 
-export const REGISTRATION_REFUSALS = [
-  'NO_PROOF',
-  'NO_SESSION',
-  'ALREADY_BOUND',
-  'INVALID_PROOF',
-  'UNKNOWN_CHALLENGE',
-] as const;
-export type RegistrationRefusal = (typeof REGISTRATION_REFUSALS)[number];
+export type RegistrationRefusal = 'NO_PROOF' | 'NO_SESSION' | 'ALREADY_BOUND' | 'INVALID_PROOF' | 'UNKNOWN_CHALLENGE';
 
 export type RegistrationOutcome =
   ({ result: 'bound' } & BoundCookieIssue) | { result: 'refused'; reason: RegistrationRefusal; message: string };
@@ -102,7 +95,7 @@ export type RefreshOutcome =
   /** Too many refreshes without their session's cookie from this address: 503. */
   | { result: 'throttled'; retryAfterSeconds: number };
 
-export interface RefreshRequest {
+interface RefreshRequest {
   /** `Sec-Secure-Session-Id`, parsed; undefined when missing or garbage. */
   sessionId: string | undefined;
   /** The request's session cookie (never a bearer token: browsers refresh with cookies). */
@@ -113,7 +106,7 @@ export interface RefreshRequest {
 }
 
 /** What the hot path makes of a bound session's request (see {@link checkBoundCookie}). */
-export type BoundCookieCheck = 'ok' | 'first-use' | 'window' | 'refused' | 'stale';
+type BoundCookieCheck = 'ok' | 'first-use' | 'window' | 'refused' | 'stale';
 
 /**
  * Whether a request for a bound session may be served, from its bound cookie's hash (undefined
@@ -138,8 +131,6 @@ export function checkBoundCookie(
   return 'refused';
 }
 
-const sha256 = hashToken;
-
 /** The DBSC rules: offer, register, refresh, the bound-cookie check's bookkeeping. */
 export class DeviceBinding {
   private readonly strangers = new Map<string, { since: number; count: number }>();
@@ -160,7 +151,7 @@ export class DeviceBinding {
     const challenge = generateToken();
     return {
       challenge,
-      hash: sha256(challenge),
+      hash: hashToken(challenge),
       expiresAt: this.options.clock.now().getTime() + DBSC_CHALLENGE_TTL_MS,
     };
   }
@@ -176,16 +167,14 @@ export class DeviceBinding {
   ): Promise<RegistrationOutcome> {
     const { sessions, clock, policy } = this.options;
     if (!proof) return refused('NO_PROOF', 'Secure-Session-Response is missing or not a JWS');
-    const viewer =
-      sessionToken && isWellFormedToken(sessionToken)
-        ? await sessions.findViewerByTokenHash(sha256(sessionToken))
-        : undefined;
+    const tokenHash = hashIfWellFormed(sessionToken);
+    const viewer = tokenHash === undefined ? undefined : await sessions.findViewerByTokenHash(tokenHash);
     const now = clock.now();
     if (!viewer || viewer.session.endedAt !== null || hasExpired(viewer.session, now, policy)) {
       return refused('NO_SESSION', 'Registration needs the session cookie of an open session');
     }
     const { session } = viewer;
-    if (session.deviceBoundAt !== null) return refused('ALREADY_BOUND', 'This session is bound to a device already');
+    if (session.deviceBoundAt !== null) return refused('ALREADY_BOUND', ALREADY_BOUND_MESSAGE);
     let verified;
     try {
       verified = await verifyRegistrationProof(proof);
@@ -195,14 +184,14 @@ export class DeviceBinding {
     }
     const issue = this.newBoundCookie(session.id);
     const bound = await sessions.bindDevice({
-      ...{ id: session.id, challengeHash: sha256(verified.jti), now: now.getTime() },
+      ...{ id: session.id, challengeHash: hashToken(verified.jti), now: now.getTime() },
       ...{ publicKey: JSON.stringify(verified.publicKey), alg: verified.alg },
       ...{ boundCookie: issue.stored, next: issue.next },
     });
     if (!bound) {
       const again = await sessions.findDbscSession(session.id, undefined);
       return again?.session.deviceBoundAt
-        ? refused('ALREADY_BOUND', 'This session is bound to a device already')
+        ? refused('ALREADY_BOUND', ALREADY_BOUND_MESSAGE)
         : refused('UNKNOWN_CHALLENGE', 'The proof signs no challenge outstanding for this session');
     }
     // The cached copy is unbound: the next request re-reads the row and its binding.
@@ -217,7 +206,7 @@ export class DeviceBinding {
   async refresh(request: RefreshRequest): Promise<RefreshOutcome> {
     const { sessions, clock, policy, ends } = this.options;
     const { sessionId, sessionToken, proof, device } = request;
-    const tokenHash = sessionToken && isWellFormedToken(sessionToken) ? sha256(sessionToken) : undefined;
+    const tokenHash = hashIfWellFormed(sessionToken);
     if (tokenHash === undefined) return this.stranger(device);
     const found = sessionId === undefined ? undefined : await sessions.findDbscSession(sessionId, tokenHash);
     if (!found?.own) return this.stranger(device);
@@ -245,7 +234,7 @@ export class DeviceBinding {
     }
     const issue = this.newBoundCookie(session.id);
     const rotated = await sessions.rotateBoundCookie({
-      ...{ id: session.id, challengeHash: sha256(check.jti), now: now.getTime() },
+      ...{ id: session.id, challengeHash: hashToken(check.jti), now: now.getTime() },
       ...{ boundCookie: issue.stored, graceUntil: now.getTime() + BOUND_COOKIE_GRACE_MS, next: issue.next },
     });
     // A proof over a spent or unknown challenge is no attack: a browser resends its cached proof.
@@ -295,12 +284,14 @@ export class DeviceBinding {
     const expiresAt = now + this.options.boundCookieTtlMs;
     const next = this.newChallenge();
     return {
-      stored: { hash: sha256(boundToken), expiresAt },
+      stored: { hash: hashToken(boundToken), expiresAt },
       next: { hash: next.hash, expiresAt: next.expiresAt },
       client: { sessionId, boundToken, boundExpiresAt: new Date(expiresAt), nextChallenge: next.challenge },
     };
   }
 }
+
+const ALREADY_BOUND_MESSAGE = 'This session is bound to a device already';
 
 const refused = (reason: RegistrationRefusal, message: string): RegistrationOutcome => ({
   result: 'refused',

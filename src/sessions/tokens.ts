@@ -35,6 +35,11 @@ export function isWellFormedToken(token: string): boolean {
   return TOKEN_PATTERN.test(token);
 }
 
+/** {@link hashToken} of a token of the right shape; undefined for anything else, unhashed. */
+export function hashIfWellFormed(token: string | undefined): string | undefined {
+  return token !== undefined && isWellFormedToken(token) ? hashToken(token) : undefined;
+}
+
 /** What the database keeps: SHA-256 of the token, hex. A dump of it signs no one in. */
 export function hashToken(token: string): string {
   // The one-shot hash (Node ≥ 20.12) costs a third of a createHash() chain: it runs per request.

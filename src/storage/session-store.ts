@@ -50,6 +50,10 @@ const VIEWER_COLUMNS = [
   ...BOUND_COOKIE_COLUMNS,
 ];
 
+/** SQL for the earlier of `column` and `at` (epoch ms): a grace never outlives what it extends. */
+const earlierOf = (db: Knex, column: string, at: number) =>
+  db.raw(`CASE WHEN ${column} < ? THEN ${column} ELSE ? END`, [at, at]);
+
 /** A new bound cookie and the next challenge, the challenges before it consumed. */
 const newBoundCookie = (boundCookie: DbscChallenge, next: DbscChallenge) => ({
   bound_cookie_hash: boundCookie.hash,
@@ -228,7 +232,7 @@ export class KnexSessionStore implements SessionStore {
   }
 
   async bindDevice(write: DeviceBindingWrite): Promise<boolean> {
-    const rows: unknown[] = await this.db('sessions')
+    const updated = await this.db('sessions')
       .where({ id: write.id, dbsc_challenge_hash: write.challengeHash })
       .whereNull('ended_at')
       .whereNull('device_bound_at')
@@ -238,14 +242,13 @@ export class KnexSessionStore implements SessionStore {
         dbsc_public_key: write.publicKey,
         dbsc_alg: write.alg,
         ...newBoundCookie(write.boundCookie, write.next),
-      })
-      .returning(['id']);
-    return rows.length === 1;
+      });
+    return updated === 1;
   }
 
   async rotateBoundCookie(write: BoundCookieRotation): Promise<boolean> {
     const { db } = this;
-    const rows: unknown[] = await db('sessions')
+    const updated = await db('sessions')
       .where({ id: write.id })
       .whereNull('ended_at')
       .whereNotNull('device_bound_at')
@@ -265,32 +268,24 @@ export class KnexSessionStore implements SessionStore {
       .update({
         previous_bound_cookie_hash: db.ref('bound_cookie_hash'),
         // Never longer than the old cookie's own expiry.
-        previous_bound_cookie_until: db.raw(
-          'CASE WHEN bound_cookie_expires_at < ? THEN bound_cookie_expires_at ELSE ? END',
-          [write.graceUntil, write.graceUntil],
-        ),
+        previous_bound_cookie_until: earlierOf(db, 'bound_cookie_expires_at', write.graceUntil),
         ...newBoundCookie(write.boundCookie, write.next),
-      })
-      .returning(['id']);
-    return rows.length === 1;
+      });
+    return updated === 1;
   }
 
   async issueDbscChallenge(id: string, challenge: DbscChallenge, previousUntil: number): Promise<boolean> {
     const { db } = this;
-    const rows: unknown[] = await db('sessions')
+    const updated = await db('sessions')
       .where({ id })
       .whereNull('ended_at')
       .update({
         dbsc_previous_challenge_hash: db.ref('dbsc_challenge_hash'),
-        dbsc_previous_challenge_until: db.raw(
-          'CASE WHEN dbsc_challenge_expires_at < ? THEN dbsc_challenge_expires_at ELSE ? END',
-          [previousUntil, previousUntil],
-        ),
+        dbsc_previous_challenge_until: earlierOf(db, 'dbsc_challenge_expires_at', previousUntil),
         dbsc_challenge_hash: challenge.hash,
         dbsc_challenge_expires_at: challenge.expiresAt,
-      })
-      .returning(['id']);
-    return rows.length === 1;
+      });
+    return updated === 1;
   }
 
   async markBoundCookieSeen(id: string, at: number): Promise<void> {
