@@ -11,10 +11,16 @@ import type { PasswordHasher } from './passwords.js';
 import type { PendingLoginResult, PendingLogins } from './pending-logins.js';
 import { mustHaveSecondFactor, type SessionPolicy } from './policy.js';
 import type { ProofUse } from './proof-use.js';
-import { anonymousOrigin as anonymous, type LoginResult, type SessionStart } from './session-start.js';
+import type { LoginResult, SessionStart } from './session-start.js';
 import type { SecondFactorStore, SessionStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
-import type { DeviceInfo, PendingLogin, UserRecord, Viewer } from './types.js';
+import {
+  anonymousOrigin as anonymous,
+  type DeviceInfo,
+  type PendingLogin,
+  type UserRecord,
+  type Viewer,
+} from './types.js';
 
 export type { LoginResult } from './session-start.js';
 

@@ -39,7 +39,14 @@ import type { WebauthnSite } from './passkey-policy.js';
 import { writeProofUse, type ProofUse } from './proof-use.js';
 import type { PasskeyFactor, PasskeyStore, SessionStore, UserStore } from './store.js';
 import type { LoginThrottle } from './throttle.js';
-import { originOf, type ChangeOrigin, type DeviceInfo, type UserRecord, type Viewer } from './types.js';
+import {
+  anonymousOrigin,
+  originOf,
+  type ChangeOrigin,
+  type DeviceInfo,
+  type UserRecord,
+  type Viewer,
+} from './types.js';
 import {
   CHALLENGE_TTL_MS,
   clientNetworkOf,
@@ -73,14 +80,9 @@ export interface AssertionContext {
   expectedUserId?: string;
 }
 
-/** A verified assertion: the passkey (as updated by this use) and the user it signs in. */
-export interface PasskeyProof {
+/** A verified assertion: the user it signs in, and what using it writes (proof-use.ts). */
+export interface CheckedPasskey {
   user: UserRecord;
-  passkey: PasskeyFactor;
-}
-
-/** A verified assertion, and what using it writes (proof-use.ts). */
-export interface CheckedPasskey extends PasskeyProof {
   use: ProofUse;
 }
 
@@ -174,10 +176,9 @@ export class PasskeyAssertions {
   }
 
   /** {@link check}, then the passkey used at once, in a transaction of its own (a step-up). */
-  async verify(response: unknown, site: WebauthnSite, context: AssertionContext): Promise<PasskeyProof> {
-    const { use, ...proof } = await this.check(response, site, context);
-    await writeProofUse(this.options.sessions, this.options.audit, proof.user.id, use);
-    return proof;
+  async verify(response: unknown, site: WebauthnSite, context: AssertionContext): Promise<void> {
+    const { user, use } = await this.check(response, site, context);
+    await writeProofUse(this.options.sessions, this.options.audit, user.id, use);
   }
 
   private async verified(
@@ -193,7 +194,7 @@ export class PasskeyAssertions {
     const user = await this.enabledOwner(passkey, origin);
     const at = this.options.clock.now();
     const use = this.useOf(passkey, counter, at, context, origin);
-    return { user, passkey: { ...passkey, signCount: counter, lastUsedAt: at }, use };
+    return { user, use };
   }
 
   /**
@@ -302,5 +303,5 @@ function concerning(userId: string | null, error: unknown): unknown {
 }
 
 function originOfAssertion({ viewer, device }: AssertionContext): ChangeOrigin {
-  return viewer ? originOf(viewer, device) : { actorUserId: null, device };
+  return viewer ? originOf(viewer, device) : anonymousOrigin(device);
 }

@@ -8,8 +8,8 @@ import type { AuthenticationMethod } from './assurance.js';
 import { GatehouseError, secondFactorRequired } from './errors.js';
 import type { FactorCodes } from './factor-codes.js';
 import type { ProofUse } from './proof-use.js';
-import { anonymousOrigin, type LoginResult, type SessionStart } from './session-start.js';
-import type { DeviceInfo, PendingLogin, Viewer } from './types.js';
+import type { LoginResult, SessionStart } from './session-start.js';
+import { anonymousOrigin, type DeviceInfo, type PendingLogin, type Viewer } from './types.js';
 
 export interface SecondStepOptions {
   starts: SessionStart;

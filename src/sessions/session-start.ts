@@ -24,7 +24,15 @@ import type { ProofUse } from './proof-use.js';
 import type { SessionStore, UserSessionsTx } from './store.js';
 import type { LoginThrottle } from './throttle.js';
 import { generateToken, hashToken } from './tokens.js';
-import type { ChangeOrigin, DeviceInfo, NewSession, PendingLogin, SessionRecord, UserRecord, Viewer } from './types.js';
+import {
+  anonymousOrigin,
+  type DeviceInfo,
+  type NewSession,
+  type PendingLogin,
+  type SessionRecord,
+  type UserRecord,
+  type Viewer,
+} from './types.js';
 import type { ViewerCache } from './viewer-cache.js';
 
 export interface SessionStartOptions {
@@ -63,9 +71,6 @@ export interface ProvenLogin {
   /** What using the second step's proof writes (a code's, a passkey's): in the session's transaction, first. */
   use?: ProofUse | undefined;
 }
-
-/** Login events are the system's doing until someone is signed in. */
-export const anonymousOrigin = (device: DeviceInfo): ChangeOrigin => ({ actorUserId: null, device });
 
 export class SessionStart {
   constructor(private readonly options: SessionStartOptions) {}

@@ -148,6 +148,9 @@ export function originOf(viewer: Viewer, device: DeviceInfo): ChangeOrigin {
   return { actorUserId: viewer.user.id, device };
 }
 
+/** Login events are the system's doing until someone is signed in. */
+export const anonymousOrigin = (device: DeviceInfo): ChangeOrigin => ({ actorUserId: null, device });
+
 /** Where a change asked for by `actor` came from, for the audit log. */
 export function originOfActor(actor: Actor): ChangeOrigin {
   if ('operator' in actor) return { actorUserId: null, device: { userAgent: actor.operator, ipAddress: null } };
