@@ -38,6 +38,9 @@ export const unauthenticated = () => new GatehouseError('UNAUTHENTICATED', 'Not 
 export const forbidden = (message = 'Not allowed') => new GatehouseError('FORBIDDEN', message);
 export const notFound = (what: 'user' | 'session' | 'second factor') =>
   new GatehouseError('NOT_FOUND', `No such ${what}`);
+/** A throttled attempt: `what` failed too often ("failed logins", "wrong codes"). */
+export const rateLimited = (what: string, retryAfterSeconds: number) =>
+  new GatehouseError('RATE_LIMITED', `Too many ${what}; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
 export const invalidSecondFactor = (message: string) => new GatehouseError('INVALID_SECOND_FACTOR', message);
 /** A pending login asked for more than finishing the login: `nextStep` says what it waits for. */
 export const secondFactorRequired = (nextStep: 'SECOND_FACTOR' | 'ENROLL_SECOND_FACTOR') =>

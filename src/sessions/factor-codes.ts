@@ -20,7 +20,7 @@ import type { AuthenticationMethod } from './assurance.js';
 import type { AuditLog } from './audit-log.js';
 import type { AuthEventRecord } from './auth-events.js';
 import type { Clock } from './clock.js';
-import { badUserInput, GatehouseError, invalidSecondFactor } from './errors.js';
+import { badUserInput, invalidSecondFactor, rateLimited } from './errors.js';
 import { hashRecoveryCode, normalizeRecoveryCode } from './recovery-codes.js';
 import { writeProofUse, type ProofUse } from './proof-use.js';
 import type { SecretsBox } from './secrets-box.js';
@@ -114,10 +114,7 @@ export class FactorCodes {
     const refused = await throttle.reserveSecondFactor(user.id, origin.device.ipAddress, clock.now());
     if (!refused) return;
     await audit.record('LOGIN_RATE_LIMITED', origin, { userId: user.id, method });
-    const { retryAfterSeconds } = refused;
-    throw new GatehouseError('RATE_LIMITED', `Too many wrong codes; try again in ${retryAfterSeconds} s`, {
-      retryAfterSeconds,
-    });
+    throw rateLimited('wrong codes', refused.retryAfterSeconds);
   }
 
   /** The user's apps whose code this is, for a time step after their last accepted one. */

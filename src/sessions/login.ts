@@ -4,7 +4,7 @@ import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { checkLoginInputSize, loginUsernameKey } from './credentials.js';
 import type { SessionEnds } from './ends.js';
-import { GatehouseError, invalidCredentials } from './errors.js';
+import { GatehouseError, invalidCredentials, rateLimited } from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import type { PasswordHasher } from './passwords.js';
@@ -180,10 +180,7 @@ export class LoginService {
       userId: user?.id ?? null,
       username: attempt.typedUsername,
     });
-    const { retryAfterSeconds } = refused;
-    throw new GatehouseError('RATE_LIMITED', `Too many failed logins; try again in ${retryAfterSeconds} s`, {
-      retryAfterSeconds,
-    });
+    throw rateLimited('failed logins', refused.retryAfterSeconds);
   }
 
   /**

@@ -33,7 +33,7 @@ import type { AuditLog } from './audit-log.js';
 import type { AuthEventType } from './auth-events.js';
 import type { Clock } from './clock.js';
 import { loginUsernameKey } from './credentials.js';
-import { badUserInput, GatehouseError, invalidSecondFactor } from './errors.js';
+import { badUserInput, GatehouseError, invalidSecondFactor, rateLimited } from './errors.js';
 import { checkCeremony, NOT_VERIFIED, verifiedBy } from './passkey-ceremony.js';
 import type { WebauthnSite } from './passkey-policy.js';
 import { writeProofUse, type ProofUse } from './proof-use.js';
@@ -157,10 +157,7 @@ export class PasskeyAssertions {
     const refused = await throttle.reserveAddress(device.ipAddress, clock.now());
     if (refused) {
       await audit.record('LOGIN_RATE_LIMITED', origin, { userId: context.expectedUserId ?? null });
-      const { retryAfterSeconds } = refused;
-      throw new GatehouseError('RATE_LIMITED', `Too many failed attempts; try again in ${retryAfterSeconds} s`, {
-        retryAfterSeconds,
-      });
+      throw rateLimited('failed attempts', refused.retryAfterSeconds);
     }
     try {
       return await this.verified(parsed, site, context, origin);

@@ -2,7 +2,7 @@ import { afterProof, type AuthenticationMethod } from './assurance.js';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { checkLoginInputSize, loginUsernameKey } from './credentials.js';
-import { badUserInput, GatehouseError, invalidCredentials } from './errors.js';
+import { badUserInput, GatehouseError, invalidCredentials, rateLimited } from './errors.js';
 import { readCode, type FactorCodes } from './factor-codes.js';
 import type { PasswordHasher } from './passwords.js';
 import type { SessionPolicy } from './policy.js';
@@ -121,10 +121,7 @@ export class StepUp {
     const refused = await throttle.reserve(key, device.ipAddress, clock.now());
     if (refused) {
       await audit.record('LOGIN_RATE_LIMITED', origin, fields);
-      const { retryAfterSeconds } = refused;
-      throw new GatehouseError('RATE_LIMITED', `Too many failed attempts; try again in ${retryAfterSeconds} s`, {
-        retryAfterSeconds,
-      });
+      throw rateLimited('failed attempts', refused.retryAfterSeconds);
     }
     const user = await users.findUserById(viewer.user.id);
     if (!user || !(await hasher.verify(user.passwordHash, password))) {

@@ -3,51 +3,23 @@ import type { AuthenticatorTransport } from '@simplewebauthn/server';
 import type { NewPasskey, PasskeyFactor, PasskeyStore } from '../sessions/store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import type { DatabaseKind } from './database-kind.js';
-import { storeFirstRecoveryCodes } from './second-factor-store.js';
+import { FACTOR_COLUMNS, storeFirstRecoveryCodes, toFactor, type FactorRow } from './second-factor-store.js';
 import { isUniqueViolation } from './sql.js';
 
 /** The `second_factors` columns a passkey uses (never the TOTP ones). */
-const PASSKEY_COLUMNS = [
-  'id',
-  'user_id',
-  'name',
-  'created_at',
-  'confirmed_at',
-  'last_used_at',
-  'credential_id',
-  'public_key',
-  'sign_count',
-  'transports',
-] as const;
+const PASSKEY_COLUMNS = [...FACTOR_COLUMNS, 'credential_id', 'public_key', 'sign_count', 'transports'];
 
-interface PasskeyRow {
-  id: string;
-  user_id: string;
-  name: string;
-  created_at: number | string;
-  confirmed_at: number | string;
-  last_used_at: number | string | null;
-  credential_id: string;
-  /** The COSE key, base64url. */
-  public_key: string;
-  sign_count: number | string;
-  /** Comma-separated. */
-  transports: string | null;
-}
-
-function toPasskey(row: PasskeyRow): PasskeyFactor {
+function toPasskey(row: FactorRow): PasskeyFactor {
+  const transports = row.transports as string | null;
   return {
-    id: row.id,
-    userId: row.user_id,
+    ...toFactor(row),
     kind: 'PASSKEY',
-    name: row.name,
-    createdAt: new Date(Number(row.created_at)),
-    confirmedAt: new Date(Number(row.confirmed_at)),
-    lastUsedAt: row.last_used_at === null ? null : new Date(Number(row.last_used_at)),
-    credentialId: row.credential_id,
-    publicKey: new Uint8Array(Buffer.from(row.public_key, 'base64url')),
+    credentialId: row.credential_id as string,
+    // The COSE key, base64url.
+    publicKey: new Uint8Array(Buffer.from(row.public_key as string, 'base64url')),
     signCount: Number(row.sign_count),
-    transports: row.transports ? (row.transports.split(',') as AuthenticatorTransport[]) : [],
+    // Comma-separated.
+    transports: transports ? (transports.split(',') as AuthenticatorTransport[]) : [],
   };
 }
 
@@ -73,12 +45,12 @@ export class KnexPasskeyStore implements PasskeyStore {
   }
 
   async listPasskeys(userId: string): Promise<PasskeyFactor[]> {
-    const rows: PasskeyRow[] = await this.passkeys().where('user_id', userId).orderBy(['created_at', 'id']);
+    const rows: FactorRow[] = await this.passkeys().where('user_id', userId).orderBy(['created_at', 'id']);
     return rows.map(toPasskey);
   }
 
   async findPasskeyByCredentialId(credentialId: string): Promise<PasskeyFactor | undefined> {
-    const row = (await this.passkeys().where('credential_id', credentialId).first()) as PasskeyRow | undefined;
+    const row = (await this.passkeys().where('credential_id', credentialId).first()) as FactorRow | undefined;
     return row && toPasskey(row);
   }
 

@@ -12,15 +12,16 @@ import { KnexAuthEventStore } from './auth-event-store.js';
 import type { DatabaseKind } from './database-kind.js';
 import { rowsOf, toCount } from './sql.js';
 
-type Row = Record<string, unknown>;
+/** A `second_factors` row as the driver returns it. */
+export type FactorRow = Record<string, unknown>;
 
 /** What the API may see of a factor: never `totp_secret_encrypted` or a passkey's key. */
-const FACTOR_COLUMNS = ['id', 'user_id', 'kind', 'name', 'created_at', 'confirmed_at', 'last_used_at'];
+export const FACTOR_COLUMNS = ['id', 'user_id', 'kind', 'name', 'created_at', 'confirmed_at', 'last_used_at'];
 const TOTP_COLUMNS = [...FACTOR_COLUMNS, 'totp_secret_encrypted', 'totp_last_step'];
 
 const date = (value: unknown) => (value === null || value === undefined ? null : new Date(Number(value)));
 
-function toFactor(row: Row): SecondFactorRecord {
+export function toFactor(row: FactorRow): SecondFactorRecord {
   return {
     id: row.id as string,
     userId: row.user_id as string,
@@ -32,7 +33,7 @@ function toFactor(row: Row): SecondFactorRecord {
   };
 }
 
-function toTotpFactor(row: Row): TotpFactor {
+function toTotpFactor(row: FactorRow): TotpFactor {
   const lastStep = row.totp_last_step;
   return {
     ...toFactor(row),
@@ -50,7 +51,7 @@ const OLDEST_FIRST = [{ column: 'created_at' }, { column: 'id' }];
  * Shared by the store and the locked transaction (locked-user.ts).
  */
 async function deleteFactorOf(db: Knex, userId: string, id: string): Promise<SecondFactorRecord | undefined> {
-  const row: Row | undefined = await db('second_factors').where({ id, user_id: userId }).first(FACTOR_COLUMNS);
+  const row: FactorRow | undefined = await db('second_factors').where({ id, user_id: userId }).first(FACTOR_COLUMNS);
   if (!row) return undefined;
   const deleted = await db('second_factors').where({ id, user_id: userId }).delete();
   return deleted > 0 ? toFactor(row) : undefined;
@@ -125,7 +126,7 @@ export class KnexSecondFactorStore implements SecondFactorStore {
   async listFactors(userIds: readonly string[]): Promise<Map<string, SecondFactorRecord[]>> {
     const byUser = new Map<string, SecondFactorRecord[]>();
     if (userIds.length === 0) return byUser;
-    const rows: Row[] = await this.db('second_factors')
+    const rows: FactorRow[] = await this.db('second_factors')
       .whereIn('user_id', [...userIds])
       .whereNotNull('confirmed_at')
       .select(FACTOR_COLUMNS)
@@ -156,7 +157,9 @@ export class KnexSecondFactorStore implements SecondFactorStore {
   }
 
   async findFactor(userId: string, id: string): Promise<SecondFactorRecord | undefined> {
-    const row: Row | undefined = await this.db('second_factors').where({ id, user_id: userId }).first(FACTOR_COLUMNS);
+    const row: FactorRow | undefined = await this.db('second_factors')
+      .where({ id, user_id: userId })
+      .first(FACTOR_COLUMNS);
     return row && toFactor(row);
   }
 
@@ -166,14 +169,14 @@ export class KnexSecondFactorStore implements SecondFactorStore {
 
   async findTotpFactors(userId: string, confirmed: boolean): Promise<TotpFactor[]> {
     const query = this.db('second_factors').where({ user_id: userId, kind: 'TOTP' });
-    const rows: Row[] = await (confirmed ? query.whereNotNull('confirmed_at') : query.whereNull('confirmed_at'))
+    const rows: FactorRow[] = await (confirmed ? query.whereNotNull('confirmed_at') : query.whereNull('confirmed_at'))
       .select(TOTP_COLUMNS)
       .orderBy(OLDEST_FIRST);
     return rows.map(toTotpFactor);
   }
 
   async findAnyTotpFactor(): Promise<TotpFactor | undefined> {
-    const row: Row | undefined = await this.db('second_factors')
+    const row: FactorRow | undefined = await this.db('second_factors')
       .where('kind', 'TOTP')
       .whereNotNull('confirmed_at')
       .first(TOTP_COLUMNS);
