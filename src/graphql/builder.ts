@@ -6,7 +6,8 @@ import type { AuthEventRecord } from '../sessions/auth-events.js';
 import { forbidden, secondFactorRequired, unauthenticated } from '../sessions/errors.js';
 import type { Page } from '../sessions/page.js';
 import type { TotpEnrollment } from '../sessions/second-factors.js';
-import type { SecondFactorRecord, SessionStats } from '../sessions/store.js';
+import type { SessionStats } from '../sessions/store.js';
+import type { SecondFactorRecord } from '../sessions/factor-store.js';
 import type { SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 

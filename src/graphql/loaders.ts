@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { SecondFactorRecord } from '../sessions/store.js';
+import type { SecondFactorRecord } from '../sessions/factor-store.js';
 import type { UserRecord } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 

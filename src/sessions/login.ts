@@ -12,7 +12,8 @@ import type { PendingLoginResult, PendingLogins } from './pending-logins.js';
 import { mustHaveSecondFactor, type SessionPolicy } from './policy.js';
 import type { ProofUse } from './proof-use.js';
 import type { LoginResult, SessionStart } from './session-start.js';
-import type { SecondFactorStore, SessionStore, UserStore } from './store.js';
+import type { SessionStore, UserStore } from './store.js';
+import type { SecondFactorStore } from './factor-store.js';
 import type { LoginThrottle } from './throttle.js';
 import {
   anonymousOrigin as anonymous,

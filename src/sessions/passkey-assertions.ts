@@ -37,7 +37,8 @@ import { badUserInput, GatehouseError, invalidSecondFactor, rateLimited } from '
 import { checkCeremony, NOT_VERIFIED, verifiedBy } from './passkey-ceremony.js';
 import type { WebauthnSite } from './passkey-policy.js';
 import { writeProofUse, type ProofUse } from './proof-use.js';
-import type { PasskeyFactor, PasskeyStore, SessionStore, UserStore } from './store.js';
+import type { SessionStore, UserStore } from './store.js';
+import type { PasskeyFactor, PasskeyStore } from './factor-store.js';
 import type { LoginThrottle } from './throttle.js';
 import {
   anonymousOrigin,

@@ -29,7 +29,7 @@ import { hashRecoveryCodes, newRecoveryCodes } from './recovery-codes.js';
 import type { SecondStep } from './second-step.js';
 import { enrollingUser, factorName, originOfEnrolling, type AddedFactor, type Enrolling } from './second-factors.js';
 import type { StepUp } from './step-up.js';
-import type { PasskeyFactor, PasskeyStore } from './store.js';
+import type { PasskeyFactor, PasskeyStore } from './factor-store.js';
 import type { UserRecord } from './types.js';
 import { CHALLENGE_TTL_MS, type WebauthnChallenges } from './webauthn-challenges.js';
 import { parseRegistrationResponse, type ParsedRegistration } from './webauthn-responses.js';

@@ -14,7 +14,8 @@ import { PasskeyLogin } from './passkey-login.js';
 import { PasskeyRegistration } from './passkey-registration.js';
 import type { SecondStep } from './second-step.js';
 import type { StepUp } from './step-up.js';
-import type { PasskeyStore, SessionStore, UserStore } from './store.js';
+import type { SessionStore, UserStore } from './store.js';
+import type { PasskeyStore } from './factor-store.js';
 import type { LoginThrottle } from './throttle.js';
 import { WebauthnChallenges, type WebauthnChallengeStore } from './webauthn-challenges.js';
 

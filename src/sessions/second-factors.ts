@@ -28,7 +28,8 @@ import type { LoginResult } from './session-start.js';
 import type { SecondStep } from './second-step.js';
 import { SecretsBoxError, type SecretsBox } from './secrets-box.js';
 import type { StepUp } from './step-up.js';
-import type { SecondFactorRecord, SecondFactorStore, SessionStore, TotpFactor } from './store.js';
+import type { SessionStore } from './store.js';
+import type { SecondFactorRecord, SecondFactorStore, TotpFactor } from './factor-store.js';
 import { matchTotpStep, newTotpSecret, totpUri } from './totp.js';
 import {
   originOf,

@@ -6,7 +6,8 @@ import { badUserInput, GatehouseError, invalidCredentials, rateLimited } from '.
 import { readCode, type FactorCodes } from './factor-codes.js';
 import type { PasswordHasher } from './passwords.js';
 import type { SessionPolicy } from './policy.js';
-import type { SecondFactorStore, SessionStore, UserStore } from './store.js';
+import type { SessionStore, UserStore } from './store.js';
+import type { SecondFactorStore } from './factor-store.js';
 import type { LoginThrottle } from './throttle.js';
 import { originOf, type Actor, type DeviceInfo, type SessionRecord, type Viewer } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuthenticatorTransport } from '@simplewebauthn/server';
-import type { NewPasskey, PasskeyFactor, PasskeyStore } from '../sessions/store.js';
+import type { NewPasskey, PasskeyFactor, PasskeyStore } from '../sessions/factor-store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import type { DatabaseKind } from './database-kind.js';
 import { FACTOR_COLUMNS, storeFirstRecoveryCodes, toFactor, type FactorRow } from './second-factor-store.js';

@@ -7,7 +7,7 @@ import type {
   SecondFactorStore,
   TotpConfirmation,
   TotpFactor,
-} from '../sessions/store.js';
+} from '../sessions/factor-store.js';
 import { KnexAuthEventStore } from './auth-event-store.js';
 import type { DatabaseKind } from './database-kind.js';
 import { rowsOf, toCount } from './sql.js';
