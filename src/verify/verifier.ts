@@ -1,0 +1,145 @@
+import { performance } from 'node:perf_hooks';
+import { EndFeed } from './feed.js';
+import { RemoteVerifier } from './remote.js';
+import {
+  CredentialReader,
+  expressMiddleware,
+  fastifyPlugin,
+  fetchCheck,
+  requestCheck,
+  type RequestCheck,
+} from './requests.js';
+import { RecentEnds, SessionCache } from './session-cache.js';
+import { FeedTrust, TRUST_DEADLINE_MS } from './trust.js';
+import type { FastifyPluginAsync, RequestHandler, VerifiedSession, Verifier, VerifierOptions } from './types.js';
+
+const DEFAULT_COOKIE_NAME = 'gatehouse_session';
+const DEFAULT_MAX_CACHED_SESSIONS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
+/** A session token's shape (src/sessions/tokens.ts): anything else is refused without asking Gatehouse. */
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** A bound cookie is a short printable value; anything else cannot be one. */
+const BOUND_COOKIE = /^[\x21-\x7e]{1,1024}$/;
+
+/**
+ * A verifier of Gatehouse sessions for another service: see {@link Verifier}. It starts its
+ * session-end feed at once; `close()` it when the service stops.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  return new SessionVerifier(options);
+}
+
+/**
+ * Checks sessions from memory while that is safe, else with Gatehouse. Safety rests on four rules:
+ * - the cache is read only while {@link FeedTrust} holds (a fresh heartbeat), and emptied on every
+ *   lapse; every `ENDED` evicts its session's keys the moment it arrives;
+ * - a remote answer is cached only if trust held from before it was asked until it arrived, on the
+ *   same stream ({@link FeedTrust.epoch}): an end in a gap between feeds cannot be behind it;
+ * - a remote answer for a session whose `ENDED` arrived in the last seconds ({@link RecentEnds}) is
+ *   neither cached nor served: it left Gatehouse before the end;
+ * - Gatehouse's silence is never taken for an answer: it is {@link GatehouseUnavailableError} (503).
+ */
+class SessionVerifier implements Verifier {
+  private readonly cache: SessionCache;
+  private readonly recentEnds: RecentEnds;
+  private readonly trust: FeedTrust;
+  private readonly feed: EndFeed;
+  private readonly remote: RemoteVerifier;
+  private readonly check: RequestCheck;
+  /** One remote check per key at a time, shared by every request that needs it. */
+  private readonly inFlight = new Map<string, Promise<VerifiedSession | null>>();
+
+  constructor(options: VerifierOptions) {
+    const { url, serviceToken, logger = console } = options;
+    if (!/^https?:\/\//.test(url ?? '')) throw new TypeError('gatehouse/verify: url must be an http(s) URL');
+    if (!serviceToken) throw new TypeError('gatehouse/verify: serviceToken is required (ghs_…)');
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.cache = new SessionCache(options.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS);
+    this.recentEnds = new RecentEnds(Math.max(10_000, requestTimeoutMs + 2 * TRUST_DEADLINE_MS));
+    this.trust = new FeedTrust(logger, () => this.cache.evictAll());
+    this.remote = new RemoteVerifier(url, serviceToken, requestTimeoutMs, logger);
+    this.feed = new EndFeed(url, serviceToken, this.trust, (sessionId) => this.ended(sessionId), logger);
+    this.check = requestCheck(new CredentialReader(options.cookieName ?? DEFAULT_COOKIE_NAME), (token, bound) =>
+      this.verify(token, bound),
+    );
+    this.feed.start();
+  }
+
+  get trusted(): boolean {
+    return this.trust.check();
+  }
+
+  verify(token: string, boundCookie?: string): Promise<VerifiedSession | null> {
+    if (typeof token !== 'string' || !SESSION_TOKEN.test(token)) return Promise.resolve(null);
+    if (boundCookie === '') boundCookie = undefined;
+    if (boundCookie !== undefined && !BOUND_COOKIE.test(boundCookie)) return Promise.resolve(null);
+    // A space is in neither a token nor a cookie value.
+    const key = boundCookie === undefined ? token : `${token} ${boundCookie}`;
+    if (this.trust.check()) {
+      const found = this.cache.lookup(key, Date.now(), performance.now());
+      if (found.kind === 'fresh') return Promise.resolve(found.verified);
+      if (found.kind === 'expired') return Promise.resolve(null);
+      if (found.kind === 'recheck') {
+        // Served meanwhile: the feed still proves it has not ended; the recheck tells Gatehouse of its use.
+        if (!this.inFlight.has(key)) this.ask(key, token, boundCookie).catch(() => undefined);
+        return Promise.resolve(found.verified);
+      }
+    }
+    return this.ask(key, token, boundCookie);
+  }
+
+  express(): RequestHandler {
+    return expressMiddleware(this.check);
+  }
+
+  fastify(): FastifyPluginAsync {
+    return fastifyPlugin(this.check);
+  }
+
+  fetch(request: Request): Promise<VerifiedSession | Response> {
+    return fetchCheck(this.check, request);
+  }
+
+  async close(): Promise<void> {
+    this.feed.close();
+  }
+
+  private ended(sessionId: string): void {
+    this.recentEnds.add(sessionId, performance.now());
+    this.cache.evictSession(sessionId);
+  }
+
+  private ask(key: string, token: string, boundCookie: string | undefined): Promise<VerifiedSession | null> {
+    let pending = this.inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.askGatehouse(key, token, boundCookie).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async askGatehouse(key: string, token: string, boundCookie: string | undefined) {
+    const trustedBefore = this.trust.check();
+    const epoch = this.trust.epoch;
+    const answer = await this.remote.verify(token, boundCookie);
+    const now = performance.now();
+    if (answer === null || this.recentEnds.has(answer.verified.session.id, now)) {
+      this.cache.delete(key);
+      return null;
+    }
+    const verified = freeze(answer.verified);
+    const expiresAtMs = verified.session.expiresAt.getTime();
+    const fresh = Date.now() < Math.min(expiresAtMs, answer.idleExpiresAtMs);
+    if (trustedBefore && this.trust.check() && this.trust.epoch === epoch && fresh) {
+      this.cache.set(key, { verified, expiresAtMs, idleExpiresAtMs: answer.idleExpiresAtMs, verifiedAt: now });
+    }
+    return verified;
+  }
+}
+
+/** Every caller gets the same object from the cache: none may change it for the others. */
+function freeze(verified: VerifiedSession): VerifiedSession {
+  Object.freeze(verified.user);
+  Object.freeze(verified.session);
+  return Object.freeze(verified);
+}

@@ -1,0 +1,226 @@
+/**
+ * gatehouse/verify's pure parts, without a server: the LRU of verified sessions, the trust clock
+ * that carries Gatehouse's 1-second rule into the service, and how a request's credentials are
+ * read. The whole verifier against a real Gatehouse is test/verify.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CredentialReader, requestCheck } from '../src/verify/requests.js';
+import { RECHECK_AFTER_MS, RecentEnds, SessionCache, type CachedSession } from '../src/verify/session-cache.js';
+import { FeedTrust, TRUST_DEADLINE_MS } from '../src/verify/trust.js';
+import { GatehouseUnavailableError, type VerifiedSession } from '../src/verify/index.js';
+
+const WALL = Date.parse('2026-12-08T05:00:00Z');
+
+function cached(sessionId: string, overrides: Partial<CachedSession> = {}): CachedSession {
+  const verified: VerifiedSession = {
+    user: { id: `user-of-${sessionId}`, username: 'alice', role: 'USER' },
+    session: { id: sessionId, expiresAt: new Date(WALL + 3_600_000), assurance: 'AAL1', deviceBound: false },
+  };
+  return { verified, expiresAtMs: WALL + 3_600_000, idleExpiresAtMs: WALL + 600_000, verifiedAt: 0, ...overrides };
+}
+
+/** A logger that keeps its lines, by level. */
+function recordingLogger() {
+  const lines: Array<{ level: 'info' | 'warn' | 'error'; message: string }> = [];
+  const at = (level: 'info' | 'warn' | 'error') => (message: unknown) =>
+    void lines.push({ level, message: String(message) });
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+describe('SessionCache', () => {
+  it('serves a cached session until it is older than the recheck age, then asks for a recheck', () => {
+    const cache = new SessionCache(10);
+    cache.set('t1', cached('s1'));
+    assert.equal(cache.lookup('t1', WALL, 0).kind, 'fresh');
+    assert.equal(cache.lookup('t1', WALL, RECHECK_AFTER_MS - 1).kind, 'fresh');
+    assert.equal(cache.lookup('t1', WALL, RECHECK_AFTER_MS).kind, 'recheck');
+    assert.equal(cache.lookup('t2', WALL, 0).kind, 'miss');
+  });
+
+  it('says a session past its absolute end is over, and one past its idle end must be asked again; both leave', () => {
+    const cache = new SessionCache(10);
+    cache.set('t1', cached('s1', { expiresAtMs: WALL + 1000 }));
+    cache.set('t2', cached('s2', { idleExpiresAtMs: WALL + 1000 }));
+    assert.equal(cache.lookup('t1', WALL + 1000, 0).kind, 'expired');
+    assert.equal(cache.lookup('t2', WALL + 1000, 0).kind, 'miss');
+    assert.equal(cache.size, 0);
+  });
+
+  it('drops the least recently used entry when full (a hit counts as a use)', () => {
+    const cache = new SessionCache(2);
+    cache.set('t1', cached('s1'));
+    cache.set('t2', cached('s2'));
+    cache.lookup('t1', WALL, 0);
+    cache.set('t3', cached('s3'));
+    assert.equal(cache.lookup('t2', WALL, 0).kind, 'miss');
+    assert.equal(cache.lookup('t1', WALL, 0).kind, 'fresh');
+    assert.equal(cache.lookup('t3', WALL, 0).kind, 'fresh');
+    assert.equal(cache.size, 2);
+  });
+
+  it('evicts every key of an ended session at once (its token with each bound cookie), and only those', () => {
+    const cache = new SessionCache(10);
+    cache.set('t1', cached('s1'));
+    cache.set('t1 bound-a', cached('s1'));
+    cache.set('t2', cached('s2'));
+    cache.evictSession('s1');
+    assert.equal(cache.lookup('t1', WALL, 0).kind, 'miss');
+    assert.equal(cache.lookup('t1 bound-a', WALL, 0).kind, 'miss');
+    assert.equal(cache.lookup('t2', WALL, 0).kind, 'fresh');
+    cache.evictSession('unknown');
+    cache.evictAll();
+    assert.equal(cache.size, 0);
+  });
+
+  it('replacing a key keeps one entry, and a cache of size 0 keeps nothing', () => {
+    const cache = new SessionCache(10);
+    cache.set('t1', cached('s1'));
+    cache.set('t1', cached('s1', { verifiedAt: 5 }));
+    assert.equal(cache.size, 1);
+    const none = new SessionCache(0);
+    none.set('t1', cached('s1'));
+    assert.equal(none.lookup('t1', WALL, 0).kind, 'miss');
+  });
+});
+
+describe('RecentEnds', () => {
+  it('remembers an end for its window, then forgets it', () => {
+    const ends = new RecentEnds(10_000);
+    ends.add('s1', 1000);
+    assert.equal(ends.has('s1', 10_999), true);
+    assert.equal(ends.has('s1', 11_000), false);
+    assert.equal(ends.has('s2', 1000), false);
+    ends.add('s2', 20_000);
+    assert.equal(ends.has('s1', 20_000), false);
+  });
+});
+
+describe('FeedTrust', () => {
+  function trustAt() {
+    const clock = { now: 0 };
+    const { lines, logger } = recordingLogger();
+    let emptied = 0;
+    const trust = new FeedTrust(
+      logger,
+      () => emptied++,
+      () => clock.now,
+    );
+    return { clock, lines, trust, emptied: () => emptied };
+  }
+
+  it('is not trusted before the first heartbeat, then until receivedAt + (1000 − proofAgeMs)', () => {
+    const { clock, trust, lines } = trustAt();
+    assert.equal(trust.trusted, false);
+    clock.now = 100;
+    trust.heartbeat(300);
+    assert.equal(trust.trusted, true);
+    assert.equal(trust.remainingMs, TRUST_DEADLINE_MS - 300);
+    clock.now = 100 + TRUST_DEADLINE_MS - 300 - 1;
+    assert.equal(trust.trusted, true);
+    clock.now = 100 + TRUST_DEADLINE_MS - 300;
+    assert.equal(trust.trusted, false);
+    assert.deepEqual(
+      lines.map((line) => line.level),
+      ['info', 'warn'],
+    );
+  });
+
+  it('an older proof never shortens trust; a proof as old as the deadline gives none', () => {
+    const { clock, trust } = trustAt();
+    trust.heartbeat(0);
+    clock.now = 10;
+    trust.heartbeat(900);
+    assert.equal(trust.remainingMs, TRUST_DEADLINE_MS - 10);
+    const other = trustAt();
+    other.trust.heartbeat(TRUST_DEADLINE_MS);
+    assert.equal(other.trust.trusted, false);
+  });
+
+  it('a lapse empties the cache and logs once; recovery logs once; the epoch moves on both', () => {
+    const { clock, trust, lines, emptied } = trustAt();
+    trust.heartbeat(0);
+    const epoch = trust.epoch;
+    clock.now = 5000;
+    assert.equal(trust.trusted, false);
+    assert.equal(trust.trusted, false);
+    assert.equal(emptied(), 1);
+    assert.equal(trust.epoch, epoch + 1);
+    trust.heartbeat(0);
+    assert.equal(trust.epoch, epoch + 2);
+    assert.deepEqual(
+      lines.map((line) => line.level),
+      ['info', 'warn', 'info'],
+    );
+    assert.match(lines[1]!.message, /not proven/);
+    assert.match(lines[2]!.message, /again/);
+  });
+
+  it('a lapse nobody asked about is still noticed by the next heartbeat, before it renews trust', () => {
+    const { clock, trust, emptied } = trustAt();
+    trust.heartbeat(0);
+    const epoch = trust.epoch;
+    clock.now = 5000;
+    trust.heartbeat(0);
+    assert.equal(trust.trusted, true);
+    assert.equal(emptied(), 1);
+    assert.equal(trust.epoch, epoch + 2);
+  });
+
+  it('the feed ending ends trust at once, with its reason; a feed that never came up is said once', () => {
+    const { trust, lines, emptied } = trustAt();
+    trust.end('the feed could not connect');
+    trust.end('the feed could not connect');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!.message, /could not connect/);
+    trust.heartbeat(0);
+    trust.end('the feed closed with 1006');
+    assert.equal(trust.trusted, false);
+    assert.equal(emptied(), 2);
+    assert.match(lines.at(-1)!.message, /1006/);
+  });
+});
+
+describe('reading credentials', () => {
+  const reader = new CredentialReader('gatehouse_session');
+
+  it('a bearer token wins over the cookie; the bound cookie is read either way', () => {
+    assert.deepEqual(reader.read('gatehouse_session=c; gatehouse_bound=b', 'Bearer x'), {
+      token: 'x',
+      boundCookie: 'b',
+    });
+    assert.deepEqual(reader.read('gatehouse_session=c', 'Basic dXNlcg=='), { token: 'c', boundCookie: undefined });
+    assert.deepEqual(reader.read(undefined, undefined), { token: undefined, boundCookie: undefined });
+  });
+
+  it('the __Host- cookies are read and preferred; an empty cookie is none', () => {
+    const header = 'gatehouse_session=plain; __Host-gatehouse_session=host; __Host-gatehouse_bound=hb';
+    assert.deepEqual(reader.read(header, null), { token: 'host', boundCookie: 'hb' });
+    assert.deepEqual(reader.read('gatehouse_session=; other=1', null), { token: undefined, boundCookie: undefined });
+  });
+
+  it('another cookie name gives its own bound cookie name; a __Host- name is taken as its base', () => {
+    assert.deepEqual(new CredentialReader('__Host-sid').read('sid=a; sid_bound=b', null), {
+      token: 'a',
+      boundCookie: 'b',
+    });
+  });
+
+  it('refuses like Gatehouse: 401 UNAUTHENTICATED with WWW-Authenticate, 503 UNAVAILABLE with Retry-After', async () => {
+    const none = await requestCheck(reader, async () => null)('gatehouse_session=x', undefined);
+    const down = await requestCheck(reader, async () => {
+      throw new GatehouseUnavailableError('down');
+    })('gatehouse_session=x', undefined);
+    assert.ok('refusal' in none && 'refusal' in down);
+    assert.equal(none.refusal.status, 401);
+    assert.equal(none.refusal.headers['WWW-Authenticate'], 'Bearer realm="gatehouse"');
+    assert.equal(JSON.parse(none.refusal.body).errors[0].extensions.code, 'UNAUTHENTICATED');
+    assert.equal(down.refusal.status, 503);
+    assert.equal(down.refusal.headers['Retry-After'], '5');
+    assert.equal(JSON.parse(down.refusal.body).errors[0].extensions.code, 'UNAVAILABLE');
+    const bug = requestCheck(reader, async () => {
+      throw new TypeError('a bug');
+    });
+    await assert.rejects(bug('gatehouse_session=x', undefined), TypeError);
+  });
+});
