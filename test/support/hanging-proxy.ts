@@ -1,11 +1,13 @@
 /**
- * A TCP proxy in front of PostgreSQL that can hang the network: stop forwarding, both ways,
- * without closing either side, as a link that drops packets does. Nothing tells either end:
- * no reset, no close, no error; bytes sent meanwhile are held, and delivered (closes included)
- * when the network returns, as TCP would once the path heals.
+ * A TCP proxy that can hang the network: stop forwarding, both ways, without closing either
+ * side, as a link that drops packets does. Nothing tells either end: no reset, no close, no
+ * error; bytes sent meanwhile are held, and delivered (closes included) when the network
+ * returns, as TCP would once the path heals.
  *
- * It reads each connection's startup message, so a test can hang the connections of one
- * `application_name` (the session event listener names itself: see `listenerName()`).
+ * In front of PostgreSQL it reads each connection's startup message, so a test can hang the
+ * connections of one `application_name` (the session event listener names itself: see
+ * `listenerName()`). In front of anything else (`{ postgres: false }`: HTTP, WebSocket) it
+ * forwards bytes as they come.
  */
 import { performance } from 'node:perf_hooks';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -17,6 +19,8 @@ export interface ProxiedConnection {
   readonly openedAt: number;
   /** From the client's startup message; undefined before it arrives, or when none was sent. */
   readonly applicationName: string | undefined;
+  /** Not PostgreSQL: the first line the client sent (`GET /graphql HTTP/1.1` for a WebSocket); undefined before it. */
+  readonly firstLine: string | undefined;
   readonly hung: boolean;
   /** `performance.now()` of the first byte the client sent while hung (held, not forwarded). */
   readonly firstHeldAt: number | undefined;
@@ -42,6 +46,7 @@ function startupParameters(message: Buffer): Map<string, string> | undefined {
 
 class Link implements ProxiedConnection {
   applicationName: string | undefined;
+  firstLine: string | undefined;
   hung = false;
   firstHeldAt: number | undefined;
   clientClosedAt: number | undefined;
@@ -56,6 +61,7 @@ class Link implements ProxiedConnection {
     private readonly client: Socket,
     private readonly server: Socket,
     private readonly identified: (link: Link) => void,
+    private readonly postgres: boolean,
   ) {
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     server.on('data', (chunk: Buffer) => this.forward(() => client.write(chunk)));
@@ -91,7 +97,12 @@ class Link implements ProxiedConnection {
   }
 
   private fromClient(chunk: Buffer): void {
-    if (this.startup !== undefined) {
+    if (!this.postgres) {
+      if (this.firstLine === undefined) {
+        this.firstLine = chunk.toString('latin1').split('\r\n', 1)[0];
+        this.identified(this);
+      }
+    } else if (this.startup !== undefined) {
       this.startup = Buffer.concat([this.startup, chunk]);
       const length = this.startup.length >= 4 ? this.startup.readInt32BE(0) : Infinity;
       if (this.startup.length < length && this.startup.length < MAX_STARTUP_BYTES) return;
@@ -119,10 +130,14 @@ export class HangingProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly postgres: boolean,
   ) {}
 
-  /** Listens on a free loopback port and forwards to `target` (a PostgreSQL URL's host and port). */
-  static async start(targetUrl: string): Promise<HangingProxy> {
+  /**
+   * Listens on a free loopback port and forwards to `target`'s host and port (a PostgreSQL URL's;
+   * with `postgres: false`, any URL with a port, e.g. an HTTP server's).
+   */
+  static async start(targetUrl: string, { postgres = true }: { postgres?: boolean } = {}): Promise<HangingProxy> {
     const target = new URL(targetUrl);
     const proxy: { current?: HangingProxy } = {};
     const server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
@@ -136,13 +151,13 @@ export class HangingProxy {
     });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('the proxy has no port');
-    proxy.current = new HangingProxy(server, address.port);
+    proxy.current = new HangingProxy(server, address.port, postgres);
     return proxy.current;
   }
 
-  /** `databaseUrl` with its host and port replaced by the proxy's. */
-  urlFor(databaseUrl: string): string {
-    const url = new URL(databaseUrl);
+  /** `targetUrl` (a database's, a server's) with its host and port replaced by the proxy's. */
+  urlFor(targetUrl: string): string {
+    const url = new URL(targetUrl);
     url.hostname = '127.0.0.1';
     url.port = String(this.port);
     return url.toString();
@@ -152,7 +167,7 @@ export class HangingProxy {
    * Stops forwarding on the open connections `which` selects (all by default; a connection its
    * client has closed is not open) and, with
    * `andNew`, on every connection opened until {@link resume} that it selects too (decided when
-   * the connection's startup message arrives, which is then held as well).
+   * the connection's startup message, or first bytes, arrive, which are then held as well).
    */
   hang({ which = () => true, andNew = false }: { which?: ConnectionSelector; andNew?: boolean } = {}): void {
     for (const link of this.links) if (link.clientClosedAt === undefined && which(link)) link.hang();
@@ -167,8 +182,8 @@ export class HangingProxy {
 
   /** Every connection so far, oldest first (a snapshot). */
   connections(): ProxiedConnection[] {
-    return this.links.map(({ id, openedAt, applicationName, hung, firstHeldAt, clientClosedAt }) => ({
-      ...{ id, openedAt, applicationName, hung, firstHeldAt, clientClosedAt },
+    return this.links.map(({ id, openedAt, applicationName, firstLine, hung, firstHeldAt, clientClosedAt }) => ({
+      ...{ id, openedAt, applicationName, firstLine, hung, firstHeldAt, clientClosedAt },
     }));
   }
 
@@ -179,9 +194,15 @@ export class HangingProxy {
 
   private accept(client: Socket, upstream: Socket): void {
     this.links.push(
-      new Link(this.links.length + 1, client, upstream, (link) => {
-        if (this.hangNew?.(link)) link.hang();
-      }),
+      new Link(
+        this.links.length + 1,
+        client,
+        upstream,
+        (link) => {
+          if (this.hangNew?.(link)) link.hang();
+        },
+        this.postgres,
+      ),
     );
   }
 }
