@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { figureRows, type Figure } from './summary.js';
 import { describeMachine, print, table } from './support.js';
 
-const BENCHMARKS = ['request-cost', 'login-storm', 'live-fanout', 'sweep', 'second-factor-login', 'dbsc'] as const;
+const BENCHMARKS = [
+  'request-cost',
+  'login-storm',
+  'live-fanout',
+  'sweep',
+  'second-factor-login',
+  'dbsc',
+  'verify',
+] as const;
 
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !(BENCHMARKS as readonly string[]).includes(name)) ?? [];

@@ -12,10 +12,10 @@ export const CONNECT_TIMEOUT_MS = 3_000;
 /** Reconnection backoff: the first delay, doubled per failure up to the last. */
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 5_000;
-/** After a 4403 (the service token revoked or refused), retries are this slow: a new token is needed. */
+/** After the service token is refused (revoked: 4403; unknown: 4401), retries are this slow: a new token is needed. */
 export const REFUSED_RETRY_MS = 30_000;
-/** graphql-ws close code for a refused (or revoked) service token. */
-const FORBIDDEN_CLOSE_CODE = 4403;
+/** graphql-ws close codes of a refused service token: unknown (4401) or revoked (4403). */
+const REFUSED_CLOSE_CODES: ReadonlySet<number | undefined> = new Set([4401, 4403]);
 
 interface FeedEvent {
   type: 'ENDED' | 'HEARTBEAT';
@@ -38,7 +38,7 @@ type SocketHolder = { socket?: WebSocket };
  *   must not leave the verifier waiting on a dead socket (a closing handshake would wait on it
  *   too, so the socket is terminated, not closed);
  * - any end of a connection (closed, failed, completed, silent) ends trust first, then reconnects
- *   with backoff; a 4403 (service token refused) retries only every {@link REFUSED_RETRY_MS};
+ *   with backoff; a refused service token (4401, 4403) retries only every {@link REFUSED_RETRY_MS};
  * - callbacks of a connection already given up are ignored ({@link attempt}).
  */
 export class EndFeed {
@@ -143,7 +143,7 @@ export class EndFeed {
     this.trust.end(reason);
     if (this.closed) return;
     let delayMs: number;
-    if (code === FORBIDDEN_CLOSE_CODE) {
+    if (REFUSED_CLOSE_CODES.has(code)) {
       if (!this.refusalLogged) {
         this.logger.error(
           `gatehouse/verify: Gatehouse refused the service token on the session-end feed (${reason}): ` +
