@@ -18,8 +18,8 @@ const DEFAULT_MAX_CACHED_SESSIONS = 10_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
 /** A session token's shape (src/sessions/tokens.ts): anything else is refused without asking Gatehouse. */
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
-/** A bound cookie is a short printable value; anything else cannot be one. */
-const BOUND_COOKIE = /^[\x21-\x7e]{1,1024}$/;
+/** A bound cookie is a short printable value (Gatehouse refuses one over 512 characters); anything else cannot be one. */
+const BOUND_COOKIE = /^[\x21-\x7e]{1,512}$/;
 
 /**
  * A verifier of Gatehouse sessions for another service: see {@link Verifier}. It starts its
