@@ -1,4 +1,5 @@
 import type { SessionPubSub } from '../events/topics.js';
+import type { SessionEndFeeds } from '../events/session-end-feeds.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { WebauthnSite } from '../sessions/passkey-policy.js';
@@ -24,6 +25,8 @@ export interface GraphQLContext {
   pubsub: SessionPubSub;
   /** Session ends by session id, for subscriptions that end with their session. */
   watcher: SessionEndWatcher;
+  /** Other services' feeds of every session end, with heartbeats (`sessionEndFeed`). */
+  endFeeds: SessionEndFeeds;
   /** Where this request came from, recorded on sessions it starts. */
   device: DeviceInfo;
   /** Sets the session cookie on this request's response (no-op over WebSocket). */

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import type { SessionPubSub } from '../events/topics.js';
+import type { SessionEndFeeds } from '../events/session-end-feeds.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Clock } from '../sessions/clock.js';
@@ -55,6 +56,7 @@ export interface YogaOptions {
   errors: WireErrors;
   pubsub: SessionPubSub;
   watcher: SessionEndWatcher;
+  endFeeds: SessionEndFeeds;
   /** Resolves when the server begins to stop: every subscription then ends. */
   shutdown: ShutdownSignal;
   trustProxy: boolean;
@@ -88,7 +90,7 @@ export interface YogaOptions {
  * and the anonymous floor 25 % dearer in CPU (bench/request-cost.ts, against 8827eaa).
  */
 function createContextFactory(options: YogaOptions) {
-  const { services, webhooks, pubsub, watcher, cookie, clock, webauthnSites, trustProxy } = options;
+  const { services, webhooks, pubsub, watcher, endFeeds, cookie, clock, webauthnSites, trustProxy } = options;
   // DBSC's bound cookie goes with the session cookie, when the request carried one.
   const clearCookies = (req: IncomingMessage | undefined) =>
     options.boundCookie?.read(req?.headers.cookie) ? [cookie.clear(), options.boundCookie.clear()] : cookie.clear();
@@ -100,6 +102,7 @@ function createContextFactory(options: YogaOptions) {
       webhooks,
       pubsub,
       watcher,
+      endFeeds,
       viewer,
       pendingLogin,
       device: transport ? transport.device : deviceOf(req, trustProxy),

@@ -23,6 +23,7 @@ import { StepUp } from './step-up.js';
 import type { Stores } from './store.js';
 import { LoginThrottle } from './throttle.js';
 import { UserService } from './users.js';
+import { SessionVerification } from './verification.js';
 import type { ViewerCache } from './viewer-cache.js';
 
 export interface SessionServicesOptions {
@@ -50,6 +51,8 @@ export interface SessionServices {
   lifecycle: SessionLifecycle;
   lastSeen: LastSeenWriter;
   authenticator: Authenticator;
+  /** Other services' checks of a session token (`verifySession`). */
+  verification: SessionVerification;
   logins: LoginService;
   ends: SessionEnds;
   expiry: ExpiryWatch;
@@ -106,10 +109,11 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
     ...{ users, sessions, passkeys: stores.passkeys, challenges: stores.webauthnChallenges },
     ...{ throttle, stepUp, secondStep, logins, clock, audit, decoyKey: passkeyDecoyKey },
   });
+  const authenticator = new Authenticator({ ...shared, ends, deviceBinding });
   return {
     ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp, pendingLogins, secondStep, secretsBox },
-    ...{ logins, passkeys, deviceBinding },
-    authenticator: new Authenticator({ ...shared, ends, deviceBinding }),
+    ...{ logins, passkeys, deviceBinding, authenticator },
+    verification: new SessionVerification(authenticator, policy),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),
     users: new UserService({ ...shared, ends }),
     accounts: new AccountControls({ ...shared, ends }),
