@@ -122,6 +122,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const feed = new SessionEventFeed(pubsub, watcher, cache, logger);
   const endFeeds = new SessionEndFeeds({ propagation, logger });
   feed.onEnded((event) => endFeeds.ended(event));
+  services.serviceTokens.onRevoked((tokenId) => endFeeds.endFeedsOf(tokenId));
   services.lifecycle.addListener({
     sessionStarted: (session) => feed.local(sessionEvent('STARTED', session)),
     sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),

@@ -26,6 +26,8 @@ import type { GatehouseYoga } from './yoga.js';
 
 /** The close when the session behind a socket ends: like HTTP 403, with the reason in the frame. */
 export const SESSION_ENDED_CLOSE_CODE = CloseCode.Forbidden;
+/** The close when the service token behind a socket is revoked: as for an ended session. */
+const SERVICE_TOKEN_REVOKED_CLOSE_CODE = CloseCode.Forbidden;
 /** graphql-ws's "Unauthorized" (fatal to its clients: no retry): a service token it does not know. */
 const UNKNOWN_SERVICE_TOKEN_CLOSE_CODE = CloseCode.Unauthorized;
 /** WebSocket's own "going away" (RFC 6455): the server is shutting down. */
@@ -43,8 +45,8 @@ export interface WebSocketOptions {
   server: Server;
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
-  /** Authenticates a socket whose `connectionParams` carry a service token. */
-  serviceTokens: Pick<ServiceTokens, 'authenticate'>;
+  /** Authenticates a socket whose `connectionParams` carry a service token, and tells of its revocation. */
+  serviceTokens: Pick<ServiceTokens, 'authenticate' | 'onRevoked'>;
   watcher: SessionEndWatcher;
   /** Undefined where metrics are not collected (production without METRICS_TOKEN). */
   metrics: Metrics | undefined;
@@ -199,7 +201,8 @@ async function prepareOperation(
 
 /**
  * Authenticates a new socket (cookie on the upgrade, or a bearer token in `connectionParams`)
- * and, when a session signed it in, watches that session to close the socket when it ends.
+ * and, when a session signed it in, watches that session to close the socket when it ends; when
+ * a service token did, watches that token to close the socket when it is revoked.
  */
 async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocket, SocketState>, ctx: SocketContext) {
   const { socket } = ctx.extra;
@@ -225,6 +228,11 @@ async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocke
     state.stopWatching = options.watcher.watch(state.viewer.session.id, {
       close: (event) =>
         closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
+    });
+  } else if (state.service) {
+    const { tokenId } = state.service;
+    state.stopWatching = options.serviceTokens.onRevoked((revoked) => {
+      if (revoked === tokenId) closeWhenIdle(socket, state, SERVICE_TOKEN_REVOKED_CLOSE_CODE, 'Service token revoked');
     });
   }
   states.set(socket, state);

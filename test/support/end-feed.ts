@@ -1,20 +1,15 @@
 /**
- * Other services' side of Gatehouse for tests: service tokens made through the admin API, and a
+ * Other services' side of Gatehouse for tests: service tokens made as the command line makes them, and a
  * `sessionEndFeed` open over both transports at once (WebSocket and SSE), with readers for what
  * arrived on it.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { FormattedExecutionResult } from 'graphql';
-import type { TestClient } from './client.js';
+import type { App } from '../../src/app.js';
+import type { ServiceScope } from '../../src/sessions/service-tokens.js';
+import { CLI_OPERATOR } from '../../src/sessions/types.js';
 import { openSocket, subscribeSse, subscribeWs, type LiveSocket, type LiveSubscription } from './live.js';
-
-export type ServiceScope = 'VERIFY_SESSIONS' | 'READ_SESSIONS';
-
-const CREATE_SERVICE_TOKEN = `mutation($name: String!, $scopes: [ServiceScope!]!) {
-  createServiceToken(name: $name, scopes: $scopes) { serviceToken { id } token }
-}`;
-const REVOKE_SERVICE_TOKEN = 'mutation($id: ID!) { revokeServiceToken(id: $id) { id revokedAt } }';
 
 export interface ServiceToken {
   id: string;
@@ -22,18 +17,15 @@ export interface ServiceToken {
   token: string;
 }
 
-/** A new service token with `scopes`, made by `admin`. */
-export async function createServiceToken(admin: TestClient, scopes: ServiceScope[]): Promise<ServiceToken> {
-  type Created = { createServiceToken: { serviceToken: { id: string }; token: string } };
-  const { createServiceToken } = await admin.data<Created, unknown>(CREATE_SERVICE_TOKEN, {
-    name: `service ${randomUUID()}`,
-    scopes,
-  });
-  return { id: createServiceToken.serviceToken.id, token: createServiceToken.token };
+/** A new service token with `scopes`, made as the command line makes one. */
+export async function createServiceToken(server: { app: App }, scopes: ServiceScope[]): Promise<ServiceToken> {
+  const created = await server.app.services.serviceTokens.create(CLI_OPERATOR, `service ${randomUUID()}`, scopes);
+  return { id: created.serviceToken.id, token: created.token };
 }
 
-export async function revokeServiceToken(admin: TestClient, id: string): Promise<void> {
-  await admin.data(REVOKE_SERVICE_TOKEN, { id });
+/** Revokes it as the command line does, on `server`'s instance. */
+export async function revokeServiceToken(server: { app: App }, id: string): Promise<void> {
+  await server.app.services.serviceTokens.revoke(CLI_OPERATOR, id);
 }
 
 export const SESSION_END_FEED = 'subscription { sessionEndFeed { type sessionId userId reason at proofAgeMs } }';
@@ -83,6 +75,20 @@ export async function closeFeeds(feeds: OpenFeeds | undefined): Promise<void> {
   feeds.ws.dispose();
   feeds.sse.dispose();
   await feeds.socket.dispose();
+}
+
+/** Runs `use` on feeds opened with `token` on `server`, and closes them however it ends. */
+export async function withFeeds(
+  server: { url: string },
+  token: string,
+  use: (feeds: OpenFeeds) => Promise<void>,
+): Promise<void> {
+  const feeds = await openFeeds(server, token);
+  try {
+    await use(feeds);
+  } finally {
+    await closeFeeds(feeds);
+  }
 }
 
 /** The events of a feed so far; fails on a payload with errors. */
