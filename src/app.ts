@@ -62,7 +62,8 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
   const yoga = createGatehouseYoga({
     ...{ schema, services, resolveViewer, resolvePendingLogin, cookie, boundCookie, shutdown, errors, watcher },
     production,
-    ...{ clock: core.clock, pubsub: core.pubsub, trustProxy, allowedOrigins, checkOrigin, webauthnSites },
+    ...{ clock: core.clock, pubsub: core.pubsub, endFeeds: core.endFeeds, trustProxy, allowedOrigins, checkOrigin },
+    webauthnSites,
     introspection: config.introspection,
     webhooks: core.webhooks.admin,
     onSessionCookieSet: config.cookieSecure ? createPlainHttpCookieWarning(trustProxy, core.logger) : undefined,
@@ -80,7 +81,7 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
     ...{ yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages, dbsc },
   });
   const webSockets = attachWebSocketServer({
-    ...{ server, yoga, resolveViewer, watcher, metrics, errors },
+    ...{ server, yoga, resolveViewer, watcher, metrics, errors, serviceTokens: services.serviceTokens },
     ...{ checkOrigin, trustProxy, keepAliveMs },
   });
   return { yoga, server, webSockets };

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { PostgresPropagation } from './events/postgres-propagation.js';
 import type { EndPropagation } from './events/propagation.js';
 import { SessionEndWatcher } from './events/session-end-watcher.js';
+import { SessionEndFeeds } from './events/session-end-feeds.js';
 import { SessionEventFeed } from './events/session-feed.js';
 import { SqlitePropagation } from './events/sqlite-propagation.js';
 import { createSessionPubSub, type SessionPubSub } from './events/topics.js';
@@ -50,6 +51,8 @@ export interface Core {
   services: SessionServices;
   /** Every session start and end from any process, dispatched once in this one. */
   feed: SessionEventFeed;
+  /** Other services' feeds of every end this instance applies, with heartbeats (`sessionEndFeed`). */
+  endFeeds: SessionEndFeeds;
   /** The in-process topics subscriptions read. */
   pubsub: SessionPubSub;
   /** What depends on which session in this process. */
@@ -117,6 +120,9 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const pubsub = createSessionPubSub();
   const watcher = new SessionEndWatcher(services.expiry);
   const feed = new SessionEventFeed(pubsub, watcher, cache, logger);
+  const endFeeds = new SessionEndFeeds({ propagation, logger });
+  feed.onEnded((event) => endFeeds.ended(event));
+  services.serviceTokens.onRevoked((tokenId) => endFeeds.endFeedsOf(tokenId));
   services.lifecycle.addListener({
     sessionStarted: (session) => feed.local(sessionEvent('STARTED', session)),
     sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),
@@ -131,7 +137,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
     authEventRetentionMs: config.authEventRetentionMs,
   });
   const core: Core = {
-    ...{ config, clock, logger, db, reads, services, feed, pubsub, watcher, propagation, sweeper, webhooks },
+    ...{ config, clock, logger, db, reads, services, feed, endFeeds, pubsub, watcher, propagation, sweeper, webhooks },
     async start() {
       if (config.redisUrl) logger.warn('REDIS_URL is set but not needed: session events travel through the database');
       await migrateToLatest(db, logger);
@@ -141,6 +147,7 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
       await propagation.start(propagationHandlers(core));
     },
     async close() {
+      endFeeds.close();
       await sweeper.stop();
       await webhooks.worker?.stop();
       await services.close();
@@ -195,9 +202,9 @@ function logAuthEvent(logger: Logger, event: AuthEventRecord): void {
 /**
  * While ends cannot be proven to arrive, the cache is emptied and bypassed; once they can, or
  * after announcements may have been lost, the sessions live clients depend on are re-read, so a
- * missed end still reaches them.
+ * missed end still reaches them. Other services' end feeds end in either case (their caches go too).
  */
-function propagationHandlers({ feed, watcher, services, logger }: Core) {
+function propagationHandlers({ feed, endFeeds, watcher, services, logger }: Core) {
   const recheckWatched = () =>
     watcher
       .findMissedEnds((id) => services.sessions.find(id))
@@ -206,10 +213,12 @@ function propagationHandlers({ feed, watcher, services, logger }: Core) {
   return {
     events: (events: Parameters<SessionEventFeed['remote']>[0]) => feed.remote(events),
     missed: () => {
+      endFeeds.missed();
       services.cache?.evictAll();
       void recheckWatched();
     },
     trustChanged: (trusted: boolean) => {
+      if (!trusted) endFeeds.trustLapsed();
       services.cache?.setEnabled(trusted);
       if (trusted) void recheckWatched();
     },

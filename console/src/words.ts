@@ -55,6 +55,8 @@ const EVENT_TYPES: Record<string, string> = {
   SECOND_FACTOR_REMOVED: 'Second factor removed',
   SECOND_FACTOR_REQUESTED: 'Second step asked',
   SECOND_FACTORS_RESET: 'Second factors reset',
+  SERVICE_TOKEN_CREATED: 'Service token created',
+  SERVICE_TOKEN_REVOKED: 'Service token revoked',
   SESSION_ENDED: 'Session ended',
   SESSION_LIMIT_CHANGED: 'Session limit changed',
   SESSION_LIMIT_REACHED: 'Session limit reached',

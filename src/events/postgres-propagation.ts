@@ -110,6 +110,10 @@ export class PostgresPropagation implements EndPropagation {
     return !this.closed && this.trust.trusted;
   }
 
+  proofAgeMs(): number {
+    return this.closed ? Number.POSITIVE_INFINITY : this.trust.proofAgeMs;
+  }
+
   barrier(): Promise<void> {
     return this.barriers.barrier();
   }

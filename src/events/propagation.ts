@@ -38,6 +38,12 @@ export interface EndPropagation {
   readonly instanceId: string;
   /** True while this instance may serve from its cache (rule 1). Cheap: called per request. */
   trusted(): boolean;
+  /**
+   * Milliseconds since this instance last proved it has applied every end announced anywhere
+   * before the proof (rule 1): trusted while at most {@link TRUST_DEADLINE_MS}; infinite before
+   * the first proof and once closing. The session end feed's heartbeats carry it.
+   */
+  proofAgeMs(): number;
   /** Resolves once every live instance has applied the ends committed so far (rule 2). Never rejects. */
   barrier(): Promise<void>;
   start(handlers: PropagationHandlers): Promise<void>;

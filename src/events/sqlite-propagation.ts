@@ -91,6 +91,10 @@ export class SqlitePropagation implements EndPropagation {
     return this.trust.trusted;
   }
 
+  proofAgeMs(): number {
+    return this.trust.proofAgeMs;
+  }
+
   async start(handlers: PropagationHandlers): Promise<void> {
     this.handlers = handlers;
     if (!this.options.serving) return;

@@ -1,7 +1,9 @@
 import type { SessionPubSub } from '../events/topics.js';
+import type { SessionEndFeeds } from '../events/session-end-feeds.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { WebauthnSite } from '../sessions/passkey-policy.js';
+import type { ServicePrincipal } from '../sessions/service-tokens.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { Actor, DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
@@ -16,6 +18,12 @@ export interface GraphQLContext {
    * sign out or read itself (http/second-factor-gate.ts).
    */
   pendingLogin: PendingLogin | null;
+  /**
+   * The service whose token (`Bearer ghs_…`) made this request; null otherwise. Never set
+   * together with `viewer` or `pendingLogin`: it may select only the root fields of its scopes
+   * (http/service-gate.ts).
+   */
+  service: ServicePrincipal | null;
   /** The session rules: resolvers call these and do little else. */
   services: SessionServices;
   /** Registering webhooks and reading their deliveries (ADMIN). */
@@ -24,6 +32,8 @@ export interface GraphQLContext {
   pubsub: SessionPubSub;
   /** Session ends by session id, for subscriptions that end with their session. */
   watcher: SessionEndWatcher;
+  /** Other services' feeds of every session end, with heartbeats (`sessionEndFeed`). */
+  endFeeds: SessionEndFeeds;
   /** Where this request came from, recorded on sessions it starts. */
   device: DeviceInfo;
   /** Sets the session cookie on this request's response (no-op over WebSocket). */

@@ -30,8 +30,8 @@ const UserRef = builder.objectType('User', {
     }),
     sessions: t.field({
       type: ['Session'],
-      description: 'Newest first (at most 500). ADMIN or the user themself.',
-      authScopes: (user) => ({ admin: true, self: user.id }),
+      description: 'Newest first (at most 500). ADMIN, the user themself, or a service token with READ_SESSIONS.',
+      authScopes: (user) => ({ admin: true, self: user.id, service: 'READ_SESSIONS' }),
       args: { includeEnded: t.arg.boolean({ defaultValue: false }) },
       resolve: (user, args, { services }) => services.sessions.listForUser(user.id, args.includeEnded ?? false),
     }),

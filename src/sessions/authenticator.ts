@@ -75,6 +75,20 @@ export class Authenticator {
     );
   }
 
+  /**
+   * {@link authenticate}, read from storage rather than the cache: for an answer that outlives
+   * the request, which another service caches until it hears of the session's end. A cached
+   * copy may be up to the trust deadline behind an end committed on another instance, and that
+   * end may already have passed the other service's feed: cached there, the session would live
+   * on. A row read now has every end committed before it.
+   */
+  async authenticateFresh(token: string | undefined, carrier?: string | null, bound?: BoundTokenReader) {
+    const tokenHash = hashIfWellFormed(token);
+    if (tokenHash === undefined) return null;
+    const viewer = await this.lookUp(tokenHash);
+    return viewer ? this.admit(viewer, false, tokenHash, carrier, bound) : null;
+  }
+
   /** Whether `viewer` may act now; synchronous unless its session looks expired (or rotated elsewhere). */
   private admit(
     viewer: Viewer,
