@@ -12,6 +12,7 @@ import './webhooks.js';
 import './second-factors.js';
 import './passkeys.js';
 import './verification.js';
+import './service-tokens.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 
