@@ -11,7 +11,11 @@
  * - a revoked service token closes its feed: the app answers 503, never a stale 200.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { percentile } from '../bench/support.js';
 import { waitFor } from './support/async.js';
@@ -36,6 +40,55 @@ const ANSWER_BOUND_MS = 3_000;
 /** Reconnection after the network returns: backoff (up to 5 s) plus a connect. */
 const RECOVERY_MS = 15_000;
 const FRAMEWORKS: Framework[] = ['express', 'fastify'];
+const TSC = join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** A service's code against the shipped typings: Fastify's own types, a fetch handler, verify() itself. */
+const TYPED_SERVICE = `import Fastify from 'fastify';
+import { createVerifier, GatehouseUnavailableError, type VerifiedSession } from 'gatehouse/verify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gatehouse: VerifiedSession | null;
+  }
+}
+
+const verifier = createVerifier({ url: 'https://auth.example.com', serviceToken: 'ghs_x', requestTimeoutMs: 500 });
+const app = Fastify();
+await app.register(verifier.fastify());
+app.get('/', async (request) => request.gatehouse?.user.username);
+
+export async function GET(request: Request): Promise<Response> {
+  const session = await verifier.fetch(request);
+  if (session instanceof Response) return session;
+  const role: 'ADMIN' | 'USER' = session.user.role;
+  const expiresAt: Date = session.session.expiresAt;
+  return Response.json({ role, expiresAt });
+}
+
+try {
+  const found: VerifiedSession | null = await verifier.verify('token', 'bound');
+  void found;
+} catch (error) {
+  if (!(error instanceof GatehouseUnavailableError)) throw error;
+}
+// @ts-expect-error: no such option
+createVerifier({ url: 'https://auth.example.com', serviceToken: 'ghs_x', cacheTtl: 5 });
+const trusted: boolean = verifier.trusted;
+void trusted;
+await verifier.close();
+`;
+
+describe('gatehouse/verify from the packed tarball: typings', () => {
+  it('type-check a service using Fastify, a fetch handler and verify() (strict, no @types/express)', async () => {
+    const project = await packedProject();
+    writeFileSync(join(project.dir, 'uses-verify.ts'), TYPED_SERVICE);
+    const options = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--skipLibCheck'];
+    const checked = await promisify(execFile)(process.execPath, [TSC, ...options, 'uses-verify.ts'], {
+      cwd: project.dir,
+    }).catch((error: { stdout: string }) => error);
+    assert.equal(checked.stdout, '', 'tsc reports nothing');
+  });
+});
 
 for (const kind of DATABASE_KINDS) {
   describe(`gatehouse/verify from the packed tarball, in an Express app and a Fastify app (${kind})`, () => {
