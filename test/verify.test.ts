@@ -254,6 +254,36 @@ for (const kind of DATABASE_KINDS) {
         }
       });
 
+      it('an answer that left Gatehouse before the session ended and arrives after its ENDED is neither served nor cached', async () => {
+        const { verifier: slow } = await trustedVerifier(proxy.urlFor(server.url), serviceToken);
+        try {
+          const { token, sessionId } = await nextUser();
+          // The same session under a second key (an unbound session ignores a bound cookie): its
+          // eviction shows when the ENDED has reached this verifier.
+          assert.ok(await slow.verify(token, 'stray-bound-cookie'));
+          const heldFrom = performance.now();
+          proxy.hang({ which: (connection) => !isFeed(connection), andNew: true, hold: 'answers' });
+          const raced = slow.verify(token);
+          await waitFor('Gatehouse to have answered (the answer held on its way back)', () =>
+            proxy.connections().some((connection) => (connection.firstAnswerHeldAt ?? 0) >= heldFrom),
+          );
+          await admin.data(KICK, { id: sessionId });
+          await waitFor(
+            'the ENDED to evict the other key',
+            async () => !(await settlesWithoutIo(slow.verify(token, 'stray-bound-cookie'))),
+            { timeoutMs: ONE_SECOND },
+          );
+          proxy.resume();
+          assert.equal(await raced, null, 'the answer from before the end is not served');
+          const again = slow.verify(token);
+          assert.equal(await settlesWithoutIo(again), false, 'nor was it cached');
+          assert.equal(await again, null);
+        } finally {
+          proxy.resume();
+          await slow.close();
+        }
+      });
+
       it('Gatehouse unreachable: every check is a 503 within requestTimeoutMs, never a stale answer', async () => {
         const requestTimeoutMs = 500;
         const { verifier: cut } = await trustedVerifier(proxy.urlFor(server.url), serviceToken, { requestTimeoutMs });

@@ -21,14 +21,23 @@ export interface ProxiedConnection {
   readonly applicationName: string | undefined;
   /** Not PostgreSQL: the first line the client sent (`GET /graphql HTTP/1.1` for a WebSocket); undefined before it. */
   readonly firstLine: string | undefined;
+  /** Anything held: both ways (a hung network), or only the server's answers. */
   readonly hung: boolean;
   /** `performance.now()` of the first byte the client sent while hung (held, not forwarded). */
   readonly firstHeldAt: number | undefined;
   /** `performance.now()` when the client ended or closed its side (seen here even while hung). */
   readonly clientClosedAt: number | undefined;
+  /** `performance.now()` of the first byte the server sent while hung (held, not forwarded). */
+  readonly firstAnswerHeldAt: number | undefined;
 }
 
 export type ConnectionSelector = (connection: ProxiedConnection) => boolean;
+
+/**
+ * What a hang holds: everything, both ways (a hung network); or only what the server sends
+ * (`answers`): requests still reach it, its answers wait, as when a reply is lost in transit.
+ */
+export type Hold = 'both' | 'answers';
 
 /** PostgreSQL's protocol 3.0 startup code, the first int32 after the length. */
 const PROTOCOL_3 = 196_608;
@@ -47,9 +56,10 @@ function startupParameters(message: Buffer): Map<string, string> | undefined {
 class Link implements ProxiedConnection {
   applicationName: string | undefined;
   firstLine: string | undefined;
-  hung = false;
+  private hold: Hold | undefined;
   firstHeldAt: number | undefined;
   clientClosedAt: number | undefined;
+  firstAnswerHeldAt: number | undefined;
   readonly openedAt = performance.now();
   /** Client bytes until the startup message is whole: whether it hangs depends on its name. */
   private startup: Buffer | undefined = Buffer.alloc(0);
@@ -64,30 +74,37 @@ class Link implements ProxiedConnection {
     private readonly postgres: boolean,
   ) {
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    server.on('data', (chunk: Buffer) => this.forward(() => client.write(chunk)));
+    server.on('data', (chunk: Buffer) => {
+      if (this.hold !== undefined) this.firstAnswerHeldAt ??= performance.now();
+      this.forward('answers', () => client.write(chunk));
+    });
     // Both sockets are half-open: a side's FIN reaches the other only through forward(), as a
     // hung network would hold it, and no goodbye is answered here on the peer's behalf.
     client.on('end', () => {
       this.clientClosedAt ??= performance.now();
-      this.forward(() => server.end());
+      this.forward('requests', () => server.end());
     });
-    server.on('end', () => this.forward(() => client.end()));
+    server.on('end', () => this.forward('answers', () => client.end()));
     client.on('close', () => {
       this.clientClosedAt ??= performance.now();
-      this.forward(() => server.destroy());
+      this.forward('requests', () => server.destroy());
     });
-    server.on('close', () => this.forward(() => client.destroy()));
+    server.on('close', () => this.forward('answers', () => client.destroy()));
     client.on('error', () => {});
     server.on('error', () => {});
   }
 
-  hang(): void {
-    this.hung = true;
+  get hung(): boolean {
+    return this.hold !== undefined;
+  }
+
+  hang(hold: Hold = 'both'): void {
+    this.hold = hold;
   }
 
   /** Delivers what was held, in order, and forwards from here on. */
   resume(): void {
-    this.hung = false;
+    this.hold = undefined;
     for (const deliver of this.held.splice(0)) deliver();
   }
 
@@ -111,13 +128,13 @@ class Link implements ProxiedConnection {
       this.applicationName = startupParameters(chunk)?.get('application_name');
       this.identified(this);
     }
-    if (this.hung) this.firstHeldAt ??= performance.now();
+    if (this.hold === 'both') this.firstHeldAt ??= performance.now();
     const bytes = chunk;
-    this.forward(() => this.server.write(bytes));
+    this.forward('requests', () => this.server.write(bytes));
   }
 
-  private forward(deliver: () => void): void {
-    if (this.hung) this.held.push(deliver);
+  private forward(way: 'requests' | 'answers', deliver: () => void): void {
+    if (this.hold === 'both' || this.hold === way) this.held.push(deliver);
     else deliver();
   }
 }
@@ -125,7 +142,7 @@ class Link implements ProxiedConnection {
 export class HangingProxy {
   private readonly links: Link[] = [];
   /** Connections identified from here on hang when this selects them (see {@link hang}). */
-  private hangNew: ConnectionSelector | undefined;
+  private hangNew: { which: ConnectionSelector; hold: Hold } | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -167,11 +184,16 @@ export class HangingProxy {
    * Stops forwarding on the open connections `which` selects (all by default; a connection its
    * client has closed is not open) and, with
    * `andNew`, on every connection opened until {@link resume} that it selects too (decided when
-   * the connection's startup message, or first bytes, arrive, which are then held as well).
+   * the connection's startup message, or first bytes, arrive, which are then held as well). `hold`:
+   * both ways (the default), or only the server's answers.
    */
-  hang({ which = () => true, andNew = false }: { which?: ConnectionSelector; andNew?: boolean } = {}): void {
-    for (const link of this.links) if (link.clientClosedAt === undefined && which(link)) link.hang();
-    this.hangNew = andNew ? which : undefined;
+  hang({
+    which = () => true,
+    andNew = false,
+    hold = 'both',
+  }: { which?: ConnectionSelector; andNew?: boolean; hold?: Hold } = {}): void {
+    for (const link of this.links) if (link.clientClosedAt === undefined && which(link)) link.hang(hold);
+    this.hangNew = andNew ? { which, hold } : undefined;
   }
 
   /** The network returns: everything held is delivered and every connection forwards again. */
@@ -182,9 +204,10 @@ export class HangingProxy {
 
   /** Every connection so far, oldest first (a snapshot). */
   connections(): ProxiedConnection[] {
-    return this.links.map(({ id, openedAt, applicationName, firstLine, hung, firstHeldAt, clientClosedAt }) => ({
-      ...{ id, openedAt, applicationName, firstLine, hung, firstHeldAt, clientClosedAt },
-    }));
+    return this.links.map((link) => {
+      const { id, openedAt, applicationName, firstLine, hung, firstHeldAt, clientClosedAt, firstAnswerHeldAt } = link;
+      return { id, openedAt, applicationName, firstLine, hung, firstHeldAt, clientClosedAt, firstAnswerHeldAt };
+    });
   }
 
   async close(): Promise<void> {
@@ -199,7 +222,7 @@ export class HangingProxy {
         client,
         upstream,
         (link) => {
-          if (this.hangNew?.(link)) link.hang();
+          if (this.hangNew?.which(link)) link.hang(this.hangNew.hold);
         },
         this.postgres,
       ),
