@@ -94,6 +94,19 @@ describe('imports point one way', () => {
     );
   });
 
+  it('gatehouse/verify (src/verify/) ships to other services: nothing from the rest of src/, no package but graphql-ws and ws', () => {
+    const offending: string[] = [];
+    for (const [file, { local, packages }] of importGraph(join(REPO_ROOT, 'src/verify'))) {
+      for (const target of local)
+        if (!target.startsWith(join(REPO_ROOT, 'src/verify/'))) offending.push(`${file} → ${target}`);
+      for (const name of packages) if (!/^(node:|graphql-ws$|ws$)/.test(name)) offending.push(`${file} → ${name}`);
+    }
+    assert.deepEqual(
+      offending.map((line) => line.replaceAll(REPO_ROOT, '')),
+      [],
+    );
+  });
+
   it('finds a circle when there is one (the scan itself works)', () => {
     const graph = new Map([
       ['a', { local: ['b'], packages: [] }],
