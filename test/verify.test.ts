@@ -236,8 +236,8 @@ for (const kind of DATABASE_KINDS) {
           proxy.hang({ which: isFeed, andNew: true });
           await admin.data(KICK, { id: alice.sessionId });
           await refusedWithin(cut, alice.token, hungAt, ONE_SECOND);
-          await waitFor('trust to lapse', () => !cut.trusted, { timeoutMs: ONE_SECOND });
-          assert.ok(performance.now() - hungAt < ONE_SECOND + 100, 'lapsed within the trust deadline');
+          // Refused only once the cache was off: trust lapsed within the second as well.
+          assert.equal(cut.trusted, false);
           const remote = cut.verify(bob.token);
           assert.equal(await settlesWithoutIo(remote), false, 'the cache is off: Gatehouse is asked');
           assert.equal((await remote)?.session.id, bob.sessionId);
