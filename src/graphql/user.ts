@@ -24,8 +24,9 @@ const UserRef = builder.objectType('User', {
     }),
     sessionLimit: t.int({
       nullable: true,
-      description: "This user's own session limit (0 = none); null when the global limit applies. ADMIN or self.",
-      authScopes: (user) => ({ admin: true, self: user.id }),
+      description:
+        "This user's own session limit (0 = none); null when the global limit applies. ADMIN, self, or a service token with READ_SESSIONS.",
+      authScopes: (user) => ({ admin: true, self: user.id, service: 'READ_SESSIONS' }),
       resolve: (user) => user.sessionLimit,
     }),
     sessions: t.field({
