@@ -270,7 +270,8 @@ describe('sessionEndFeed: who may open it, and a revoked token', { timeout: SUIT
     const other = await openFeeds(server, kept.token);
     try {
       const sentAt = performance.now();
-      await revokeServiceToken(server, revoked.id);
+      // Through the admin API, as an operator would.
+      await admin.data('mutation($id: ID!) { revokeServiceToken(id: $id) { id } }', { id: revoked.id });
       const close = await doomed.socket.closedWithin(DEADLINE_MS);
       assert.deepEqual(close, { code: 4403, reason: 'Service token revoked' });
       await assertCompleted(doomed.sse, 'the SSE feed', DEADLINE_MS);

@@ -11,8 +11,8 @@ import './accounts.js';
 import './webhooks.js';
 import './second-factors.js';
 import './passkeys.js';
-import './verification.js';
 import './service-tokens.js';
+import './verification.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 
