@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ServiceScope, ServiceTokenRecord, ServiceTokenStore } from '../sessions/service-tokens.js';
+import type { ServiceScope, ServiceTokenRecord, ServiceTokenStore } from '../sessions/service-token-store.js';
 import { isUniqueViolation, NEWEST_FIRST } from './sql.js';
 
 type Row = Record<string, unknown>;
