@@ -47,6 +47,6 @@ export interface ServiceTokenStore {
   ): Promise<{ token: ServiceTokenRecord; revoked: boolean } | undefined>;
   /** Writes `lastUsedAt` of each token, in one transaction. */
   touchServiceTokens(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
-  /** Which of `ids` are revoked. */
-  revokedServiceTokens(ids: readonly string[]): Promise<string[]>;
+  /** Which of `ids` are still valid: neither revoked nor deleted. */
+  unrevokedServiceTokens(ids: readonly string[]): Promise<string[]>;
 }

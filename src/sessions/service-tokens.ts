@@ -11,8 +11,8 @@
  *   the process, and tells {@link ServiceTokens.onRevoked} listeners (open feeds close at once).
  * - Other instances learn of it within a second: a cached principal is served only while a read
  *   of its row that began less than {@link TRUST_MS} ago found it unrevoked. Every
- *   {@link RECHECK_INTERVAL_MS}, one query asks which of the tokens this process knows have been
- *   revoked; each answer renews the others' proof and tells the listeners of the revoked ones. A
+ *   {@link RECHECK_INTERVAL_MS}, one query asks which of the tokens this process knows are still
+ *   unrevoked; each answer renews their proof and tells the listeners of the others. A
  *   recheck that fails renews nothing: requests then read the row each time (and fail with the
  *   database), so no revoked token is served for longer than {@link TRUST_MS}.
  * - `lastUsedAt` is written behind, at most once a minute per token, in one transaction per batch.
@@ -176,17 +176,18 @@ export class ServiceTokens {
     this.pending.set(record.id, now);
   }
 
-  /** Asks which known tokens were revoked (by any instance); renews the proof of the others. */
+  /** Asks which known tokens are still unrevoked (revocations by any instance); renews their proof, forgets the others. */
   private async recheck(): Promise<void> {
     if (this.rechecking || this.byId.size === 0) return;
     this.rechecking = true;
     const ids = [...this.byId.keys()];
     const startedAt = performance.now();
     try {
-      const revoked = new Set(await this.options.store.revokedServiceTokens(ids));
+      // A row deleted by hand counts as revoked: only a row found unrevoked vouches for a token.
+      const valid = new Set(await this.options.store.unrevokedServiceTokens(ids));
       for (const id of ids) {
-        if (revoked.has(id)) this.forget(id);
-        else this.renew(id, startedAt);
+        if (valid.has(id)) this.renew(id, startedAt);
+        else this.forget(id);
       }
       this.recheckFailing = false;
     } catch (error) {

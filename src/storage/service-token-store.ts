@@ -90,8 +90,8 @@ export class KnexServiceTokenStore implements ServiceTokenStore {
     });
   }
 
-  async revokedServiceTokens(ids: readonly string[]): Promise<string[]> {
-    const rows: Row[] = await this.reads('service_tokens').whereIn('id', ids).whereNotNull('revoked_at').select('id');
+  async unrevokedServiceTokens(ids: readonly string[]): Promise<string[]> {
+    const rows: Row[] = await this.reads('service_tokens').whereIn('id', ids).whereNull('revoked_at').select('id');
     return rows.map((row) => row.id as string);
   }
 }
