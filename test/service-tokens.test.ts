@@ -27,7 +27,7 @@ import {
 } from './generated/graphql.js';
 import { onServiceTokenRevoked } from './support/app.js';
 import { waitFor } from './support/async.js';
-import { assertRefused, TestClient } from './support/client.js';
+import { assertRefused, errorCode, TestClient } from './support/client.js';
 import { MINUTE } from './support/clock.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { openSocket, subscribeWs } from './support/live.js';
@@ -273,6 +273,20 @@ for (const kind of DATABASE_KINDS) {
         const refusedSocket = openSocket(server, { token: refusedToken });
         assert.equal((await refusedSocket.closedWithin()).code, 4401, refusedToken);
       }
+    });
+
+    it('a row deleted by hand (not revoked) is refused within a second too', async () => {
+      const { serviceToken, token } = await create(['READ_SESSIONS']);
+      const service = serviceClient(token);
+      await service.data(SessionStatsDocument);
+      await server.db('service_tokens').where('id', serviceToken.id).delete();
+      const deletedAt = performance.now();
+      await waitFor(
+        'the deleted token to be refused',
+        async () => errorCode(await service.request(SessionStatsDocument)) === 'UNAUTHENTICATED',
+        { intervalMs: 10 },
+      );
+      assert.ok(performance.now() - deletedAt < 1_000);
     });
 
     it('a revocation on one instance reaches another within a second', async (t) => {

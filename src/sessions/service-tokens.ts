@@ -11,8 +11,8 @@
  *   the process, and tells {@link ServiceTokens.onRevoked} listeners (open feeds close at once).
  * - Other instances learn of it within a second: a cached principal is served only while a read
  *   of its row that began less than {@link TRUST_MS} ago found it unrevoked. Every
- *   {@link RECHECK_INTERVAL_MS}, one query asks which of the tokens this process knows have been
- *   revoked; each answer renews the others' proof and tells the listeners of the revoked ones. A
+ *   {@link RECHECK_INTERVAL_MS}, one query asks which of the tokens this process knows are still
+ *   unrevoked; each answer renews their proof and tells the listeners of the others. A
  *   recheck that fails renews nothing: requests then read the row each time (and fail with the
  *   database), so no revoked token is served for longer than {@link TRUST_MS}.
  * - `lastUsedAt` is written behind, at most once a minute per token, in one transaction per batch.
@@ -25,54 +25,17 @@ import type { Clock } from './clock.js';
 import { badUserInput, GatehouseError } from './errors.js';
 import { generateServiceToken, hashToken, isServiceToken } from './tokens.js';
 import { originOfActor, type Actor } from './types.js';
+import {
+  SERVICE_SCOPES,
+  type ServicePrincipal,
+  type ServiceScope,
+  type ServiceTokenPayload,
+  type ServiceTokenRecord,
+  type ServiceTokenStore,
+} from './service-token-store.js';
 
-export const SERVICE_SCOPES = ['VERIFY_SESSIONS', 'READ_SESSIONS'] as const;
-export type ServiceScope = (typeof SERVICE_SCOPES)[number];
-
-/** The service behind a request made with a service token. */
-export interface ServicePrincipal {
-  tokenId: string;
-  name: string;
-  scopes: ReadonlySet<ServiceScope>;
-}
-
-/** One service token, as stored (less its hash). */
-export interface ServiceTokenRecord {
-  id: string;
-  name: string;
-  scopes: ServiceScope[];
-  createdAt: Date;
-  /** The admin who created it; null from the command line or once that account is deleted. */
-  createdByUserId: string | null;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  revokedByUserId: string | null;
-}
-
-/** A new token and its record: the only time the token is shown. */
-export interface ServiceTokenPayload {
-  serviceToken: ServiceTokenRecord;
-  /** `ghs_…`. */
-  token: string;
-}
-
-export interface ServiceTokenStore {
-  /** False when an unrevoked token already has this name. */
-  insertServiceToken(record: ServiceTokenRecord, tokenHash: string): Promise<boolean>;
-  findServiceTokenByHash(tokenHash: string): Promise<ServiceTokenRecord | undefined>;
-  /** Newest first. */
-  listServiceTokens(includeRevoked: boolean): Promise<ServiceTokenRecord[]>;
-  /** Revokes it unless it is already; the row as it is then (undefined: no such token), and whether this call revoked it. */
-  revokeServiceToken(
-    id: string,
-    at: Date,
-    byUserId: string | null,
-  ): Promise<{ token: ServiceTokenRecord; revoked: boolean } | undefined>;
-  /** Writes `lastUsedAt` of each token, in one transaction. */
-  touchServiceTokens(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
-  /** Which of `ids` are revoked. */
-  revokedServiceTokens(ids: readonly string[]): Promise<string[]>;
-}
+// The names other modules know these by (the issue's contract); they live apart for `Stores`.
+export * from './service-token-store.js';
 
 /** Names are for people: a line of text. */
 export const MAX_NAME_LENGTH = 100;
@@ -213,17 +176,18 @@ export class ServiceTokens {
     this.pending.set(record.id, now);
   }
 
-  /** Asks which known tokens were revoked (by any instance); renews the proof of the others. */
+  /** Asks which known tokens are still unrevoked (revocations by any instance); renews their proof, forgets the others. */
   private async recheck(): Promise<void> {
     if (this.rechecking || this.byId.size === 0) return;
     this.rechecking = true;
     const ids = [...this.byId.keys()];
     const startedAt = performance.now();
     try {
-      const revoked = new Set(await this.options.store.revokedServiceTokens(ids));
+      // A row deleted by hand counts as revoked: only a row found unrevoked vouches for a token.
+      const valid = new Set(await this.options.store.unrevokedServiceTokens(ids));
       for (const id of ids) {
-        if (revoked.has(id)) this.forget(id);
-        else this.renew(id, startedAt);
+        if (valid.has(id)) this.renew(id, startedAt);
+        else this.forget(id);
       }
       this.recheckFailing = false;
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ServiceScope, ServiceTokenRecord, ServiceTokenStore } from '../sessions/service-tokens.js';
+import type { ServiceScope, ServiceTokenRecord, ServiceTokenStore } from '../sessions/service-token-store.js';
 import { isUniqueViolation, NEWEST_FIRST } from './sql.js';
 
 type Row = Record<string, unknown>;
@@ -90,8 +90,8 @@ export class KnexServiceTokenStore implements ServiceTokenStore {
     });
   }
 
-  async revokedServiceTokens(ids: readonly string[]): Promise<string[]> {
-    const rows: Row[] = await this.reads('service_tokens').whereIn('id', ids).whereNotNull('revoked_at').select('id');
+  async unrevokedServiceTokens(ids: readonly string[]): Promise<string[]> {
+    const rows: Row[] = await this.reads('service_tokens').whereIn('id', ids).whereNull('revoked_at').select('id');
     return rows.map((row) => row.id as string);
   }
 }
