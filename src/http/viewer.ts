@@ -1,5 +1,6 @@
 import type { Authenticator } from '../sessions/authenticator.js';
 import type { PendingLogins } from '../sessions/pending-logins.js';
+import { isServiceBearer } from '../sessions/tokens.js';
 import type { PendingLogin, Viewer } from '../sessions/types.js';
 import { readBearerToken, type SessionCookie } from './cookies.js';
 
@@ -18,6 +19,18 @@ export interface CredentialHeaders {
 /** The token a request carries. A bearer token wins over the cookie: a client that sends one means it. */
 const tokenOf = (headers: CredentialHeaders, cookie: SessionCookie) =>
   readBearerToken(headers.authorization) ?? cookie.read(headers.cookie);
+
+/**
+ * The service token a request carries (`Authorization: Bearer ghs_…`, well-formed or not: '' when
+ * the header is garbled past `ghs_`), or undefined when it carries none. Such a request is a
+ * service's and never a session's: it is asked of the service tokens only. One falsy test for
+ * the cookie's hot path, which carries no Authorization.
+ */
+export function serviceTokenOf(headers: CredentialHeaders): string | undefined {
+  const { authorization } = headers;
+  if (!authorization || !isServiceBearer(authorization)) return undefined;
+  return readBearerToken(authorization) ?? '';
+}
 
 /**
  * The one way a request becomes a viewer, for HTTP, SSE, WebSocket upgrades and forward auth
