@@ -1,6 +1,6 @@
 import type { Authenticator } from '../sessions/authenticator.js';
 import type { PendingLogins } from '../sessions/pending-logins.js';
-import { isServiceBearer } from '../sessions/tokens.js';
+import { isServiceBearer, isWellFormedToken } from '../sessions/tokens.js';
 import type { PendingLogin, Viewer } from '../sessions/types.js';
 import { readBearerToken, type SessionCookie } from './cookies.js';
 
@@ -29,7 +29,10 @@ const tokenOf = (headers: CredentialHeaders, cookie: SessionCookie) =>
 export function serviceTokenOf(headers: CredentialHeaders): string | undefined {
   const { authorization } = headers;
   if (!authorization || !isServiceBearer(authorization)) return undefined;
-  return readBearerToken(authorization) ?? '';
+  const token = readBearerToken(authorization) ?? '';
+  // One session token in 16.7 million begins with `ghs_` by chance; at 43 characters it is a
+  // session's shape, which no service token has: it stays a session's.
+  return isWellFormedToken(token) ? undefined : token;
 }
 
 /**
