@@ -5,7 +5,7 @@
  * over HTTP and WebSocket, SQLite and PostgreSQL.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app.js';
@@ -28,7 +28,7 @@ import {
 import { onServiceTokenRevoked } from './support/app.js';
 import { waitFor } from './support/async.js';
 import { assertRefused, errorCode, TestClient } from './support/client.js';
-import { MINUTE } from './support/clock.js';
+import { DAY, MINUTE } from './support/clock.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { openSocket, subscribeWs } from './support/live.js';
 import {
@@ -39,7 +39,7 @@ import {
   startTestServer,
   type TestServer,
 } from './support/server.js';
-import { createUser, signIn, verify } from './support/sessions.js';
+import { createUser, rawSession, signIn, verify } from './support/sessions.js';
 
 const TOKEN_SHAPE = /^ghs_[A-Za-z0-9_-]{43}$/;
 /** A well-formed service token that no server issued. */
@@ -47,6 +47,9 @@ const UNKNOWN_TOKEN = `ghs_${'A'.repeat(43)}`;
 
 let counter = 0;
 const uniqueName = (prefix = 'service') => `${prefix} ${++counter}`;
+
+/** Times of a session row that is live now (and for the next day). */
+const LIVE = { createdAt: Date.now(), expiresAt: Date.now() + DAY };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -240,6 +243,10 @@ for (const kind of DATABASE_KINDS) {
       for (const [label, bearer] of unauthenticated) {
         assertRefused(await serviceClient(bearer).request(MeDocument), 'UNAUTHENTICATED', label);
       }
+      // A session token that begins with ghs_ by chance (one in 16.7 million) is still a session's.
+      const lucky = `ghs_${randomBytes(32).toString('base64url').slice(4)}`;
+      await server.db('sessions').insert({ ...rawSession(session.user.id, LIVE), token_hash: sha256(lucky) });
+      assert.equal((await serviceClient(lucky).data(MeDocument)).me?.username, ADMIN_USERNAME);
       // A service token where a session is expected: it signs no one in.
       const asCookie = server.client({ cookie: `gatehouse_session=${token}` });
       assert.deepEqual(await asCookie.data(MeDocument), { me: null });

@@ -1,5 +1,6 @@
 import type { Authenticator } from '../sessions/authenticator.js';
 import type { PendingLogins } from '../sessions/pending-logins.js';
+import { isServiceBearer, isWellFormedToken } from '../sessions/tokens.js';
 import type { PendingLogin, Viewer } from '../sessions/types.js';
 import { readBearerToken, type SessionCookie } from './cookies.js';
 
@@ -18,6 +19,21 @@ export interface CredentialHeaders {
 /** The token a request carries. A bearer token wins over the cookie: a client that sends one means it. */
 const tokenOf = (headers: CredentialHeaders, cookie: SessionCookie) =>
   readBearerToken(headers.authorization) ?? cookie.read(headers.cookie);
+
+/**
+ * The service token a request carries (`Authorization: Bearer ghs_…`, well-formed or not: '' when
+ * the header is garbled past `ghs_`), or undefined when it carries none. Such a request is a
+ * service's and never a session's: it is asked of the service tokens only. One falsy test for
+ * the cookie's hot path, which carries no Authorization.
+ */
+export function serviceTokenOf(headers: CredentialHeaders): string | undefined {
+  const { authorization } = headers;
+  if (!authorization || !isServiceBearer(authorization)) return undefined;
+  const token = readBearerToken(authorization) ?? '';
+  // One session token in 16.7 million begins with `ghs_` by chance; at 43 characters it is a
+  // session's shape, which no service token has: it stays a session's.
+  return isWellFormedToken(token) ? undefined : token;
+}
 
 /**
  * The one way a request becomes a viewer, for HTTP, SSE, WebSocket upgrades and forward auth

@@ -12,15 +12,13 @@ import {
 import type { WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { ServicePrincipal, ServiceTokens } from '../sessions/service-tokens.js';
-import { isServiceBearer } from '../sessions/tokens.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
-import { readBearerToken } from './cookies.js';
 import { clientIp, deviceOf } from './device.js';
 import { codeForStatus, rawErrorResponse, type WireErrors } from './errors.js';
 import { serveGraphQLWs } from './graphql-ws-adapter.js';
 import type { Metrics } from './metrics.js';
 import type { OriginCheck } from './origins.js';
-import type { CredentialHeaders, ViewerResolver } from './viewer.js';
+import { serviceTokenOf, type CredentialHeaders, type ViewerResolver } from './viewer.js';
 import { siteRequestOf, type SiteRequest } from './webauthn-site.js';
 import type { GatehouseYoga } from './yoga.js';
 
@@ -209,8 +207,9 @@ async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocke
   const state: SocketState = { viewer: null, service: null, operations: new Set() };
   const credentials = socketCredentials(ctx.extra, ctx.connectionParams);
   try {
-    if (credentials.authorization && isServiceBearer(credentials.authorization)) {
-      state.service = await options.serviceTokens.authenticate(readBearerToken(credentials.authorization) ?? '');
+    const serviceToken = serviceTokenOf(credentials);
+    if (serviceToken !== undefined) {
+      state.service = await options.serviceTokens.authenticate(serviceToken);
       // Never taken for an anonymous socket: a service that lost its token must hear so.
       if (!state.service) {
         socket.close(UNKNOWN_SERVICE_TOKEN_CLOSE_CODE, 'Unauthorized: unknown or revoked service token');

@@ -9,11 +9,10 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { Clock } from '../sessions/clock.js';
 import { unknownServiceToken } from '../sessions/errors.js';
 import type { ServicePrincipal } from '../sessions/service-tokens.js';
-import { isServiceBearer } from '../sessions/tokens.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
-import { readBearerToken, type SessionCookie } from './cookies.js';
+import type { SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { registrationHeader } from './dbsc.js';
 import { clientIp, deviceOf, headerOf } from './device.js';
@@ -25,7 +24,7 @@ import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protec
 import { useSecondFactorGate } from './second-factor-gate.js';
 import { useServiceGate } from './service-gate.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
-import type { CredentialHeaders, PendingLoginResolver, ViewerResolver } from './viewer.js';
+import { serviceTokenOf, type CredentialHeaders, type PendingLoginResolver, type ViewerResolver } from './viewer.js';
 import { siteRequestOf, type SiteRequest, type WebauthnSites } from './webauthn-site.js';
 
 /** What a non-HTTP transport (the WebSocket server) hands the context factory instead of a Request. */
@@ -134,8 +133,8 @@ function createContextFactory(options: YogaOptions) {
   };
   // A service token is never a session: it is asked of the service tokens only, and one they
   // do not know (malformed, unknown, revoked) is refused, never taken for anonymous.
-  const withService = async (authorization: string, server: ServerContext) => {
-    const service = await services.serviceTokens.authenticate(readBearerToken(authorization) ?? '');
+  const withService = async (token: string, server: ServerContext) => {
+    const service = await services.serviceTokens.authenticate(token);
     if (!service) throw unknownServiceToken();
     return build(null, null, service, server);
   };
@@ -144,10 +143,8 @@ function createContextFactory(options: YogaOptions) {
     const credentials = transport
       ? transport.credentials
       : { cookie: headerOf(req, 'cookie'), authorization: headerOf(req, 'authorization') };
-    // One falsy test for the cookie's hot path, which carries no Authorization.
-    if (credentials.authorization && isServiceBearer(credentials.authorization)) {
-      return withService(credentials.authorization, server);
-    }
+    const serviceToken = serviceTokenOf(credentials);
+    if (serviceToken !== undefined) return withService(serviceToken, server);
     const viewer = options.resolveViewer(credentials);
     if (viewer instanceof Promise) {
       return viewer.then((found) => (found ? build(found, null, null, server) : withPendingLogin(credentials, server)));

@@ -51,9 +51,13 @@ const RECHECK_INTERVAL_MS = 250;
 const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 export interface ServiceTokensOptions {
+  /** The `service_tokens` rows (storage/service-token-store.ts). */
   store: ServiceTokenStore;
+  /** Stamps `createdAt`, `lastUsedAt` and `revokedAt`; the recheck's timing is real time whatever this says. */
   clock: Clock;
+  /** Where SERVICE_TOKEN_CREATED and SERVICE_TOKEN_REVOKED go. */
   audit: AuditLog;
+  /** Each creation and revocation (never the token), and a failing recheck once per outage. */
   logger: Logger;
 }
 

@@ -31,8 +31,8 @@ function TokenShown({ name, token, onDone }: { name: string; token: string; onDo
   return (
     <Dialog title="Service token created" onCancel={onDone}>
       <p>
-        Give this token to {name}: it sends it as <code>Authorization: Bearer …</code>. Copy it now: Gatehouse keeps
-        only its hash and never shows it again.
+        Give this token to {name}, which sends it in the header <code>Authorization: Bearer &lt;token&gt;</code>. Copy
+        it now: Gatehouse keeps only its hash and never shows it again.
       </p>
       <form class="stacked" onSubmit={(event) => (event.preventDefault(), onDone())}>
         <label>
