@@ -183,7 +183,11 @@ export function createClient(options: ClientOptions): GatehouseClient {
     }
   }
 
-  async function refresh(): Promise<SessionState> {
+  /** One question at a time: callers that ask while it is out share its answer. */
+  let refreshing: Promise<SessionState> | undefined;
+  const refresh = () => (refreshing ??= askWhereTheCookieStands().finally(() => (refreshing = undefined)));
+
+  async function askWhereTheCookieStands(): Promise<SessionState> {
     const { currentSession } = await request(operations.CURRENT_SESSION);
     if (!currentSession) {
       setState(signedOut());
