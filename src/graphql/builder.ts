@@ -18,7 +18,7 @@ export interface Keyed {
 }
 
 /** The backing shape of every object type, and the context and scopes resolvers see. */
-interface BuilderTypes {
+export interface BuilderTypes {
   Context: GraphQLContext;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
