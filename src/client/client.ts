@@ -119,7 +119,11 @@ export function createClient(options: ClientOptions): GatehouseClient {
   /** The listeners' hold on the socket, while there are listeners and a socket. */
   let listening: (() => void) | undefined;
 
+  let disposed = false;
+
   const setState = (next: SessionState) => {
+    // A disposed client opens nothing again, whatever answer was still on its way.
+    if (disposed) return;
     if (next.status !== 'signedIn' || next.session?.id !== state.session?.id) retireSocket();
     state = next;
     if (state.status === 'signedIn' && !socket) socket = openSocket(state.session!.id);
@@ -250,6 +254,7 @@ export function createClient(options: ClientOptions): GatehouseClient {
       return () => {};
     },
     dispose() {
+      disposed = true;
       retireSocket();
       stateListeners.clear();
       endListeners.clear();

@@ -8,7 +8,15 @@
  * `useSyncExternalStore`, so every component sees the same snapshot. No JSX: this file is plain
  * TypeScript, and React is the package's optional peer dependency.
  */
-import { createContext, createElement, useContext, useEffect, useSyncExternalStore, type ReactNode } from 'react';
+import {
+  createContext,
+  createElement,
+  useCallback,
+  useContext,
+  useEffect,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import type { GatehouseClient, LoginResult, SessionState } from '../client/index.js';
 
 const ClientContext = createContext<GatehouseClient | null>(null);
@@ -51,11 +59,10 @@ export interface UseSession extends SessionState {
  */
 export function useSession(): UseSession {
   const client = useGatehouseClient();
-  const state = useSyncExternalStore(
-    (onChange) => client.onStateChange(onChange),
-    () => client.state,
-    () => client.state,
-  );
+  // Stable per client: a new subscribe function on every render would resubscribe every render.
+  const subscribe = useCallback((onChange: () => void) => client.onStateChange(onChange), [client]);
+  const snapshot = useCallback(() => client.state, [client]);
+  const state = useSyncExternalStore(subscribe, snapshot, snapshot);
   return {
     ...state,
     login: (username, password) => client.login(username, password),
