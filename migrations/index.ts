@@ -13,6 +13,7 @@ import * as serverMembership from './20261207_11_server_membership.js';
 import * as secondFactors from './20261208_12_second_factors.js';
 import * as webauthnChallengeHolders from './20261208_13_webauthn_challenge_holders.js';
 import * as deviceBoundSessions from './20261208_14_device_bound_sessions.js';
+import * as serviceTokens from './20261208_15_service_tokens.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '20261208_12_second_factors': secondFactors,
   '20261208_13_webauthn_challenge_holders': webauthnChallengeHolders,
   '20261208_14_device_bound_sessions': deviceBoundSessions,
+  '20261208_15_service_tokens': serviceTokens,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -80,7 +80,7 @@ function buildTransports(core: Core, shutdown: ShutdownSignal, keepAliveMs: numb
     ...{ yoga, resolveViewer, partsDown, errors, metrics, metricsSettings, browserPages, dbsc },
   });
   const webSockets = attachWebSocketServer({
-    ...{ server, yoga, resolveViewer, watcher, metrics, errors },
+    ...{ server, yoga, resolveViewer, watcher, metrics, errors, serviceTokens: services.serviceTokens },
     ...{ checkOrigin, trustProxy, keepAliveMs },
   });
   return { yoga, server, webSockets };

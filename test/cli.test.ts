@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { AuthEventsDocument, LoginDocument, MeDocument, SessionRevokedDocument } from './generated/graphql.js';
 import { signInBound } from './support/bound-sessions.js';
 import { errorCode, TestClient } from './support/client.js';
+import { waitFor } from './support/async.js';
 import { createPostgresDatabase, POSTGRES_URL, type TestDatabase } from './support/databases.js';
 import { openSocket, subscribeWs } from './support/live.js';
 import { OwnRedis } from './support/own-services.js';
@@ -277,6 +278,75 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
     assert.equal((await json<{ ended: number }>(['sessions', 'revoke-user', 'gwen'])).ended, 2);
   });
 
+  it('service-tokens create, list and revoke: the token printed once, the running server refusing it within a second', async () => {
+    const created = await ok(['service-tokens', 'create', '--name', 'billing api', '--scope', 'READ_SESSIONS']);
+    const [line, note, token, end] = created.split('\n');
+    assert.match(line!, /^created service token billing api \([0-9a-f-]{36}\), READ_SESSIONS\.$/);
+    assert.deepEqual([note, end], ['Its token, shown only this once:', '']);
+    assert.match(token!, /^ghs_[A-Za-z0-9_-]{43}$/);
+    const both = await json<{ id: string; scopes: string[]; token: string }>([
+      ...['service-tokens', 'create', '--name', 'audit', '--scope', 'VERIFY_SESSIONS', '--scope', 'READ_SESSIONS'],
+    ]);
+    assert.deepEqual(both.scopes, ['VERIFY_SESSIONS', 'READ_SESSIONS']);
+
+    const service = server.client({ authorization: `Bearer ${token}` });
+    await service.data('{ sessionStats { activeSessions } }');
+    const listed = await json<Array<{ id: string; name: string; createdBy: null; lastUsed: string | null }>>([
+      ...['service-tokens', 'list'],
+    ]);
+    const billing = listed.find((row) => row.name === 'billing api');
+    assert.ok(billing?.lastUsed, 'listed with its last use');
+    assert.equal(billing.createdBy, null, 'created from the command line');
+    assert.ok(!JSON.stringify(listed).includes(token!.slice(4)), 'the list never shows a token');
+    const [header] = (await ok(['service-tokens', 'list'])).split('\n');
+    assert.match(header!, /^id\s+scopes\s+created\s+createdBy\s+lastUsed\s+revoked\s+name$/);
+
+    assert.equal(
+      await ok(['service-tokens', 'revoke', billing.id]),
+      `revoked service token billing api (${billing.id})\n`,
+    );
+    const returnedAt = performance.now();
+    await waitFor(
+      'the server to refuse the revoked token',
+      async () => errorCode(await service.request('{ sessionStats { activeSessions } }')) === 'UNAUTHENTICATED',
+    );
+    const refusedMs = performance.now() - returnedAt;
+    assert.ok(refusedMs < 1_000, `refused ${refusedMs.toFixed(0)} ms after the command returned`);
+    assert.equal(
+      await ok(['service-tokens', 'revoke', billing.id]),
+      `revoked service token billing api (${billing.id})\n`,
+    );
+    assert.ok(!(await json<Array<{ id: string }>>(['service-tokens', 'list'])).some((row) => row.id === billing.id));
+    assert.ok(
+      (await json<Array<{ id: string }>>(['service-tokens', 'list', '--all'])).some((row) => row.id === billing.id),
+    );
+
+    const usage: Array<[string[], RegExp]> = [
+      [['service-tokens', 'create', '--scope', 'READ_SESSIONS'], /--name is required/],
+      [['service-tokens', 'create', '--name', 'x'], /give at least one --scope/],
+      [['service-tokens', 'create', '--name', 'x', '--scope', 'ADMIN'], /unknown scope 'ADMIN'/],
+      [['service-tokens', 'revoke'], /expected ID/],
+    ];
+    for (const [args, message] of usage) {
+      const run = await cli(args);
+      assert.equal(run.exit.code, 2, args.join(' '));
+      assert.match(run.stderr, message);
+    }
+    const failures: Array<[string[], RegExp]> = [
+      [
+        ['service-tokens', 'create', '--name', 'audit', '--scope', 'READ_SESSIONS'],
+        /already exists \(BAD_USER_INPUT\)/,
+      ],
+      [['service-tokens', 'create', '--name', ' ', '--scope', 'READ_SESSIONS'], /must not be empty \(BAD_USER_INPUT\)/],
+      [['service-tokens', 'revoke', 'no-such-token'], /No such service token \(NOT_FOUND\)/],
+    ];
+    for (const [args, message] of failures) {
+      const run = await cli(args);
+      assert.equal(run.exit.code, 1, args.join(' '));
+      assert.match(run.stderr, message);
+    }
+  });
+
   it('counts in words: 1 session, 2 sessions', async () => {
     await ok(['users', 'create', 'finn', '--password-stdin'], 'finn-password-1\n');
     await signIn(server, 'finn', 'finn-password-1');
@@ -298,7 +368,9 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
       [['sesions', 'kick', 'x'], "unknown command 'sesions kick'; did you mean 'sessions kick'?"],
       [['users', 'lsit'], "unknown command 'users lsit'; did you mean 'users list'?"],
       [['users', 'bogus'], "unknown command 'users bogus'"],
-      [['list'], "unknown command 'list'; did you mean 'users list' or 'sessions list'?"],
+      [['list'], "unknown command 'list'; did you mean 'users list' or 'sessions list' or 'service-tokens list'?"],
+      [['service-token', 'list'], "unknown command 'service-token list'; did you mean 'service-tokens list'?"],
+      [['service-tokens'], "'service-tokens' needs one more word: create, list, revoke"],
       [
         ['users'],
         "'users' needs one more word: list, create, disable, enable, delete, set-limit, reset-password, reset-factors",

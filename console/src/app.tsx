@@ -118,6 +118,7 @@ function SignedIn({ viewer }: { viewer: Viewer }) {
             <a href="#users">Users</a>
             <a href="#audit-log">Audit log</a>
             <a href="#webhooks">Webhooks</a>
+            <a href="#service-tokens">Service tokens</a>
             <a href="/graphql">GraphiQL</a>
           </nav>
         )}

@@ -409,3 +409,45 @@ export const RetryDeliveryDocument = graphql(`
     }
   }
 `);
+
+export const ServiceTokenRowFields = graphql(`
+  fragment ServiceTokenRow on ServiceToken {
+    id
+    name
+    scopes
+    createdAt
+    createdBy {
+      id
+      username
+    }
+    lastUsedAt
+    revokedAt
+  }
+`);
+
+export const ServiceTokensDocument = graphql(`
+  query ConsoleServiceTokens {
+    serviceTokens {
+      ...ServiceTokenRow
+    }
+  }
+`);
+
+export const CreateServiceTokenDocument = graphql(`
+  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {
+    createServiceToken(name: $name, scopes: $scopes) {
+      serviceToken {
+        ...ServiceTokenRow
+      }
+      token
+    }
+  }
+`);
+
+export const RevokeServiceTokenDocument = graphql(`
+  mutation ConsoleRevokeServiceToken($id: ID!) {
+    revokeServiceToken(id: $id) {
+      ...ServiceTokenRow
+    }
+  }
+`);

@@ -55,6 +55,8 @@ const EVENT_TYPES: Record<string, string> = {
   SECOND_FACTOR_REMOVED: 'Second factor removed',
   SECOND_FACTOR_REQUESTED: 'Second step asked',
   SECOND_FACTORS_RESET: 'Second factors reset',
+  SERVICE_TOKEN_CREATED: 'Service token created',
+  SERVICE_TOKEN_REVOKED: 'Service token revoked',
   SESSION_ENDED: 'Session ended',
   SESSION_LIMIT_CHANGED: 'Session limit changed',
   SESSION_LIMIT_REACHED: 'Session limit reached',
@@ -104,6 +106,17 @@ export const webhookEventLabel = (type: string) => WEBHOOK_EVENTS[type] ?? type;
 
 /** The events a webhook can be told of, as [type, label], in the schema's order. */
 export const WEBHOOK_EVENT_CHOICES = Object.entries(WEBHOOK_EVENTS);
+
+/** What a service token may do, as the Service tokens section says it, in the schema's order. */
+const SERVICE_SCOPES: Record<string, string> = {
+  VERIFY_SESSIONS: 'Verify sessions',
+  READ_SESSIONS: 'Read sessions',
+};
+
+export const serviceScopeLabel = (scope: string) => SERVICE_SCOPES[scope] ?? scope;
+
+/** The scopes a service token can have, as [scope, label]. */
+export const SERVICE_SCOPE_CHOICES = Object.entries(SERVICE_SCOPES);
 
 const DELIVERY_STATUSES: Record<string, string> = { PENDING: 'Pending', DELIVERED: 'Delivered', FAILED: 'Failed' };
 

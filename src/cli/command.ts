@@ -10,8 +10,8 @@ export interface CommandContext {
   out: Output;
   /** The positional arguments, by the names in {@link Command.positionals}. */
   args: Record<string, string>;
-  /** The options as parsed (strings and booleans). */
-  options: Record<string, string | boolean | undefined>;
+  /** The options as parsed (strings and booleans; a list for a `multiple` option). */
+  options: Record<string, string | boolean | string[] | undefined>;
 }
 
 export interface Command {

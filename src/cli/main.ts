@@ -10,15 +10,16 @@ import { createCore } from '../core.js';
 import { createLogger } from '../logger.js';
 import { GatehouseError } from '../sessions/errors.js';
 import { isDatabaseOutage } from '../storage/outage.js';
-import type { Command } from './command.js';
+import type { Command, CommandContext } from './command.js';
 import { maintenanceCommands } from './commands/maintenance.js';
+import { serviceTokenCommands } from './commands/service-tokens.js';
 import { sessionCommands } from './commands/sessions.js';
 import { userCommands } from './commands/users.js';
 import { createOutput } from './output.js';
 import { nearestReading } from './suggest.js';
 import { UsageError } from './usage.js';
 
-const COMMANDS: Command[] = [...maintenanceCommands, ...userCommands, ...sessionCommands];
+const COMMANDS: Command[] = [...maintenanceCommands, ...userCommands, ...sessionCommands, ...serviceTokenCommands];
 const COMMON_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -59,7 +60,7 @@ function parse(command: Command, rest: string[]) {
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return { values: values as CommandContext['options'], positionals };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -113,11 +114,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function run(
-  command: Command,
-  args: Record<string, string>,
-  options: Record<string, string | boolean | undefined>,
-) {
+async function run(command: Command, args: Record<string, string>, options: CommandContext['options']) {
   let config;
   try {
     config = loadConfig();

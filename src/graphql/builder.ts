@@ -8,6 +8,7 @@ import type { Page } from '../sessions/page.js';
 import type { TotpEnrollment } from '../sessions/second-factors.js';
 import type { SessionStats } from '../sessions/store.js';
 import type { SecondFactorRecord } from '../sessions/factor-store.js';
+import type { ServiceScope } from '../sessions/service-tokens.js';
 import type { SessionEndReason, SessionRecord, UserRecord } from '../sessions/types.js';
 import type { GraphQLContext } from './context.js';
 
@@ -25,7 +26,7 @@ export interface BuilderTypes {
     ID: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
   };
-  AuthScopes: { signedIn: boolean; admin: boolean; self: string };
+  AuthScopes: { signedIn: boolean; admin: boolean; self: string; service: ServiceScope };
   Objects: {
     User: UserRecord;
     Session: SessionRecord;
@@ -49,9 +50,10 @@ export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;
 
 /**
  * The one schema builder. Authorization is declared on fields with `authScopes`: `signedIn`
- * (any session), `admin`, and `self` (the viewer is the user with the given id); a failed
- * check is UNAUTHENTICATED for the anonymous, SECOND_FACTOR_REQUIRED for a pending login (a right
- * password that still owes its second step), and FORBIDDEN for everyone else.
+ * (any session), `admin`, `self` (the viewer is the user with the given id), and `service` (a
+ * service token with the given scope); a failed check is UNAUTHENTICATED for the anonymous,
+ * SECOND_FACTOR_REQUIRED for a pending login (a right password that still owes its second step),
+ * and FORBIDDEN for everyone else, services included.
  */
 export const builder = new SchemaBuilder<BuilderTypes>({
   plugins: [ScopeAuthPlugin],
@@ -62,9 +64,10 @@ export const builder = new SchemaBuilder<BuilderTypes>({
       signedIn: context.viewer !== null,
       admin: context.viewer?.user.role === 'ADMIN',
       self: (userId) => context.viewer !== null && context.viewer.user.id === userId,
+      service: (scope) => context.service?.scopes.has(scope) === true,
     }),
     unauthorizedError: (_parent, context) => {
-      if (context.viewer) return forbidden();
+      if (context.viewer || context.service) return forbidden();
       return context.pendingLogin ? secondFactorRequired(context.pendingLogin.nextStep) : unauthenticated();
     },
   },

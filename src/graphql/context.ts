@@ -2,6 +2,7 @@ import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import { unauthenticated } from '../sessions/errors.js';
 import type { WebauthnSite } from '../sessions/passkey-policy.js';
+import type { ServicePrincipal } from '../sessions/service-tokens.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { Actor, DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
@@ -16,6 +17,12 @@ export interface GraphQLContext {
    * sign out or read itself (http/second-factor-gate.ts).
    */
   pendingLogin: PendingLogin | null;
+  /**
+   * The service whose token (`Bearer ghs_…`) made this request; null otherwise. Never set
+   * together with `viewer` or `pendingLogin`: it may select only the root fields of its scopes
+   * (http/service-gate.ts).
+   */
+  service: ServicePrincipal | null;
   /** The session rules: resolvers call these and do little else. */
   services: SessionServices;
   /** Registering webhooks and reading their deliveries (ADMIN). */

@@ -11,6 +11,7 @@ import './accounts.js';
 import './webhooks.js';
 import './second-factors.js';
 import './passkeys.js';
+import './service-tokens.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

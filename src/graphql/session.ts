@@ -120,8 +120,9 @@ builder.queryField('currentSession', (t) =>
 builder.queryField('activeSessions', (t) =>
   t.field({
     type: SessionConnection,
-    description: 'Active sessions of everyone, or of one user; newest first. ADMIN only.',
-    authScopes: { admin: true },
+    description:
+      'Active sessions of everyone, or of one user; newest first. ADMIN, or a service token with READ_SESSIONS.',
+    authScopes: { admin: true, service: 'READ_SESSIONS' },
     args: { ...pageArgs(t.arg), userId: t.arg.id() },
     resolve: (_root, args, { services }) =>
       services.sessions.listActive({ ...toPageQuery(args), ...(args.userId ? { userId: args.userId } : {}) }),
@@ -131,12 +132,13 @@ builder.queryField('activeSessions', (t) =>
 builder.queryField('sessionsByUser', (t) =>
   t.field({
     type: ['Session'],
-    description: "A user's sessions, newest first (at most 500). ADMIN or the user themself.",
+    description:
+      "A user's sessions, newest first (at most 500). ADMIN, the user themself, or a service token with READ_SESSIONS.",
     args: {
       userId: t.arg.id({ required: true }),
       includeEnded: t.arg.boolean({ defaultValue: false }),
     },
-    authScopes: (_root, args) => ({ admin: true, self: args.userId }),
+    authScopes: (_root, args) => ({ admin: true, self: args.userId, service: 'READ_SESSIONS' }),
     resolve: async (_root, args, { services }) => {
       await services.users.require(args.userId);
       return services.sessions.listForUser(args.userId, args.includeEnded ?? false);
@@ -147,8 +149,8 @@ builder.queryField('sessionsByUser', (t) =>
 builder.queryField('sessionStats', (t) =>
   t.field({
     type: 'SessionStats',
-    description: 'Dashboard figures. ADMIN only.',
-    authScopes: { admin: true },
+    description: 'Dashboard figures. ADMIN, or a service token with READ_SESSIONS.',
+    authScopes: { admin: true, service: 'READ_SESSIONS' },
     resolve: (_root, _args, { services }) => services.sessions.stats(),
   }),
 );

@@ -24,14 +24,15 @@ const UserRef = builder.objectType('User', {
     }),
     sessionLimit: t.int({
       nullable: true,
-      description: "This user's own session limit (0 = none); null when the global limit applies. ADMIN or self.",
-      authScopes: (user) => ({ admin: true, self: user.id }),
+      description:
+        "This user's own session limit (0 = none); null when the global limit applies. ADMIN, self, or a service token with READ_SESSIONS.",
+      authScopes: (user) => ({ admin: true, self: user.id, service: 'READ_SESSIONS' }),
       resolve: (user) => user.sessionLimit,
     }),
     sessions: t.field({
       type: ['Session'],
-      description: 'Newest first (at most 500). ADMIN or the user themself.',
-      authScopes: (user) => ({ admin: true, self: user.id }),
+      description: 'Newest first (at most 500). ADMIN, the user themself, or a service token with READ_SESSIONS.',
+      authScopes: (user) => ({ admin: true, self: user.id, service: 'READ_SESSIONS' }),
       args: { includeEnded: t.arg.boolean({ defaultValue: false }) },
       resolve: (user, args, { services }) => services.sessions.listForUser(user.id, args.includeEnded ?? false),
     }),

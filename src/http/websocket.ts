@@ -11,7 +11,10 @@ import {
 } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
+import type { ServicePrincipal, ServiceTokens } from '../sessions/service-tokens.js';
+import { isServiceBearer } from '../sessions/tokens.js';
 import type { DeviceInfo, Viewer } from '../sessions/types.js';
+import { readBearerToken } from './cookies.js';
 import { clientIp, deviceOf } from './device.js';
 import { codeForStatus, rawErrorResponse, type WireErrors } from './errors.js';
 import { serveGraphQLWs } from './graphql-ws-adapter.js';
@@ -23,6 +26,8 @@ import type { GatehouseYoga } from './yoga.js';
 
 /** The close when the session behind a socket ends: like HTTP 403, with the reason in the frame. */
 export const SESSION_ENDED_CLOSE_CODE = CloseCode.Forbidden;
+/** graphql-ws's "Unauthorized" (fatal to its clients: no retry): a service token it does not know. */
+const UNKNOWN_SERVICE_TOKEN_CLOSE_CODE = CloseCode.Unauthorized;
 /** WebSocket's own "going away" (RFC 6455): the server is shutting down. */
 const GOING_AWAY_CLOSE_CODE = 1001;
 /** WebSocket's own "try again later" (RFC 6455): the database cannot be reached. */
@@ -38,6 +43,8 @@ export interface WebSocketOptions {
   server: Server;
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
+  /** Authenticates a socket whose `connectionParams` carry a service token. */
+  serviceTokens: Pick<ServiceTokens, 'authenticate'>;
   watcher: SessionEndWatcher;
   /** Undefined where metrics are not collected (production without METRICS_TOKEN). */
   metrics: Metrics | undefined;
@@ -109,6 +116,8 @@ function socketCredentials(
 
 interface SocketState {
   viewer: Viewer | null;
+  /** The service whose token signed the socket in; its every operation is authenticated again. */
+  service: ServicePrincipal | null;
   stopWatching?: () => void;
   /** Operations started and not yet completed. */
   operations: Set<string>;
@@ -194,9 +203,19 @@ async function prepareOperation(
  */
 async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocket, SocketState>, ctx: SocketContext) {
   const { socket } = ctx.extra;
-  const state: SocketState = { viewer: null, operations: new Set() };
+  const state: SocketState = { viewer: null, service: null, operations: new Set() };
+  const credentials = socketCredentials(ctx.extra, ctx.connectionParams);
   try {
-    state.viewer = await options.resolveViewer(socketCredentials(ctx.extra, ctx.connectionParams));
+    if (credentials.authorization && isServiceBearer(credentials.authorization)) {
+      state.service = await options.serviceTokens.authenticate(readBearerToken(credentials.authorization) ?? '');
+      // Never taken for an anonymous socket: a service that lost its token must hear so.
+      if (!state.service) {
+        socket.close(UNKNOWN_SERVICE_TOKEN_CLOSE_CODE, 'Unauthorized: unknown or revoked service token');
+        return false;
+      }
+    } else {
+      state.viewer = await options.resolveViewer(credentials);
+    }
   } catch (error) {
     if (!options.errors.isOutage(error)) throw error;
     socket.close(TRY_AGAIN_LATER_CLOSE_CODE, 'Service unavailable: retry shortly');

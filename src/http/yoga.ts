@@ -6,10 +6,13 @@ import type { SessionPubSub } from '../events/topics.js';
 import type { SessionEndWatcher } from '../events/session-end-watcher.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Clock } from '../sessions/clock.js';
+import { unknownServiceToken } from '../sessions/errors.js';
+import type { ServicePrincipal } from '../sessions/service-tokens.js';
+import { isServiceBearer } from '../sessions/tokens.js';
 import type { SessionServices } from '../sessions/services.js';
 import type { DeviceInfo, PendingLogin, Viewer } from '../sessions/types.js';
 import type { WebhookAdmin } from '../webhooks/admin.js';
-import type { SessionCookie } from './cookies.js';
+import { readBearerToken, type SessionCookie } from './cookies.js';
 import type { Access } from '../config.js';
 import { registrationHeader } from './dbsc.js';
 import { clientIp, deviceOf, headerOf } from './device.js';
@@ -19,6 +22,7 @@ import { createOriginMatcher, isSameOrigin, type OriginCheck } from './origins.j
 import { useReleaseRequestCaches } from './release-request-caches.js';
 import { documentProtections, useJsonOnlyPosts, useJsonRefusals } from './protections.js';
 import { useSecondFactorGate } from './second-factor-gate.js';
+import { useServiceGate } from './service-gate.js';
 import type { ShutdownSignal } from './shutdown-signal.js';
 import type { CredentialHeaders, PendingLoginResolver, ViewerResolver } from './viewer.js';
 import { siteRequestOf, type SiteRequest, type WebauthnSites } from './webauthn-site.js';
@@ -93,7 +97,12 @@ function createContextFactory(options: YogaOptions) {
   const clearCookies = (req: IncomingMessage | undefined) =>
     options.boundCookie?.read(req?.headers.cookie) ? [cookie.clear(), options.boundCookie.clear()] : cookie.clear();
   // A WebSocket operation has no response: its cookie calls do nothing, as `res` and `req` are unset.
-  const build = (viewer: Viewer | null, pendingLogin: PendingLogin | null, server: ServerContext): GraphQLContext => {
+  const build = (
+    viewer: Viewer | null,
+    pendingLogin: PendingLogin | null,
+    service: ServicePrincipal | null,
+    server: ServerContext,
+  ): GraphQLContext => {
     const { req, res, transport } = server;
     return {
       services,
@@ -102,6 +111,7 @@ function createContextFactory(options: YogaOptions) {
       watcher,
       viewer,
       pendingLogin,
+      service,
       device: transport ? transport.device : deviceOf(req, trustProxy),
       setSessionCookie: (token, expiresAt) => {
         res?.appendHeader('Set-Cookie', cookie.serialize(token, expiresAt, clock.now()));
@@ -116,19 +126,30 @@ function createContextFactory(options: YogaOptions) {
   const withPendingLogin = (credentials: CredentialHeaders, server: ServerContext) => {
     const pending = options.resolvePendingLogin(credentials);
     return pending instanceof Promise
-      ? pending.then((found) => build(null, found, server))
-      : build(null, pending, server);
+      ? pending.then((found) => build(null, found, null, server))
+      : build(null, pending, null, server);
+  };
+  // A service token is never a session: it is asked of the service tokens only, and one they
+  // do not know (malformed, unknown, revoked) is refused, never taken for anonymous.
+  const withService = async (authorization: string, server: ServerContext) => {
+    const service = await services.serviceTokens.authenticate(readBearerToken(authorization) ?? '');
+    if (!service) throw unknownServiceToken();
+    return build(null, null, service, server);
   };
   return (server: YogaInitialContext & ServerContext): GraphQLContext | Promise<GraphQLContext> => {
     const { req, transport } = server;
     const credentials = transport
       ? transport.credentials
       : { cookie: headerOf(req, 'cookie'), authorization: headerOf(req, 'authorization') };
+    // One falsy test for the cookie's hot path, which carries no Authorization.
+    if (credentials.authorization && isServiceBearer(credentials.authorization)) {
+      return withService(credentials.authorization, server);
+    }
     const viewer = options.resolveViewer(credentials);
     if (viewer instanceof Promise) {
-      return viewer.then((found) => (found ? build(found, null, server) : withPendingLogin(credentials, server)));
+      return viewer.then((found) => (found ? build(found, null, null, server) : withPendingLogin(credentials, server)));
     }
-    return viewer ? build(viewer, null, server) : withPendingLogin(credentials, server);
+    return viewer ? build(viewer, null, null, server) : withPendingLogin(credentials, server);
   };
 }
 
@@ -196,6 +217,7 @@ export function createGatehouseYoga(options: YogaOptions): GatehouseYoga {
       useJsonRefusals(),
       ...documentProtections({ introspection: options.introspection, blockFieldSuggestions: options.production }),
       useSecondFactorGate(),
+      useServiceGate(),
       useEndSubscriptions(options.watcher, options.shutdown),
       useReleaseRequestCaches(),
       // Executes each document through code compiled for it once (graphql-jit), cached by the

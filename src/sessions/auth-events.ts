@@ -37,6 +37,9 @@ export const AUTH_EVENT_TYPES = [
   'PASSKEY_COUNTER_REGRESSED',
   /** A browser bound a session to a key it holds and cannot export (DBSC). */
   'DEVICE_BOUND',
+  /** An admin (or the command line) created a service token; the server's log names it (never the token). */
+  'SERVICE_TOKEN_CREATED',
+  'SERVICE_TOKEN_REVOKED',
 ] as const;
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

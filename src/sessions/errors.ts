@@ -35,6 +35,8 @@ export class GatehouseError extends Error {
 
 export const invalidCredentials = () => new GatehouseError('INVALID_CREDENTIALS', 'Invalid username or password');
 export const unauthenticated = () => new GatehouseError('UNAUTHENTICATED', 'Not signed in');
+/** A `Bearer ghs_…` that is malformed, unknown or revoked: never taken for anonymous. */
+export const unknownServiceToken = () => new GatehouseError('UNAUTHENTICATED', 'Unknown or revoked service token');
 export const forbidden = (message = 'Not allowed') => new GatehouseError('FORBIDDEN', message);
 export const notFound = (what: 'user' | 'session' | 'second factor') =>
   new GatehouseError('NOT_FOUND', `No such ${what}`);

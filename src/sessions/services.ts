@@ -18,6 +18,7 @@ import { SessionQueries } from './queries.js';
 import { SecondFactors } from './second-factors.js';
 import { SecondStep } from './second-step.js';
 import { SecretsBox, type SecretsKeySource } from './secrets-box.js';
+import { ServiceTokens } from './service-tokens.js';
 import { SessionStart } from './session-start.js';
 import { StepUp } from './step-up.js';
 import type { Stores } from './store.js';
@@ -72,6 +73,8 @@ export interface SessionServices {
   /** Device-bound sessions (DBSC): registration, refresh, the bound-cookie rules. */
   deviceBinding: DeviceBinding;
   audit: AuditLog;
+  /** Other services' credentials: creating, listing, revoking and authenticating them. */
+  serviceTokens: ServiceTokens;
   cache: ViewerCache | undefined;
   /** Stops the timers and writes what is pending. */
   close(): Promise<void>;
@@ -101,6 +104,7 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   const pendingLogins = new PendingLogins({ store: stores.pendingLogins, clock, policy });
   const secondStep = new SecondStep({ starts, codes });
   const factorDeps = { store: factorStore, box: secretsBox, secondStep };
+  const serviceTokens = new ServiceTokens({ store: stores.serviceTokens, clock, audit, logger });
   const logins = new LoginService({ ...shared, throttle, ends, starts, factors: factorStore, pendingLogins });
   const passkeys = createPasskeys({
     ...{ users, sessions, passkeys: stores.passkeys, challenges: stores.webauthnChallenges },
@@ -108,7 +112,7 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
   });
   return {
     ...{ policy, lifecycle, lastSeen, ends, expiry, audit, cache, stepUp, pendingLogins, secondStep, secretsBox },
-    ...{ logins, passkeys, deviceBinding },
+    ...{ logins, passkeys, deviceBinding, serviceTokens },
     authenticator: new Authenticator({ ...shared, ends, deviceBinding }),
     sessions: new SessionQueries(sessions, clock, policy, lastSeen),
     users: new UserService({ ...shared, ends }),
@@ -117,6 +121,7 @@ export function createSessionServices(options: SessionServicesOptions): SessionS
     async close() {
       expiry.close();
       await lastSeen.close();
+      await serviceTokens.close();
     },
   };
 }

@@ -6,6 +6,7 @@ import type { AuthEventFilter, AuthEventRecord } from './auth-events.js';
 import type { LockedFactors, PasskeyStore, SecondFactorStore } from './factor-store.js';
 import type { PageCursor } from './page.js';
 import type { ActiveAt } from './policy.js';
+import type { ServiceTokenStore } from './service-token-store.js';
 import type { ThrottleCounter, ThrottleState } from './throttle-rules.js';
 import type {
   NewPendingLogin,
@@ -271,4 +272,5 @@ export interface Stores {
   /** The passkey rows of `second_factors`. */
   passkeys: PasskeyStore;
   webauthnChallenges: WebauthnChallengeStore;
+  serviceTokens: ServiceTokenStore;
 }

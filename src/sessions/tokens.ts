@@ -11,6 +11,14 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const PENDING_PREFIX = 'p.';
 const PENDING_TOKEN_PATTERN = /^p\.[A-Za-z0-9_-]{43}$/;
 
+/**
+ * A service token (an admin's credential for another service, see service-tokens.ts): the same
+ * 32 random bytes behind `ghs_`. At 47 characters it has neither a session token's shape nor a
+ * pending login's: it is known by its look alone, and never reaches a session lookup.
+ */
+const SERVICE_PREFIX = 'ghs_';
+const SERVICE_TOKEN_PATTERN = /^ghs_[A-Za-z0-9_-]{43}$/;
+
 /** A new session token: 32 random bytes, base64url. Only the caller ever sees it. */
 export function generateToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
@@ -19,6 +27,24 @@ export function generateToken(): string {
 /** A new pending login token (see {@link isPendingToken}). Only the caller ever sees it. */
 export function generatePendingToken(): string {
   return PENDING_PREFIX + generateToken();
+}
+
+/** A new service token (see {@link isServiceToken}). Only the caller ever sees it. */
+export function generateServiceToken(): string {
+  return SERVICE_PREFIX + generateToken();
+}
+
+/** Whether `token` has a service token's shape; like {@link isWellFormedToken}, before any hashing. */
+export function isServiceToken(token: string): boolean {
+  return SERVICE_TOKEN_PATTERN.test(token);
+}
+
+/**
+ * Whether an `Authorization` value is a bearer meant as a service token (well-formed or not): only
+ * such a request leaves the session path. A prefix test, cheap enough for every request.
+ */
+export function isServiceBearer(authorization: string): boolean {
+  return /^Bearer[ ]+ghs_/i.test(authorization);
 }
 
 /** Whether `token` has a pending login token's shape; like {@link isWellFormedToken}, before any hashing. */

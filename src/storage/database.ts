@@ -13,6 +13,7 @@ import { KnexPendingLoginStore } from './pending-login-store.js';
 import { KnexSecondFactorStore } from './second-factor-store.js';
 import { KnexSessionStore } from './session-store.js';
 import { SqliteClientKeepingStatements } from './sqlite-statements.js';
+import { KnexServiceTokenStore } from './service-token-store.js';
 import { KnexUserStore } from './user-store.js';
 import { KnexWebauthnChallengeStore } from './webauthn-challenge-store.js';
 
@@ -134,6 +135,7 @@ export function createStores(db: Knex, databaseUrl: string, reads: Knex = db): S
     pendingLogins: new KnexPendingLoginStore(db, reads),
     passkeys: new KnexPasskeyStore(db, databaseKind(databaseUrl)),
     webauthnChallenges: new KnexWebauthnChallengeStore(db),
+    serviceTokens: new KnexServiceTokenStore(db, reads),
   };
 }
 

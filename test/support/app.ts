@@ -22,3 +22,8 @@ export function runSweeper(server: { app: App }) {
 export function kickAsOperator(server: { app: App }, sessionId: string) {
   return server.app.services.ends.kick(CLI_OPERATOR, sessionId);
 }
+
+/** Calls `listener` with the id of each service token `server` hears revoked; returns the unsubscribe. */
+export function onServiceTokenRevoked(server: { app: App }, listener: (tokenId: string) => void): () => void {
+  return server.app.services.serviceTokens.onRevoked(listener);
+}

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { AllSessions } from './all-sessions.js';
 import { AuditLog } from './audit-log.js';
+import { ServiceTokens } from './service-tokens.js';
 import { Stats } from './stats.js';
 import { Users } from './users.js';
 import { Webhooks } from './webhooks.js';
@@ -16,6 +17,7 @@ export function AdminView() {
       <Users usernameContains={usernameFilter} />
       <AuditLog />
       <Webhooks />
+      <ServiceTokens />
     </>
   );
 }

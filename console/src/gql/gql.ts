@@ -53,6 +53,10 @@ type Documents = {
     "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n": typeof types.ConsoleRotateWebhookSecretDocument,
     "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": typeof types.ConsoleDeleteWebhookDocument,
     "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n": typeof types.RetryDeliveryDocument,
+    "\n  fragment ServiceTokenRow on ServiceToken {\n    id\n    name\n    scopes\n    createdAt\n    createdBy {\n      id\n      username\n    }\n    lastUsedAt\n    revokedAt\n  }\n": typeof types.ServiceTokenRowFragmentDoc,
+    "\n  query ConsoleServiceTokens {\n    serviceTokens {\n      ...ServiceTokenRow\n    }\n  }\n": typeof types.ConsoleServiceTokensDocument,
+    "\n  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {\n    createServiceToken(name: $name, scopes: $scopes) {\n      serviceToken {\n        ...ServiceTokenRow\n      }\n      token\n    }\n  }\n": typeof types.ConsoleCreateServiceTokenDocument,
+    "\n  mutation ConsoleRevokeServiceToken($id: ID!) {\n    revokeServiceToken(id: $id) {\n      ...ServiceTokenRow\n    }\n  }\n": typeof types.ConsoleRevokeServiceTokenDocument,
 };
 const documents: Documents = {
     "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
@@ -93,6 +97,10 @@ const documents: Documents = {
     "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n": types.ConsoleRotateWebhookSecretDocument,
     "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": types.ConsoleDeleteWebhookDocument,
     "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n": types.RetryDeliveryDocument,
+    "\n  fragment ServiceTokenRow on ServiceToken {\n    id\n    name\n    scopes\n    createdAt\n    createdBy {\n      id\n      username\n    }\n    lastUsedAt\n    revokedAt\n  }\n": types.ServiceTokenRowFragmentDoc,
+    "\n  query ConsoleServiceTokens {\n    serviceTokens {\n      ...ServiceTokenRow\n    }\n  }\n": types.ConsoleServiceTokensDocument,
+    "\n  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {\n    createServiceToken(name: $name, scopes: $scopes) {\n      serviceToken {\n        ...ServiceTokenRow\n      }\n      token\n    }\n  }\n": types.ConsoleCreateServiceTokenDocument,
+    "\n  mutation ConsoleRevokeServiceToken($id: ID!) {\n    revokeServiceToken(id: $id) {\n      ...ServiceTokenRow\n    }\n  }\n": types.ConsoleRevokeServiceTokenDocument,
 };
 
 /**
@@ -247,6 +255,22 @@ export function graphql(source: "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n"): typeof import('./graphql').RetryDeliveryDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ServiceTokenRow on ServiceToken {\n    id\n    name\n    scopes\n    createdAt\n    createdBy {\n      id\n      username\n    }\n    lastUsedAt\n    revokedAt\n  }\n"): typeof import('./graphql').ServiceTokenRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleServiceTokens {\n    serviceTokens {\n      ...ServiceTokenRow\n    }\n  }\n"): typeof import('./graphql').ConsoleServiceTokensDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {\n    createServiceToken(name: $name, scopes: $scopes) {\n      serviceToken {\n        ...ServiceTokenRow\n      }\n      token\n    }\n  }\n"): typeof import('./graphql').ConsoleCreateServiceTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleRevokeServiceToken($id: ID!) {\n    revokeServiceToken(id: $id) {\n      ...ServiceTokenRow\n    }\n  }\n"): typeof import('./graphql').ConsoleRevokeServiceTokenDocument;
 
 
 export function graphql(source: string) {

@@ -34,6 +34,8 @@ export type AuthEventType =
   | 'SECOND_FACTOR_FAILED'
   | 'SECOND_FACTOR_REMOVED'
   | 'SECOND_FACTOR_REQUESTED'
+  | 'SERVICE_TOKEN_CREATED'
+  | 'SERVICE_TOKEN_REVOKED'
   | 'SESSION_ENDED'
   | 'SESSION_LIMIT_CHANGED'
   | 'SESSION_LIMIT_REACHED'
@@ -66,6 +68,11 @@ export type SecondFactorKind =
   | 'PASSKEY'
   /** An authenticator app. */
   | 'TOTP';
+
+/** What a service token may do. VERIFY_SESSIONS: `verifySession` and `sessionEndFeed`. READ_SESSIONS: `activeSessions`, `sessionsByUser`, `sessionStats`. */
+export type ServiceScope =
+  | 'READ_SESSIONS'
+  | 'VERIFY_SESSIONS';
 
 export type SessionEndReason =
   | 'ALL_SESSIONS_REVOKED'
@@ -344,6 +351,28 @@ export type RetryDeliveryMutationVariables = Exact<{
 
 export type RetryDeliveryMutation = { retryWebhookDelivery: { id: string, eventType: WebhookEventType, status: WebhookDeliveryStatus, attempts: number, lastStatusCode: number | null, lastError: string | null, lastAttemptAt: string | null, nextAttemptAt: string | null, createdAt: string, deliveredAt: string | null } };
 
+export type ServiceTokenRowFragment = { id: string, name: string, scopes: Array<ServiceScope>, createdAt: string, lastUsedAt: string | null, revokedAt: string | null, createdBy: { id: string, username: string } | null };
+
+export type ConsoleServiceTokensQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleServiceTokensQuery = { serviceTokens: Array<{ id: string, name: string, scopes: Array<ServiceScope>, createdAt: string, lastUsedAt: string | null, revokedAt: string | null, createdBy: { id: string, username: string } | null }> };
+
+export type ConsoleCreateServiceTokenMutationVariables = Exact<{
+  name: string;
+  scopes: Array<ServiceScope> | ServiceScope;
+}>;
+
+
+export type ConsoleCreateServiceTokenMutation = { createServiceToken: { token: string, serviceToken: { id: string, name: string, scopes: Array<ServiceScope>, createdAt: string, lastUsedAt: string | null, revokedAt: string | null, createdBy: { id: string, username: string } | null } } };
+
+export type ConsoleRevokeServiceTokenMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ConsoleRevokeServiceTokenMutation = { revokeServiceToken: { id: string, name: string, scopes: Array<ServiceScope>, createdAt: string, lastUsedAt: string | null, revokedAt: string | null, createdBy: { id: string, username: string } | null } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -426,6 +455,20 @@ export const DeliveryRowFragmentDoc = new TypedDocumentString(`
   deliveredAt
 }
     `, {"fragmentName":"DeliveryRow"}) as unknown as TypedDocumentString<DeliveryRowFragment, unknown>;
+export const ServiceTokenRowFragmentDoc = new TypedDocumentString(`
+    fragment ServiceTokenRow on ServiceToken {
+  id
+  name
+  scopes
+  createdAt
+  createdBy {
+    id
+    username
+  }
+  lastUsedAt
+  revokedAt
+}
+    `, {"fragmentName":"ServiceTokenRow"}) as unknown as TypedDocumentString<ServiceTokenRowFragment, unknown>;
 export const MySessionsDocument = new TypedDocumentString(`
     query MySessions {
   me {
@@ -927,3 +970,60 @@ export const RetryDeliveryDocument = new TypedDocumentString(`
   createdAt
   deliveredAt
 }`) as unknown as TypedDocumentString<RetryDeliveryMutation, RetryDeliveryMutationVariables>;
+export const ConsoleServiceTokensDocument = new TypedDocumentString(`
+    query ConsoleServiceTokens {
+  serviceTokens {
+    ...ServiceTokenRow
+  }
+}
+    fragment ServiceTokenRow on ServiceToken {
+  id
+  name
+  scopes
+  createdAt
+  createdBy {
+    id
+    username
+  }
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<ConsoleServiceTokensQuery, ConsoleServiceTokensQueryVariables>;
+export const ConsoleCreateServiceTokenDocument = new TypedDocumentString(`
+    mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {
+  createServiceToken(name: $name, scopes: $scopes) {
+    serviceToken {
+      ...ServiceTokenRow
+    }
+    token
+  }
+}
+    fragment ServiceTokenRow on ServiceToken {
+  id
+  name
+  scopes
+  createdAt
+  createdBy {
+    id
+    username
+  }
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<ConsoleCreateServiceTokenMutation, ConsoleCreateServiceTokenMutationVariables>;
+export const ConsoleRevokeServiceTokenDocument = new TypedDocumentString(`
+    mutation ConsoleRevokeServiceToken($id: ID!) {
+  revokeServiceToken(id: $id) {
+    ...ServiceTokenRow
+  }
+}
+    fragment ServiceTokenRow on ServiceToken {
+  id
+  name
+  scopes
+  createdAt
+  createdBy {
+    id
+    username
+  }
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<ConsoleRevokeServiceTokenMutation, ConsoleRevokeServiceTokenMutationVariables>;

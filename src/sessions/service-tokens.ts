@@ -1,0 +1,257 @@
+/**
+ * Service tokens (DESIGN.md, "Other services"): credentials an admin gives another service, so
+ * that it can check sessions (VERIFY_SESSIONS) or read them (READ_SESSIONS). A service token is
+ * not a session: it acts as no user, and can do only what its scopes allow.
+ *
+ * Safety rules, stated before the code:
+ * - The token (`ghs_` + 32 random bytes, base64url) leaves only in the answer to {@link
+ *   ServiceTokens.create}; only its SHA-256 is stored, never logged, never in an audit event.
+ * - Revocation is permanent and immediate here: {@link ServiceTokens.revoke} drops the cached
+ *   principal synchronously once the row is written, remembers the id as revoked for the life of
+ *   the process, and tells {@link ServiceTokens.onRevoked} listeners (open feeds close at once).
+ * - Other instances learn of it within a second: a cached principal is served only while a read
+ *   of its row that began less than {@link TRUST_MS} ago found it unrevoked. Every
+ *   {@link RECHECK_INTERVAL_MS}, one query asks which of the tokens this process knows have been
+ *   revoked; each answer renews the others' proof and tells the listeners of the revoked ones. A
+ *   recheck that fails renews nothing: requests then read the row each time (and fail with the
+ *   database), so no revoked token is served for longer than {@link TRUST_MS}.
+ * - `lastUsedAt` is written behind, at most once a minute per token, in one transaction per batch.
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import type { AuditLog } from './audit-log.js';
+import type { Clock } from './clock.js';
+import { badUserInput, GatehouseError } from './errors.js';
+import { generateServiceToken, hashToken, isServiceToken } from './tokens.js';
+import { originOfActor, type Actor } from './types.js';
+import {
+  SERVICE_SCOPES,
+  type ServicePrincipal,
+  type ServiceScope,
+  type ServiceTokenPayload,
+  type ServiceTokenRecord,
+  type ServiceTokenStore,
+} from './service-token-store.js';
+
+// The names other modules know these by (the issue's contract); they live apart for `Stores`.
+export * from './service-token-store.js';
+
+/** Names are for people: a line of text. */
+export const MAX_NAME_LENGTH = 100;
+/** `lastUsedAt` is written at most this often per token (like a session's `lastSeenAt`). */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+/** How often queued `lastUsedAt` values are written. */
+const FLUSH_INTERVAL_MS = 1_000;
+/** How long a read of a token's row vouches for it: the bound on learning of another instance's revocation. */
+const TRUST_MS = 900;
+/** How often the known tokens are rechecked; well within {@link TRUST_MS}, so that a slow query does not lapse it. */
+const RECHECK_INTERVAL_MS = 250;
+/** C0 and C1 controls, DEL included. */
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+
+export interface ServiceTokensOptions {
+  store: ServiceTokenStore;
+  clock: Clock;
+  audit: AuditLog;
+  logger: Logger;
+}
+
+interface Known {
+  principal: ServicePrincipal;
+  record: ServiceTokenRecord;
+  tokenHash: string;
+  /** `performance.now()` when the latest read that found it unrevoked began. */
+  verifiedAt: number;
+}
+
+type RevokedListener = (tokenId: string) => void;
+
+export class ServiceTokens {
+  private readonly byHash = new Map<string, Known>();
+  private readonly byId = new Map<string, Known>();
+  /** Every id this process has seen revoked: a revocation is forever. */
+  private readonly revoked = new Set<string>();
+  private readonly listeners = new Set<RevokedListener>();
+  private pending = new Map<string, Date>();
+  private flushing: Promise<void> = Promise.resolve();
+  private rechecking = false;
+  private recheckFailing = false;
+  private readonly timers: NodeJS.Timeout[];
+
+  constructor(private readonly options: ServiceTokensOptions) {
+    this.timers = [
+      setInterval(() => void this.flush(), FLUSH_INTERVAL_MS),
+      setInterval(() => void this.recheck(), RECHECK_INTERVAL_MS),
+    ];
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** A new token; the token itself is in the answer and nowhere else. BAD_USER_INPUT for a bad name or scopes. */
+  async create(actor: Actor, name: string, scopes: readonly ServiceScope[]): Promise<ServiceTokenPayload> {
+    const record: ServiceTokenRecord = {
+      ...{ id: randomUUID(), name: validName(name), scopes: validScopes(scopes) },
+      ...{ createdAt: this.options.clock.now(), createdByUserId: actorUserId(actor) },
+      ...{ lastUsedAt: null, revokedAt: null, revokedByUserId: null },
+    };
+    const token = generateServiceToken();
+    if (!(await this.options.store.insertServiceToken(record, hashToken(token)))) {
+      throw badUserInput(`A service token named "${record.name}" already exists`, 'name');
+    }
+    await this.record('SERVICE_TOKEN_CREATED', record, actor);
+    return { serviceToken: record, token };
+  }
+
+  /** Newest first; `lastUsedAt` as this process knows it (what it queued is written first). */
+  async list(includeRevoked: boolean): Promise<ServiceTokenRecord[]> {
+    await this.flush();
+    return this.options.store.listServiceTokens(includeRevoked);
+  }
+
+  /** Revokes it at once; revoking a revoked token returns it unchanged. NOT_FOUND for an unknown id. */
+  async revoke(actor: Actor, id: string): Promise<ServiceTokenRecord> {
+    const result = await this.options.store.revokeServiceToken(id, this.options.clock.now(), actorUserId(actor));
+    if (!result) throw new GatehouseError('NOT_FOUND', 'No such service token');
+    this.forget(id);
+    if (result.revoked) await this.record('SERVICE_TOKEN_REVOKED', result.token, actor);
+    return result.token;
+  }
+
+  /** The service behind `token`; null for anything unknown, revoked or not shaped like a service token. */
+  async authenticate(token: string): Promise<ServicePrincipal | null> {
+    if (!isServiceToken(token)) return null;
+    const tokenHash = hashToken(token);
+    const known = this.byHash.get(tokenHash);
+    if (known && performance.now() - known.verifiedAt < TRUST_MS) {
+      this.touch(known.record);
+      return known.principal;
+    }
+    const startedAt = performance.now();
+    const record = await this.options.store.findServiceTokenByHash(tokenHash);
+    if (!record || record.revokedAt !== null || this.revoked.has(record.id)) return null;
+    const principal: ServicePrincipal = { tokenId: record.id, name: record.name, scopes: new Set(record.scopes) };
+    const entry: Known = { principal, record, tokenHash, verifiedAt: startedAt };
+    this.byHash.set(tokenHash, entry);
+    this.byId.set(record.id, entry);
+    this.touch(record);
+    return principal;
+  }
+
+  /**
+   * Calls `listener` with the id of each token revoked from now on: at once for a revocation made
+   * here, within a second for one made elsewhere (of a token this process has authenticated).
+   * Returns the unsubscribe.
+   */
+  onRevoked(listener: RevokedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Writes the queued `lastUsedAt` values; resolves once they are written. */
+  flush(): Promise<void> {
+    // Chained so that flushes never overlap and a caller awaiting this sees its values written.
+    this.flushing = this.flushing.then(async () => {
+      if (this.pending.size === 0) return;
+      const batch = this.pending;
+      this.pending = new Map();
+      try {
+        await this.options.store.touchServiceTokens(batch);
+      } catch (error) {
+        this.options.logger.warn('could not write lastUsedAt of service tokens', { error, tokens: batch.size });
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Stops the timers and writes what is queued. */
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await this.flush();
+  }
+
+  private touch(record: ServiceTokenRecord): void {
+    const now = this.options.clock.now();
+    if (record.lastUsedAt && now.getTime() - record.lastUsedAt.getTime() < LAST_USED_WRITE_INTERVAL_MS) return;
+    record.lastUsedAt = now;
+    this.pending.set(record.id, now);
+  }
+
+  /** Asks which known tokens were revoked (by any instance); renews the proof of the others. */
+  private async recheck(): Promise<void> {
+    if (this.rechecking || this.byId.size === 0) return;
+    this.rechecking = true;
+    const ids = [...this.byId.keys()];
+    const startedAt = performance.now();
+    try {
+      const revoked = new Set(await this.options.store.revokedServiceTokens(ids));
+      for (const id of ids) {
+        if (revoked.has(id)) this.forget(id);
+        else this.renew(id, startedAt);
+      }
+      this.recheckFailing = false;
+    } catch (error) {
+      // Once per outage: it would repeat four times a second.
+      if (!this.recheckFailing) this.options.logger.warn('could not recheck service tokens', { error });
+      this.recheckFailing = true;
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
+  private renew(id: string, startedAt: number): void {
+    const known = this.byId.get(id);
+    if (known && known.verifiedAt < startedAt) known.verifiedAt = startedAt;
+  }
+
+  /** Drops a revoked token from the cache and tells the listeners, once. */
+  private forget(id: string): void {
+    const known = this.byId.get(id);
+    if (known) {
+      this.byId.delete(id);
+      this.byHash.delete(known.tokenHash);
+    }
+    this.pending.delete(id);
+    if (this.revoked.has(id)) return;
+    this.revoked.add(id);
+    for (const listener of this.listeners) {
+      try {
+        listener(id);
+      } catch (error) {
+        this.options.logger.error('a service token revocation listener failed', { error, tokenId: id });
+      }
+    }
+  }
+
+  private async record(
+    type: 'SERVICE_TOKEN_CREATED' | 'SERVICE_TOKEN_REVOKED',
+    token: ServiceTokenRecord,
+    actor: Actor,
+  ): Promise<void> {
+    await this.options.audit.record(type, originOfActor(actor), {});
+    this.options.logger.info(`service token: ${type}`, {
+      ...{ tokenId: token.id, name: token.name, scopes: token.scopes.join(',') },
+      actorUserId: actorUserId(actor),
+    });
+  }
+}
+
+const actorUserId = (actor: Actor) => ('viewer' in actor ? actor.viewer.user.id : null);
+
+function validName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0) throw badUserInput('name must not be empty', 'name');
+  // Characters as people count them (code points), as PostgreSQL's varchar does.
+  if ([...trimmed].length > MAX_NAME_LENGTH)
+    throw badUserInput(`name must be at most ${MAX_NAME_LENGTH} characters`, 'name');
+  if (CONTROL_CHARACTERS.test(trimmed)) throw badUserInput('name must not contain control characters', 'name');
+  return trimmed;
+}
+
+function validScopes(scopes: readonly ServiceScope[]): ServiceScope[] {
+  if (scopes.length === 0) throw badUserInput('scopes must name at least one scope', 'scopes');
+  for (const scope of scopes) {
+    if (!SERVICE_SCOPES.includes(scope)) throw badUserInput(`Unknown scope ${String(scope)}`, 'scopes');
+  }
+  // In the order SERVICE_SCOPES lists them: the same token reads the same everywhere.
+  return SERVICE_SCOPES.filter((scope) => scopes.includes(scope));
+}
