@@ -11,25 +11,17 @@
  *   not, the step fails with `COOKIE_REFUSED` rather than leaving the app signed in to nothing.
  * - The socket opens only once signed in and only while something needs it (an
  *   `onSessionEnded` listener or a subscription), one at a time, never again after its session
- *   ended (session-socket.ts); a new sign-in gets a new one.
- * - The state (session-state.ts) changes only here, and every change is announced.
+ *   ended; a new sign-in gets a new one (session-keeper.ts, session-socket.ts).
+ * - A step that ends or replaces the session retires its socket first, so the client's own
+ *   logout or login is not told as an end that came from elsewhere.
  */
 import { GatehouseError, isGatehouseError } from './errors.js';
-import type { SessionEndReason } from './generated.js';
 import { postGraphQL, type Fetch, type TypedDocument } from './http.js';
 import { cookieRefusal } from './cookie-refusal.js';
 import * as operations from './operations.js';
-import { SessionSocket, type Sink } from './session-socket.js';
-import {
-  afterStep,
-  Listeners,
-  LOADING,
-  signedOut,
-  type LoginResult,
-  type Session,
-  type SessionState,
-  type User,
-} from './session-state.js';
+import { SessionKeeper, type SessionEndedListener } from './session-keeper.js';
+import type { Sink } from './session-socket.js';
+import { afterStep, signedOut, type LoginResult, type Session, type SessionState, type User } from './session-state.js';
 
 export interface ClientOptions {
   /**
@@ -45,16 +37,6 @@ export interface ClientOptions {
    */
   webSocketImpl?: unknown;
 }
-
-/** Why the session ended (the reason, or null when unknown) and which session it was. */
-export interface SessionEndedEvent {
-  sessionId: string;
-  reason: SessionEndReason | null;
-  /** When it ended, as Gatehouse said (ISO); null when learnt from the socket's close alone. */
-  at: string | null;
-}
-
-export type SessionEndedListener = (reason: SessionEndReason | null, event: SessionEndedEvent) => void;
 
 export interface GatehouseClient {
   /** Where the session stands now; replaced as a whole on every change. */
@@ -107,54 +89,11 @@ function endpointOf(url: string): URL {
 
 export function createClient(options: ClientOptions): GatehouseClient {
   const endpoint = endpointOf(options.url);
-  const socketUrl = endpoint.href.replace(/^http/, 'ws');
   const fetcher: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
   const request = <Data, Variables>(document: TypedDocument<Data, Variables>, variables?: Variables) =>
     postGraphQL(fetcher, endpoint.href, document, variables);
 
-  let state = LOADING;
-  const stateListeners = new Listeners<[]>();
-  const endListeners = new Listeners<[SessionEndReason | null, SessionEndedEvent]>();
-  let socket: SessionSocket | undefined;
-  /** The listeners' hold on the socket, while there are listeners and a socket. */
-  let listening: (() => void) | undefined;
-
-  let disposed = false;
-
-  const setState = (next: SessionState) => {
-    // A disposed client opens nothing again, whatever answer was still on its way.
-    if (disposed) return;
-    if (next.status !== 'signedIn' || next.session?.id !== state.session?.id) retireSocket();
-    state = next;
-    if (state.status === 'signedIn' && !socket) socket = openSocket(state.session!.id);
-    holdSocketIfListened();
-    stateListeners.emit();
-  };
-
-  function openSocket(sessionId: string): SessionSocket {
-    const opened: SessionSocket = new SessionSocket(socketUrl, options.webSocketImpl, (reason, at) => {
-      if (socket !== opened) return;
-      socket = undefined;
-      listening = undefined;
-      setState(signedOut(reason));
-      endListeners.emit(reason, { sessionId, reason, at });
-    });
-    return opened;
-  }
-
-  function retireSocket() {
-    socket?.dispose();
-    socket = undefined;
-    listening = undefined;
-  }
-
-  function holdSocketIfListened() {
-    if (socket && endListeners.size > 0) listening ??= socket.use();
-    else if (endListeners.size === 0) {
-      listening?.();
-      listening = undefined;
-    }
-  }
+  const keeper = new SessionKeeper(endpoint.href.replace(/^http/, 'ws'), options.webSocketImpl);
 
   /** A step's payload, once the browser is seen to have kept its cookie. */
   async function completeStep(result: LoginResult): Promise<LoginResult> {
@@ -166,7 +105,7 @@ export function createClient(options: ClientOptions): GatehouseClient {
         extensions: { reason },
       });
     }
-    setState(afterStep(result));
+    keeper.set(afterStep(result));
     return result;
   }
 
@@ -177,12 +116,12 @@ export function createClient(options: ClientOptions): GatehouseClient {
    * step refused as UNAUTHENTICATED found its pending login gone (its time ran out): signed out.
    */
   async function ownStep<T>(step: () => Promise<T>): Promise<T> {
-    retireSocket();
+    keeper.retireSocket();
     try {
       return await step();
     } catch (error) {
-      const pendingGone = state.status === 'secondStep' && isGatehouseError(error, 'UNAUTHENTICATED');
-      setState(pendingGone ? signedOut() : state);
+      const pendingGone = keeper.state.status === 'secondStep' && isGatehouseError(error, 'UNAUTHENTICATED');
+      keeper.set(pendingGone ? signedOut() : keeper.state);
       throw error;
     }
   }
@@ -194,27 +133,26 @@ export function createClient(options: ClientOptions): GatehouseClient {
   async function askWhereTheCookieStands(): Promise<SessionState> {
     const { currentSession } = await request(operations.CURRENT_SESSION);
     if (!currentSession) {
-      setState(signedOut());
-      return state;
+      keeper.set(signedOut());
+      return keeper.state;
     }
     const { user, ...session } = currentSession;
     try {
       await request(operations.ME);
-      setState(afterStep({ user, session, nextStep: 'DONE' }));
+      keeper.set(afterStep({ user, session, nextStep: 'DONE' }));
     } catch (error) {
-      const step =
-        error instanceof GatehouseError && error.code === 'SECOND_FACTOR_REQUIRED' && error.extensions.nextStep;
+      const step = isGatehouseError(error, 'SECOND_FACTOR_REQUIRED') && error.extensions.nextStep;
       if (step !== 'SECOND_FACTOR' && step !== 'ENROLL_SECOND_FACTOR') throw error;
-      setState(afterStep({ user, session, nextStep: step }));
+      keeper.set(afterStep({ user, session, nextStep: step }));
     }
-    return state;
+    return keeper.state;
   }
 
   return {
     get state() {
-      return state;
+      return keeper.state;
     },
-    onStateChange: (listener) => stateListeners.add(listener),
+    onStateChange: (listener) => keeper.onStateChange(listener),
     refresh,
     login: (username, password) =>
       ownStep(async () => completeStep((await request(operations.LOGIN, { username, password })).login)),
@@ -229,7 +167,7 @@ export function createClient(options: ClientOptions): GatehouseClient {
     logout: () =>
       ownStep(async () => {
         await request(operations.LOGOUT);
-        setState(signedOut());
+        keeper.set(signedOut());
       }),
     me: async () => (await request(operations.ME)).me,
     async sessions() {
@@ -239,25 +177,11 @@ export function createClient(options: ClientOptions): GatehouseClient {
     },
     endSession: async (sessionId) => (await request(operations.END_SESSION, { sessionId })).kickSession,
     onSessionEnded(listener) {
-      const remove = endListeners.add(listener);
-      if (state.status === 'loading') void refresh().catch(() => {});
-      holdSocketIfListened();
-      return () => {
-        remove();
-        holdSocketIfListened();
-      };
+      if (keeper.state.status === 'loading') void refresh().catch(() => {});
+      return keeper.onSessionEnded(listener);
     },
     request,
-    subscribe(document, variables, sink) {
-      if (socket) return socket.subscribe(document, variables, sink);
-      sink.error?.(new GatehouseError('UNAUTHENTICATED', 'Sign in first: a socket opened now would be anonymous'));
-      return () => {};
-    },
-    dispose() {
-      disposed = true;
-      retireSocket();
-      stateListeners.clear();
-      endListeners.clear();
-    },
+    subscribe: (document, variables, sink) => keeper.subscribe(document, variables, sink),
+    dispose: () => keeper.dispose(),
   };
 }
