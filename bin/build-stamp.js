@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 // Plain paths: statSync on URLs took three times as long.
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const STAMP = join(ROOT, 'dist', '.build-started');
-/** What `tsconfig.build.json` compiles. */
+/** What `tsconfig.build.json` and `tsconfig.browser.json` compile. */
 const SOURCE_DIRS = ['src', 'migrations'];
 /** A change here changes every output. */
-const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
+const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.browser.json'];
 
 const mtimeMs = (path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs;
 

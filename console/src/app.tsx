@@ -1,17 +1,17 @@
 /**
  * The console's states: loading, signed out (the sign-in form, with why when a session ended
  * under the page), the second step of a password sign-in (a pending session), signed in only to
- * add a required second factor, and signed in (one connection per session; its end, whatever
- * caused it, brings the sign-in form back with an alert, without a reload).
+ * add a required second factor, and signed in. The page's one client (gatehouse.ts) holds the
+ * session's socket and tells the page when the session ends, whatever caused it: the sign-in
+ * form comes back with an alert, without a reload.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { AdminView } from './admin/admin.js';
 import { EnrollRequired } from './enroll-required.js';
-import { connect, watchSession, type Connection } from './gatehouse.js';
+import { gatehouse as client } from './gatehouse.js';
 import { SessionContext, type Session, type Viewer } from './hooks.js';
 import { resume, signInWithPasskey, signInWithPassword, verifyCode, type LoginOutcome } from './login.js';
 import { MySessions } from './my-sessions.js';
-import { SignOutDocument } from './operations.js';
 import { SecondStep } from './second-step.js';
 import { Security } from './security/security.js';
 import { SignIn } from './sign-in.js';
@@ -28,65 +28,41 @@ const EXPIRED = 'The sign-in waited too long for its second step, so it was canc
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ name: 'loading' });
-  // The connection of the current phase; events from an older one are stale and ignored.
-  const current = useRef<Connection | undefined>(undefined);
 
-  const replaceConnection = (onSessionEnded?: (reason: string | undefined) => void) => {
-    current.current?.close();
-    const connection = connect({ onSessionEnded: (reason) => onSessionEnded?.(reason) });
-    current.current = connection;
-    return connection;
-  };
-
-  const showSignedOut = (notice?: string) => {
-    replaceConnection();
-    setPhase({ name: 'signed-out', ...(notice ? { notice } : {}) });
-  };
+  const showSignedOut = (notice?: string) => setPhase({ name: 'signed-out', ...(notice ? { notice } : {}) });
 
   const signOut = async (notice = 'You signed out.') => {
-    // Retire this connection first: the LOGOUT end it would report is no surprise.
-    const anonymous = replaceConnection();
-    await anonymous.client.mutation(SignOutDocument, {}).toPromise();
-    setPhase({ name: 'signed-out', notice });
+    // The client tells no end for its own logout: this notice is the only one.
+    await client.logout().catch(() => {});
+    showSignedOut(notice);
   };
 
-  const startSession = (viewer: Viewer) => {
-    const ended = (reason: string | undefined) => {
-      if (current.current === connection) showSignedOut(`Signed out: ${endReasonInWords(reason)}`);
-    };
-    const connection = replaceConnection(ended);
-    watchSession(connection.client, ended);
-    setPhase({ name: 'signed-in', session: { client: connection.client, viewer, signOut: () => signOut() } });
-  };
+  const sessionOf = (viewer: Viewer): Session => ({ client, viewer, signOut: () => signOut() });
 
-  /** Signed in to add a factor only: no live feed for such a session, the login's connection serves. */
-  const startEnrollment = (viewer: Viewer, connection: Connection) =>
-    setPhase({ name: 'enroll', session: { client: connection.client, viewer, signOut: () => signOut() } });
-
-  const goTo = (outcome: Exclude<LoginOutcome, { failure: string }>, connection: Connection) => {
+  const goTo = (outcome: Exclude<LoginOutcome, { failure: string }>) => {
     if (outcome.next === 'SIGNED_OUT') showSignedOut();
     else if (outcome.next === 'EXPIRED') showSignedOut(EXPIRED);
-    else if (outcome.next === 'DONE') startSession(outcome.user);
+    else if (outcome.next === 'DONE') setPhase({ name: 'signed-in', session: sessionOf(outcome.user) });
     else if (outcome.next === 'SECOND_FACTOR') setPhase({ name: 'second-step', user: outcome.user });
-    else startEnrollment(outcome.user, connection);
+    // Signed in to add a factor only: the client opens no socket for such a session.
+    else setPhase({ name: 'enroll', session: sessionOf(outcome.user) });
   };
 
   /** Takes the page where a login step left it; the failure in words stays on the screen that asked. */
-  const follow = async (step: (connection: Connection) => Promise<LoginOutcome>) => {
-    const connection = current.current;
-    if (!connection) return 'Not connected.';
-    const outcome = await step(connection);
+  const follow = async (step: () => Promise<LoginOutcome>) => {
+    const outcome = await step();
     if ('failure' in outcome) return outcome.failure;
-    goTo(outcome, connection);
+    goTo(outcome);
     return undefined;
   };
 
+  /** Where the browser's cookie stands: at load, and once a required second factor is added. */
+  const resumeSession = () =>
+    void resume(client).then((outcome) => ('failure' in outcome ? showSignedOut(outcome.failure) : goTo(outcome)));
+
   useEffect(() => {
-    const connection = replaceConnection();
-    void resume(connection.client).then((outcome) =>
-      'failure' in outcome ? showSignedOut(outcome.failure) : goTo(outcome, connection),
-    );
-    return () => current.current?.close();
+    resumeSession();
+    return client.onSessionEnded((reason) => showSignedOut(`Signed out: ${endReasonInWords(reason)}`));
   }, []);
 
   switch (phase.name) {
@@ -95,8 +71,8 @@ export function App() {
     case 'signed-out':
       return (
         <SignIn
-          signIn={(username, password) => follow(({ client }) => signInWithPassword(client, username, password))}
-          signInWithPasskey={() => follow(({ client }) => signInWithPasskey(client))}
+          signIn={(username, password) => follow(() => signInWithPassword(client, username, password))}
+          signInWithPasskey={() => follow(() => signInWithPasskey(client))}
           notice={phase.notice}
         />
       );
@@ -104,8 +80,8 @@ export function App() {
       return (
         <SecondStep
           username={phase.user.username}
-          verify={(code) => follow(({ client }) => verifyCode(client, code))}
-          usePasskey={() => follow(({ client }) => signInWithPasskey(client, true))}
+          verify={(code) => follow(() => verifyCode(client, code))}
+          usePasskey={() => follow(() => signInWithPasskey(client, true))}
           cancel={() => void signOut('Sign-in cancelled.')}
         />
       );
@@ -114,7 +90,7 @@ export function App() {
         <SessionContext.Provider value={phase.session}>
           <StepUpProvider>
             {phase.name === 'enroll' ? (
-              <EnrollRequired onEnrolled={() => startSession(phase.session.viewer)} />
+              <EnrollRequired onEnrolled={resumeSession} />
             ) : (
               <SignedIn viewer={phase.session.viewer} />
             )}

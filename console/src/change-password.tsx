@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { useAction, useSession } from './hooks.js';
+import { asOutcome, useAction, useSession } from './hooks.js';
 import { ChangePasswordDocument } from './operations.js';
 import { ErrorAlert } from './errors.js';
 
@@ -8,7 +8,7 @@ export function ChangePassword({ onChanged }: { onChanged(): void }) {
   const { client, viewer } = useSession();
   const [done, setDone] = useState(false);
   const change = useAction((currentPassword: string, newPassword: string) =>
-    client.mutation(ChangePasswordDocument, { currentPassword, newPassword }).toPromise(),
+    asOutcome(client.request(ChangePasswordDocument, { currentPassword, newPassword })),
   );
   const onSubmit = async (event: Event) => {
     event.preventDefault();

@@ -3,7 +3,8 @@
  * `extensions.code` (DESIGN.md); the console shows the words for it, never a raw message,
  * except for BAD_USER_INPUT, whose message names the field and the rule.
  */
-import type { CombinedError } from '@urql/core';
+import type { GatehouseError } from '../../src/client/index.js';
+import { cookieRefusalInWords } from './words.js';
 
 type Extensions = {
   code?: string;
@@ -50,6 +51,9 @@ const WORDS: Record<string, string | ((extensions: Extensions, message: string) 
   REAUTHENTICATION_REQUIRED: 'Confirm your password to do this.',
   SECOND_FACTOR_REQUIRED: 'Confirm it is you with your second factor to do this.',
   INVALID_SECOND_FACTOR: 'That code is not right. Enter the code your authenticator app shows now, or a recovery code.',
+  // The client's own codes (gatehouse/client): no answer, and a sign-in whose cookie the browser refused.
+  NETWORK_ERROR: 'Gatehouse cannot be reached. Check the connection and try again.',
+  COOKIE_REFUSED: ({ reason }) => cookieRefusalInWords(reason),
 };
 
 function waitInWords(seconds: number): string {
@@ -58,12 +62,11 @@ function waitInWords(seconds: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
-const extensionsOf = (error: CombinedError | undefined) =>
-  error?.graphQLErrors[0]?.extensions as Extensions | undefined;
+const extensionsOf = (error: GatehouseError | undefined) => error?.extensions as Extensions | undefined;
 
-/** The code of the first GraphQL error, if any. */
-export function errorCode(error: CombinedError | undefined): string | undefined {
-  return extensionsOf(error)?.code;
+/** The code of the failure, if any. */
+export function errorCode(error: GatehouseError | undefined): string | undefined {
+  return error?.code;
 }
 
 /**
@@ -71,7 +74,7 @@ export function errorCode(error: CombinedError | undefined): string | undefined 
  * (a second factor too when the server says the user has one) or SECOND_FACTOR_REQUIRED that is
  * not a pending login's refusal (that one carries `nextStep`: no step-up finishes a login).
  */
-export function stepUpNeeded(error: CombinedError | undefined): { secondFactor: boolean } | undefined {
+export function stepUpNeeded(error: GatehouseError | undefined): { secondFactor: boolean } | undefined {
   const extensions = extensionsOf(error);
   if (extensions?.code === 'SECOND_FACTOR_REQUIRED' && !extensions.nextStep) return { secondFactor: true };
   if (extensions?.code === 'REAUTHENTICATION_REQUIRED') return { secondFactor: extensions.secondFactor === true };
@@ -79,7 +82,7 @@ export function stepUpNeeded(error: CombinedError | undefined): { secondFactor: 
 }
 
 /** The step a pending login waits for, when `error` is its refusal of anything else. */
-export function pendingStep(error: CombinedError | undefined): string | undefined {
+export function pendingStep(error: GatehouseError | undefined): string | undefined {
   const extensions = extensionsOf(error);
   return extensions?.code === 'SECOND_FACTOR_REQUIRED' ? extensions.nextStep : undefined;
 }
@@ -88,12 +91,10 @@ export function pendingStep(error: CombinedError | undefined): string | undefine
  * What to tell a person about a failed operation; `instead` replaces the words of some codes
  * where the usual ones would mislead (a password prompt has no username to get wrong).
  */
-export function describeError(error: CombinedError, instead: Partial<typeof WORDS> = {}): string {
-  if (error.networkError) return 'Gatehouse cannot be reached. Check the connection and try again.';
-  const first = error.graphQLErrors[0];
-  const extensions = (first?.extensions ?? {}) as Extensions;
-  const words = extensions.code === undefined ? undefined : (instead[extensions.code] ?? WORDS[extensions.code]);
-  if (typeof words === 'function') return words(extensions, first?.message ?? '');
+export function describeError(error: GatehouseError, instead: Partial<typeof WORDS> = {}): string {
+  const extensions = error.extensions as Extensions;
+  const words = instead[error.code] ?? WORDS[error.code];
+  if (typeof words === 'function') return words(extensions, error.message);
   return words ?? 'Something went wrong on the server. Try again.';
 }
 

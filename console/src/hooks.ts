@@ -1,13 +1,11 @@
 /**
- * What every screen shares: the connection of the signed-in session, queries that load on
- * mount and on demand, and actions (mutations run from a button) with their errors in words and
- * the prompt of step-up (the password, and a second factor when the user has one) when the
- * server asks for it.
+ * What every screen shares: the client of the signed-in session, queries that load on mount and
+ * on demand, and actions (mutations run from a button) with their errors in words and the prompt
+ * of step-up (the password, and a second factor when the user has one) when the server asks for it.
  */
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import type { AnyVariables, Client, CombinedError } from '@urql/core';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { GatehouseError, type GatehouseClient, type TypedDocument } from '../../src/client/index.js';
 import { describeError, stepUpNeeded } from './errors.js';
 
 export interface Viewer {
@@ -17,7 +15,8 @@ export interface Viewer {
 }
 
 export interface Session {
-  client: Client;
+  /** The page's one client (gatehouse.ts): `client.request(Document, variables)`, through {@link asOutcome} in actions. */
+  client: GatehouseClient;
   viewer: Viewer;
   /** Signs this page out (the `Sign out` button). */
   signOut(): Promise<void>;
@@ -53,8 +52,8 @@ export interface QueryState<Data> {
 }
 
 /** Loads `document` whenever `variables` change (compared as JSON), and on `reload()`. */
-export function useQuery<Data, Variables extends AnyVariables>(
-  document: TypedDocumentNode<Data, Variables>,
+export function useQuery<Data, Variables>(
+  document: TypedDocument<Data, Variables>,
   variables: Variables,
 ): QueryState<Data> {
   const { client } = useSession();
@@ -64,13 +63,10 @@ export function useQuery<Data, Variables extends AnyVariables>(
   useEffect(() => {
     let current = true;
     setState((previous) => ({ ...previous, loading: true }));
-    void client
-      .query(document, variables, { requestPolicy: 'network-only' })
-      .toPromise()
-      .then((result) => {
-        if (!current) return;
-        setState({ data: result.data, error: result.error && describeError(result.error), loading: false });
-      });
+    void asOutcome(client.request(document, variables)).then((result) => {
+      if (!current) return;
+      setState({ data: result.data, error: result.error && describeError(result.error), loading: false });
+    });
     return () => {
       current = false;
     };
@@ -92,8 +88,18 @@ export interface Action<Args extends unknown[]> {
  * prompt the person closed happens in the browser, with no GraphQL error to describe).
  */
 export interface Outcome {
-  error?: CombinedError | undefined;
+  error?: GatehouseError | undefined;
   failure?: string | undefined;
+}
+
+/** A request's answer as an {@link Outcome}: its data, or the GatehouseError it was refused with. */
+export async function asOutcome<Data>(request: Promise<Data>): Promise<Outcome & { data?: Data | undefined }> {
+  try {
+    return { data: await request };
+  } catch (error) {
+    if (error instanceof GatehouseError) return { error };
+    throw error;
+  }
 }
 
 /**

@@ -1,27 +1,14 @@
 /**
  * The steps of signing in, as the sign-in screens take them: a password (`login`), then perhaps
- * a second step on the pending session (`verifySecondFactor`, or a passkey through
- * `finishPasskeyLogin`), or a passkey alone. Every step answers the same `LoginPayload`; this
- * module turns it into where the page goes next, or the failure in words.
- *
- * A step that succeeded sets a cookie (the second step a new one: the token rotates), so each is
- * followed by the check that the browser kept it (gatehouse.ts, `checkCookieKept`).
+ * a second step on the pending session (`verifySecondFactor`, or a passkey), or a passkey alone.
+ * The page's client (gatehouse/client) takes each step, and checks that the browser kept the
+ * step's cookie (the second step sets a new one: the token rotates); this module turns its
+ * answer into where the page goes next, or the failure in words.
  */
-import { CombinedError, type Client } from '@urql/core';
-import { describeError, errorCode, pendingStep, tooMany } from './errors.js';
-import { checkCookieKept } from './gatehouse.js';
-import type { LoginResultFragment } from './gql/graphql.js';
-import type { Outcome, Viewer } from './hooks.js';
-import {
-  FinishPasskeyLoginDocument,
-  PendingLoginDocument,
-  SignInDocument,
-  StartPasskeyLoginDocument,
-  VerifySecondFactorDocument,
-  WhoAmIDocument,
-} from './operations.js';
+import { GatehouseError, type GatehouseClient, type LoginResult } from '../../src/client/index.js';
+import { describeError, tooMany } from './errors.js';
+import { asOutcome, type Outcome, type Viewer } from './hooks.js';
 import { passkeyCeremony } from './passkeys.js';
-import { cookieRefusalInWords } from './words.js';
 
 /**
  * Where a step leaves the page: signed in (`DONE`), waiting for the second step, signed in only
@@ -50,40 +37,31 @@ const PASSKEY_REFUSALS = {
   INVALID_SECOND_FACTOR: 'That passkey does not sign in to this server. Sign in with your password.',
 };
 
-/** One step's answer: its payload, the server's error, or a failure the browser had (a passkey prompt). */
+/** One step's answer: its result, the server's error, or a failure the browser had (a passkey prompt). */
 interface Step extends Outcome {
-  payload?: LoginResultFragment | undefined;
-}
-
-async function outcomeOf(
-  client: Client,
-  { payload, error, failure }: Step,
-  refusals: Parameters<typeof describeError>[1] = {},
-): Promise<LoginOutcome> {
-  if (failure) return { failure };
-  if (error || !payload) return { failure: error ? describeError(error, refusals) : 'Not connected.' };
-  // A cookie the browser refused would otherwise surface as "Signed out" a moment later.
-  try {
-    const refused = await checkCookieKept(client, payload.session.id);
-    if (refused) return { failure: cookieRefusalInWords(refused) };
-  } catch (caught) {
-    return { failure: caught instanceof CombinedError ? describeError(caught) : 'Not connected.' };
-  }
-  return { next: payload.nextStep, user: payload.user };
-}
-
-export async function signInWithPassword(client: Client, username: string, password: string): Promise<LoginOutcome> {
-  const result = await client.mutation(SignInDocument, { username, password }).toPromise();
-  return outcomeOf(client, { payload: result.data?.login, error: result.error });
+  data?: LoginResult | undefined;
 }
 
 /** A second step answered UNAUTHENTICATED: the pending session is gone, its time ran out. */
-const expired = (result: { error?: CombinedError | undefined }) => errorCode(result.error) === 'UNAUTHENTICATED';
+const expired = ({ error }: Step) => error?.code === 'UNAUTHENTICATED';
 
-export async function verifyCode(client: Client, code: string): Promise<LoginOutcome> {
-  const result = await client.mutation(VerifySecondFactorDocument, { code }).toPromise();
-  if (expired(result)) return { next: 'EXPIRED' };
-  return outcomeOf(client, { payload: result.data?.verifySecondFactor, error: result.error }, SECOND_STEP_REFUSALS);
+function outcomeOf({ data, error, failure }: Step, refusals: Parameters<typeof describeError>[1] = {}): LoginOutcome {
+  if (failure) return { failure };
+  if (error || !data) return { failure: error ? describeError(error, refusals) : 'Not connected.' };
+  return { next: data.nextStep, user: data.user };
+}
+
+export async function signInWithPassword(
+  client: GatehouseClient,
+  username: string,
+  password: string,
+): Promise<LoginOutcome> {
+  return outcomeOf(await asOutcome(client.login(username, password)));
+}
+
+export async function verifyCode(client: GatehouseClient, code: string): Promise<LoginOutcome> {
+  const answer = await asOutcome(client.verifySecondFactor(code));
+  return expired(answer) ? { next: 'EXPIRED' } : outcomeOf(answer, SECOND_STEP_REFUSALS);
 }
 
 /**
@@ -91,34 +69,32 @@ export async function verifyCode(client: Client, code: string): Promise<LoginOut
  * asks for that user's passkeys), or with no password at all (a discoverable passkey names its
  * account).
  */
-export async function signInWithPasskey(client: Client, secondStep = false): Promise<LoginOutcome> {
-  const result: Step = await passkeyCeremony(
+export async function signInWithPasskey(client: GatehouseClient, secondStep = false): Promise<LoginOutcome> {
+  const answer: Step = await passkeyCeremony(
     'get',
     async () => {
-      const started = await client.mutation(StartPasskeyLoginDocument, {}).toPromise();
-      return { error: started.error, options: started.data?.startPasskeyLogin };
+      const { data, error } = await asOutcome(client.startPasskeyLogin());
+      return { options: data, error };
     },
-    async (response) => {
-      const finished = await client.mutation(FinishPasskeyLoginDocument, { response }).toPromise();
-      return { payload: finished.data?.finishPasskeyLogin, error: finished.error };
-    },
+    (response) => asOutcome(client.finishPasskeyLogin(response)),
   );
-  if (secondStep && expired(result)) return { next: 'EXPIRED' };
-  return outcomeOf(client, result, secondStep ? SECOND_STEP_PASSKEY_REFUSALS : PASSKEY_REFUSALS);
+  if (secondStep && expired(answer)) return { next: 'EXPIRED' };
+  return outcomeOf(answer, secondStep ? SECOND_STEP_PASSKEY_REFUSALS : PASSKEY_REFUSALS);
 }
 
 /**
  * Where a page opened with whatever cookie the browser has starts: signed in, in a pending
  * login's step (a reload during the second step keeps it), or signed out.
  */
-export async function resume(client: Client): Promise<LoginOutcome> {
-  const result = await client.query(WhoAmIDocument, {}, { requestPolicy: 'network-only' }).toPromise();
-  if (result.data?.me) return { next: 'DONE', user: result.data.me };
-  const step = pendingStep(result.error);
-  if (step === 'SECOND_FACTOR' || step === 'ENROLL_SECOND_FACTOR') {
-    const pending = await client.query(PendingLoginDocument, {}, { requestPolicy: 'network-only' }).toPromise();
-    const user = pending.data?.currentSession?.user;
-    if (user) return { next: step, user };
+export async function resume(client: GatehouseClient): Promise<LoginOutcome> {
+  try {
+    const { status, user, nextStep } = await client.refresh();
+    if (status === 'signedIn' && user) return { next: 'DONE', user };
+    if (status === 'secondStep' && user && (nextStep === 'SECOND_FACTOR' || nextStep === 'ENROLL_SECOND_FACTOR'))
+      return { next: nextStep, user };
+    return { next: 'SIGNED_OUT' };
+  } catch (error) {
+    if (error instanceof GatehouseError) return { failure: describeError(error) };
+    throw error;
   }
-  return result.error ? { failure: describeError(result.error) } : { next: 'SIGNED_OUT' };
 }

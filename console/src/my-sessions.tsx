@@ -1,5 +1,5 @@
 /** "Your sessions": every active session of the signed-in user, and what they can do about them. */
-import { useSession, useAction, useQuery } from './hooks.js';
+import { asOutcome, useAction, useQuery, useSession } from './hooks.js';
 import { EndOtherSessionsDocument, EndSessionDocument, MySessionsDocument } from './operations.js';
 import { SESSION_HEADERS, Scroller, SessionCells, TableHead } from './tables.js';
 import { ErrorAlert } from './errors.js';
@@ -8,8 +8,8 @@ import { ChangePassword } from './change-password.js';
 export function MySessions() {
   const { client, signOut } = useSession();
   const sessions = useQuery(MySessionsDocument, {});
-  const endOne = useAction((sessionId: string) => client.mutation(EndSessionDocument, { sessionId }).toPromise());
-  const endOthers = useAction(() => client.mutation(EndOtherSessionsDocument, {}).toPromise());
+  const endOne = useAction((sessionId: string) => asOutcome(client.request(EndSessionDocument, { sessionId })));
+  const endOthers = useAction(() => asOutcome(client.request(EndOtherSessionsDocument, {})));
   const rows = sessions.data?.me?.sessions ?? [];
   const failure = endOne.error ?? endOthers.error ?? sessions.error;
   return (

@@ -1,6 +1,7 @@
 /**
- * Every operation the console sends, in one place. `npm run codegen` reads this file and types
- * each document (console/src/gql/), so a field the schema lacks fails the typecheck.
+ * Every operation the console sends, in one place, besides the sign-in steps, which the page's
+ * client (gatehouse/client) sends itself. `npm run codegen` reads this file and types each
+ * document (console/src/gql/, as strings), so a field the schema lacks fails the typecheck.
  */
 import { graphql } from './gql/index.js';
 
@@ -19,89 +20,6 @@ export const SessionRowFields = graphql(`
       id
       username
     }
-  }
-`);
-
-export const WhoAmIDocument = graphql(`
-  query WhoAmI {
-    me {
-      id
-      username
-      role
-    }
-  }
-`);
-
-/** What every step of a login answers: who, which session (the cookie's), and what comes next. */
-export const LoginResultFields = graphql(`
-  fragment LoginResult on LoginPayload {
-    user {
-      id
-      username
-      role
-    }
-    session {
-      id
-    }
-    nextStep
-  }
-`);
-
-export const SignInDocument = graphql(`
-  mutation SignIn($username: String!, $password: String!) {
-    login(username: $username, password: $password) {
-      ...LoginResult
-    }
-  }
-`);
-
-export const VerifySecondFactorDocument = graphql(`
-  mutation VerifySecondFactor($code: String!) {
-    verifySecondFactor(code: $code) {
-      ...LoginResult
-    }
-  }
-`);
-
-export const StartPasskeyLoginDocument = graphql(`
-  mutation StartPasskeyLogin($username: String) {
-    startPasskeyLogin(username: $username)
-  }
-`);
-
-export const FinishPasskeyLoginDocument = graphql(`
-  mutation FinishPasskeyLogin($response: JSON!) {
-    finishPasskeyLogin(response: $response) {
-      ...LoginResult
-    }
-  }
-`);
-
-/** What a pending login may read of itself: whose it is (for a page opened while it waits). */
-export const PendingLoginDocument = graphql(`
-  query PendingLogin {
-    currentSession {
-      id
-      user {
-        id
-        username
-        role
-      }
-    }
-  }
-`);
-
-export const CurrentSessionDocument = graphql(`
-  query CurrentSession {
-    currentSession {
-      id
-    }
-  }
-`);
-
-export const SignOutDocument = graphql(`
-  mutation SignOut {
-    logout
   }
 `);
 
@@ -134,15 +52,6 @@ export const EndOtherSessionsDocument = graphql(`
 export const ChangePasswordDocument = graphql(`
   mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
     changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
-  }
-`);
-
-export const SessionRevokedDocument = graphql(`
-  subscription SessionRevoked {
-    sessionRevoked {
-      sessionId
-      reason
-    }
   }
 `);
 

@@ -15,8 +15,8 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { CodeField } from './code-field.js';
 import { Dialog } from './dialog.js';
 import { describeError, ErrorAlert, errorCode, tooMany } from './errors.js';
-import { StepUpContext, useSession, type Outcome, type StepUpNeed } from './hooks.js';
-import { ReauthenticateDocument, StartPasskeyLoginDocument } from './operations.js';
+import { asOutcome, StepUpContext, useSession, type Outcome, type StepUpNeed } from './hooks.js';
+import { ReauthenticateDocument } from './operations.js';
 import { passkeyCeremony, passkeysSupported } from './passkeys.js';
 
 interface Pending {
@@ -109,7 +109,7 @@ function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDon
     setBusy(true);
     setError(undefined);
     const variables = code === null ? { password } : { password, code: String(code) };
-    settle(await client.mutation(ReauthenticateDocument, variables).toPromise());
+    settle(await asOutcome(client.request(ReauthenticateDocument, variables)));
   };
   const usePasskey = async () => {
     setBusy(true);
@@ -119,10 +119,10 @@ function IdentityPrompt({ secondFactor, onDone }: { secondFactor: boolean; onDon
         'get',
         async () => {
           // Signed in, without a username: options for this user's own passkeys, for a step-up.
-          const result = await client.mutation(StartPasskeyLoginDocument, {}).toPromise();
-          return { error: result.error, options: result.data?.startPasskeyLogin };
+          const result = await asOutcome(client.startPasskeyLogin());
+          return { error: result.error, options: result.data };
         },
-        (passkeyResponse) => client.mutation(ReauthenticateDocument, { passkeyResponse }).toPromise(),
+        (passkeyResponse) => asOutcome(client.request(ReauthenticateDocument, { passkeyResponse })),
       ),
       PASSKEY_REFUSALS,
     );

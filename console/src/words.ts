@@ -1,5 +1,5 @@
 /** Enum values in words. Keys are strings so that reasons added to the schema later still read well. */
-import type { CookieRefusal } from './gatehouse.js';
+import type { CookieRefusal } from '../../src/client/index.js';
 
 /** Why a session ended, as the end of "Signed out: …". */
 const END_REASONS: Record<string, string> = {
@@ -86,8 +86,9 @@ const COOKIE_REFUSALS: Record<CookieRefusal, string> = {
   BLOCKED: 'The browser blocks cookies for this site. Allow them, then sign in again.',
 };
 
-export const cookieRefusalInWords = (refusal: CookieRefusal) =>
-  `Your browser refused the session cookie, so you are not signed in. ${COOKIE_REFUSALS[refusal]}`;
+/** `refusal`: COOKIE_REFUSED's `extensions.reason` (gatehouse/client). */
+export const cookieRefusalInWords = (refusal: string | undefined) =>
+  `Your browser refused the session cookie, so you are not signed in. ${COOKIE_REFUSALS[refusal as CookieRefusal] ?? COOKIE_REFUSALS.BLOCKED}`;
 
 const WEBHOOK_EVENTS: Record<string, string> = {
   SESSION_STARTED: 'Session started',

@@ -4,7 +4,7 @@
  * shortly after, so the view settles on what the server says.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { useAction, useQuery, useSession } from '../hooks.js';
+import { asOutcome, useAction, useQuery, useSession } from '../hooks.js';
 import type { SessionRowFragment } from '../gql/graphql.js';
 import { AllSessionsDocument, EndSessionDocument } from '../operations.js';
 import { Pager, SESSION_HEADERS, Scroller, SessionCells, TableHead, usePages } from '../tables.js';
@@ -60,7 +60,7 @@ export function AllSessions({ onFilter }: AllSessionsProps) {
     setView((current) => applyEvent(current, event, after === undefined));
     settle();
   });
-  const end = useAction((sessionId: string) => client.mutation(EndSessionDocument, { sessionId }).toPromise());
+  const end = useAction((sessionId: string) => asOutcome(client.request(EndSessionDocument, { sessionId })));
 
   const applyFilter = async (event: Event) => {
     event.preventDefault();

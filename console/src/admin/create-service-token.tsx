@@ -6,7 +6,7 @@ import { useRef, useState } from 'preact/hooks';
 import { Dialog } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
 import type { ServiceScope } from '../gql/graphql.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import { CreateServiceTokenDocument } from '../operations.js';
 import { SERVICE_SCOPE_CHOICES } from '../words.js';
 
@@ -63,7 +63,7 @@ export function CreateServiceToken({ onCreated }: { onCreated(): void }) {
   const { client } = useSession();
   const [shown, setShown] = useState<{ name: string; token: string } | undefined>();
   const create = useAction(async (name: string, scopes: ServiceScope[]) => {
-    const result = await client.mutation(CreateServiceTokenDocument, { name, scopes }).toPromise();
+    const result = await asOutcome(client.request(CreateServiceTokenDocument, { name, scopes }));
     if (result.data) {
       const { serviceToken, token } = result.data.createServiceToken;
       setShown({ name: serviceToken.name, token });

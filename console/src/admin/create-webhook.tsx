@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { Dialog } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
 import type { WebhookEventType } from '../gql/graphql.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import { CreateWebhookDocument } from '../operations.js';
 import { WEBHOOK_EVENT_CHOICES } from '../words.js';
 
@@ -52,9 +52,9 @@ export function CreateWebhook({ onCreated }: { onCreated(): void }) {
   const { client } = useSession();
   const [shown, setShown] = useState<{ url: string; secret: string } | undefined>();
   const create = useAction(async (url: string, events: WebhookEventType[], description: string) => {
-    const result = await client
-      .mutation(CreateWebhookDocument, { url, events, ...(description ? { description } : {}) })
-      .toPromise();
+    const result = await asOutcome(
+      client.request(CreateWebhookDocument, { url, events, ...(description ? { description } : {}) }),
+    );
     if (result.data) {
       setShown({ url: result.data.createWebhook.webhook.url, secret: result.data.createWebhook.secret });
       onCreated();

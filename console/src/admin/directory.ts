@@ -2,8 +2,9 @@
  * Finding users by name. `users(usernameContains:)` matches any part of a name, while sessions
  * are listed per user id: the All sessions filter needs one user out of the matches.
  */
-import type { Client } from '@urql/core';
+import type { GatehouseClient } from '../../../src/client/index.js';
 import { describeError } from '../errors.js';
+import { asOutcome } from '../hooks.js';
 import { UsernamesDocument } from '../operations.js';
 
 interface NamedUser {
@@ -19,13 +20,11 @@ const CANDIDATES = 100;
  * ends the advice when several match ("type one whole to see its sessions").
  */
 export async function matchUsername(
-  client: Client,
+  client: GatehouseClient,
   text: string,
   wanted = 'its sessions',
 ): Promise<{ user: NamedUser } | { problem: string }> {
-  const result = await client
-    .query(UsernamesDocument, { first: CANDIDATES, usernameContains: text }, { requestPolicy: 'network-only' })
-    .toPromise();
+  const result = await asOutcome(client.request(UsernamesDocument, { first: CANDIDATES, usernameContains: text }));
   if (result.error || !result.data) return { problem: result.error ? describeError(result.error) : 'No answer.' };
   const { totalCount, edges } = result.data.users;
   const names = edges.map((edge) => edge.node);

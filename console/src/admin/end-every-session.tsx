@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { Confirm } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import { EndEverySessionDocument } from '../operations.js';
 
 export function EndEverySession() {
@@ -14,7 +14,7 @@ export function EndEverySession() {
   const [outcome, setOutcome] = useState('');
   const endAll = useAction(async () => {
     setOutcome('Ending every session…');
-    const result = await client.mutation(EndEverySessionDocument, {}).toPromise();
+    const result = await asOutcome(client.request(EndEverySessionDocument, {}));
     const ended = result.data?.revokeAllSessions;
     setOutcome(ended === undefined ? '' : `${ended} session${ended === 1 ? '' : 's'} ended. Yours stays signed in.`);
     return result;

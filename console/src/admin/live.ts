@@ -12,10 +12,8 @@ export function useSessionEvents(onEvent: (event: SessionEvent) => void): void {
   const latest = useRef(onEvent);
   latest.current = onEvent;
   useEffect(() => {
-    const { unsubscribe } = client.subscription(SessionEventsDocument, {}).subscribe((result) => {
-      if (result.data) latest.current(result.data.sessionEvents);
-    });
-    return unsubscribe;
+    // On the session's one socket; it ends with the session, when the page signs out anyway.
+    return client.subscribe(SessionEventsDocument, {}, { next: (data) => latest.current(data.sessionEvents) });
   }, [client]);
 }
 

@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { Confirm } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
 import type { ServiceTokenRowFragment } from '../gql/graphql.js';
-import { useAction, useQuery, useSession } from '../hooks.js';
+import { asOutcome, useAction, useQuery, useSession } from '../hooks.js';
 import { RevokeServiceTokenDocument, ServiceTokensDocument } from '../operations.js';
 import { Scroller, TableHead, When } from '../tables.js';
 import { serviceScopeLabel } from '../words.js';
@@ -18,7 +18,7 @@ function RevokeButton({ token, onRevoked }: { token: ServiceTokenRowFragment; on
   const { client } = useSession();
   const [asking, setAsking] = useState(false);
   const revoke = useAction(async () => {
-    const result = await client.mutation(RevokeServiceTokenDocument, { id: token.id }).toPromise();
+    const result = await asOutcome(client.request(RevokeServiceTokenDocument, { id: token.id }));
     if (!result.error) onRevoked();
     return result;
   });

@@ -4,13 +4,12 @@
  * deleting it. Ending, disabling, resetting factors and deleting ask first. Every change reads the page again (`onChanged`), so the row
  * shows what the server now says.
  */
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import type { AnyVariables } from '@urql/core';
+import type { TypedDocument } from '../../../src/client/index.js';
 import { useState } from 'preact/hooks';
 import { Confirm, Dialog } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
 import type { UserRowFragment } from '../gql/graphql.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import {
   DeleteUserDocument,
   DisableUserDocument,
@@ -22,13 +21,10 @@ import {
 } from '../operations.js';
 
 /** An action on this user that, once done, has the row read again. */
-function useUserAction<Variables extends AnyVariables>(
-  document: TypedDocumentNode<unknown, Variables>,
-  onChanged: () => void,
-) {
+function useUserAction<Variables>(document: TypedDocument<unknown, Variables>, onChanged: () => void) {
   const { client } = useSession();
   return useAction(async (variables: Variables) => {
-    const result = await client.mutation(document, variables).toPromise();
+    const result = await asOutcome(client.request(document, variables));
     if (!result.error) onChanged();
     return result;
   });

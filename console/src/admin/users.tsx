@@ -3,7 +3,7 @@
  * All sessions filter; creating one; per user the actions of {@link UserActions}. Active session
  * counts follow the live feed (one read a second at most).
  */
-import { useAction, useQuery, useSession } from '../hooks.js';
+import { asOutcome, useAction, useQuery, useSession } from '../hooks.js';
 import { CreateUserDocument, UsersDocument } from '../operations.js';
 import { Pager, Scroller, TableHead, usePages } from '../tables.js';
 import { ErrorAlert } from '../errors.js';
@@ -16,7 +16,7 @@ const PAGE_SIZE = 20;
 function CreateUser({ onCreated }: { onCreated(): void }) {
   const { client } = useSession();
   const create = useAction(async (username: string, password: string, role: 'USER' | 'ADMIN') => {
-    const result = await client.mutation(CreateUserDocument, { username, password, role }).toPromise();
+    const result = await asOutcome(client.request(CreateUserDocument, { username, password, role }));
     if (result.data) onCreated();
     return result;
   });

@@ -5,7 +5,7 @@
  */
 import { ErrorAlert } from '../errors.js';
 import type { DeliveryRowFragment } from '../gql/graphql.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import { RetryDeliveryDocument } from '../operations.js';
 import { Scroller, TableHead, When } from '../tables.js';
 import { deliveryStatusLabel, webhookEventLabel } from '../words.js';
@@ -38,7 +38,7 @@ export interface DeliveriesProps {
 export function Deliveries({ url, deliveries, total, onChanged }: DeliveriesProps) {
   const { client } = useSession();
   const retry = useAction(async (id: string) => {
-    const result = await client.mutation(RetryDeliveryDocument, { id }).toPromise();
+    const result = await asOutcome(client.request(RetryDeliveryDocument, { id }));
     if (!result.error) onChanged();
     return result;
   });

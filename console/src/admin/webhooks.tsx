@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Confirm } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
 import type { WebhookRowFragment } from '../gql/graphql.js';
-import { useAction, useQuery, useSession } from '../hooks.js';
+import { asOutcome, useAction, useQuery, useSession } from '../hooks.js';
 import {
   DeleteWebhookDocument,
   RotateWebhookSecretDocument,
@@ -52,17 +52,17 @@ function WebhookActions({ webhook, onChanged }: { webhook: WebhookRowFragment; o
   const [secret, setSecret] = useState<string | undefined>();
   const { id, url } = webhook;
   const setEnabled = useAction(async (enabled: boolean) => {
-    const result = await client.mutation(SetWebhookEnabledDocument, { id, enabled }).toPromise();
+    const result = await asOutcome(client.request(SetWebhookEnabledDocument, { id, enabled }));
     if (!result.error) onChanged();
     return result;
   });
   const rotate = useAction(async () => {
-    const result = await client.mutation(RotateWebhookSecretDocument, { id }).toPromise();
+    const result = await asOutcome(client.request(RotateWebhookSecretDocument, { id }));
     if (result.data) setSecret(result.data.rotateWebhookSecret.secret);
     return result;
   });
   const remove = useAction(async () => {
-    const result = await client.mutation(DeleteWebhookDocument, { id }).toPromise();
+    const result = await asOutcome(client.request(DeleteWebhookDocument, { id }));
     if (!result.error) onChanged();
     return result;
   });

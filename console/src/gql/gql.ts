@@ -1,6 +1,7 @@
 /* eslint-disable */
 import * as types from './graphql';
-import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+
 
 /**
  * Map of all GraphQL operations in the project.
@@ -15,20 +16,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n": typeof types.SessionRowFragmentDoc,
-    "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": typeof types.WhoAmIDocument,
-    "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n": typeof types.LoginResultFragmentDoc,
-    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n": typeof types.SignInDocument,
-    "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n": typeof types.VerifySecondFactorDocument,
-    "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n": typeof types.StartPasskeyLoginDocument,
-    "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n": typeof types.FinishPasskeyLoginDocument,
-    "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": typeof types.PendingLoginDocument,
-    "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": typeof types.CurrentSessionDocument,
-    "\n  mutation SignOut {\n    logout\n  }\n": typeof types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.MySessionsDocument,
     "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n": typeof types.EndSessionDocument,
     "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n": typeof types.EndOtherSessionsDocument,
     "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n": typeof types.ChangePasswordDocument,
-    "\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n": typeof types.SessionRevokedDocument,
     "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.AllSessionsDocument,
     "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": typeof types.SessionEventsDocument,
     "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": typeof types.EndUserSessionsDocument,
@@ -69,20 +60,10 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n": types.SessionRowFragmentDoc,
-    "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n": types.WhoAmIDocument,
-    "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n": types.LoginResultFragmentDoc,
-    "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n": types.SignInDocument,
-    "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n": types.VerifySecondFactorDocument,
-    "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n": types.StartPasskeyLoginDocument,
-    "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n": types.FinishPasskeyLoginDocument,
-    "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n": types.PendingLoginDocument,
-    "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n": types.CurrentSessionDocument,
-    "\n  mutation SignOut {\n    logout\n  }\n": types.SignOutDocument,
     "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n": types.MySessionsDocument,
     "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n": types.EndSessionDocument,
     "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n": types.EndOtherSessionsDocument,
     "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n": types.ChangePasswordDocument,
-    "\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n": types.SessionRevokedDocument,
     "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.AllSessionsDocument,
     "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n": types.SessionEventsDocument,
     "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n": types.EndUserSessionsDocument,
@@ -124,229 +105,174 @@ const documents: Documents = {
 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- *
- *
- * @example
- * ```ts
- * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
- * ```
- *
- * The query argument is unknown!
- * Please regenerate the types.
  */
-export function graphql(source: string): unknown;
+export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n"): typeof import('./graphql').SessionRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n"): typeof import('./graphql').MySessionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n"): typeof import('./graphql').EndSessionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n"): typeof import('./graphql').EndOtherSessionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"): typeof import('./graphql').ChangePasswordDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): typeof import('./graphql').AllSessionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n"): typeof import('./graphql').SessionEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n"): typeof import('./graphql').EndUserSessionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n"): typeof import('./graphql').UserRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): typeof import('./graphql').UsersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').UsernamesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n"): typeof import('./graphql').CreateUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n"): typeof import('./graphql').SetSessionLimitDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): typeof import('./graphql').DisableUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): typeof import('./graphql').EnableUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n"): typeof import('./graphql').DeleteUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n"): typeof import('./graphql').ResetPasswordDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n"): typeof import('./graphql').EndEverySessionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n"): typeof import('./graphql').ReauthenticateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): typeof import('./graphql').ResetSecondFactorsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n"): typeof import('./graphql').SecondFactorRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n"): typeof import('./graphql').SecondFactorsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n"): typeof import('./graphql').StartTotpEnrollmentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"): typeof import('./graphql').ConfirmTotpEnrollmentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n"): typeof import('./graphql').StartPasskeyRegistrationDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"): typeof import('./graphql').FinishPasskeyRegistrationDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n"): typeof import('./graphql').RemoveSecondFactorDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n"): typeof import('./graphql').RegenerateRecoveryCodesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): typeof import('./graphql').AuditLogDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"): typeof import('./graphql').StatsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n"): typeof import('./graphql').WebhookRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"): typeof import('./graphql').DeliveryRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').ConsoleWebhooksDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"): typeof import('./graphql').ConsoleCreateWebhookDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n"): typeof import('./graphql').SetWebhookEnabledDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"): typeof import('./graphql').ConsoleRotateWebhookSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"): typeof import('./graphql').ConsoleDeleteWebhookDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n"): typeof import('./graphql').RetryDeliveryDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ServiceTokenRow on ServiceToken {\n    id\n    name\n    scopes\n    createdAt\n    createdBy {\n      id\n      username\n    }\n    lastUsedAt\n    revokedAt\n  }\n"): typeof import('./graphql').ServiceTokenRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleServiceTokens {\n    serviceTokens {\n      ...ServiceTokenRow\n    }\n  }\n"): typeof import('./graphql').ConsoleServiceTokensDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {\n    createServiceToken(name: $name, scopes: $scopes) {\n      serviceToken {\n        ...ServiceTokenRow\n      }\n      token\n    }\n  }\n"): typeof import('./graphql').ConsoleCreateServiceTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleRevokeServiceToken($id: ID!) {\n    revokeServiceToken(id: $id) {\n      ...ServiceTokenRow\n    }\n  }\n"): typeof import('./graphql').ConsoleRevokeServiceTokenDocument;
 
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n"): (typeof documents)["\n  fragment SessionRow on Session {\n    id\n    current\n    createdAt\n    lastSeenAt\n    userAgent\n    ipAddress\n    authenticationMethods\n    deviceBound\n    deviceBoundAt\n    user {\n      id\n      username\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n"): (typeof documents)["\n  query WhoAmI {\n    me {\n      id\n      username\n      role\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n"): (typeof documents)["\n  fragment LoginResult on LoginPayload {\n    user {\n      id\n      username\n      role\n    }\n    session {\n      id\n    }\n    nextStep\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($username: String!, $password: String!) {\n    login(username: $username, password: $password) {\n      ...LoginResult\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...LoginResult\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n"): (typeof documents)["\n  mutation StartPasskeyLogin($username: String) {\n    startPasskeyLogin(username: $username)\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeyLogin($response: JSON!) {\n    finishPasskeyLogin(response: $response) {\n      ...LoginResult\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"): (typeof documents)["\n  query PendingLogin {\n    currentSession {\n      id\n      user {\n        id\n        username\n        role\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n"): (typeof documents)["\n  query CurrentSession {\n    currentSession {\n      id\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation SignOut {\n    logout\n  }\n"): (typeof documents)["\n  mutation SignOut {\n    logout\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n"): (typeof documents)["\n  query MySessions {\n    me {\n      id\n      sessions {\n        ...SessionRow\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n"): (typeof documents)["\n  mutation EndSession($sessionId: ID!) {\n    kickSession(sessionId: $sessionId) {\n      id\n      active\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n"): (typeof documents)["\n  mutation EndOtherSessions {\n    revokeOtherSessions\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"): (typeof documents)["\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n"): (typeof documents)["\n  subscription SessionRevoked {\n    sessionRevoked {\n      sessionId\n      reason\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AllSessions($first: Int!, $after: String, $userId: ID) {\n    activeSessions(first: $first, after: $after, userId: $userId) {\n      totalCount\n      edges {\n        node {\n          ...SessionRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEvents {\n    sessionEvents {\n      type\n      reason\n      session {\n        ...SessionRow\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n"): (typeof documents)["\n  mutation EndUserSessions($userId: ID!) {\n    revokeUserSessions(userId: $userId)\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n"): (typeof documents)["\n  fragment UserRow on User {\n    id\n    username\n    role\n    disabled\n    activeSessionCount\n    sessionLimit\n    secondFactors {\n      id\n      kind\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query Users($first: Int!, $after: String, $usernameContains: String) {\n    users(first: $first, after: $after, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          ...UserRow\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Usernames($first: Int!, $usernameContains: String) {\n    users(first: $first, usernameContains: $usernameContains) {\n      totalCount\n      edges {\n        node {\n          id\n          username\n        }\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation CreateUser($username: String!, $password: String!, $role: Role!) {\n    createUser(username: $username, password: $password, role: $role) {\n      ...UserRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation SetSessionLimit($userId: ID!, $limit: Int) {\n    setUserSessionLimit(userId: $userId, limit: $limit) {\n      ...UserRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation DisableUser($userId: ID!) {\n    disableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation EnableUser($userId: ID!) {\n    enableUser(userId: $userId) {\n      ...UserRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n"): (typeof documents)["\n  mutation DeleteUser($userId: ID!) {\n    deleteUser(userId: $userId)\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation ResetPassword($userId: ID!, $newPassword: String!) {\n    resetPassword(userId: $userId, newPassword: $newPassword) {\n      ...UserRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n"): (typeof documents)["\n  mutation EndEverySession {\n    revokeAllSessions\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n"): (typeof documents)["\n  mutation Reauthenticate($password: String, $code: String, $passkeyResponse: JSON) {\n    reauthenticate(password: $password, code: $code, passkeyResponse: $passkeyResponse) {\n      id\n      authenticatedAt\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n"): (typeof documents)["\n  mutation ResetSecondFactors($userId: ID!) {\n    resetSecondFactors(userId: $userId) {\n      ...UserRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n"): (typeof documents)["\n  fragment SecondFactorRow on SecondFactor {\n    id\n    kind\n    name\n    createdAt\n    lastUsedAt\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n"): (typeof documents)["\n  query SecondFactors {\n    me {\n      id\n      secondFactors {\n        ...SecondFactorRow\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n"): (typeof documents)["\n  mutation StartTotpEnrollment {\n    startTotpEnrollment {\n      secret\n      otpauthUri\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"): (typeof documents)["\n  mutation ConfirmTotpEnrollment($code: String!, $name: String) {\n    confirmTotpEnrollment(code: $code, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n"): (typeof documents)["\n  mutation StartPasskeyRegistration {\n    startPasskeyRegistration\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeyRegistration($response: JSON!, $name: String) {\n    finishPasskeyRegistration(response: $response, name: $name) {\n      factor {\n        ...SecondFactorRow\n      }\n      recoveryCodes\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n"): (typeof documents)["\n  mutation RemoveSecondFactor($id: ID!) {\n    removeSecondFactor(id: $id)\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n"): (typeof documents)["\n  mutation RegenerateRecoveryCodes {\n    regenerateRecoveryCodes\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($first: Int!, $after: String, $userId: ID, $actorUserId: ID, $types: [AuthEventType!]) {\n    authEvents(first: $first, after: $after, userId: $userId, actorUserId: $actorUserId, types: $types) {\n      totalCount\n      edges {\n        node {\n          id\n          type\n          reason\n          method\n          recoveryCodesLeft\n          createdAt\n          origin\n          userId\n          user {\n            username\n          }\n          actorUserId\n          actor {\n            username\n          }\n          username\n          ipAddress\n          userAgent\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"): (typeof documents)["\n  query Stats {\n    sessionStats {\n      activeSessions\n      activeUsers\n      sessionsStartedLast24h\n      sessionsEndedLast24h\n      endReasonsLast24h {\n        reason\n        count\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n"): (typeof documents)["\n  fragment WebhookRow on Webhook {\n    id\n    url\n    events\n    enabled\n    description\n    createdAt\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"): (typeof documents)["\n  fragment DeliveryRow on WebhookDelivery {\n    id\n    eventType\n    status\n    attempts\n    lastStatusCode\n    lastError\n    lastAttemptAt\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhooks($deliveries: Int!) {\n    webhooks {\n      ...WebhookRow\n      deliveries(first: $deliveries) {\n        totalCount\n        edges {\n          node {\n            ...DeliveryRow\n          }\n        }\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCreateWebhook($url: String!, $events: [WebhookEventType!]!, $description: String) {\n    createWebhook(url: $url, events: $events, description: $description) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n"): (typeof documents)["\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, enabled: $enabled) {\n      ...WebhookRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleRotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      webhook {\n        ...WebhookRow\n      }\n      secret\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"): (typeof documents)["\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n"): (typeof documents)["\n  mutation RetryDelivery($id: ID!) {\n    retryWebhookDelivery(id: $id) {\n      ...DeliveryRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  fragment ServiceTokenRow on ServiceToken {\n    id\n    name\n    scopes\n    createdAt\n    createdBy {\n      id\n      username\n    }\n    lastUsedAt\n    revokedAt\n  }\n"): (typeof documents)["\n  fragment ServiceTokenRow on ServiceToken {\n    id\n    name\n    scopes\n    createdAt\n    createdBy {\n      id\n      username\n    }\n    lastUsedAt\n    revokedAt\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query ConsoleServiceTokens {\n    serviceTokens {\n      ...ServiceTokenRow\n    }\n  }\n"): (typeof documents)["\n  query ConsoleServiceTokens {\n    serviceTokens {\n      ...ServiceTokenRow\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {\n    createServiceToken(name: $name, scopes: $scopes) {\n      serviceToken {\n        ...ServiceTokenRow\n      }\n      token\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCreateServiceToken($name: String!, $scopes: [ServiceScope!]!) {\n    createServiceToken(name: $name, scopes: $scopes) {\n      serviceToken {\n        ...ServiceTokenRow\n      }\n      token\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation ConsoleRevokeServiceToken($id: ID!) {\n    revokeServiceToken(id: $id) {\n      ...ServiceTokenRow\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleRevokeServiceToken($id: ID!) {\n    revokeServiceToken(id: $id) {\n      ...ServiceTokenRow\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
 }
-
-export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

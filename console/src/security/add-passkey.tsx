@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { describeDevice } from '../device.js';
 import { Dialog } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import { FinishPasskeyRegistrationDocument, StartPasskeyRegistrationDocument } from '../operations.js';
 import { passkeyCeremony, passkeysSupported } from '../passkeys.js';
 import type { FactorAdded } from './add-totp.js';
@@ -19,11 +19,11 @@ function PasskeyDialog({ onClose }: { onClose(added?: FactorAdded): void }) {
     passkeyCeremony(
       'create',
       async () => {
-        const result = await client.mutation(StartPasskeyRegistrationDocument, {}).toPromise();
+        const result = await asOutcome(client.request(StartPasskeyRegistrationDocument, {}));
         return { error: result.error, options: result.data?.startPasskeyRegistration };
       },
       async (response) => {
-        const result = await client.mutation(FinishPasskeyRegistrationDocument, { response, name }).toPromise();
+        const result = await asOutcome(client.request(FinishPasskeyRegistrationDocument, { response, name }));
         if (result.data) onClose(result.data.finishPasskeyRegistration);
         return result;
       },

@@ -9,7 +9,7 @@ import { CodeField } from '../code-field.js';
 import { Dialog } from '../dialog.js';
 import { ErrorAlert, errorCode } from '../errors.js';
 import type { SecondFactorRowFragment } from '../gql/graphql.js';
-import { useAction, useSession } from '../hooks.js';
+import { asOutcome, useAction, useSession } from '../hooks.js';
 import { ConfirmTotpEnrollmentDocument, StartTotpEnrollmentDocument } from '../operations.js';
 import { QrCode } from '../qr-code.js';
 
@@ -33,7 +33,7 @@ const WRONG_FIRST_CODE =
 function TotpDialog({ enrollment, onClose }: { enrollment: Enrollment; onClose(added?: FactorAdded): void }) {
   const { client } = useSession();
   const confirm = useAction(async (code: string, name: string) => {
-    const result = await client.mutation(ConfirmTotpEnrollmentDocument, { code, name }).toPromise();
+    const result = await asOutcome(client.request(ConfirmTotpEnrollmentDocument, { code, name }));
     if (errorCode(result.error) === 'INVALID_SECOND_FACTOR') return { failure: WRONG_FIRST_CODE };
     if (result.data) onClose(result.data.confirmTotpEnrollment);
     return result;
@@ -74,7 +74,7 @@ export function AddTotp({ onAdded }: { onAdded(added: FactorAdded): void }) {
   const { client } = useSession();
   const [enrollment, setEnrollment] = useState<Enrollment | undefined>();
   const start = useAction(async () => {
-    const result = await client.mutation(StartTotpEnrollmentDocument, {}).toPromise();
+    const result = await asOutcome(client.request(StartTotpEnrollmentDocument, {}));
     if (result.data) setEnrollment(result.data.startTotpEnrollment);
     return result;
   });

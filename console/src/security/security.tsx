@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { Confirm } from '../dialog.js';
 import { ErrorAlert } from '../errors.js';
 import type { SecondFactorRowFragment } from '../gql/graphql.js';
-import { useAction, useQuery, useSession } from '../hooks.js';
+import { asOutcome, useAction, useQuery, useSession } from '../hooks.js';
 import { RegenerateRecoveryCodesDocument, RemoveSecondFactorDocument, SecondFactorsDocument } from '../operations.js';
 import { Scroller, TableHead, When } from '../tables.js';
 import { factorKindInWords } from '../words.js';
@@ -49,7 +49,7 @@ function useRecoveryCodes() {
   const { client } = useSession();
   const [codes, setCodes] = useState<readonly string[] | undefined>();
   const regenerate = useAction(async () => {
-    const result = await client.mutation(RegenerateRecoveryCodesDocument, {}).toPromise();
+    const result = await asOutcome(client.request(RegenerateRecoveryCodesDocument, {}));
     if (result.data) setCodes(result.data.regenerateRecoveryCodes);
     return result;
   });
@@ -62,7 +62,7 @@ export function Security() {
   const recovery = useRecoveryCodes();
   const [asking, setAsking] = useState<'regenerate' | SecondFactorRowFragment | undefined>();
   const remove = useAction(async (id: string) => {
-    const result = await client.mutation(RemoveSecondFactorDocument, { id }).toPromise();
+    const result = await asOutcome(client.request(RemoveSecondFactorDocument, { id }));
     if (!result.error) factors.reload();
     return result;
   });
