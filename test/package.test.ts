@@ -14,6 +14,9 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 /** Each entry point, and names a user of it imports: what the README promises per audience. */
 const ENTRY_POINTS: Record<string, readonly string[]> = {
   gatehouse: ['buildApp', 'loadConfig', 'ConfigError', 'createLogger'],
+  'gatehouse/verify': ['createVerifier', 'GatehouseUnavailableError'],
+  'gatehouse/client': ['createClient', 'GatehouseError', 'isGatehouseError'],
+  'gatehouse/react': ['GatehouseProvider', 'useSession', 'useGatehouseClient'],
 };
 
 describe('the package as a user installs it (npm pack, then npm install in a fresh project)', () => {
