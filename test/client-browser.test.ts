@@ -19,7 +19,6 @@ import { KickSessionDocument } from './generated/graphql.js';
 import { sleep, waitFor } from './support/async.js';
 import { startBrowser, type RecordedContext, type TestBrowser } from './support/browser.js';
 import { packedProject } from './support/packed-package.js';
-import { REPO_ROOT } from './support/process.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf } from './support/sessions.js';
 
@@ -84,7 +83,7 @@ interface Bundle {
   inputs: string[];
 }
 
-/** The page script bundled from the packed project (react and react-dom from this checkout: the app's own). */
+/** The page script bundled from the packed project, React and all: one copy of React, the app's own. */
 async function bundlePage(): Promise<Bundle> {
   const project = await packedProject();
   const entry = join(project.dir, 'page.mjs');
@@ -97,7 +96,6 @@ async function bundlePage(): Promise<Bundle> {
     write: false,
     metafile: true,
     logLevel: 'silent',
-    nodePaths: [join(REPO_ROOT, 'node_modules')],
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   return { code: result.outputFiles[0]!.text, inputs: Object.keys((result.metafile as Metafile).inputs) };

@@ -49,7 +49,7 @@ async function packAndInstall(): Promise<PackedProject> {
     join(dir, 'package.json'),
     JSON.stringify({ name: 'packed-gatehouse-user', private: true, type: 'module' }),
   );
-  const frameworks = await devDependencyVersions(['express', 'fastify', 'react']);
+  const frameworks = await devDependencyVersions(['express', 'fastify', 'react', 'react-dom']);
   // Install scripts are skipped: they only compile the server's SQLite driver (a minute, and
   // covered by this checkout's own install), which none of the SDK entry points loads.
   await run(
@@ -74,7 +74,7 @@ let packed: Promise<PackedProject> | undefined;
 
 /**
  * `npm pack` of this checkout (built first when the build is stale), installed with `npm
- * install` into a fresh project in a temporary folder beside express, fastify and react at the
+ * install` into a fresh project in a temporary folder beside express, fastify, react and react-dom at the
  * versions this checkout pins. Once per test process: every suite that asks shares it. The
  * folder is removed when the process exits.
  */
