@@ -60,9 +60,13 @@ describe('the package as a user installs it (npm pack, then npm install in a fre
       .join('\n');
     writeFileSync(join(project.dir, 'uses-every-entry-point.ts'), `${imports}\n`);
     const options = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
+    // A tsc that cannot start (stderr, no stdout) must not pass for one that found nothing.
     const checked = await run(process.execPath, [TSC, ...options, '--skipLibCheck', 'uses-every-entry-point.ts'], {
       cwd: project.dir,
-    }).catch((error: { stdout: string }) => error);
-    assert.equal(checked.stdout, '', 'tsc reports nothing');
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    assert.deepEqual(checked, { code: 0, stdout: '', stderr: '' }, 'tsc ran and reported nothing');
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,8 +31,27 @@ async function devDependencyVersions(names: readonly string[]): Promise<string[]
   return names.map((name) => `${name}@${manifest.devDependencies[name]}`);
 }
 
+/** The newest modification under `dir`, in ms. */
+function newestIn(dir: string): number {
+  let newest = statSync(dir).mtimeMs;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The console's build is not the launcher's concern (build-stamp.js: the command line runs no
+ * console), but the tarball ships it: a console source newer than its build means building again.
+ */
+function consoleIsCurrent(): boolean {
+  const built = statSync(join(ROOT, 'dist', 'console', 'index.html'), { throwIfNoEntry: false })?.mtimeMs;
+  return built !== undefined && newestIn(join(ROOT, 'console')) < built;
+}
+
 async function buildIfStale(): Promise<void> {
-  if (buildIsCurrent()) return;
+  if (buildIsCurrent() && consoleIsCurrent()) return;
   await run('npm', ['run', 'build'], { cwd: ROOT, timeout: INSTALL_TIMEOUT_MS });
 }
 
