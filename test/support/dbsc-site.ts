@@ -80,7 +80,8 @@ export class DbscSite {
     const page = await recorded.page();
     const login = page.waitForResponse(
       (response) =>
-        response.url() === `${this.origin}/graphql` && /mutation GatehouseLogin\b/.test(response.request().postData() ?? ''),
+        response.url() === `${this.origin}/graphql` &&
+        /mutation GatehouseLogin\b/.test(response.request().postData() ?? ''),
     );
     const exchangesBefore = this.wire.exchanges.length;
     await signInAt(page, { url: this.origin }, username);
