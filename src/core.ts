@@ -120,9 +120,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const pubsub = createSessionPubSub();
   const watcher = new SessionEndWatcher(services.expiry);
   const feed = new SessionEventFeed(pubsub, watcher, cache, logger);
-  const endFeeds = new SessionEndFeeds({ propagation, logger });
+  const endFeeds = new SessionEndFeeds({ propagation, logger, serviceTokens: services.serviceTokens });
   feed.onEnded((event) => endFeeds.ended(event));
-  services.serviceTokens.onRevoked((tokenId) => endFeeds.endFeedsOf(tokenId));
   services.lifecycle.addListener({
     sessionStarted: (session) => feed.local(sessionEvent('STARTED', session)),
     sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),
