@@ -122,6 +122,8 @@ for (const kind of DATABASE_KINDS) {
         const { revokeServiceToken: revoked } = await admin.data(RevokeServiceTokenDocument, { id: serviceToken.id });
         assert.ok(revoked.revokedAt);
         assert.deepEqual(heard, [serviceToken.id], 'the local hook hears it before the answer');
+        // What sessionEndFeed asks before it opens a feed, for a request authenticated before this.
+        assert.equal(server.app.services.serviceTokens.isRevoked(serviceToken.id), true);
         assertRefused(await service.request(SessionStatsDocument), 'UNAUTHENTICATED');
 
         const again = await admin.data(RevokeServiceTokenDocument, { id: serviceToken.id });
@@ -302,6 +304,7 @@ for (const kind of DATABASE_KINDS) {
         const { serviceToken, token } = await create(['READ_SESSIONS']);
         const onSecond = new TestClient(second.url, { authorization: `Bearer ${token}` });
         await onSecond.data(SessionStatsDocument);
+        assert.equal(second.app.services.serviceTokens.isRevoked(serviceToken.id), false);
         const heard = waitHeard(second.app, serviceToken.id);
         const revokedAt = performance.now();
         await admin.data(RevokeServiceTokenDocument, { id: serviceToken.id });
@@ -318,6 +321,11 @@ for (const kind of DATABASE_KINDS) {
         );
         assert.ok(refusedMs < 1_000, `refused after ${Math.round(refusedMs)} ms`);
         assert.ok(heardMs < 1_000, `onRevoked heard after ${Math.round(heardMs)} ms`);
+        assert.equal(
+          second.app.services.serviceTokens.isRevoked(serviceToken.id),
+          true,
+          'a feed opened now is refused',
+        );
       } finally {
         await second.app.stop();
       }
