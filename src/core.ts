@@ -193,6 +193,7 @@ function logAuthEvent(logger: Logger, event: AuthEventRecord): void {
     ...(event.reason ? { reason: event.reason } : {}),
     ...(event.method ? { method: event.method } : {}),
     ...(event.factorId ? { factorId: event.factorId } : {}),
+    ...(event.serviceTokenId ? { serviceTokenId: event.serviceTokenId } : {}),
     ...(event.ipAddress ? { ip: event.ipAddress } : {}),
   };
   log.call(logger, event.type.toLowerCase().replaceAll('_', ' '), fields);

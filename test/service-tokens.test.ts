@@ -87,7 +87,8 @@ for (const kind of DATABASE_KINDS) {
       const listed = JSON.stringify(await admin.data(ServiceTokensDocument, { includeRevoked: true }));
       assert.ok(listed.includes(serviceToken.id) && !listed.includes(token.slice(4)), 'never listed with its token');
       const { authEvents } = await admin.data(AuthEventsDocument, { types: ['SERVICE_TOKEN_CREATED'], first: 50 });
-      assert.ok(authEvents.edges.some((edge) => edge.node.actor?.username === ADMIN_USERNAME));
+      const created = authEvents.edges.find((edge) => edge.node.serviceTokenId === serviceToken.id)?.node;
+      assert.equal(created?.actor?.username, ADMIN_USERNAME, 'the audit event names the token and who created it');
     });
 
     it('lists lastUsedAt once the token is used, written at most once a minute', async () => {
@@ -133,6 +134,8 @@ for (const kind of DATABASE_KINDS) {
         stopListening();
       }
       assert.equal(await revocations(), revocationsBefore + 1, 'one audit event for two revocations');
+      const { authEvents } = await admin.data(AuthEventsDocument, { types: ['SERVICE_TOKEN_REVOKED'], first: 1 });
+      assert.equal(authEvents.edges[0]?.node.serviceTokenId, serviceToken.id, 'the audit event names the token');
 
       const active = (await admin.data(ServiceTokensDocument, {})).serviceTokens;
       assert.ok(!active.some((listed) => listed.id === serviceToken.id), 'listed only with includeRevoked');

@@ -311,7 +311,7 @@ export class ServiceTokens {
     token: ServiceTokenRecord,
     actor: Actor,
   ): Promise<void> {
-    await this.options.audit.record(type, originOfActor(actor), {});
+    await this.options.audit.record(type, originOfActor(actor), { serviceTokenId: token.id });
     this.options.logger.info(`service token: ${type}`, {
       ...{ tokenId: token.id, name: token.name, scopes: token.scopes.join(',') },
       actorUserId: actorUserId(actor),
