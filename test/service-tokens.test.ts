@@ -206,7 +206,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     it('refuses bad input with BAD_USER_INPUT or NOT_FOUND, adding nothing', async () => {
-      const taken = uniqueName('taken');
+      const taken = uniqueName('tak\u00e9n');
       await create(['READ_SESSIONS'], taken);
       const rowsBefore = (await tokenRows()).length;
       const refusals: Array<[string, { name: string; scopes: ServiceScope[] }]> = [
@@ -215,9 +215,12 @@ for (const kind of DATABASE_KINDS) {
         ['101 characters', { name: 'n'.repeat(101), scopes: ['READ_SESSIONS'] }],
         ['a control character', { name: 'bell\u0007', scopes: ['READ_SESSIONS'] }],
         ['a line break', { name: 'two\nlines', scopes: ['READ_SESSIONS'] }],
+        ['a zero-width space', { name: `${taken}\u200B`, scopes: ['READ_SESSIONS'] }],
+        ['a lone surrogate', { name: 'broken\uD800', scopes: ['READ_SESSIONS'] }],
         ['no scopes', { name: uniqueName(), scopes: [] }],
         ['a duplicate name', { name: taken, scopes: ['VERIFY_SESSIONS'] }],
         ['a duplicate name once trimmed', { name: ` ${taken} `, scopes: ['VERIFY_SESSIONS'] }],
+        ['a duplicate name once in NFC', { name: taken.normalize('NFD'), scopes: ['READ_SESSIONS'] }],
       ];
       for (const [label, variables] of refusals) {
         assertRefused(await admin.request(CreateServiceTokenDocument, variables), 'BAD_USER_INPUT', label);

@@ -29,6 +29,7 @@ import type { Logger } from '../logger.js';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { badUserInput, GatehouseError } from './errors.js';
+import { displayName } from './names.js';
 import { generateServiceToken, hashToken, isServiceToken } from './tokens.js';
 import { originOfActor, type Actor } from './types.js';
 import {
@@ -55,8 +56,6 @@ const TRUST_MS = 900;
 const RECHECK_INTERVAL_MS = 250;
 /** A known token unused for this long, and watched by nothing, is dropped from the cache and the recheck. */
 const FORGET_UNUSED_MS = 10_000;
-/** C0 and C1 controls, DEL included. */
-const CONTROL_CHARACTERS = /\p{Cc}/u;
 
 export interface ServiceTokensOptions {
   /** The `service_tokens` rows (storage/service-token-store.ts). */
@@ -321,14 +320,10 @@ export class ServiceTokens {
 
 const actorUserId = (actor: Actor) => ('viewer' in actor ? actor.viewer.user.id : null);
 
-function validName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0) throw badUserInput('name must not be empty', 'name');
-  // Characters as people count them (code points), as PostgreSQL's varchar does.
-  if ([...trimmed].length > MAX_NAME_LENGTH)
-    throw badUserInput(`name must be at most ${MAX_NAME_LENGTH} characters`, 'name');
-  if (CONTROL_CHARACTERS.test(trimmed)) throw badUserInput('name must not contain control characters', 'name');
-  return trimmed;
+function validName(raw: string): string {
+  const name = displayName(raw, MAX_NAME_LENGTH);
+  if (name === '') throw badUserInput('name must not be empty', 'name');
+  return name;
 }
 
 function validScopes(scopes: readonly ServiceScope[]): ServiceScope[] {
