@@ -74,7 +74,10 @@ export interface AuthEventRecord {
 
 /** What an event says beyond its type and origin. */
 export type AuthEventFields = Partial<
-  Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason' | 'factorId' | 'method' | 'recoveryCodesLeft' | 'serviceTokenId'>
+  Pick<
+    AuthEventRecord,
+    'userId' | 'sessionId' | 'username' | 'reason' | 'factorId' | 'method' | 'recoveryCodesLeft' | 'serviceTokenId'
+  >
 >;
 
 /** Which events a read of the log keeps: each part given must hold. */
