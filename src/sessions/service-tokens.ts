@@ -55,7 +55,7 @@ const TRUST_MS = 900;
 /** How often the known tokens are rechecked; well within {@link TRUST_MS}, so that a slow query does not lapse it. */
 const RECHECK_INTERVAL_MS = 250;
 /** A known token unused for this long, and watched by nothing, is dropped from the cache and the recheck. */
-const FORGET_UNUSED_MS = 10_000;
+export const FORGET_UNUSED_MS = 10_000;
 
 export interface ServiceTokensOptions {
   /** The `service_tokens` rows (storage/service-token-store.ts). */
@@ -66,6 +66,8 @@ export interface ServiceTokensOptions {
   audit: AuditLog;
   /** Each creation and revocation (never the token), and a failing recheck once per outage. */
   logger: Logger;
+  /** How long a token unused and unwatched stays cached and rechecked. Default {@link FORGET_UNUSED_MS}. */
+  forgetUnusedMs?: number;
 }
 
 interface Known {
@@ -170,6 +172,11 @@ export class ServiceTokens {
     return () => this.listeners.delete(listener);
   }
 
+  /** Tokens cached and rechecked now (metrics, tests). */
+  get cached(): number {
+    return this.byId.size;
+  }
+
   /** Whether this process knows `tokenId` to be revoked (revoked here, or heard of from the recheck). */
   isRevoked(tokenId: string): boolean {
     return this.revoked.has(tokenId);
@@ -240,7 +247,7 @@ export class ServiceTokens {
   private forgetUnused(): void {
     const now = performance.now();
     for (const [id, known] of this.byId) {
-      if (now - known.usedAt < FORGET_UNUSED_MS || this.watches.has(id)) continue;
+      if (now - known.usedAt < (this.options.forgetUnusedMs ?? FORGET_UNUSED_MS) || this.watches.has(id)) continue;
       this.byId.delete(id);
       this.byHash.delete(known.tokenHash);
     }
