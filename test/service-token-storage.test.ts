@@ -1,11 +1,13 @@
 /**
- * The service tokens' cache, where the servers cannot reach it: a token unused and unwatched is
+ * Migration 15 rolls back and applies again (with the audit log's `service_token_id`), and the
+ * service tokens' cache, where the servers cannot reach it: a token unused and unwatched is
  * dropped (so the recheck does not run forever for every token ever used), one a feed or socket
  * watches stays, and a dropped token's next use reads its row again. A real database; the rule's
  * delay is shortened (`forgetUnusedMs`) so that the test need not wait ten seconds.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { migrationSource } from '../migrations/index.js';
 import { silentLogger } from '../src/logger.js';
 import { AuditLog } from '../src/sessions/audit-log.js';
 import { systemClock } from '../src/sessions/clock.js';
@@ -13,6 +15,7 @@ import { SessionLifecycle } from '../src/sessions/lifecycle.js';
 import { ServiceTokens } from '../src/sessions/service-tokens.js';
 import { CLI_OPERATOR } from '../src/sessions/types.js';
 import { KnexAuthEventStore } from '../src/storage/auth-event-store.js';
+import { migrateToLatest } from '../src/storage/migrate.js';
 import { KnexServiceTokenStore } from '../src/storage/service-token-store.js';
 import { sleep, waitFor } from './support/async.js';
 import { DATABASE_KINDS, openMigratedDatabase, type MigratedDatabase } from './support/databases.js';
@@ -20,6 +23,26 @@ import { DATABASE_KINDS, openMigratedDatabase, type MigratedDatabase } from './s
 const FORGET_UNUSED_MS = 300;
 
 for (const kind of DATABASE_KINDS) {
+  it(`migration 15 rolls back (the table, auth_events.service_token_id, the triggers kept) and applies again (${kind})`, async () => {
+    const { db, close } = await openMigratedDatabase(kind);
+    try {
+      const triggers = async () =>
+        kind === 'sqlite'
+          ? ((await db('sqlite_master').where('type', 'trigger').pluck('name')) as string[])
+          : ((await db('information_schema.triggers').distinct().pluck('trigger_name')) as string[]);
+      const before = (await triggers()).sort();
+      assert.ok(Object.keys(await db('auth_events').columnInfo()).includes('service_token_id'));
+      await db.migrate.down({ migrationSource, name: '20261208_15_service_tokens' });
+      assert.equal(await db.schema.hasTable('service_tokens'), false);
+      assert.ok(!Object.keys(await db('auth_events').columnInfo()).includes('service_token_id'));
+      assert.deepEqual((await triggers()).sort(), before, 'the webhooks’ triggers on auth_events survive');
+      await migrateToLatest(db);
+      assert.ok(Object.keys(await db('auth_events').columnInfo()).includes('service_token_id'));
+    } finally {
+      await close();
+    }
+  });
+
   describe(`service token cache (${kind})`, () => {
     let opened: MigratedDatabase;
     let tokens: ServiceTokens;
