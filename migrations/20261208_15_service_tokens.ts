@@ -14,6 +14,9 @@ import type { Knex } from 'knex';
  * - `last_used_at`: written at most once a minute per token, in batches.
  *
  * Times are epoch milliseconds, as in every other table.
+ *
+ * - `auth_events` gains `service_token_id`: which token SERVICE_TOKEN_CREATED and
+ *   SERVICE_TOKEN_REVOKED concern (no foreign key: the audit log outlives what it names).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('service_tokens', (table) => {
@@ -29,8 +32,13 @@ export async function up(knex: Knex): Promise<void> {
     table.index(['created_at', 'id'], 'service_tokens_list_index');
   });
   await knex.raw('CREATE UNIQUE INDEX service_tokens_name_unique ON service_tokens (name) WHERE revoked_at IS NULL');
+  await knex.schema.alterTable('auth_events', (table) => {
+    table.string('service_token_id', 36).nullable();
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  // Native DROP COLUMN (as in migration 12): Knex's copy of a SQLite table would lose its triggers.
+  await knex.raw('ALTER TABLE auth_events DROP COLUMN service_token_id');
   await knex.schema.dropTable('service_tokens');
 }

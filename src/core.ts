@@ -120,9 +120,8 @@ export function createCore(config: Config, options: CoreOptions = {}): Core {
   const pubsub = createSessionPubSub();
   const watcher = new SessionEndWatcher(services.expiry);
   const feed = new SessionEventFeed(pubsub, watcher, cache, logger);
-  const endFeeds = new SessionEndFeeds({ propagation, logger });
+  const endFeeds = new SessionEndFeeds({ propagation, logger, serviceTokens: services.serviceTokens });
   feed.onEnded((event) => endFeeds.ended(event));
-  services.serviceTokens.onRevoked((tokenId) => endFeeds.endFeedsOf(tokenId));
   services.lifecycle.addListener({
     sessionStarted: (session) => feed.local(sessionEvent('STARTED', session)),
     sessionEnded: (session) => feed.local(sessionEvent('ENDED', session)),
@@ -194,6 +193,7 @@ function logAuthEvent(logger: Logger, event: AuthEventRecord): void {
     ...(event.reason ? { reason: event.reason } : {}),
     ...(event.method ? { method: event.method } : {}),
     ...(event.factorId ? { factorId: event.factorId } : {}),
+    ...(event.serviceTokenId ? { serviceTokenId: event.serviceTokenId } : {}),
     ...(event.ipAddress ? { ip: event.ipAddress } : {}),
   };
   log.call(logger, event.type.toLowerCase().replaceAll('_', ' '), fields);

@@ -16,7 +16,7 @@ function event(fields: Partial<AuthEventRecord> & { createdAt: Date }): AuthEven
   return {
     ...{ id: timeOrderedUuid(fields.createdAt.getTime()), type: 'SESSION_ENDED', userId: null, sessionId: null },
     ...{ actorUserId: null, username: null, reason: null, ipAddress: null, userAgent: null },
-    ...{ factorId: null, method: null, recoveryCodesLeft: null },
+    ...{ factorId: null, method: null, recoveryCodesLeft: null, serviceTokenId: null },
     ...fields,
   };
 }

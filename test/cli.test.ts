@@ -291,15 +291,15 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
 
     const service = server.client({ authorization: `Bearer ${token}` });
     await service.data('{ sessionStats { activeSessions } }');
-    const listed = await json<Array<{ id: string; name: string; createdBy: null; lastUsed: string | null }>>([
+    const listed = await json<Array<{ id: string; name: string; createdBy: null; lastUsedAt: string | null }>>([
       ...['service-tokens', 'list'],
     ]);
     const billing = listed.find((row) => row.name === 'billing api');
-    assert.ok(billing?.lastUsed, 'listed with its last use');
+    assert.ok(billing?.lastUsedAt, 'listed with its last use');
     assert.equal(billing.createdBy, null, 'created from the command line');
     assert.ok(!JSON.stringify(listed).includes(token!.slice(4)), 'the list never shows a token');
     const [header] = (await ok(['service-tokens', 'list'])).split('\n');
-    assert.match(header!, /^id\s+scopes\s+created\s+createdBy\s+lastUsed\s+revoked\s+name$/);
+    assert.match(header!, /^id\s+scopes\s+createdAt\s+createdBy\s+lastUsedAt\s+revokedAt\s+name$/);
 
     assert.equal(
       await ok(['service-tokens', 'revoke', billing.id]),
@@ -317,9 +317,11 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
       `revoked service token billing api (${billing.id})\n`,
     );
     assert.ok(!(await json<Array<{ id: string }>>(['service-tokens', 'list'])).some((row) => row.id === billing.id));
-    assert.ok(
-      (await json<Array<{ id: string }>>(['service-tokens', 'list', '--all'])).some((row) => row.id === billing.id),
-    );
+    const all = await json<Array<{ id: string; revokedAt: string | null }>>(['service-tokens', 'list', '--all']);
+    const revokedAt = all.find((row) => row.id === billing.id)?.revokedAt;
+    const revokedJson = await json<{ revokedAt: string }>(['service-tokens', 'revoke', billing.id]);
+    assert.ok(revokedAt, 'listed with --all, with its revokedAt');
+    assert.equal(revokedJson.revokedAt, revokedAt, 'revoke --json names it as list does');
 
     const usage: Array<[string[], RegExp]> = [
       [['service-tokens', 'create', '--scope', 'READ_SESSIONS'], /--name is required/],

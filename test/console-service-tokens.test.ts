@@ -70,7 +70,11 @@ describe('console: service tokens', () => {
       const service = new TestClient(server.url, { authorization: `Bearer ${token}` });
       await service.data(SessionStatsDocument);
       await page.reload();
-      assert.notEqual((await cellsOf(tokenRow(page, 'billing')))[4], 'Never', 'its last use, once used');
+      // Waits for the reloaded row: its last use is a time now, where it said Never.
+      const lastUse = tokenRow(page, 'billing').locator('th, td').nth(4).locator('time');
+      await lastUse.waitFor();
+      const usedAt = (await lastUse.getAttribute('datetime')) ?? '';
+      assert.ok(Number.isFinite(Date.parse(usedAt)), `its last use, once used, is a date: ${usedAt}`);
 
       await tokenRow(page, 'billing').getByRole('button', { name: 'Revoke' }).click();
       const question = page.getByRole('dialog', { name: 'Revoke this service token?' });

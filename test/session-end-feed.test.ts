@@ -50,6 +50,8 @@ const QUIET_MS = 300;
 const HEARTBEAT_MS = 250;
 /** A fault's proof lapses after the trust deadline; the next heartbeat tick ends the feeds (plus slack). */
 const LAPSE_BOUND_MS = 1_000 + 2 * HEARTBEAT_MS + 500;
+/** A token's proof lasts 900 ms; the next recheck tick (250 ms) ends its feeds (plus slack). */
+const TOKEN_LAPSE_BOUND_MS = 900 + 250 + 500;
 
 let userCounter = 0;
 const uniqueName = (prefix: string) => `${prefix}${++userCounter}`;
@@ -335,6 +337,44 @@ describe('sessionEndFeed on SQLite when the end log cannot be read', { timeout: 
   });
 });
 
+describe('sessionEndFeed on SQLite when its service token cannot be rechecked', { timeout: SUITE_TIMEOUT_MS }, () => {
+  let server: TestServer;
+  let service: ServiceToken;
+  before(async () => {
+    server = await startTestServer({ env: QUIET_SWEEPER });
+    service = await createServiceToken(server, ['VERIFY_SESSIONS']);
+  });
+  after(() => server?.stop());
+
+  it('the feeds end once the token is unproven (another instance may have revoked it); the token, not revoked, works again once reads do', async (t) => {
+    const feeds = await openFeeds(server, service.token);
+    try {
+      // A real fault: every read of the service tokens fails, so nothing proves this one unrevoked.
+      await server.db.raw('ALTER TABLE service_tokens RENAME TO service_tokens_away');
+      const brokenAt = performance.now();
+      const close = await feeds.socket.closedWithin(TOKEN_LAPSE_BOUND_MS);
+      assert.deepEqual(close, { code: 1013, reason: 'Service token unproven: reconnect' });
+      await assertCompleted(feeds.sse, 'the SSE feed', TOKEN_LAPSE_BOUND_MS);
+      const took = feeds.sse.endedAt! - brokenAt;
+      t.diagnostic(`the SSE feed completed ${took.toFixed(0)} ms after the service tokens became unreadable`);
+      assert.ok(took < TOKEN_LAPSE_BOUND_MS, `the SSE feed completed ${took.toFixed(0)} ms after the break`);
+      // Subscribing again authenticates again: the read fails (a missing table is no outage the
+      // server knows, hence not SERVICE_UNAVAILABLE), so no feed opens.
+      const refused = subscribeSse(server, SESSION_END_FEED, { token: service.token });
+      await refused.ended(3_000);
+      const code = refused.events[0]?.errors?.[0]?.extensions?.code;
+      assert.equal(code, 'INTERNAL_SERVER_ERROR', JSON.stringify(refused.events));
+      assert.equal(server.app.core.endFeeds.size, 0);
+    } finally {
+      await server.db.raw('ALTER TABLE service_tokens_away RENAME TO service_tokens');
+      await closeFeeds(feeds);
+    }
+    await withFeeds(server, service.token, async (again) => {
+      assert.equal(again.sse.end, undefined, 'the token was never revoked: it opens a feed again');
+    });
+  });
+});
+
 const crossInstanceSkip = POSTGRES_URL ? false : 'TEST_POSTGRES_URL is not set';
 
 describe(
@@ -389,10 +429,17 @@ describe(
         const sentAt = performance.now();
         await revokeServiceToken(serverB, service.id);
         const close = await feeds.socket.closedWithin(DEADLINE_MS + 1_000);
+        const closedMs = performance.now() - sentAt;
         assert.deepEqual(close, { code: 4403, reason: 'Service token revoked' });
         await assertCompleted(feeds.sse, 'the SSE feed');
         const took = feeds.sse.endedAt! - sentAt;
-        t.diagnostic(`A's SSE feed ended ${took.toFixed(0)} ms after the revocation on B was sent`);
+        t.diagnostic(
+          `A's socket closed ${closedMs.toFixed(0)} ms, its SSE feed ended ${took.toFixed(0)} ms after the revocation on B was sent`,
+        );
+        assert.ok(
+          closedMs < DEADLINE_MS,
+          `A's socket closed ${closedMs.toFixed(0)} ms after the revocation on B was sent`,
+        );
         assert.ok(took < DEADLINE_MS, `A's SSE feed ended ${took.toFixed(0)} ms after the revocation on B was sent`);
       });
     });

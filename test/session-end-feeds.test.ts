@@ -11,6 +11,7 @@ import type { SessionEndFeedEvent, SessionEndFeedStream } from '../src/events/se
 import { SessionEndFeeds } from '../src/events/session-end-feeds.js';
 import { sessionEvent, type SessionEvent } from '../src/events/types.js';
 import { silentLogger } from '../src/logger.js';
+import type { ServiceTokenWatch } from '../src/sessions/service-tokens.js';
 import type { SessionRecord } from '../src/sessions/types.js';
 import { sleep, waitFor } from './support/async.js';
 
@@ -19,8 +20,22 @@ const HEARTBEAT_MS = 20;
 function setup(options: { trusted?: boolean; proofAgeMs?: number } = {}) {
   const state = { trusted: options.trusted ?? true, proofAgeMs: options.proofAgeMs ?? 42.2 };
   const propagation = { trusted: () => state.trusted, proofAgeMs: () => state.proofAgeMs };
-  const feeds = new SessionEndFeeds({ propagation, logger: silentLogger, heartbeatIntervalMs: HEARTBEAT_MS });
-  return { state, feeds };
+  // Each token's watches, as the service tokens keep them; the test tells them.
+  const watches = new Map<string, Set<ServiceTokenWatch>>();
+  const serviceTokens = {
+    watch(tokenId: string, watch: ServiceTokenWatch) {
+      const set = watches.get(tokenId) ?? new Set();
+      watches.set(tokenId, set.add(watch));
+      return () => void set.delete(watch);
+    },
+  };
+  const tell = (tokenId: string, what: keyof ServiceTokenWatch) => {
+    for (const watch of [...(watches.get(tokenId) ?? [])]) watch[what]();
+  };
+  const feeds = new SessionEndFeeds({
+    ...{ propagation, serviceTokens, logger: silentLogger, heartbeatIntervalMs: HEARTBEAT_MS },
+  });
+  return { state, feeds, tell, watches };
 }
 
 let sessionCounter = 0;
@@ -99,8 +114,8 @@ describe('session end feeds', () => {
     assert.equal(feeds.size, 0);
   });
 
-  it('a lapse ends the feeds that vouched for something; missed() ends them all; a revocation ends its token’s', async () => {
-    const { feeds, state } = setup({ trusted: false });
+  it('a lapse ends the feeds that vouched for something; missed() ends them all; its token revoked or unproven ends a feed', async () => {
+    const { feeds, state, tell, watches } = setup({ trusted: false });
     const silent = feeds.open('a');
     state.trusted = true;
     const vouched = feeds.open('a');
@@ -111,12 +126,22 @@ describe('session end feeds', () => {
     assert.equal(silent.ended, false, 'it never vouched: it waits for proof');
 
     const again = feeds.open('b');
-    feeds.endFeedsOf('a');
+    tell('a', 'revoked');
     assert.equal(silent.ended, true);
     assert.equal(again.ended, false);
-    feeds.missed();
+    const more = feeds.open('b');
+    tell('b', 'unproven');
     assert.equal(again.ended, true);
+    assert.equal(more.ended, true);
+    const last = feeds.open('c');
+    feeds.missed();
+    assert.equal(last.ended, true);
     assert.equal(feeds.size, 0);
+    assert.deepEqual(
+      [...watches.values()].map((set) => set.size),
+      [0, 0, 0],
+      'every ended feed stopped watching its token',
+    );
   });
 
   it('the shared timer beats every open feed, finds a lapse by itself, and stops with the last feed', async () => {

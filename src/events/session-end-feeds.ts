@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { ServiceTokens } from '../sessions/service-tokens.js';
 import { TRUST_DEADLINE_MS, type EndPropagation } from './propagation.js';
 import { SessionEndFeedStream, type FeedOwner, type SessionEndFeedEvent } from './session-end-feed-stream.js';
 import type { SessionEvent } from './types.js';
@@ -15,7 +16,13 @@ const MAX_QUEUED_EVENTS = 4_096;
 export interface SessionEndFeedsOptions {
   /** This instance's end propagation: whether it is trusted, and the age of its proof. */
   propagation: Pick<EndPropagation, 'trusted' | 'proofAgeMs'>;
+  /** Where feeds ending and trust lapsing are logged. */
   logger: Logger;
+  /**
+   * Watched for each feed's token: a feed ends when its token is revoked or stops being proven
+   * unrevoked. Default: none (tests of the feeds alone).
+   */
+  serviceTokens?: Pick<ServiceTokens, 'watch'>;
   /** Default {@link FEED_HEARTBEAT_INTERVAL_MS}. */
   heartbeatIntervalMs?: number;
 }
@@ -35,12 +42,15 @@ export interface SessionEndFeedsOptions {
  * - When ends may have been missed (a lost listening connection), every feed ends. When trust
  *   lapses, every feed that has vouched for anything ends; one opened while untrusted stays
  *   open and quiet, and heartbeats once trust returns (it has heard every end since it opened).
- * - A revoked service token's feeds end at once ({@link endFeedsOf}).
+ * - A revoked service token's feeds end at once, and so do those of a token no read has proven
+ *   unrevoked for a second (another instance may have revoked it): the service subscribes
+ *   again, which authenticates it again.
  *
  * Cheap when idle: one interval for all feeds, and none while no feed is open.
  */
 export class SessionEndFeeds implements FeedOwner {
   private readonly streams = new Set<SessionEndFeedStream>();
+  private readonly unwatch = new Map<SessionEndFeedStream, () => void>();
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
 
@@ -57,6 +67,9 @@ export class SessionEndFeeds implements FeedOwner {
   open(tokenId: string): SessionEndFeedStream {
     const stream = new SessionEndFeedStream(this, tokenId, MAX_QUEUED_EVENTS);
     this.streams.add(stream);
+    const end = () => stream.end();
+    const unwatch = this.options.serviceTokens?.watch(tokenId, { revoked: end, unproven: end });
+    if (unwatch) this.unwatch.set(stream, unwatch);
     if (!this.timer) {
       this.timer = setInterval(() => this.beat(), this.intervalMs);
       this.timer.unref();
@@ -68,6 +81,8 @@ export class SessionEndFeeds implements FeedOwner {
 
   forget(stream: SessionEndFeedStream): void {
     this.streams.delete(stream);
+    this.unwatch.get(stream)?.();
+    this.unwatch.delete(stream);
     if (this.streams.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
@@ -90,11 +105,6 @@ export class SessionEndFeeds implements FeedOwner {
   /** Trust lapsed: every feed that has vouched for anything ends. */
   trustLapsed(): void {
     this.endAll('session ends are not proven to reach this instance', (stream) => stream.heartbeatSent);
-  }
-
-  /** The service token `tokenId` was revoked: its feeds end now. */
-  endFeedsOf(tokenId: string): void {
-    for (const stream of [...this.streams]) if (stream.tokenId === tokenId) stream.end();
   }
 
   /** Ends every feed (the server is stopping). */

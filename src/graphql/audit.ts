@@ -56,6 +56,10 @@ const AuthEventRef = builder.objectType('AuthEvent', {
       resolve: (event) => event.reason,
     }),
     factorId: t.exposeID('factorId', { nullable: true, description: 'For factor events: the factor it concerns.' }),
+    serviceTokenId: t.exposeID('serviceTokenId', {
+      nullable: true,
+      description: 'For service token events: the token it concerns (`serviceTokens(includeRevoked: true)` names it).',
+    }),
     method: t.field({
       type: AuthenticationMethodEnum,
       nullable: true,

@@ -3,7 +3,7 @@
  * session token, and `sessionEndFeed` to hear of every end (and heartbeats) so they may cache.
  */
 import type { SessionEndFeedEvent } from '../events/session-end-feed-stream.js';
-import { forbidden } from '../sessions/errors.js';
+import { forbidden, unknownServiceToken } from '../sessions/errors.js';
 import type { VerifiedSession } from '../sessions/verification.js';
 import { builder } from './builder.js';
 import type { GraphQLContext } from './context.js';
@@ -76,7 +76,13 @@ builder.subscriptionField('sessionEndFeed', (t) =>
     description:
       'Every session end anywhere (ENDED), in the order this instance applied them, and a HEARTBEAT every 250 ms while this instance is proven to hear every end. Completes when it may have missed one or stops being proven: drop what you cached and subscribe again. Ends when the service token is revoked. VERIFY_SESSIONS.',
     authScopes: { service: 'VERIFY_SESSIONS' },
-    subscribe: (_root, _args, context) => context.endFeeds.open(serviceOf(context).tokenId),
+    subscribe: (_root, _args, context) => {
+      const { tokenId } = serviceOf(context);
+      // Its revocation may have been heard since this request (or socket) authenticated it: a
+      // feed opened now would never hear of it.
+      if (context.services.serviceTokens.isRevoked(tokenId)) throw unknownServiceToken();
+      return context.endFeeds.open(tokenId);
+    },
     resolve: (event) => event,
   }),
 );

@@ -44,7 +44,7 @@ export interface WebSocketOptions {
   yoga: GatehouseYoga;
   resolveViewer: ViewerResolver;
   /** Authenticates a socket whose `connectionParams` carry a service token, and tells of its revocation. */
-  serviceTokens: Pick<ServiceTokens, 'authenticate' | 'onRevoked'>;
+  serviceTokens: Pick<ServiceTokens, 'authenticate' | 'watch'>;
   watcher: SessionEndWatcher;
   /** Undefined where metrics are not collected (production without METRICS_TOKEN). */
   metrics: Metrics | undefined;
@@ -229,9 +229,10 @@ async function connectSocket(options: WebSocketOptions, states: WeakMap<WebSocke
         closeWhenIdle(socket, state, SESSION_ENDED_CLOSE_CODE, `Session ended: ${event.reason ?? 'ENDED'}`),
     });
   } else if (state.service) {
-    const { tokenId } = state.service;
-    state.stopWatching = options.serviceTokens.onRevoked((revoked) => {
-      if (revoked === tokenId) closeWhenIdle(socket, state, SERVICE_TOKEN_REVOKED_CLOSE_CODE, 'Service token revoked');
+    // Unproven: the socket's requests are not authenticated again, so the service must reconnect.
+    state.stopWatching = options.serviceTokens.watch(state.service.tokenId, {
+      revoked: () => closeWhenIdle(socket, state, SERVICE_TOKEN_REVOKED_CLOSE_CODE, 'Service token revoked'),
+      unproven: () => closeWhenIdle(socket, state, TRY_AGAIN_LATER_CLOSE_CODE, 'Service token unproven: reconnect'),
     });
   }
   states.set(socket, state);

@@ -57,8 +57,11 @@ export interface YogaOptions {
   clock: Clock;
   /** How failures reach clients: the error masker. */
   errors: WireErrors;
+  /** Where `sessionEvents` subscribers hear each session start and end this instance applies. */
   pubsub: SessionPubSub;
+  /** Watches a subscriber's own session, so that `sessionRevoked` hears of its end. */
   watcher: SessionEndWatcher;
+  /** The open `sessionEndFeed`s of this instance: a service's subscription opens one here. */
   endFeeds: SessionEndFeeds;
   /** Resolves when the server begins to stop: every subscription then ends. */
   shutdown: ShutdownSignal;

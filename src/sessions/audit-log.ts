@@ -108,6 +108,7 @@ export class AuditLog {
       factorId: fields.factorId ?? null,
       method: fields.method ?? null,
       recoveryCodesLeft: fields.recoveryCodesLeft ?? null,
+      serviceTokenId: fields.serviceTokenId ?? null,
       ipAddress: origin.device.ipAddress,
       userAgent: origin.device.userAgent,
       createdAt,

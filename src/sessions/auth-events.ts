@@ -63,6 +63,8 @@ export interface AuthEventRecord {
    * as; for a login or step-up completed by a second factor: that factor's method.
    */
   method: AuthenticationMethod | null;
+  /** For service token events: the token it concerns. */
+  serviceTokenId: string | null;
   /** For RECOVERY_CODE_USED and RECOVERY_CODES_REGENERATED: the user's unused recovery codes now. */
   recoveryCodesLeft: number | null;
   ipAddress: string | null;
@@ -72,7 +74,10 @@ export interface AuthEventRecord {
 
 /** What an event says beyond its type and origin. */
 export type AuthEventFields = Partial<
-  Pick<AuthEventRecord, 'userId' | 'sessionId' | 'username' | 'reason' | 'factorId' | 'method' | 'recoveryCodesLeft'>
+  Pick<
+    AuthEventRecord,
+    'userId' | 'sessionId' | 'username' | 'reason' | 'factorId' | 'method' | 'recoveryCodesLeft' | 'serviceTokenId'
+  >
 >;
 
 /** Which events a read of the log keeps: each part given must hold. */

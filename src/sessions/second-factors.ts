@@ -22,6 +22,7 @@ import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { badUserInput, GatehouseError, invalidSecondFactor, notFound, secondFactorRequired } from './errors.js';
 import { readCode } from './factor-codes.js';
+import { displayName } from './names.js';
 import { mustHaveSecondFactor, type SessionPolicy } from './policy.js';
 import { hashRecoveryCodes, newRecoveryCodes, RECOVERY_CODE_COUNT } from './recovery-codes.js';
 import type { LoginResult } from './session-start.js';
@@ -73,14 +74,9 @@ export interface AddedFactor {
 const DEFAULT_TOTP_NAME = 'Authenticator app';
 const NAME_MAX_LENGTH = 64;
 
-/** A factor's name as given: trimmed, one line, at most 64 characters; the default when empty or absent. */
+/** A factor's name as given (names.ts: trimmed, NFC, one visible line), at most 64 characters; the default when empty or absent. */
 export function factorName(name: string | null | undefined, fallback: string): string {
-  const trimmed = (name ?? '').trim();
-  if (trimmed === '') return fallback;
-  if ([...trimmed].length > NAME_MAX_LENGTH)
-    throw badUserInput(`A name is at most ${NAME_MAX_LENGTH} characters`, 'name');
-  if (/\p{Cc}/u.test(trimmed)) throw badUserInput('A name may not contain control characters', 'name');
-  return trimmed;
+  return displayName(name ?? '', NAME_MAX_LENGTH) || fallback;
 }
 
 export class SecondFactors {

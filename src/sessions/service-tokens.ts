@@ -15,6 +15,12 @@
  *   unrevoked; each answer renews their proof and tells the listeners of the others. A
  *   recheck that fails renews nothing: requests then read the row each time (and fail with the
  *   database), so no revoked token is served for longer than {@link TRUST_MS}.
+ * - What stays open on a token (a feed, a socket) issues no request, so it {@link
+ *   ServiceTokens.watch}es the token: whenever that token has had no proof for {@link TRUST_MS}
+ *   (the recheck failing or slow), its watchers hear `unproven` within {@link RECHECK_INTERVAL_MS}
+ *   and end what they hold; the service then authenticates again, which reads the row.
+ * - A token unused for {@link FORGET_UNUSED_MS} and watched by nothing is forgotten (not
+ *   rechecked any more); its next use reads the row.
  * - `lastUsedAt` is written behind, at most once a minute per token, in one transaction per batch.
  */
 import { performance } from 'node:perf_hooks';
@@ -23,6 +29,7 @@ import type { Logger } from '../logger.js';
 import type { AuditLog } from './audit-log.js';
 import type { Clock } from './clock.js';
 import { badUserInput, GatehouseError } from './errors.js';
+import { displayName } from './names.js';
 import { generateServiceToken, hashToken, isServiceToken } from './tokens.js';
 import { originOfActor, type Actor } from './types.js';
 import {
@@ -47,8 +54,8 @@ const FLUSH_INTERVAL_MS = 1_000;
 const TRUST_MS = 900;
 /** How often the known tokens are rechecked; well within {@link TRUST_MS}, so that a slow query does not lapse it. */
 const RECHECK_INTERVAL_MS = 250;
-/** C0 and C1 controls, DEL included. */
-const CONTROL_CHARACTERS = /\p{Cc}/u;
+/** A known token unused for this long, and watched by nothing, is dropped from the cache and the recheck. */
+export const FORGET_UNUSED_MS = 10_000;
 
 export interface ServiceTokensOptions {
   /** The `service_tokens` rows (storage/service-token-store.ts). */
@@ -59,6 +66,8 @@ export interface ServiceTokensOptions {
   audit: AuditLog;
   /** Each creation and revocation (never the token), and a failing recheck once per outage. */
   logger: Logger;
+  /** How long a token unused and unwatched stays cached and rechecked. Default {@link FORGET_UNUSED_MS}. */
+  forgetUnusedMs?: number;
 }
 
 interface Known {
@@ -67,9 +76,19 @@ interface Known {
   tokenHash: string;
   /** `performance.now()` when the latest read that found it unrevoked began. */
   verifiedAt: number;
+  /** `performance.now()` of its latest authentication. */
+  usedAt: number;
 }
 
 type RevokedListener = (tokenId: string) => void;
+
+/** What holds a token open (a feed, a socket) hears of it; see {@link ServiceTokens.watch}. */
+export interface ServiceTokenWatch {
+  /** The token was revoked, here or on another instance: end what it holds. */
+  revoked(): void;
+  /** No read has proven the token unrevoked for {@link TRUST_MS}: end what it holds, so that the service authenticates again. */
+  unproven(): void;
+}
 
 export class ServiceTokens {
   private readonly byHash = new Map<string, Known>();
@@ -77,6 +96,7 @@ export class ServiceTokens {
   /** Every id this process has seen revoked: a revocation is forever. */
   private readonly revoked = new Set<string>();
   private readonly listeners = new Set<RevokedListener>();
+  private readonly watches = new Map<string, Set<ServiceTokenWatch>>();
   private pending = new Map<string, Date>();
   private flushing: Promise<void> = Promise.resolve();
   private rechecking = false;
@@ -86,7 +106,7 @@ export class ServiceTokens {
   constructor(private readonly options: ServiceTokensOptions) {
     this.timers = [
       setInterval(() => void this.flush(), FLUSH_INTERVAL_MS),
-      setInterval(() => void this.recheck(), RECHECK_INTERVAL_MS),
+      setInterval(() => this.tick(), RECHECK_INTERVAL_MS),
     ];
     for (const timer of this.timers) timer.unref();
   }
@@ -127,6 +147,7 @@ export class ServiceTokens {
     const tokenHash = hashToken(token);
     const known = this.byHash.get(tokenHash);
     if (known && performance.now() - known.verifiedAt < TRUST_MS) {
+      known.usedAt = performance.now();
       this.touch(known.record);
       return known.principal;
     }
@@ -134,7 +155,7 @@ export class ServiceTokens {
     const record = await this.options.store.findServiceTokenByHash(tokenHash);
     if (!record || record.revokedAt !== null || this.revoked.has(record.id)) return null;
     const principal: ServicePrincipal = { tokenId: record.id, name: record.name, scopes: new Set(record.scopes) };
-    const entry: Known = { principal, record, tokenHash, verifiedAt: startedAt };
+    const entry: Known = { principal, record, tokenHash, verifiedAt: startedAt, usedAt: startedAt };
     this.byHash.set(tokenHash, entry);
     this.byId.set(record.id, entry);
     this.touch(record);
@@ -149,6 +170,31 @@ export class ServiceTokens {
   onRevoked(listener: RevokedListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Tokens cached and rechecked now (metrics, tests). */
+  get cached(): number {
+    return this.byId.size;
+  }
+
+  /** Whether this process knows `tokenId` to be revoked (revoked here, or heard of from the recheck). */
+  isRevoked(tokenId: string): boolean {
+    return this.revoked.has(tokenId);
+  }
+
+  /**
+   * Tells `watch` when the token `tokenId` is revoked or stops being proven unrevoked; while
+   * watched, the token stays rechecked. Call on what stays open on the token without issuing
+   * requests (a feed, a socket). Returns the unwatch.
+   */
+  watch(tokenId: string, watch: ServiceTokenWatch): () => void {
+    let watches = this.watches.get(tokenId);
+    if (!watches) this.watches.set(tokenId, (watches = new Set()));
+    watches.add(watch);
+    return () => {
+      watches.delete(watch);
+      if (watches.size === 0 && this.watches.get(tokenId) === watches) this.watches.delete(tokenId);
+    };
   }
 
   /** Writes the queued `lastUsedAt` values; resolves once they are written. */
@@ -178,6 +224,33 @@ export class ServiceTokens {
     if (record.lastUsedAt && now.getTime() - record.lastUsedAt.getTime() < LAST_USED_WRITE_INTERVAL_MS) return;
     record.lastUsedAt = now;
     this.pending.set(record.id, now);
+  }
+
+  private tick(): void {
+    this.endUnproven();
+    this.forgetUnused();
+    void this.recheck();
+  }
+
+  /** Tells the watchers of each token without a proof younger than {@link TRUST_MS}. */
+  private endUnproven(): void {
+    const now = performance.now();
+    for (const [id, watches] of this.watches) {
+      const known = this.byId.get(id);
+      // A revoked token's watchers heard `revoked`.
+      if (this.revoked.has(id) || (known && now - known.verifiedAt < TRUST_MS)) continue;
+      this.tell(watches, 'unproven', id);
+    }
+  }
+
+  /** Drops the tokens unused for {@link FORGET_UNUSED_MS} that nothing watches: the recheck is for tokens in use. */
+  private forgetUnused(): void {
+    const now = performance.now();
+    for (const [id, known] of this.byId) {
+      if (now - known.usedAt < (this.options.forgetUnusedMs ?? FORGET_UNUSED_MS) || this.watches.has(id)) continue;
+      this.byId.delete(id);
+      this.byHash.delete(known.tokenHash);
+    }
   }
 
   /** Asks which known tokens are still unrevoked (revocations by any instance); renews their proof, forgets the others. */
@@ -225,6 +298,18 @@ export class ServiceTokens {
         this.options.logger.error('a service token revocation listener failed', { error, tokenId: id });
       }
     }
+    const watches = this.watches.get(id);
+    if (watches) this.tell(watches, 'revoked', id);
+  }
+
+  private tell(watches: ReadonlySet<ServiceTokenWatch>, what: keyof ServiceTokenWatch, tokenId: string): void {
+    for (const watch of [...watches]) {
+      try {
+        watch[what]();
+      } catch (error) {
+        this.options.logger.error(`a service token watcher failed (${what})`, { error, tokenId });
+      }
+    }
   }
 
   private async record(
@@ -232,7 +317,7 @@ export class ServiceTokens {
     token: ServiceTokenRecord,
     actor: Actor,
   ): Promise<void> {
-    await this.options.audit.record(type, originOfActor(actor), {});
+    await this.options.audit.record(type, originOfActor(actor), { serviceTokenId: token.id });
     this.options.logger.info(`service token: ${type}`, {
       ...{ tokenId: token.id, name: token.name, scopes: token.scopes.join(',') },
       actorUserId: actorUserId(actor),
@@ -242,14 +327,10 @@ export class ServiceTokens {
 
 const actorUserId = (actor: Actor) => ('viewer' in actor ? actor.viewer.user.id : null);
 
-function validName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0) throw badUserInput('name must not be empty', 'name');
-  // Characters as people count them (code points), as PostgreSQL's varchar does.
-  if ([...trimmed].length > MAX_NAME_LENGTH)
-    throw badUserInput(`name must be at most ${MAX_NAME_LENGTH} characters`, 'name');
-  if (CONTROL_CHARACTERS.test(trimmed)) throw badUserInput('name must not contain control characters', 'name');
-  return trimmed;
+function validName(raw: string): string {
+  const name = displayName(raw, MAX_NAME_LENGTH);
+  if (name === '') throw badUserInput('name must not be empty', 'name');
+  return name;
 }
 
 function validScopes(scopes: readonly ServiceScope[]): ServiceScope[] {

@@ -27,6 +27,7 @@ const COLUMNS = [
   'factor_id',
   'method',
   'recovery_codes_left',
+  'service_token_id',
 ];
 const CREATED_AT = COLUMNS.indexOf('created_at');
 const RECOVERY_CODES_LEFT = COLUMNS.indexOf('recovery_codes_left');
@@ -46,6 +47,7 @@ const VALUES: ReadonlyArray<(e: AuthEventRecord) => unknown> = [
   (e) => e.factorId,
   (e) => e.method,
   (e) => e.recoveryCodesLeft,
+  (e) => e.serviceTokenId,
 ];
 
 /**

@@ -113,6 +113,7 @@ export class AuthEvent extends BaseModel implements AuthEventRecord {
   declare factorId: string | null;
   declare method: AuthenticationMethod | null;
   declare recoveryCodesLeft: number | null;
+  declare serviceTokenId: string | null;
   declare ipAddress: string | null;
   declare userAgent: string | null;
   declare createdAt: Date;

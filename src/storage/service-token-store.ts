@@ -46,7 +46,8 @@ export class KnexServiceTokenStore implements ServiceTokenStore {
       });
       return true;
     } catch (error) {
-      // The partial unique index on the names of unrevoked tokens (migration 15).
+      // The partial unique index on the names of unrevoked tokens (migration 15). A collision of
+      // token_hash (unique too) would read as a taken name as well: 256 random bits never collide.
       if (isUniqueViolation(error)) return false;
       throw error;
     }

@@ -13,16 +13,17 @@ async function tokenRows({ core }: CommandContext, tokens: ServiceTokenRecord[])
     id: token.id,
     name: token.name,
     scopes: token.scopes.join(','),
-    created: token.createdAt,
+    createdAt: token.createdAt,
     // An admin's username; `-` from the command line (or once that account is deleted).
     createdBy: token.createdByUserId === null ? null : (users.get(token.createdByUserId) ?? null),
-    lastUsed: token.lastUsedAt,
-    revoked: token.revokedAt,
+    lastUsedAt: token.lastUsedAt,
+    revokedAt: token.revokedAt,
   }));
 }
 
 /** `name`, the one column that may hold spaces, comes last: the columns before it keep their places for scripts. */
-const TOKEN_COLUMNS = ['id', 'scopes', 'created', 'createdBy', 'lastUsed', 'revoked', 'name'];
+/** The GraphQL fields' names (`ServiceToken`), as `revoke --json` has them too. */
+const TOKEN_COLUMNS = ['id', 'scopes', 'createdAt', 'createdBy', 'lastUsedAt', 'revokedAt', 'name'];
 
 function scopesOf(option: string | boolean | string[] | undefined): ServiceScope[] {
   const given = Array.isArray(option) ? option : [];
