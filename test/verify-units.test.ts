@@ -9,6 +9,7 @@ import { CredentialReader, requestCheck } from '../src/verify/requests.js';
 import { RECHECK_AFTER_MS, RecentEnds, SessionCache, type CachedSession } from '../src/verify/session-cache.js';
 import { FeedTrust, TRUST_DEADLINE_MS } from '../src/verify/trust.js';
 import { GatehouseUnavailableError, type VerifiedSession } from '../src/verify/index.js';
+import { recordingLogger } from './support/verifier.js';
 
 const WALL = Date.parse('2026-12-08T05:00:00Z');
 
@@ -18,14 +19,6 @@ function cached(sessionId: string, overrides: Partial<CachedSession> = {}): Cach
     session: { id: sessionId, expiresAt: new Date(WALL + 3_600_000), assurance: 'AAL1', deviceBound: false },
   };
   return { verified, expiresAtMs: WALL + 3_600_000, idleExpiresAtMs: WALL + 600_000, verifiedAt: 0, ...overrides };
-}
-
-/** A logger that keeps its lines, by level. */
-function recordingLogger() {
-  const lines: Array<{ level: 'info' | 'warn' | 'error'; message: string }> = [];
-  const at = (level: 'info' | 'warn' | 'error') => (message: unknown) =>
-    void lines.push({ level, message: String(message) });
-  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
 describe('SessionCache', () => {
@@ -109,10 +102,18 @@ describe('FeedTrust', () => {
     return { clock, lines, trust, emptied: () => emptied };
   }
 
-  it('is not trusted before the first heartbeat, then until receivedAt + (1000 − proofAgeMs)', () => {
+  /** A ping sent at `sentAt` and answered at `answeredAt` (the clock moves there). */
+  function pingAnswered(clock: { now: number }, trust: FeedTrust, sentAt: number, answeredAt = sentAt): void {
+    clock.now = sentAt;
+    trust.pingSent();
+    clock.now = answeredAt;
+    trust.pongReceived();
+  }
+
+  it('is not trusted before the first heartbeat, then until pingSentAt + (1000 − proofAgeMs)', () => {
     const { clock, trust, lines } = trustAt();
     assert.equal(trust.trusted, false);
-    clock.now = 100;
+    pingAnswered(clock, trust, 100);
     trust.heartbeat(300);
     assert.equal(trust.trusted, true);
     assert.equal(trust.remainingMs, TRUST_DEADLINE_MS - 300);
@@ -126,19 +127,59 @@ describe('FeedTrust', () => {
     );
   });
 
-  it('an older proof never shortens trust; a proof as old as the deadline gives none', () => {
+  it('a heartbeat delayed in transit counts from the ping answered before it, not from its arrival', () => {
+    const { clock, trust } = trustAt();
+    // Every frame takes 400 ms each way: the ping sent at 0 is answered at 800; the heartbeat
+    // arriving at 900 was sent at 500 at the latest, and proves ends sent before it left.
+    pingAnswered(clock, trust, 0, 800);
+    clock.now = 900;
+    trust.heartbeat(0);
+    assert.equal(trust.remainingMs, TRUST_DEADLINE_MS - 900);
+    clock.now = TRUST_DEADLINE_MS;
+    assert.equal(trust.trusted, false, 'trust ends 1 s after the ping left, whatever the delay');
+  });
+
+  it('a heartbeat proves nothing without an answered ping; a ping still unanswered does not count', () => {
     const { clock, trust } = trustAt();
     trust.heartbeat(0);
-    clock.now = 10;
+    assert.equal(trust.trusted, false);
+    pingAnswered(clock, trust, 10, 20);
+    clock.now = 30;
+    trust.pingSent();
+    clock.now = 40;
+    trust.heartbeat(0);
+    assert.equal(trust.remainingMs, 10 + TRUST_DEADLINE_MS - 40);
+  });
+
+  it('pings of an ended connection count for nothing on the next', () => {
+    const { clock, trust } = trustAt();
+    pingAnswered(clock, trust, 0);
+    clock.now = 5;
+    trust.pingSent();
+    trust.end('the feed closed with 1006');
+    trust.heartbeat(0);
+    assert.equal(trust.trusted, false, 'the previous connection’s answered ping is forgotten');
+    trust.pongReceived();
+    trust.heartbeat(0);
+    assert.equal(trust.trusted, false, 'a pong on the new connection answers none of the old one’s pings');
+  });
+
+  it('an older proof never shortens trust; a proof as old as the deadline gives none', () => {
+    const { clock, trust } = trustAt();
+    pingAnswered(clock, trust, 0);
+    trust.heartbeat(0);
+    pingAnswered(clock, trust, 10);
     trust.heartbeat(900);
     assert.equal(trust.remainingMs, TRUST_DEADLINE_MS - 10);
     const other = trustAt();
+    pingAnswered(other.clock, other.trust, 0);
     other.trust.heartbeat(TRUST_DEADLINE_MS);
     assert.equal(other.trust.trusted, false);
   });
 
   it('a lapse empties the cache and logs once; recovery logs once; the epoch moves on both', () => {
     const { clock, trust, lines, emptied } = trustAt();
+    pingAnswered(clock, trust, 0);
     trust.heartbeat(0);
     const epoch = trust.epoch;
     clock.now = 5000;
@@ -146,6 +187,7 @@ describe('FeedTrust', () => {
     assert.equal(trust.trusted, false);
     assert.equal(emptied(), 1);
     assert.equal(trust.epoch, epoch + 1);
+    pingAnswered(clock, trust, 5000);
     trust.heartbeat(0);
     assert.equal(trust.epoch, epoch + 2);
     assert.deepEqual(
@@ -158,9 +200,10 @@ describe('FeedTrust', () => {
 
   it('a lapse nobody asked about is still noticed by the next heartbeat, before it renews trust', () => {
     const { clock, trust, emptied } = trustAt();
+    pingAnswered(clock, trust, 0);
     trust.heartbeat(0);
     const epoch = trust.epoch;
-    clock.now = 5000;
+    pingAnswered(clock, trust, 5000);
     trust.heartbeat(0);
     assert.equal(trust.trusted, true);
     assert.equal(emptied(), 1);
@@ -168,11 +211,12 @@ describe('FeedTrust', () => {
   });
 
   it('the feed ending ends trust at once, with its reason; a feed that never came up is said once', () => {
-    const { trust, lines, emptied } = trustAt();
+    const { clock, trust, lines, emptied } = trustAt();
     trust.end('the feed could not connect');
     trust.end('the feed could not connect');
     assert.equal(lines.length, 1);
     assert.match(lines[0]!.message, /could not connect/);
+    pingAnswered(clock, trust, 0);
     trust.heartbeat(0);
     trust.end('the feed closed with 1006');
     assert.equal(trust.trusted, false);
