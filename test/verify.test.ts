@@ -284,6 +284,31 @@ for (const kind of DATABASE_KINDS) {
         }
       });
 
+      it('a check joins a remote check of its session only if that one was sent less than a second before it', async () => {
+        const { verifier: slow } = await trustedVerifier(proxy.urlFor(server.url), serviceToken);
+        const sentNow = (since: number) =>
+          proxy.connections().filter((connection) => connection.openedAt >= since && !isFeed(connection)).length;
+        try {
+          const { token } = await nextUser();
+          const heldFrom = performance.now();
+          proxy.hang({ which: (connection) => !isFeed(connection), andNew: true, hold: 'answers' });
+          const first = slow.verify(token);
+          const joined = slow.verify(token);
+          await waitFor('the first check to reach Gatehouse', () => sentNow(heldFrom) === 1);
+          await sleep(ONE_SECOND + 50);
+          // Gatehouse may have answered the first before an end this request must see: it asks anew.
+          const late = slow.verify(token);
+          await waitFor('a second check to be sent', () => sentNow(heldFrom) === 2, { timeoutMs: ONE_SECOND });
+          proxy.resume();
+          const answers = await Promise.all([first, joined, late]);
+          assert.ok(answers.every((answer) => answer !== null));
+          assert.equal(sentNow(heldFrom), 2, 'the concurrent one joined the first');
+        } finally {
+          proxy.resume();
+          await slow.close();
+        }
+      });
+
       it('Gatehouse unreachable: every check is a 503 within requestTimeoutMs, never a stale answer', async () => {
         const requestTimeoutMs = 500;
         const { verifier: cut } = await trustedVerifier(proxy.urlFor(server.url), serviceToken, { requestTimeoutMs });

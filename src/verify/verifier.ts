@@ -46,8 +46,12 @@ class SessionVerifier implements Verifier {
   private readonly feed: EndFeed;
   private readonly remote: RemoteVerifier;
   private readonly check: RequestCheck;
-  /** One remote check per key at a time, shared by every request that needs it. */
-  private readonly inFlight = new Map<string, Promise<VerifiedSession | null>>();
+  /**
+   * One remote check per key at a time, shared by the requests that need it, with when it was
+   * sent. A request joins only a check sent less than {@link TRUST_DEADLINE_MS} before it: an
+   * older one may have been answered before an end that the request must see.
+   */
+  private readonly inFlight = new Map<string, InFlightCheck>();
 
   constructor(options: VerifierOptions) {
     const { url, serviceToken, logger = console } = options;
@@ -110,12 +114,17 @@ class SessionVerifier implements Verifier {
   }
 
   private ask(key: string, token: string, boundCookie: string | undefined): Promise<VerifiedSession | null> {
-    let pending = this.inFlight.get(key);
-    if (pending === undefined) {
-      pending = this.askGatehouse(key, token, boundCookie).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    const now = performance.now();
+    const joined = this.inFlight.get(key);
+    if (joined !== undefined && now - joined.sentAt < TRUST_DEADLINE_MS) return joined.answer;
+    const check: InFlightCheck = {
+      sentAt: now,
+      answer: this.askGatehouse(key, token, boundCookie).finally(() => {
+        if (this.inFlight.get(key) === check) this.inFlight.delete(key);
+      }),
+    };
+    this.inFlight.set(key, check);
+    return check.answer;
   }
 
   private async askGatehouse(key: string, token: string, boundCookie: string | undefined) {
@@ -135,6 +144,12 @@ class SessionVerifier implements Verifier {
     }
     return verified;
   }
+}
+
+/** A remote check under way: its answer, and `performance.now()` when it was sent. */
+interface InFlightCheck {
+  readonly sentAt: number;
+  readonly answer: Promise<VerifiedSession | null>;
 }
 
 /** Every caller gets the same object from the cache: none may change it for the others. */
