@@ -140,7 +140,7 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(await verifier.verify(token, 'stray-bound-cookie'), null);
     });
 
-    it('a device-bound session is served only with its bound cookie, from the cookies of the request', async () => {
+    it('a device-bound session is served only with its bound cookie, from the cookies of the request; never cached without it', async () => {
       await createUser(admin, 'bound-user');
       const bound = await signInBound(server, 'bound-user');
       const cookie = bound.client.cookieHeader();
@@ -148,6 +148,13 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(verified.session.id, bound.sessionId);
       assert.equal(verified.session.deviceBound, true);
       const token = /gatehouse_session=([^;]+)/.exec(cookie)![1]!;
+      // In the binding window Gatehouse admits the session cookie alone; the verifier does not cache that.
+      assert.equal((await verifier.verify(token))?.session.id, bound.sessionId);
+      assert.equal(
+        await settlesWithoutIo(verifier.verify(token)),
+        false,
+        'asked again: not cached without its bound cookie',
+      );
       // Past the registration window (by the server's clock), in which the session cookie alone still works.
       server.clock.advance(11 * SECOND);
       assert.equal(await verifier.verify(token), null, 'the session cookie alone is refused');

@@ -36,7 +36,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
  * - a remote answer is cached only if trust held from before it was asked until it arrived, on the
  *   same stream ({@link FeedTrust.epoch}): an end in a gap between feeds cannot be behind it;
  * - a remote answer for a session whose `ENDED` arrived in the last seconds ({@link RecentEnds}) is
- *   neither cached nor served: it left Gatehouse before the end;
+ *   neither cached nor served: it left Gatehouse before the end; one for a device-bound session
+ *   asked without its bound cookie is not cached (Gatehouse admits it only while binding);
  * - Gatehouse's silence is never taken for an answer: it is {@link GatehouseUnavailableError} (503).
  */
 class SessionVerifier implements Verifier {
@@ -139,7 +140,10 @@ class SessionVerifier implements Verifier {
     const verified = freeze(answer.verified);
     const expiresAtMs = verified.session.expiresAt.getTime();
     const fresh = Date.now() < Math.min(expiresAtMs, answer.idleExpiresAtMs);
-    if (trustedBefore && this.trust.check() && this.trust.epoch === epoch && fresh) {
+    // Gatehouse admits a device-bound session without its bound cookie only in its short binding
+    // window: cached by the token alone, it would be served long after that window closed.
+    const boundWithout = verified.session.deviceBound && boundCookie === undefined;
+    if (trustedBefore && this.trust.check() && this.trust.epoch === epoch && fresh && !boundWithout) {
       this.cache.set(key, { verified, expiresAtMs, idleExpiresAtMs: answer.idleExpiresAtMs, verifiedAt: now });
     }
     return verified;
