@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { CredentialReader, requestCheck } from '../src/verify/requests.js';
 import { RECHECK_AFTER_MS, RecentEnds, SessionCache, type CachedSession } from '../src/verify/session-cache.js';
 import { FeedTrust, TRUST_DEADLINE_MS } from '../src/verify/trust.js';
-import { GatehouseUnavailableError, type VerifiedSession } from '../src/verify/index.js';
+import { createVerifier, GatehouseUnavailableError, type VerifiedSession } from '../src/verify/index.js';
 import { recordingLogger } from './support/verifier.js';
 
 const WALL = Date.parse('2026-12-08T05:00:00Z');
@@ -266,5 +266,26 @@ describe('reading credentials', () => {
       throw new TypeError('a bug');
     });
     await assert.rejects(bug('gatehouse_session=x', undefined), TypeError);
+  });
+});
+
+describe('createVerifier options', () => {
+  const base = { url: 'http://127.0.0.1:9', serviceToken: 'ghs_x' };
+
+  it('refuses a timeout or a cache size that is not a whole number in range, before opening anything', () => {
+    for (const requestTimeoutMs of [1500.5, Infinity, NaN, 0, -1, 2 ** 31]) {
+      assert.throws(() => createVerifier({ ...base, requestTimeoutMs }), TypeError, String(requestTimeoutMs));
+    }
+    for (const maxCachedSessions of [NaN, -1, 2.5, Infinity]) {
+      assert.throws(() => createVerifier({ ...base, maxCachedSessions }), TypeError, String(maxCachedSessions));
+    }
+  });
+
+  it('takes the bounds themselves', async () => {
+    const { logger } = recordingLogger();
+    const options = { ...base, logger, requestTimeoutMs: 2 ** 31 - 1, maxCachedSessions: 0 };
+    let verifier: ReturnType<typeof createVerifier> | undefined;
+    assert.doesNotThrow(() => (verifier = createVerifier(options)));
+    await verifier?.close();
   });
 });

@@ -16,6 +16,8 @@ import type { FastifyPluginAsync, RequestHandler, VerifiedSession, Verifier, Ver
 const DEFAULT_COOKIE_NAME = 'gatehouse_session';
 const DEFAULT_MAX_CACHED_SESSIONS = 10_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
+/** The longest timer Node keeps (2^31 − 1 ms): a longer timeout is not one. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** A session token's shape (src/sessions/tokens.ts): anything else is refused without asking Gatehouse. */
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** A bound cookie is a short printable value (Gatehouse refuses one over 512 characters); anything else cannot be one. */
@@ -58,8 +60,17 @@ class SessionVerifier implements Verifier {
     const { url, serviceToken, logger = console } = options;
     if (!/^https?:\/\//.test(url ?? '')) throw new TypeError('gatehouse/verify: url must be an http(s) URL');
     if (!serviceToken) throw new TypeError('gatehouse/verify: serviceToken is required (ghs_…)');
-    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.cache = new SessionCache(options.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS);
+    const { requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, maxCachedSessions = DEFAULT_MAX_CACHED_SESSIONS } = options;
+    // AbortSignal.timeout throws on anything else (a 500 per request, not a 503), and a NaN size bounds nothing.
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0 || requestTimeoutMs > MAX_TIMEOUT_MS) {
+      throw new TypeError(
+        `gatehouse/verify: requestTimeoutMs must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`,
+      );
+    }
+    if (!Number.isInteger(maxCachedSessions) || maxCachedSessions < 0) {
+      throw new TypeError('gatehouse/verify: maxCachedSessions must be a whole number, 0 or more');
+    }
+    this.cache = new SessionCache(maxCachedSessions);
     this.recentEnds = new RecentEnds(Math.max(10_000, requestTimeoutMs + 2 * TRUST_DEADLINE_MS));
     this.trust = new FeedTrust(logger, () => this.cache.evictAll());
     this.remote = new RemoteVerifier(url, serviceToken, requestTimeoutMs, logger);
