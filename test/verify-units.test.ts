@@ -6,37 +6,44 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CredentialReader, requestCheck } from '../src/verify/requests.js';
-import { RECHECK_AFTER_MS, RecentEnds, SessionCache, type CachedSession } from '../src/verify/session-cache.js';
+import {
+  cacheTimes,
+  RECHECK_AFTER_MS,
+  RecentEnds,
+  SessionCache,
+  type CachedSession,
+} from '../src/verify/session-cache.js';
 import { FeedTrust, TRUST_DEADLINE_MS } from '../src/verify/trust.js';
 import { createVerifier, GatehouseUnavailableError, type VerifiedSession } from '../src/verify/index.js';
 import { recordingLogger } from './support/verifier.js';
 
-const WALL = Date.parse('2026-12-08T05:00:00Z');
+/** Gatehouse's clock: far from this machine's, which must not matter. */
+const WALL = Date.parse('2031-01-01T05:00:00Z');
 
 function cached(sessionId: string, overrides: Partial<CachedSession> = {}): CachedSession {
   const verified: VerifiedSession = {
     user: { id: `user-of-${sessionId}`, username: 'alice', role: 'USER' },
     session: { id: sessionId, expiresAt: new Date(WALL + 3_600_000), assurance: 'AAL1', deviceBound: false },
   };
-  return { verified, expiresAtMs: WALL + 3_600_000, idleExpiresAtMs: WALL + 600_000, verifiedAt: 0, ...overrides };
+  return { verified, askAfter: 600_000, expiredAfter: 3_600_000, verifiedAt: 0, ...overrides };
 }
 
 describe('SessionCache', () => {
   it('serves a cached session until it is older than the recheck age, then asks for a recheck', () => {
     const cache = new SessionCache(10);
     cache.set('t1', cached('s1'));
-    assert.equal(cache.lookup('t1', WALL, 0).kind, 'fresh');
-    assert.equal(cache.lookup('t1', WALL, RECHECK_AFTER_MS - 1).kind, 'fresh');
-    assert.equal(cache.lookup('t1', WALL, RECHECK_AFTER_MS).kind, 'recheck');
-    assert.equal(cache.lookup('t2', WALL, 0).kind, 'miss');
+    assert.equal(cache.lookup('t1', 0).kind, 'fresh');
+    assert.equal(cache.lookup('t1', RECHECK_AFTER_MS - 1).kind, 'fresh');
+    assert.equal(cache.lookup('t1', RECHECK_AFTER_MS).kind, 'recheck');
+    assert.equal(cache.lookup('t2', 0).kind, 'miss');
   });
 
-  it('says a session past its absolute end is over, and one past its idle end must be asked again; both leave', () => {
+  it('says a session surely past its absolute end is over, and one possibly past an end must be asked again; both leave', () => {
     const cache = new SessionCache(10);
-    cache.set('t1', cached('s1', { expiresAtMs: WALL + 1000 }));
-    cache.set('t2', cached('s2', { idleExpiresAtMs: WALL + 1000 }));
-    assert.equal(cache.lookup('t1', WALL + 1000, 0).kind, 'expired');
-    assert.equal(cache.lookup('t2', WALL + 1000, 0).kind, 'miss');
+    cache.set('t1', cached('s1', { askAfter: 500, expiredAfter: 1000 }));
+    cache.set('t2', cached('s2', { askAfter: 1000 }));
+    assert.equal(cache.lookup('t1', 1000).kind, 'expired');
+    assert.equal(cache.lookup('t2', 1000).kind, 'miss');
     assert.equal(cache.size, 0);
   });
 
@@ -44,11 +51,11 @@ describe('SessionCache', () => {
     const cache = new SessionCache(2);
     cache.set('t1', cached('s1'));
     cache.set('t2', cached('s2'));
-    cache.lookup('t1', WALL, 0);
+    cache.lookup('t1', 0);
     cache.set('t3', cached('s3'));
-    assert.equal(cache.lookup('t2', WALL, 0).kind, 'miss');
-    assert.equal(cache.lookup('t1', WALL, 0).kind, 'fresh');
-    assert.equal(cache.lookup('t3', WALL, 0).kind, 'fresh');
+    assert.equal(cache.lookup('t2', 0).kind, 'miss');
+    assert.equal(cache.lookup('t1', 0).kind, 'fresh');
+    assert.equal(cache.lookup('t3', 0).kind, 'fresh');
     assert.equal(cache.size, 2);
   });
 
@@ -58,9 +65,9 @@ describe('SessionCache', () => {
     cache.set('t1 bound-a', cached('s1'));
     cache.set('t2', cached('s2'));
     cache.evictSession('s1');
-    assert.equal(cache.lookup('t1', WALL, 0).kind, 'miss');
-    assert.equal(cache.lookup('t1 bound-a', WALL, 0).kind, 'miss');
-    assert.equal(cache.lookup('t2', WALL, 0).kind, 'fresh');
+    assert.equal(cache.lookup('t1', 0).kind, 'miss');
+    assert.equal(cache.lookup('t1 bound-a', 0).kind, 'miss');
+    assert.equal(cache.lookup('t2', 0).kind, 'fresh');
     cache.evictSession('unknown');
     cache.evictAll();
     assert.equal(cache.size, 0);
@@ -73,7 +80,33 @@ describe('SessionCache', () => {
     assert.equal(cache.size, 1);
     const none = new SessionCache(0);
     none.set('t1', cached('s1'));
-    assert.equal(none.lookup('t1', WALL, 0).kind, 'miss');
+    assert.equal(none.lookup('t1', 0).kind, 'miss');
+  });
+});
+
+describe('cacheTimes', () => {
+  // Gatehouse said Date: 05:00:00 (so it answered in [05:00:00, 05:00:01)); asked at 100, answered at 150 here.
+  const answer = {
+    sentAt: 100,
+    arrivedAt: 150,
+    gatehouseNowMs: WALL,
+    expiresAtMs: WALL + 60_000,
+    idleExpiresAtMs: WALL + 30_000,
+  };
+
+  it('measures from the answer on the monotonic clock, by Gatehouse’s clock: the service’s wall clock plays no part', () => {
+    assert.deepEqual(cacheTimes(answer), { askAfter: 100 + 30_000 - 1_000, expiredAfter: 150 + 60_000 });
+  });
+
+  it('takes the Date header’s second on the safe side: asks up to a second early, refuses only once surely over', () => {
+    const times = cacheTimes({ ...answer, idleExpiresAtMs: WALL + 1_000 })!;
+    assert.equal(times.askAfter, 100, 'an idle end within the second of the Date: not served from memory at all');
+    const ending = cacheTimes({ ...answer, expiresAtMs: WALL + 500 })!;
+    assert.ok(ending.askAfter < 100 && ending.expiredAfter === 650, 'asked again at once; refused only from 650');
+  });
+
+  it('without a Date header nothing is known of Gatehouse’s clock: not cached', () => {
+    assert.equal(cacheTimes({ ...answer, gatehouseNowMs: Number.NaN }), undefined);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   requestCheck,
   type RequestCheck,
 } from './requests.js';
-import { RecentEnds, SessionCache } from './session-cache.js';
+import { cacheTimes, RecentEnds, SessionCache } from './session-cache.js';
 import { FeedTrust, TRUST_DEADLINE_MS } from './trust.js';
 import type { FastifyPluginAsync, RequestHandler, VerifiedSession, Verifier, VerifierOptions } from './types.js';
 
@@ -92,7 +92,7 @@ class SessionVerifier implements Verifier {
     // A space is in neither a token nor a cookie value.
     const key = boundCookie === undefined ? token : `${token} ${boundCookie}`;
     if (this.trust.check()) {
-      const found = this.cache.lookup(key, Date.now(), performance.now());
+      const found = this.cache.lookup(key, performance.now());
       if (found.kind === 'fresh') return Promise.resolve(found.verified);
       if (found.kind === 'expired') return Promise.resolve(null);
       if (found.kind === 'recheck') {
@@ -142,6 +142,7 @@ class SessionVerifier implements Verifier {
   private async askGatehouse(key: string, token: string, boundCookie: string | undefined) {
     const trustedBefore = this.trust.check();
     const epoch = this.trust.epoch;
+    const sentAt = performance.now();
     const answer = await this.remote.verify(token, boundCookie);
     const now = performance.now();
     if (answer === null || this.recentEnds.has(answer.verified.session.id, now)) {
@@ -149,13 +150,13 @@ class SessionVerifier implements Verifier {
       return null;
     }
     const verified = freeze(answer.verified);
-    const expiresAtMs = verified.session.expiresAt.getTime();
-    const fresh = Date.now() < Math.min(expiresAtMs, answer.idleExpiresAtMs);
+    const times = cacheTimes({ ...answer, sentAt, arrivedAt: now, expiresAtMs: verified.session.expiresAt.getTime() });
+    const fresh = times !== undefined && now < times.askAfter;
     // Gatehouse admits a device-bound session without its bound cookie only in its short binding
     // window: cached by the token alone, it would be served long after that window closed.
     const boundWithout = verified.session.deviceBound && boundCookie === undefined;
     if (trustedBefore && this.trust.check() && this.trust.epoch === epoch && fresh && !boundWithout) {
-      this.cache.set(key, { verified, expiresAtMs, idleExpiresAtMs: answer.idleExpiresAtMs, verifiedAt: now });
+      this.cache.set(key, { verified, ...times, verifiedAt: now });
     }
     return verified;
   }
