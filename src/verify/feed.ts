@@ -101,6 +101,8 @@ export class EndFeed {
       keepAlive: PING_INTERVAL_MS,
       on: {
         closed: (event) => current() && this.failed(describeClose(event), closeCode(event)),
+        // A ping at once, ahead of the subscription: its pong comes before the first heartbeat, which then counts.
+        connected: (socket) => current() && (socket as WebSocket).send(PING_MESSAGE),
         pong: (received) => received && current() && this.trust.pongReceived(),
       },
     });
