@@ -41,8 +41,8 @@ type SocketHolder = { socket?: WebSocket };
  * `sessionEndFeed` over graphql-ws, kept open for as long as the verifier lives. Its rules:
  * - every message is handled in arrival order, synchronously: an `ENDED` reaches the cache before
  *   the heartbeat that proves it, and a pong reaches the trust before the heartbeats behind it;
- * - a ping goes every {@link PING_INTERVAL_MS} on the same socket, its time taken before it is
- *   written: heartbeats count from it, not from their arrival (trust.ts);
+ * - a ping goes on connecting and then every {@link PING_INTERVAL_MS} on the same socket, its time
+ *   taken before it is written: heartbeats count from it, not from their arrival (trust.ts);
  * - a connection that is silent past its deadline (the trust deadline once proven, a connect
  *   timeout before) is dropped at once and replaced: a proxy that stops forwarding without closing
  *   must not leave the verifier waiting on a dead socket (a closing handshake would wait on it
