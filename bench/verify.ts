@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type * as VerifyTypes from '../src/verify/index.js';
+import { waitFor } from '../test/support/async.js';
 import { kickRounds, startServiceApp } from '../test/support/service-apps.js';
 import { boundFigure, ratioFigure, reportFigures } from './summary.js';
 import {
@@ -103,11 +104,7 @@ async function checkRates(server: BenchServer, target: GraphQLTarget, tokens: st
   });
   const rates: Rates = { cached: [], http: [], httpP50Ms: [] };
   try {
-    const deadline = performance.now() + 10_000;
-    while (!verifier.trusted) {
-      if (performance.now() > deadline) throw new Error('the end feed did not prove itself within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor('the end feed to prove itself', () => verifier.trusted, { timeoutMs: 10_000 });
     for (const token of tokens) if (!(await verifier.verify(token))) throw new Error('a new session was refused');
     const requests = cookies.map((cookie) => prepareGet('/auth/verify', { cookie }));
     await cachedRate(verifier, tokens, warmupMs);

@@ -14,6 +14,14 @@ export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 5_000;
 /** After the service token is refused (revoked: 4403; unknown: 4401), retries are this slow: a new token is needed. */
 export const REFUSED_RETRY_MS = 30_000;
+/**
+ * A ping goes this long after the previous pong: a heartbeat counts from the send time of the
+ * newest answered ping (trust.ts), so this, plus a round trip, is trust given up per heartbeat.
+ * Half of Gatehouse's heartbeat interval (250 ms) leaves room for a proof age of a few hundred ms.
+ */
+export const PING_INTERVAL_MS = 125;
+/** How graphql-ws writes a ping (a `{ type: 'ping' }` message with no payload). */
+const PING_MESSAGE = '{"type":"ping"}';
 /** graphql-ws close codes of a refused service token: unknown (4401) or revoked (4403). */
 const REFUSED_CLOSE_CODES: ReadonlySet<number | undefined> = new Set([4401, 4403]);
 
@@ -32,7 +40,9 @@ type SocketHolder = { socket?: WebSocket };
 /**
  * `sessionEndFeed` over graphql-ws, kept open for as long as the verifier lives. Its rules:
  * - every message is handled in arrival order, synchronously: an `ENDED` reaches the cache before
- *   the heartbeat that proves it;
+ *   the heartbeat that proves it, and a pong reaches the trust before the heartbeats behind it;
+ * - a ping goes on connecting and then every {@link PING_INTERVAL_MS} on the same socket, its time
+ *   taken before it is written: heartbeats count from it, not from their arrival (trust.ts);
  * - a connection that is silent past its deadline (the trust deadline once proven, a connect
  *   timeout before) is dropped at once and replaced: a proxy that stops forwarding without closing
  *   must not leave the verifier waiting on a dead socket (a closing handshake would wait on it
@@ -85,15 +95,16 @@ export class EndFeed {
     const current = () => attempt === this.attempt;
     this.client = createClient({
       url: this.url,
-      webSocketImpl: class extends WebSocket {
-        constructor(address: string, protocols?: string | string[]) {
-          super(address, protocols);
-          holder.socket = this;
-        }
-      },
+      webSocketImpl: pingTimingSocket(holder, () => current() && this.trust.pingSent()),
       connectionParams: { authorization: `Bearer ${this.serviceToken}` },
       retryAttempts: 0,
-      on: { closed: (event) => current() && this.failed(describeClose(event), closeCode(event)) },
+      keepAlive: PING_INTERVAL_MS,
+      on: {
+        closed: (event) => current() && this.failed(describeClose(event), closeCode(event)),
+        // A ping at once, ahead of the subscription: its pong comes before the first heartbeat, which then counts.
+        connected: (socket) => current() && (socket as WebSocket).send(PING_MESSAGE),
+        pong: (received) => received && current() && this.trust.pongReceived(),
+      },
     });
     this.client.subscribe<{ sessionEndFeed: FeedEvent }>(
       { query: SESSION_END_FEED },
@@ -168,6 +179,24 @@ export class EndFeed {
     void Promise.resolve(this.client?.dispose()).catch(() => undefined);
     this.client = undefined;
   }
+}
+
+/**
+ * The WebSocket class graphql-ws opens: it keeps each socket in `holder` (to drop a hung one at
+ * once) and calls `pinging` just before a ping is written, so that its time precedes its arrival.
+ */
+function pingTimingSocket(holder: SocketHolder, pinging: () => void) {
+  return class extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      holder.socket = this;
+    }
+
+    override send(data: Parameters<WebSocket['send']>[0], ...rest: unknown[]): void {
+      if (data === PING_MESSAGE) pinging();
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  };
 }
 
 function closeCode(event: unknown): number | undefined {

@@ -9,10 +9,13 @@ const VERIFY_SESSION = `query VerifySession($token: String!, $boundCookie: Strin
   }
 }`;
 
-/** Gatehouse's answer for one session: the session, and the wall-clock ms its idle end falls on. */
+/** Gatehouse's answer for one session: the session, its idle end, and Gatehouse's clock when it answered. */
 export interface RemoteAnswer {
   verified: VerifiedSession;
+  /** By Gatehouse's clock. */
   idleExpiresAtMs: number;
+  /** The answer's `Date` header (whole seconds), NaN without one. */
+  gatehouseNowMs: number;
 }
 
 interface VerifySessionData {
@@ -49,7 +52,7 @@ export class RemoteVerifier {
   }
 
   async verify(token: string, boundCookie: string | undefined): Promise<RemoteAnswer | null> {
-    const body = await this.post({ token, boundCookie: boundCookie ?? null });
+    const { body, gatehouseNowMs } = await this.post({ token, boundCookie: boundCookie ?? null });
     const code = body.errors?.[0]?.extensions?.code;
     if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
       if (!this.refusalLogged) {
@@ -70,10 +73,11 @@ export class RemoteVerifier {
     return {
       verified: { user: answer.user, session: { ...session, expiresAt: new Date(session.expiresAt) } },
       idleExpiresAtMs: Date.parse(answer.idleExpiresAt),
+      gatehouseNowMs,
     };
   }
 
-  private async post(variables: Record<string, string | null>): Promise<GraphQLBody> {
+  private async post(variables: Record<string, string | null>): Promise<{ body: GraphQLBody; gatehouseNowMs: number }> {
     let response: Response;
     try {
       response = await fetch(this.endpoint, {
@@ -96,7 +100,8 @@ export class RemoteVerifier {
       throw new GatehouseUnavailableError(`Gatehouse answered ${response.status}`);
     }
     try {
-      return (await response.json()) as GraphQLBody;
+      const body = (await response.json()) as GraphQLBody;
+      return { body, gatehouseNowMs: Date.parse(response.headers.get('date') ?? '') };
     } catch (error) {
       throw new GatehouseUnavailableError(`Gatehouse's answer was cut off or not JSON (${response.status})`, {
         cause: error,

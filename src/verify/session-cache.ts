@@ -3,16 +3,52 @@ import type { VerifiedSession } from './types.js';
 /** A cached answer is checked with Gatehouse again after this, so its use reaches Gatehouse (idle timeout). */
 export const RECHECK_AFTER_MS = 60_000;
 
-/** One verified session as cached: the answer, and when it stops holding. */
+/**
+ * One verified session as cached: the answer, and when it stops holding. Every time is the
+ * service's `performance.now()`: Gatehouse's times are turned into durations against its own
+ * clock ({@link cacheTimes}), so the service's wall clock, right or wrong, plays no part.
+ */
 export interface CachedSession {
   readonly verified: VerifiedSession;
-  /** Wall-clock ms: the session's absolute end. */
-  readonly expiresAtMs: number;
-  /** Wall-clock ms: idle past this unless used elsewhere since; Gatehouse must be asked again. */
-  readonly idleExpiresAtMs: number;
-  /** `performance.now()` when Gatehouse answered. */
+  /** Before this the session is surely neither past its absolute end nor idle: served from memory. */
+  readonly askAfter: number;
+  /** From this the session is surely past its absolute end: refused without asking. In between, Gatehouse is asked. */
+  readonly expiredAfter: number;
+  /** When Gatehouse answered. */
   readonly verifiedAt: number;
 }
+
+/** What {@link cacheTimes} needs of one remote answer. */
+export interface AnswerTimes {
+  /** `performance.now()` just before the question was sent, and when its answer arrived. */
+  sentAt: number;
+  arrivedAt: number;
+  /** Gatehouse's clock when it answered, from the answer's `Date` header (whole seconds); NaN without one. */
+  gatehouseNowMs: number;
+  /** The session's absolute end and its idle end, by Gatehouse's clock. */
+  expiresAtMs: number;
+  idleExpiresAtMs: number;
+}
+
+/**
+ * When a cached answer stops holding, on the service's monotonic clock. Gatehouse answered at
+ * some moment `T` of its clock between `sentAt` and `arrivedAt` here; its `Date` header says
+ * `T` to the second below, so `T` is in `[date, date + 1000)`. Both bounds are taken on the
+ * safe side: the session may be past an end from `sentAt + (end − date − 1000)` (ask Gatehouse
+ * then), and is surely past its absolute end from `arrivedAt + (expiresAt − date)` (refuse it
+ * then). Without a `Date` nothing is known of Gatehouse's clock: undefined, the answer is not cached.
+ */
+export function cacheTimes(answer: AnswerTimes): Pick<CachedSession, 'askAfter' | 'expiredAfter'> | undefined {
+  const { sentAt, arrivedAt, gatehouseNowMs, expiresAtMs, idleExpiresAtMs } = answer;
+  if (!Number.isFinite(gatehouseNowMs)) return undefined;
+  return {
+    askAfter: sentAt + Math.min(expiresAtMs, idleExpiresAtMs) - (gatehouseNowMs + DATE_PRECISION_MS),
+    expiredAfter: arrivedAt + expiresAtMs - gatehouseNowMs,
+  };
+}
+
+/** An HTTP `Date` is whole seconds. */
+const DATE_PRECISION_MS = 1_000;
 
 /** What the cache says of a key: serve it, it is over, ask Gatehouse (and maybe serve meanwhile), or nothing. */
 export type Lookup =
@@ -31,8 +67,8 @@ const EXPIRED: Lookup = { kind: 'expired' };
  * Safety rests on rules the verifier keeps around it: it reads the cache only while the feed's
  * trust holds, empties it whenever that trust lapses, and stores an answer only when no end can
  * have slipped past it (see verifier.ts). The cache itself honours the session's absolute end
- * and its idle end: past `expiresAt` a session is over; past `idleExpiresAt` only Gatehouse
- * knows whether it was used elsewhere since.
+ * and its idle end, measured as durations from Gatehouse's answer ({@link cacheTimes}): surely
+ * past `expiresAt` a session is over; possibly past either end only Gatehouse knows.
  */
 export class SessionCache {
   private readonly byKey = new Map<string, CachedSession>();
@@ -44,22 +80,22 @@ export class SessionCache {
     return this.byKey.size;
   }
 
-  /** `wallNow` is `Date.now()`, `perfNow` is `performance.now()`: passed in, as they are read once per check. */
-  lookup(key: string, wallNow: number, perfNow: number): Lookup {
+  /** `now` is `performance.now()`. */
+  lookup(key: string, now: number): Lookup {
     const cached = this.byKey.get(key);
     if (cached === undefined) return MISS;
-    if (wallNow >= cached.expiresAtMs) {
+    if (now >= cached.expiredAfter) {
       this.remove(key, cached);
       return EXPIRED;
     }
-    if (wallNow >= cached.idleExpiresAtMs) {
+    if (now >= cached.askAfter) {
       this.remove(key, cached);
       return MISS;
     }
     // Maps iterate in insertion order: moving a hit to the end keeps the oldest first.
     this.byKey.delete(key);
     this.byKey.set(key, cached);
-    if (perfNow - cached.verifiedAt >= RECHECK_AFTER_MS) return { kind: 'recheck', verified: cached.verified };
+    if (now - cached.verifiedAt >= RECHECK_AFTER_MS) return { kind: 'recheck', verified: cached.verified };
     return { kind: 'fresh', verified: cached.verified };
   }
 

@@ -13,8 +13,13 @@ type TrustState = 'starting' | 'trusted' | 'lapsed';
 /**
  * Gatehouse's trust rule, carried into the service. A `HEARTBEAT` on the end feed proves that
  * every end announced more than `proofAgeMs` before it was sent has already been sent on the
- * same stream, ahead of it; so the cache is trusted until `receivedAt + (1000 − proofAgeMs)` of
- * the newest heartbeat. `performance.now()` only: a wall clock that jumps must not extend trust.
+ * same stream, ahead of it. When it was sent is not when it arrived: a path that keeps flowing
+ * but delays every frame (a buffering proxy, a busy event loop on either side) would stretch
+ * trust by that delay. So the feed pings Gatehouse on the same socket, and a heartbeat counts
+ * from the send time `s` of the newest ping whose pong arrived before it: Gatehouse wrote that
+ * pong after receiving the ping, and the heartbeat after the pong, so after `s`. The cache is
+ * trusted until `s + (1000 − proofAgeMs)`; a heartbeat with no answered ping before it on its
+ * connection proves nothing. `performance.now()` only: a wall clock that jumps must not extend trust.
  *
  * Every lapse (the deadline passed, the feed ended) empties the cache through `lapsed`, since
  * ends may have been missed, and moves {@link epoch}; so does every recovery, so that an answer
@@ -24,6 +29,10 @@ export class FeedTrust {
   private trustedUntil = Number.NEGATIVE_INFINITY;
   private state: TrustState = 'starting';
   private transitions = 0;
+  /** Send times of the current connection's pings not yet answered, oldest first (pongs come in order). */
+  private readonly unansweredPings: number[] = [];
+  /** Send time of the newest ping answered on the current connection: what a heartbeat counts from. */
+  private answeredPingSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly logger: VerifierLogger,
@@ -51,11 +60,23 @@ export class FeedTrust {
     return Math.max(0, this.trustedUntil - this.now());
   }
 
+  /** Called before a ping is written, so that Gatehouse cannot receive it before the time taken. */
+  pingSent(): void {
+    this.unansweredPings.push(this.now());
+  }
+
+  /** A pong arrived: every message after it was written after its ping reached Gatehouse. */
+  pongReceived(): void {
+    const sentAt = this.unansweredPings.shift();
+    if (sentAt !== undefined) this.answeredPingSentAt = sentAt;
+  }
+
   heartbeat(proofAgeMs: number): void {
     // A lapse since the previous heartbeat counts, even if this one would cover the gap.
     const now = this.now();
     if (this.state === 'trusted' && now >= this.trustedUntil) this.lapse('no fresh heartbeat');
-    this.trustedUntil = Math.max(this.trustedUntil, now + TRUST_DEADLINE_MS - Math.max(0, proofAgeMs));
+    const until = this.answeredPingSentAt + TRUST_DEADLINE_MS - Math.max(0, proofAgeMs);
+    this.trustedUntil = Math.max(this.trustedUntil, until);
     if (this.state === 'trusted' || now >= this.trustedUntil) return;
     this.logger.info(
       this.state === 'starting'
@@ -68,16 +89,23 @@ export class FeedTrust {
 
   /** The feed ended, failed, or could not be opened: nothing proves ends reach the cache. */
   end(reason: string): void {
-    this.trustedUntil = Number.NEGATIVE_INFINITY;
+    this.forgetConnection();
     if (this.state !== 'lapsed') this.lapse(reason);
   }
 
   /** Stops without a lapse to report (the verifier is closing). */
   stop(): void {
-    this.trustedUntil = Number.NEGATIVE_INFINITY;
+    this.forgetConnection();
     if (this.state === 'trusted') this.transitions++;
     this.state = 'lapsed';
     this.lapsed();
+  }
+
+  /** Pings belong to one connection: a pong on the next one answers none of them. */
+  private forgetConnection(): void {
+    this.trustedUntil = Number.NEGATIVE_INFINITY;
+    this.unansweredPings.length = 0;
+    this.answeredPingSentAt = Number.NEGATIVE_INFINITY;
   }
 
   private lapse(reason: string): void {

@@ -18,11 +18,15 @@ export interface VerifierOptions {
    * bound cookie's name follows from it (`gatehouse_bound`, `__Host-gatehouse_bound`).
    */
   cookieName?: string;
-  /** The most verified sessions kept in memory; the least recently used goes first. Default 10,000; 0 caches nothing. */
+  /**
+   * The most verified sessions kept in memory; the least recently used goes first. A whole
+   * number (else `createVerifier` throws a `TypeError`). Default 10,000; 0 caches nothing.
+   */
   maxCachedSessions?: number;
   /**
    * How long a remote `verifySession` may take before the check fails with
-   * {@link GatehouseUnavailableError} (the middleware answers 503). Default 2,000 ms.
+   * {@link GatehouseUnavailableError} (the middleware answers 503): whole ms from 1 to 2^31 − 1
+   * (else `createVerifier` throws a `TypeError`). Default 2,000 ms.
    */
   requestTimeoutMs?: number;
   /** Where the verifier says that its cache is off or back on, and why. Default `console`. */

@@ -9,13 +9,15 @@ import {
   requestCheck,
   type RequestCheck,
 } from './requests.js';
-import { RecentEnds, SessionCache } from './session-cache.js';
+import { cacheTimes, RecentEnds, SessionCache } from './session-cache.js';
 import { FeedTrust, TRUST_DEADLINE_MS } from './trust.js';
 import type { FastifyPluginAsync, RequestHandler, VerifiedSession, Verifier, VerifierOptions } from './types.js';
 
 const DEFAULT_COOKIE_NAME = 'gatehouse_session';
 const DEFAULT_MAX_CACHED_SESSIONS = 10_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
+/** The longest timer Node keeps (2^31 − 1 ms): a longer timeout is not one. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** A session token's shape (src/sessions/tokens.ts): anything else is refused without asking Gatehouse. */
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** A bound cookie is a short printable value (Gatehouse refuses one over 512 characters); anything else cannot be one. */
@@ -36,7 +38,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
  * - a remote answer is cached only if trust held from before it was asked until it arrived, on the
  *   same stream ({@link FeedTrust.epoch}): an end in a gap between feeds cannot be behind it;
  * - a remote answer for a session whose `ENDED` arrived in the last seconds ({@link RecentEnds}) is
- *   neither cached nor served: it left Gatehouse before the end;
+ *   neither cached nor served: it left Gatehouse before the end; one for a device-bound session
+ *   asked without its bound cookie is not cached (Gatehouse admits it only while binding);
  * - Gatehouse's silence is never taken for an answer: it is {@link GatehouseUnavailableError} (503).
  */
 class SessionVerifier implements Verifier {
@@ -46,15 +49,28 @@ class SessionVerifier implements Verifier {
   private readonly feed: EndFeed;
   private readonly remote: RemoteVerifier;
   private readonly check: RequestCheck;
-  /** One remote check per key at a time, shared by every request that needs it. */
-  private readonly inFlight = new Map<string, Promise<VerifiedSession | null>>();
+  /**
+   * One remote check per key at a time, shared by the requests that need it, with when it was
+   * sent. A request joins only a check sent less than {@link TRUST_DEADLINE_MS} before it: an
+   * older one may have been answered before an end that the request must see.
+   */
+  private readonly inFlight = new Map<string, InFlightCheck>();
 
   constructor(options: VerifierOptions) {
     const { url, serviceToken, logger = console } = options;
     if (!/^https?:\/\//.test(url ?? '')) throw new TypeError('gatehouse/verify: url must be an http(s) URL');
     if (!serviceToken) throw new TypeError('gatehouse/verify: serviceToken is required (ghs_…)');
-    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.cache = new SessionCache(options.maxCachedSessions ?? DEFAULT_MAX_CACHED_SESSIONS);
+    const { requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, maxCachedSessions = DEFAULT_MAX_CACHED_SESSIONS } = options;
+    // AbortSignal.timeout throws on anything else (a 500 per request, not a 503), and a NaN size bounds nothing.
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0 || requestTimeoutMs > MAX_TIMEOUT_MS) {
+      throw new TypeError(
+        `gatehouse/verify: requestTimeoutMs must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`,
+      );
+    }
+    if (!Number.isInteger(maxCachedSessions) || maxCachedSessions < 0) {
+      throw new TypeError('gatehouse/verify: maxCachedSessions must be a whole number, 0 or more');
+    }
+    this.cache = new SessionCache(maxCachedSessions);
     this.recentEnds = new RecentEnds(Math.max(10_000, requestTimeoutMs + 2 * TRUST_DEADLINE_MS));
     this.trust = new FeedTrust(logger, () => this.cache.evictAll());
     this.remote = new RemoteVerifier(url, serviceToken, requestTimeoutMs, logger);
@@ -76,7 +92,7 @@ class SessionVerifier implements Verifier {
     // A space is in neither a token nor a cookie value.
     const key = boundCookie === undefined ? token : `${token} ${boundCookie}`;
     if (this.trust.check()) {
-      const found = this.cache.lookup(key, Date.now(), performance.now());
+      const found = this.cache.lookup(key, performance.now());
       if (found.kind === 'fresh') return Promise.resolve(found.verified);
       if (found.kind === 'expired') return Promise.resolve(null);
       if (found.kind === 'recheck') {
@@ -110,17 +126,23 @@ class SessionVerifier implements Verifier {
   }
 
   private ask(key: string, token: string, boundCookie: string | undefined): Promise<VerifiedSession | null> {
-    let pending = this.inFlight.get(key);
-    if (pending === undefined) {
-      pending = this.askGatehouse(key, token, boundCookie).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    const now = performance.now();
+    const joined = this.inFlight.get(key);
+    if (joined !== undefined && now - joined.sentAt < TRUST_DEADLINE_MS) return joined.answer;
+    const check: InFlightCheck = {
+      sentAt: now,
+      answer: this.askGatehouse(key, token, boundCookie).finally(() => {
+        if (this.inFlight.get(key) === check) this.inFlight.delete(key);
+      }),
+    };
+    this.inFlight.set(key, check);
+    return check.answer;
   }
 
   private async askGatehouse(key: string, token: string, boundCookie: string | undefined) {
     const trustedBefore = this.trust.check();
     const epoch = this.trust.epoch;
+    const sentAt = performance.now();
     const answer = await this.remote.verify(token, boundCookie);
     const now = performance.now();
     if (answer === null || this.recentEnds.has(answer.verified.session.id, now)) {
@@ -128,13 +150,22 @@ class SessionVerifier implements Verifier {
       return null;
     }
     const verified = freeze(answer.verified);
-    const expiresAtMs = verified.session.expiresAt.getTime();
-    const fresh = Date.now() < Math.min(expiresAtMs, answer.idleExpiresAtMs);
-    if (trustedBefore && this.trust.check() && this.trust.epoch === epoch && fresh) {
-      this.cache.set(key, { verified, expiresAtMs, idleExpiresAtMs: answer.idleExpiresAtMs, verifiedAt: now });
+    const times = cacheTimes({ ...answer, sentAt, arrivedAt: now, expiresAtMs: verified.session.expiresAt.getTime() });
+    const fresh = times !== undefined && now < times.askAfter;
+    // Gatehouse admits a device-bound session without its bound cookie only in its short binding
+    // window: cached by the token alone, it would be served long after that window closed.
+    const boundWithout = verified.session.deviceBound && boundCookie === undefined;
+    if (trustedBefore && this.trust.check() && this.trust.epoch === epoch && fresh && !boundWithout) {
+      this.cache.set(key, { verified, ...times, verifiedAt: now });
     }
     return verified;
   }
+}
+
+/** A remote check under way: its answer, and `performance.now()` when it was sent. */
+interface InFlightCheck {
+  readonly sentAt: number;
+  readonly answer: Promise<VerifiedSession | null>;
 }
 
 /** Every caller gets the same object from the cache: none may change it for the others. */

@@ -184,7 +184,9 @@ const KICK_ROUND_TIMEOUT_MS = 5_000;
 /**
  * `rounds` times: a new session is served by the app twice (the first asks Gatehouse, the second
  * comes from its cache), then `kick` ends it and the app is asked again and again, one request
- * at a time, until it refuses it (401). A 503 or anything but 200/401 fails the round.
+ * at a time, until it refuses it (401). A 503 or anything but 200/401 fails the round, and so
+ * does a lapse of the app's trust (a `warn` line) during the rounds: the second request was then
+ * not served from the cache, and the refusal measured would not be the feed's.
  */
 export async function kickRounds(
   app: ServiceApp,
@@ -193,6 +195,8 @@ export async function kickRounds(
   kick: (sessionId: string) => Promise<void>,
 ): Promise<KickRound[]> {
   const results: KickRound[] = [];
+  const startedAt = performance.now();
+  const lapses = () => app.logs.filter((line) => line.level === 'warn' && line.at >= startedAt);
   for (let round = 1; round <= rounds; round++) {
     const { token, sessionId } = await signIn();
     for (let i = 0; i < 2; i++) {
@@ -213,6 +217,8 @@ export async function kickRounds(
       if (now - sentAt > KICK_ROUND_TIMEOUT_MS)
         throw new Error(`round ${round}: still served after ${now - sentAt} ms`);
     }
+    const lapsed = lapses();
+    if (lapsed.length > 0) throw new Error(`round ${round}: the app's cache was off: ${lapsed[0]!.message}`);
   }
   return results;
 }

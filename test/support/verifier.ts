@@ -3,6 +3,9 @@
  * from memory from one that asked Gatehouse without looking inside the verifier.
  */
 
+/** The verifier's error line when the feed refuses its token (closed 4403 on revocation, or 4401 on reconnecting). */
+export const REFUSED_ON_THE_FEED = /refused the service token on the session-end feed/;
+
 export type LogLevel = 'info' | 'warn' | 'error';
 
 export interface RecordedLine {
