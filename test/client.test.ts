@@ -7,10 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GatehouseError, type SessionEndReason, type SessionEndedEvent } from '../src/client/index.js';
 import { KickSessionDocument } from './generated/graphql.js';
@@ -19,7 +17,6 @@ import { MINUTE } from './support/clock.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { enrollTotp, freshCode } from './support/factors.js';
 import { nodeClient, type NodeClient } from './support/node-client.js';
-import { REPO_ROOT } from './support/process.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf, signIn } from './support/sessions.js';
 
@@ -60,24 +57,6 @@ const watched = (server: TestServer, sessionId: string) =>
   waitFor('the socket to watch the session', () => server.app.core.watcher.watchCount(sessionId) >= 3, {
     timeoutMs: WAIT_MS,
   });
-
-describe('gatehouse/client imports nothing from the server', () => {
-  it('src/client and src/react import only each other, graphql-ws/client and react', () => {
-    for (const dir of ['client', 'react']) {
-      const root = join(REPO_ROOT, 'src', dir);
-      for (const file of readdirSync(root).filter((name) => name.endsWith('.ts'))) {
-        const text = readFileSync(join(root, file), 'utf8');
-        for (const [, specifier] of text.matchAll(/\bfrom\s+'([^']+)'/g)) {
-          const allowed = /^\.\/[\w-]+\.js$/.test(specifier!) || ['graphql-ws/client', 'react', '../client/index.js'];
-          assert.ok(
-            allowed === true || allowed.includes(specifier!),
-            `src/${dir}/${file} imports ${specifier}: the client packages stand alone`,
-          );
-        }
-      }
-    }
-  });
-});
 
 for (const kind of DATABASE_KINDS) {
   describe(`gatehouse/client in Node (${kind})`, { timeout: 120_000 }, () => {
