@@ -135,7 +135,9 @@ export class SessionSocket {
   /** Closes the socket for good without reporting an end (a logout, or a login that replaces this session). */
   dispose(): void {
     this.ended = true;
-    void this.socket.dispose();
+    // graphql-ws's dispose awaits the connection under way, and rejects when that attempt fails:
+    // nothing is left to close then, and an unhandled rejection would end a Node process.
+    this.socket.dispose().catch(() => {});
   }
 
   private watch(): () => void {
