@@ -137,7 +137,7 @@ export class SessionSocket {
     this.ended = true;
     // graphql-ws's dispose awaits the connection under way, and rejects when that attempt fails:
     // nothing is left to close then, and an unhandled rejection would end a Node process.
-    this.socket.dispose().catch(() => {});
+    void Promise.resolve(this.socket.dispose()).catch(() => {});
   }
 
   private watch(): () => void {
