@@ -16,6 +16,7 @@ import { sleep, waitFor, within } from './support/async.js';
 import { MINUTE } from './support/clock.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { enrollTotp, freshCode } from './support/factors.js';
+import { HangingProxy } from './support/hanging-proxy.js';
 import { nodeClient, type NodeClient } from './support/node-client.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { createUser, passwordOf, signIn } from './support/sessions.js';
@@ -27,6 +28,8 @@ const WAIT_MS = 10_000;
  * (docs/front-ends.md), so a retry would show within this; a slow machine only makes it surer.
  */
 const NO_RECONNECT_MS = 4_500;
+/** A bound on graphql-ws giving up on a dead network: its 3 retries wait 7.9–16 s in all (docs/front-ends.md). */
+const RETRIES_SPENT_MS = 25_000;
 
 /** Rejects unless `promise` rejects with a GatehouseError of `code`; returns the error. */
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<GatehouseError> {
@@ -240,6 +243,70 @@ for (const kind of DATABASE_KINDS) {
       await sleep(200);
       assert.equal(ends.length, 0);
       assert.equal(sockets.opened, 1);
+      client.dispose();
+    });
+
+    /**
+     * Signs `username` in on a client behind a proxy, listened to, then cuts the network (the
+     * proxy closes: the socket drops, every retry is refused) until graphql-ws has given up.
+     * `reconnect` brings the network back on the same port.
+     */
+    async function droppedPastRetries(username: string) {
+      const proxy = await HangingProxy.start(server.url, { postgres: false });
+      const { client, sockets } = nodeClient(server, { url: proxy.urlFor(server.url) });
+      const recorded = recordEnds(client);
+      const { session } = await client.login(username, passwordOf(username));
+      await watched(server, session.id);
+      await proxy.close();
+      await waitFor('the socket and its 3 retries to close', () => sockets.closes.length >= 4, {
+        timeoutMs: RETRIES_SPENT_MS,
+      });
+      assert.equal(sockets.opened, 4, 'the socket, then 3 retries');
+      const reconnect = () => HangingProxy.start(server.url, { postgres: false, port: proxy.port });
+      return { client, sockets, session, reconnect, ...recorded };
+    }
+
+    it('a network drop past graphql-ws’s retries: once Gatehouse is back the watch is taken up again, and a kick is heard', async () => {
+      const { client, session, reconnect, ends, heard } = await droppedPastRetries('alice');
+      const proxy = await reconnect();
+      await watched(server, session.id);
+      assert.equal(client.state.status, 'signedIn');
+      await (await server.adminClient()).data(KickSessionDocument, { sessionId: session.id });
+      await heard();
+      assert.deepEqual(
+        ends.map((end) => end.reason),
+        ['KICKED'],
+      );
+      client.dispose();
+      await proxy.close();
+    });
+
+    it('an end during a network drop is reported once Gatehouse is back (reason null), and no socket opens on the dead cookie', async () => {
+      const { client, sockets, session, reconnect, ends, heard } = await droppedPastRetries('bob');
+      await (await server.adminClient()).data(KickSessionDocument, { sessionId: session.id });
+      const proxy = await reconnect();
+      await heard();
+      assert.deepEqual(ends, [{ reason: null, event: { sessionId: session.id, reason: null, at: null } }]);
+      assert.equal(client.state.status, 'signedOut');
+      await sleep(NO_RECONNECT_MS);
+      assert.equal(sockets.opened, 4, 'asked over HTTP, so no upgrade with the ended session’s cookie');
+      client.dispose();
+      await proxy.close();
+    });
+
+    it('a session that ended while nothing held the socket: a listener added later hears the end, and no socket opens', async () => {
+      const { client, sockets } = nodeClient(server);
+      const { session } = await client.login('carol', passwordOf('carol'));
+      await (await server.adminClient()).data(KickSessionDocument, { sessionId: session.id });
+      assert.equal(client.state.status, 'signedIn', 'nothing told this client yet');
+      const { ends, heard } = recordEnds(client);
+      await heard();
+      assert.deepEqual(
+        ends.map((end) => end.reason),
+        [null],
+      );
+      assert.equal(client.state.status, 'signedOut');
+      assert.equal(sockets.opened, 0);
       client.dispose();
     });
 

@@ -93,7 +93,11 @@ export function createClient(options: ClientOptions): GatehouseClient {
   const request = <Data, Variables>(document: TypedDocument<Data, Variables>, variables?: Variables) =>
     postGraphQL(fetcher, endpoint.href, document, variables);
 
-  const keeper = new SessionKeeper(endpoint.href.replace(/^http/, 'ws'), options.webSocketImpl);
+  const keeper = new SessionKeeper(
+    endpoint.href.replace(/^http/, 'ws'),
+    options.webSocketImpl,
+    async () => (await request(operations.CURRENT_SESSION)).currentSession?.id ?? null,
+  );
 
   /** A step's payload, once the browser is seen to have kept its cookie. */
   async function completeStep(result: LoginResult): Promise<LoginResult> {

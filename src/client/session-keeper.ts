@@ -39,6 +39,8 @@ export class SessionKeeper {
     /** The `ws:`/`wss:` URL of /graphql. */
     private readonly socketUrl: string,
     private readonly webSocketImpl: unknown,
+    /** The id of the session the cookie holds now, over HTTP (null: none); rejects when unreachable. */
+    private readonly currentSessionId: () => Promise<string | null>,
   ) {}
 
   get state(): SessionState {
@@ -92,7 +94,8 @@ export class SessionKeeper {
   }
 
   private openSocket(sessionId: string): SessionSocket {
-    const opened: SessionSocket = new SessionSocket(this.socketUrl, this.webSocketImpl, (reason, at) => {
+    const stillSignedIn = async () => (await this.currentSessionId()) === sessionId;
+    const opened: SessionSocket = new SessionSocket(this.socketUrl, this.webSocketImpl, stillSignedIn, (reason, at) => {
       if (this.socket !== opened) return;
       this.socket = undefined; // ended, and disposed by itself
       this.listening = undefined;

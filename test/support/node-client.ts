@@ -45,15 +45,23 @@ export interface NodeClientOptions {
   /** Keep no cookie at all, like a browser that refuses them. */
   refuseCookies?: boolean;
   url?: string;
+  /**
+   * Awaited before each HTTP request is sent (`request`) and before its answer is handed to the
+   * client (`answer`): a test holds one there to order it against other steps. `body` is the
+   * request's JSON (its operation name tells which).
+   */
+  pause?: (body: string, at: 'request' | 'answer') => Promise<void> | void;
 }
 
 export function nodeClient(server: { url: string }, options: NodeClientOptions = {}): NodeClient {
   const jar = options.jar ?? new CookieJar();
   const sockets: SocketRecord = { opened: 0, closes: [] };
   const fetchWithJar: NonNullable<ClientOptions['fetch']> = async (input, init) => {
+    await options.pause?.(String(init.body), 'request');
     const headers = new Headers(init.headers);
     if (jar.header) headers.set('cookie', jar.header);
     const response = await fetch(input, { ...init, headers });
+    await options.pause?.(String(init.body), 'answer');
     if (!options.refuseCookies) jar.store(response.headers);
     return response;
   };
