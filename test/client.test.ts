@@ -310,6 +310,47 @@ for (const kind of DATABASE_KINDS) {
       client.dispose();
     });
 
+    it('refresh: an answer older than a logout is dropped, and a session gone between its two questions is signed out', async () => {
+      // Holds the next request of `operation` at `at` until release(); `reached` once it waits there.
+      let held: Promise<void> | undefined;
+      let reached = false;
+      let release = () => {};
+      const hold = (operation: string, at: 'request' | 'answer') => (body: string, when: 'request' | 'answer') => {
+        if (!body.includes(operation) || when !== at || !held) return undefined;
+        reached = true;
+        return held;
+      };
+      const holdNext = () => {
+        reached = false;
+        held = new Promise<void>((resolve) => (release = () => ((held = undefined), resolve())));
+      };
+
+      const answerHeld = nodeClient(server, { pause: hold('GatehouseMe', 'answer') });
+      const { ends } = recordEnds(answerHeld.client);
+      const first = await answerHeld.client.login('alice', passwordOf('alice'));
+      await watched(server, first.session.id);
+      holdNext();
+      const refreshed = answerHeld.client.refresh();
+      await waitFor('refresh’s answer to who I am', () => reached);
+      await answerHeld.client.logout();
+      release();
+      assert.equal((await refreshed).status, 'signedOut', 'the answer from before the logout is dropped');
+      assert.equal(answerHeld.client.state.status, 'signedOut');
+      await sleep(200);
+      assert.equal(answerHeld.sockets.opened, 1, 'only the socket of the session before the logout');
+      assert.equal(ends.length, 0);
+
+      const requestHeld = nodeClient(server, { pause: hold('GatehouseMe', 'request') });
+      const { session } = await requestHeld.client.login('bob', passwordOf('bob'));
+      holdNext();
+      const signedOut = requestHeld.client.refresh();
+      await waitFor('refresh to ask who I am', () => reached);
+      await (await server.adminClient()).data(KickSessionDocument, { sessionId: session.id });
+      release();
+      assert.equal((await signedOut).status, 'signedOut', 'me: null is no session');
+      for (const { client } of [answerHeld, requestHeld]) client.dispose();
+    });
+
     it('bad input of every kind rejects with its code, keeps the state, and the server stays up', async () => {
       const { client } = nodeClient(server);
       // A wrong password: INVALID_CREDENTIALS, still signed out.
