@@ -45,6 +45,8 @@ export interface NodeClientOptions {
   /** Keep no cookie at all, like a browser that refuses them. */
   refuseCookies?: boolean;
   url?: string;
+  /** Where the socket connects instead of Gatehouse (a stand-in server); HTTP still goes to `url`. */
+  socketUrl?: string;
   /**
    * Awaited before each HTTP request is sent (`request`) and before its answer is handed to the
    * client (`answer`): a test holds one there to order it against other steps. `body` is the
@@ -67,7 +69,7 @@ export function nodeClient(server: { url: string }, options: NodeClientOptions =
   };
   class JarWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers: jar.header ? { cookie: jar.header } : {} });
+      super(options.socketUrl ?? url, protocols, { headers: jar.header ? { cookie: jar.header } : {} });
       sockets.opened++;
       this.once('close', (code: number, reason: Buffer) => sockets.closes.push({ code, reason: reason.toString() }));
       this.on('error', () => {}); // a refused upgrade closes (1006), which graphql-ws reports
