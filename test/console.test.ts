@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import {
   KickSessionDocument,
   LogoutDocument,
@@ -58,9 +58,9 @@ describe('console: signing in', () => {
     await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
     assert.deepEqual(foreignRequests(recorded.requests, server.url), []);
     assert.deepEqual(recorded.problems, []);
-    assert.ok(
+    // The socket follows the client's check that the cookie holds the session (gatehouse/client).
+    await waitFor('a live socket', () =>
       recorded.requests.some((url) => url.startsWith(server.url.replace('http', 'ws'))),
-      'a live socket',
     );
   });
 
@@ -106,6 +106,15 @@ describe('console: your sessions', () => {
     await page.getByRole('button', { name: 'Sign out other sessions' }).click();
     await table.getByRole('row').filter({ hasText: 'curl' }).waitFor({ state: 'detached' });
     assert.equal((await sessionRow(server, third.session.id)).endReason, 'USER_SESSIONS_REVOKED');
+
+    // A sign-out that never reaches Gatehouse: the session lives on, and the page says so instead of "You signed out."
+    const cutLogout = (route: Route) =>
+      route.request().postData()?.includes('GatehouseLogout') ? route.abort() : route.fallback();
+    await page.route('**/graphql', cutLogout);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    assert.equal(await alertText(page), 'Gatehouse cannot be reached. Check the connection and try again.');
+    assert.ok(await page.getByRole('heading', { name: 'Your sessions' }).isVisible(), 'still signed in');
+    await page.unroute('**/graphql', cutLogout);
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();

@@ -107,6 +107,23 @@ describe('imports point one way', () => {
     );
   });
 
+  it('gatehouse/client and gatehouse/react (src/client/, src/react/) ship to front ends: only each other, graphql-ws/client and react', () => {
+    const offending: string[] = [];
+    for (const dir of ['client', 'react']) {
+      for (const [file, { local, packages }] of importGraph(join(REPO_ROOT, 'src', dir))) {
+        const own = [join(REPO_ROOT, 'src/client/'), join(REPO_ROOT, 'src', dir, '/')];
+        for (const target of local)
+          if (!own.some((root) => target.startsWith(root))) offending.push(`${file} → ${target}`);
+        for (const name of packages)
+          if (!['graphql-ws/client', 'react'].includes(name)) offending.push(`${file} → ${name}`);
+      }
+    }
+    assert.deepEqual(
+      offending.map((line) => line.replaceAll(REPO_ROOT, '')),
+      [],
+    );
+  });
+
   it('finds a circle when there is one (the scan itself works)', () => {
     const graph = new Map([
       ['a', { local: ['b'], packages: [] }],

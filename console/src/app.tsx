@@ -9,7 +9,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { AdminView } from './admin/admin.js';
 import { EnrollRequired } from './enroll-required.js';
 import { gatehouse as client } from './gatehouse.js';
-import { SessionContext, type Session, type Viewer } from './hooks.js';
+import type { User } from '../../src/client/index.js';
+import { asOutcome, SessionContext, type Outcome, type Session } from './hooks.js';
 import { resume, signInWithPasskey, signInWithPassword, verifyCode, type LoginOutcome } from './login.js';
 import { MySessions } from './my-sessions.js';
 import { SecondStep } from './second-step.js';
@@ -21,7 +22,7 @@ import { endReasonInWords } from './words.js';
 type Phase =
   | { name: 'loading' }
   | { name: 'signed-out'; notice?: string }
-  | { name: 'second-step'; user: Viewer }
+  | { name: 'second-step'; user: User }
   | { name: 'enroll' | 'signed-in'; session: Session };
 
 const EXPIRED = 'The sign-in waited too long for its second step, so it was cancelled. Sign in again.';
@@ -31,13 +32,15 @@ export function App() {
 
   const showSignedOut = (notice?: string) => setPhase({ name: 'signed-out', ...(notice ? { notice } : {}) });
 
-  const signOut = async (notice = 'You signed out.') => {
+  /** Refused (Gatehouse unreachable…), the session lives on: the page stays, and the caller says why. */
+  const signOut = async (notice = 'You signed out.'): Promise<Outcome> => {
+    const outcome = await asOutcome(client.logout());
     // The client tells no end for its own logout: this notice is the only one.
-    await client.logout().catch(() => {});
-    showSignedOut(notice);
+    if (!outcome.error) showSignedOut(notice);
+    return outcome;
   };
 
-  const sessionOf = (viewer: Viewer): Session => ({ client, viewer, signOut: () => signOut() });
+  const sessionOf = (viewer: User): Session => ({ client, viewer, signOut: () => signOut() });
 
   const goTo = (outcome: Exclude<LoginOutcome, { failure: string }>) => {
     if (outcome.next === 'SIGNED_OUT') showSignedOut();
@@ -100,7 +103,7 @@ export function App() {
   }
 }
 
-function SignedIn({ viewer }: { viewer: Viewer }) {
+function SignedIn({ viewer }: { viewer: User }) {
   const admin = viewer.role === 'ADMIN';
   return (
     <>

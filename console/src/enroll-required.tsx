@@ -4,7 +4,8 @@
  * recovery codes saved) the page goes on as signed in.
  */
 import { useState } from 'preact/hooks';
-import { useSession } from './hooks.js';
+import { ErrorAlert } from './errors.js';
+import { useAction, useSession } from './hooks.js';
 import { AddPasskey } from './security/add-passkey.js';
 import { AddTotp, type FactorAdded } from './security/add-totp.js';
 import { RecoveryCodes } from './security/recovery-codes.js';
@@ -12,6 +13,7 @@ import { RecoveryCodes } from './security/recovery-codes.js';
 export function EnrollRequired({ onEnrolled }: { onEnrolled(): void }) {
   const { viewer, signOut } = useSession();
   const [codes, setCodes] = useState<readonly string[] | undefined>();
+  const signingOut = useAction(signOut);
   const added = ({ recoveryCodes }: FactorAdded) => (recoveryCodes?.length ? setCodes(recoveryCodes) : onEnrolled());
   return (
     <main class="sign-in">
@@ -30,10 +32,11 @@ export function EnrollRequired({ onEnrolled }: { onEnrolled(): void }) {
           <div class="actions">
             <AddTotp onAdded={added} />
             <AddPasskey onAdded={added} />
-            <button type="button" onClick={() => void signOut()}>
+            <button type="button" disabled={signingOut.busy} onClick={() => void signingOut.run()}>
               Sign out
             </button>
           </div>
+          <ErrorAlert message={signingOut.error} />
         </>
       )}
     </main>

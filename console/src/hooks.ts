@@ -5,21 +5,18 @@
  */
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { GatehouseError, type GatehouseClient, type TypedDocument } from '../../src/client/index.js';
+import { GatehouseError, type GatehouseClient, type TypedDocument, type User } from '../../src/client/index.js';
 import { describeError, stepUpNeeded } from './errors.js';
-
-export interface Viewer {
-  id: string;
-  username: string;
-  role: 'ADMIN' | 'USER';
-}
 
 export interface Session {
   /** The page's one client (gatehouse.ts): `client.request(Document, variables)`, through {@link asOutcome} in actions. */
   client: GatehouseClient;
-  viewer: Viewer;
-  /** Signs this page out (the `Sign out` button). */
-  signOut(): Promise<void>;
+  viewer: User;
+  /**
+   * Signs this page out (the `Sign out` button); resolves with the refusal when Gatehouse did not
+   * end the session (the page stays signed in then, and says why through {@link useAction}).
+   */
+  signOut(): Promise<Outcome>;
 }
 
 export const SessionContext = createContext<Session | null>(null);

@@ -5,9 +5,9 @@
  * step's cookie (the second step sets a new one: the token rotates); this module turns its
  * answer into where the page goes next, or the failure in words.
  */
-import { GatehouseError, type GatehouseClient, type LoginResult } from '../../src/client/index.js';
+import { GatehouseError, type GatehouseClient, type LoginResult, type User } from '../../src/client/index.js';
 import { describeError, tooMany } from './errors.js';
-import { asOutcome, type Outcome, type Viewer } from './hooks.js';
+import { asOutcome, type Outcome } from './hooks.js';
 import { passkeyCeremony } from './passkeys.js';
 
 /**
@@ -16,7 +16,7 @@ import { passkeyCeremony } from './passkeys.js';
  * expired, signed out (a page opened without a session), or where it was with a failure in words.
  */
 export type LoginOutcome =
-  | { next: 'DONE' | 'SECOND_FACTOR' | 'ENROLL_SECOND_FACTOR'; user: Viewer }
+  | { next: 'DONE' | 'SECOND_FACTOR' | 'ENROLL_SECOND_FACTOR'; user: User }
   | { next: 'EXPIRED' }
   | { next: 'SIGNED_OUT' }
   | { failure: string };

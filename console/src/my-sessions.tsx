@@ -10,8 +10,9 @@ export function MySessions() {
   const sessions = useQuery(MySessionsDocument, {});
   const endOne = useAction((sessionId: string) => asOutcome(client.request(EndSessionDocument, { sessionId })));
   const endOthers = useAction(() => asOutcome(client.request(EndOtherSessionsDocument, {})));
+  const signingOut = useAction(signOut);
   const rows = sessions.data?.me?.sessions ?? [];
-  const failure = endOne.error ?? endOthers.error ?? sessions.error;
+  const failure = endOne.error ?? endOthers.error ?? signingOut.error ?? sessions.error;
   return (
     <section aria-labelledby="your-sessions">
       <h2 id="your-sessions">Your sessions</h2>
@@ -49,7 +50,7 @@ export function MySessions() {
         >
           Sign out other sessions
         </button>
-        <button type="button" onClick={() => void signOut()}>
+        <button type="button" disabled={signingOut.busy} onClick={() => void signingOut.run()}>
           Sign out
         </button>
       </div>

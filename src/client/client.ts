@@ -93,7 +93,11 @@ export function createClient(options: ClientOptions): GatehouseClient {
   const request = <Data, Variables>(document: TypedDocument<Data, Variables>, variables?: Variables) =>
     postGraphQL(fetcher, endpoint.href, document, variables);
 
-  const keeper = new SessionKeeper(endpoint.href.replace(/^http/, 'ws'), options.webSocketImpl);
+  const keeper = new SessionKeeper(
+    endpoint.href.replace(/^http/, 'ws'),
+    options.webSocketImpl,
+    async () => (await request(operations.CURRENT_SESSION)).currentSession?.id ?? null,
+  );
 
   /** A step's payload, once the browser is seen to have kept its cookie. */
   async function completeStep(result: LoginResult): Promise<LoginResult> {
@@ -130,22 +134,30 @@ export function createClient(options: ClientOptions): GatehouseClient {
   let refreshing: Promise<SessionState> | undefined;
   const refresh = () => (refreshing ??= askWhereTheCookieStands().finally(() => (refreshing = undefined)));
 
+  /**
+   * The state the cookie stands for, unless the state moved while the question was out (a
+   * login, a logout, an end): then the answer is older than the state, and the state stays.
+   */
   async function askWhereTheCookieStands(): Promise<SessionState> {
+    const asked = keeper.version;
+    const answer = await whereTheCookieStands();
+    if (keeper.version === asked) keeper.set(answer);
+    return keeper.state;
+  }
+
+  async function whereTheCookieStands(): Promise<SessionState> {
     const { currentSession } = await request(operations.CURRENT_SESSION);
-    if (!currentSession) {
-      keeper.set(signedOut());
-      return keeper.state;
-    }
+    if (!currentSession) return signedOut();
     const { user, ...session } = currentSession;
     try {
-      await request(operations.ME);
-      keeper.set(afterStep({ user, session, nextStep: 'DONE' }));
+      // Null: the session ended between the two questions.
+      const { me } = await request(operations.ME);
+      return me ? afterStep({ user, session, nextStep: 'DONE' }) : signedOut();
     } catch (error) {
       const step = isGatehouseError(error, 'SECOND_FACTOR_REQUIRED') && error.extensions.nextStep;
       if (step !== 'SECOND_FACTOR' && step !== 'ENROLL_SECOND_FACTOR') throw error;
-      keeper.set(afterStep({ user, session, nextStep: step }));
+      return afterStep({ user, session, nextStep: step });
     }
-    return keeper.state;
   }
 
   return {

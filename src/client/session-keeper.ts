@@ -35,11 +35,24 @@ export class SessionKeeper {
   private listening: (() => void) | undefined;
   private disposed = false;
 
+  /**
+   * Bumped by every change of state and every retired socket: an answer asked for before it
+   * moved (a `refresh()` across a login, a logout or an end) is older than the state, and dropped.
+   */
+  private changes = 0;
+
   constructor(
     /** The `ws:`/`wss:` URL of /graphql. */
     private readonly socketUrl: string,
     private readonly webSocketImpl: unknown,
+    /** The id of the session the cookie holds now, over HTTP (null: none); rejects when unreachable. */
+    private readonly currentSessionId: () => Promise<string | null>,
   ) {}
+
+  /** Compare before and after a question: a different value means the state moved meanwhile. */
+  get version(): number {
+    return this.changes;
+  }
 
   get state(): SessionState {
     return this.current;
@@ -47,6 +60,7 @@ export class SessionKeeper {
 
   set(next: SessionState): void {
     if (this.disposed) return; // whatever answer was still on its way
+    this.changes++;
     if (next.status !== 'signedIn' || next.session?.id !== this.current.session?.id) this.retireSocket();
     this.current = next;
     if (next.status === 'signedIn' && next.session && !this.socket) this.socket = this.openSocket(next.session.id);
@@ -79,6 +93,7 @@ export class SessionKeeper {
 
   /** Closes the socket without telling an end: the client is about to end or replace the session itself. */
   retireSocket(): void {
+    this.changes++;
     this.socket?.dispose();
     this.socket = undefined;
     this.listening = undefined;
@@ -92,7 +107,8 @@ export class SessionKeeper {
   }
 
   private openSocket(sessionId: string): SessionSocket {
-    const opened: SessionSocket = new SessionSocket(this.socketUrl, this.webSocketImpl, (reason, at) => {
+    const stillSignedIn = async () => (await this.currentSessionId()) === sessionId;
+    const opened: SessionSocket = new SessionSocket(this.socketUrl, this.webSocketImpl, stillSignedIn, (reason, at) => {
       if (this.socket !== opened) return;
       this.socket = undefined; // ended, and disposed by itself
       this.listening = undefined;

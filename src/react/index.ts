@@ -14,6 +14,7 @@ import {
   useCallback,
   useContext,
   useEffect,
+  useMemo,
   useSyncExternalStore,
   type ReactNode,
 } from 'react';
@@ -63,10 +64,14 @@ export function useSession(): UseSession {
   const subscribe = useCallback((onChange: () => void) => client.onStateChange(onChange), [client]);
   const snapshot = useCallback(() => client.state, [client]);
   const state = useSyncExternalStore(subscribe, snapshot, snapshot);
-  return {
-    ...state,
-    login: (username, password) => client.login(username, password),
-    verifySecondFactor: (code) => client.verifySecondFactor(code),
-    logout: () => client.logout(),
-  };
+  // Stable per client too, so a component may list them in an effect's or a memo's dependencies.
+  const actions = useMemo(
+    () => ({
+      login: (username: string, password: string) => client.login(username, password),
+      verifySecondFactor: (code: string) => client.verifySecondFactor(code),
+      logout: () => client.logout(),
+    }),
+    [client],
+  );
+  return { ...state, ...actions };
 }

@@ -151,10 +151,16 @@ export class HangingProxy {
   ) {}
 
   /**
-   * Listens on a free loopback port and forwards to `target`'s host and port (a PostgreSQL URL's;
+   * Listens on a loopback port (`port`, or a free one) and forwards to `target`'s host and port (a PostgreSQL URL's;
    * with `postgres: false`, any URL with a port, e.g. an HTTP server's).
    */
-  static async start(targetUrl: string, { postgres = true }: { postgres?: boolean } = {}): Promise<HangingProxy> {
+  static async start(
+    targetUrl: string,
+    {
+      postgres = true,
+      port = 0,
+    }: { postgres?: boolean; /** To come back where a closed one was; default any free one. */ port?: number } = {},
+  ): Promise<HangingProxy> {
     const target = new URL(targetUrl);
     const proxy: { current?: HangingProxy } = {};
     const server = createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
@@ -164,7 +170,7 @@ export class HangingProxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('the proxy has no port');

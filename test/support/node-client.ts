@@ -45,21 +45,31 @@ export interface NodeClientOptions {
   /** Keep no cookie at all, like a browser that refuses them. */
   refuseCookies?: boolean;
   url?: string;
+  /** Where the socket connects instead of Gatehouse (a stand-in server); HTTP still goes to `url`. */
+  socketUrl?: string;
+  /**
+   * Awaited before each HTTP request is sent (`request`) and before its answer is handed to the
+   * client (`answer`): a test holds one there to order it against other steps. `body` is the
+   * request's JSON (its operation name tells which).
+   */
+  pause?: (body: string, at: 'request' | 'answer') => Promise<void> | void;
 }
 
 export function nodeClient(server: { url: string }, options: NodeClientOptions = {}): NodeClient {
   const jar = options.jar ?? new CookieJar();
   const sockets: SocketRecord = { opened: 0, closes: [] };
   const fetchWithJar: NonNullable<ClientOptions['fetch']> = async (input, init) => {
+    await options.pause?.(String(init.body), 'request');
     const headers = new Headers(init.headers);
     if (jar.header) headers.set('cookie', jar.header);
     const response = await fetch(input, { ...init, headers });
+    await options.pause?.(String(init.body), 'answer');
     if (!options.refuseCookies) jar.store(response.headers);
     return response;
   };
   class JarWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers: jar.header ? { cookie: jar.header } : {} });
+      super(options.socketUrl ?? url, protocols, { headers: jar.header ? { cookie: jar.header } : {} });
       sockets.opened++;
       this.once('close', (code: number, reason: Buffer) => sockets.closes.push({ code, reason: reason.toString() }));
       this.on('error', () => {}); // a refused upgrade closes (1006), which graphql-ws reports
