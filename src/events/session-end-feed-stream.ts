@@ -1,10 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import type { SessionEndReason } from '../sessions/types.js';
+import { TRUST_DEADLINE_MS } from './propagation.js';
 
 /** One event of a service's session end feed (`sessionEndFeed`). */
 export type SessionEndFeedEvent =
   | { type: 'ENDED'; sessionId: string; userId: string; reason: SessionEndReason | null; at: Date }
-  /** `proofAgeMs`: see `EndPropagation.proofAgeMs`, as of `at` (when it was queued). */
-  | { type: 'HEARTBEAT'; at: Date; proofAgeMs: number };
+  /**
+   * `proofAgeMs`: see `EndPropagation.proofAgeMs`, as of when it leaves the queue; `queuedAt`
+   * (`performance.now()`) is when it was taken.
+   */
+  | { type: 'HEARTBEAT'; at: Date; proofAgeMs: number; queuedAt: number };
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
@@ -24,6 +29,9 @@ export interface FeedOwner {
  * - A heartbeat is queued after every end pushed before it, so it vouches only for ends already
  *   on their way. A heartbeat still waiting in the queue is replaced by the next one (a newer
  *   proof in the same place), so a slow consumer's queue does not fill with heartbeats.
+ * - A heartbeat leaves the queue aged by the time it waited there (one that reaches the deadline
+ *   so is dropped): a verifier anchors its trust on a ping Gatehouse answered before the
+ *   heartbeat was written, and a pong can overtake a heartbeat still queued here.
  * - An ended stream delivers nothing more, not even what was queued: whatever ended it (the
  *   token revoked, ends possibly missed) makes the queue worthless or forbidden to deliver.
  */
@@ -77,7 +85,12 @@ export class SessionEndFeedStream implements AsyncIterableIterator<SessionEndFee
   }
 
   next(): Promise<IteratorResult<SessionEndFeedEvent, undefined>> {
-    const event = this.queue.shift();
+    let event = this.queue.shift();
+    while (event?.type === 'HEARTBEAT') {
+      const aged = aging(event);
+      if (aged) return Promise.resolve({ value: aged, done: false });
+      event = this.queue.shift();
+    }
     if (event) return Promise.resolve({ value: event, done: false });
     if (this.finished) return Promise.resolve(DONE);
     return new Promise((resolve) => (this.waiter = resolve));
@@ -93,4 +106,10 @@ export class SessionEndFeedStream implements AsyncIterableIterator<SessionEndFee
     this.end();
     return Promise.reject(error);
   }
+}
+
+/** A queued heartbeat as of now, or undefined when its proof has grown too old to vouch for anything. */
+function aging(heartbeat: Extract<SessionEndFeedEvent, { type: 'HEARTBEAT' }>) {
+  const proofAgeMs = heartbeat.proofAgeMs + Math.ceil(performance.now() - heartbeat.queuedAt);
+  return proofAgeMs < TRUST_DEADLINE_MS ? { ...heartbeat, proofAgeMs } : undefined;
 }

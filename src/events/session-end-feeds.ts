@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
 import type { ServiceTokens } from '../sessions/service-tokens.js';
 import { TRUST_DEADLINE_MS, type EndPropagation } from './propagation.js';
@@ -32,13 +33,15 @@ export interface SessionEndFeedsOptions {
  * sessions): every end this instance applies, in the order it applies them, and a heartbeat
  * every {@link FEED_HEARTBEAT_INTERVAL_MS} carrying the age of propagation's proof.
  *
- * Safety rules, so that a verifier may trust its cache until `receivedAt + (1000 − proofAgeMs)`
- * after a heartbeat, as this instance trusts its own (propagation.ts, rule 1):
+ * Safety rules, so that a verifier may trust its cache until `s + (1000 − proofAgeMs)` after a
+ * heartbeat, where `s` is when it sent the newest ping answered before that heartbeat (a
+ * one-way message proves nothing about its own delay), as this instance trusts its own
+ * (propagation.ts, rule 1):
  * - Every end is pushed to every open feed synchronously as it is applied here, before anything
  *   else runs: a heartbeat taken after it is queued behind it on the same stream.
- * - A heartbeat is sent only while propagation is trusted, and carries the proof's age at the
- *   moment it is queued: every end announced anywhere more than `proofAgeMs` before was already
- *   queued ahead of it.
+ * - A heartbeat is sent only while propagation is trusted, and carries the proof's age as it
+ *   leaves its queue (session-end-feed-stream.ts): every end announced anywhere more than
+ *   `proofAgeMs` before was already on its way ahead of it.
  * - When ends may have been missed (a lost listening connection), every feed ends. When trust
  *   lapses, every feed that has vouched for anything ends; one opened while untrusted stays
  *   open and quiet, and heartbeats once trust returns (it has heard every end since it opened).
@@ -124,7 +127,7 @@ export class SessionEndFeeds implements FeedOwner {
     // Rounded up: a verifier that reads it as older trusts for less, never for more.
     const proofAgeMs = Math.ceil(propagation.proofAgeMs());
     if (!propagation.trusted() || !(proofAgeMs < TRUST_DEADLINE_MS)) return undefined;
-    return { type: 'HEARTBEAT', at: new Date(), proofAgeMs };
+    return { type: 'HEARTBEAT', at: new Date(), proofAgeMs, queuedAt: performance.now() };
   }
 
   private endAll(why: string, which: (stream: SessionEndFeedStream) => boolean): void {
