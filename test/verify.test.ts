@@ -22,7 +22,6 @@ import { SECOND } from './support/clock.js';
 import { KickSessionDocument, LogoutDocument } from './generated/graphql.js';
 import { signInBound } from './support/bound-sessions.js';
 import type { TestClient } from './support/client.js';
-import { DATABASE_KINDS } from './support/databases.js';
 import { createServiceToken, revokeServiceToken } from './support/end-feed.js';
 import { HangingProxy } from './support/hanging-proxy.js';
 import { QUIET_SWEEPER, startTestServer, type TestServer } from './support/server.js';
@@ -66,7 +65,9 @@ async function refusedWithin(verifier: Verifier, token: string, since: number, m
   return performance.now() - since;
 }
 
-for (const kind of DATABASE_KINDS) {
+// The verifier sees only Gatehouse's HTTP and feed, alike on both databases: the feed on
+// PostgreSQL is session-end-feed.test.ts's, the verifier on both is verify-package.test.ts's.
+for (const kind of ['sqlite'] as const) {
   describe(`gatehouse/verify against a real Gatehouse (${kind})`, () => {
     let server: TestServer;
     let admin: TestClient;
@@ -258,8 +259,13 @@ for (const kind of DATABASE_KINDS) {
           proxy.resume();
           await waitFor('the feed to be back', () => cut.trusted, { timeoutMs: FEED_UP_MS });
           assert.match(cutLog.at('info').at(-1)!, /again/);
-          assert.ok(await cut.verify(bob.token));
-          assert.equal(await settlesWithoutIo(cut.verify(bob.token)), true, 'from memory again');
+          // The first proof after the cut may be short-lived (its ping was sent during the cut): an
+          // answer is cached once trust holds through a whole check.
+          await waitFor(
+            'answers from memory again',
+            async () => (await cut.verify(bob.token)) && settlesWithoutIo(cut.verify(bob.token)),
+            { timeoutMs: FEED_UP_MS },
+          );
         } finally {
           proxy.resume();
           await cut.close();
