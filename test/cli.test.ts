@@ -291,11 +291,14 @@ describe('gatehouse: every command, its usage and its failures (SQLite, a server
 
     const service = server.client({ authorization: `Bearer ${token}` });
     await service.data('{ sessionStats { activeSessions } }');
-    const listed = await json<Array<{ id: string; name: string; createdBy: null; lastUsedAt: string | null }>>([
-      ...['service-tokens', 'list'],
-    ]);
-    const billing = listed.find((row) => row.name === 'billing api');
-    assert.ok(billing?.lastUsedAt, 'listed with its last use');
+    type Listed = Array<{ id: string; name: string; createdBy: null; lastUsedAt: string | null }>;
+    // The server writes last use behind, within a second: the list shows it once written.
+    const listed = await waitFor('the list to show the last use', async () => {
+      const rows = await json<Listed>(['service-tokens', 'list']);
+      return rows.find((row) => row.name === 'billing api')?.lastUsedAt ? rows : undefined;
+    });
+    const billing = listed.find((row) => row.name === 'billing api')!;
+    assert.ok(billing.lastUsedAt, 'listed with its last use');
     assert.equal(billing.createdBy, null, 'created from the command line');
     assert.ok(!JSON.stringify(listed).includes(token!.slice(4)), 'the list never shows a token');
     const [header] = (await ok(['service-tokens', 'list'])).split('\n');

@@ -53,10 +53,10 @@ describe('console: service tokens', () => {
       assert.match(token, /^ghs_[A-Za-z0-9_-]{43}$/);
       await created.getByRole('button', { name: 'Copy token' }).click();
       // Over plain HTTP there is no clipboard: the token is selected and the dialog says how to copy it.
-      assert.match(
-        (await created.getByRole('status').textContent()) ?? '',
-        /^(Copied\.|Selected: copy it with Ctrl\+C)/,
-      );
+      await created
+        .getByRole('status')
+        .filter({ hasText: /^(Copied\.|Selected: copy it with Ctrl\+C)/ })
+        .waitFor();
       await created.getByRole('button', { name: 'Done' }).click();
       await created.waitFor({ state: 'detached' });
 
