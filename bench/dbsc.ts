@@ -17,6 +17,7 @@ import {
   createAgent,
   describeMachine,
   envNumber,
+  loadKnobs,
   median,
   post,
   prepare,
@@ -29,10 +30,7 @@ import {
 } from './support.js';
 import { buildProof, challengeOf, DbscClient } from '../test/support/dbsc-client.js';
 
-const concurrency = envNumber('BENCH_CONCURRENCY', 50, 1024);
-const warmupMs = envNumber('BENCH_WARMUP_MS', 1000, 60_000);
-const durationMs = envNumber('BENCH_DURATION_MS', 5000, 120_000);
-const rounds = envNumber('BENCH_ROUNDS', 3, 20);
+const { concurrency, warmupMs, durationMs, rounds } = loadKnobs();
 const operations = envNumber('BENCH_DBSC_OPERATIONS', 200, 5000, { integer: true });
 /** Refreshing sessions at once (each refreshes one after another: a proof signs the last answer's challenge). */
 const REFRESHERS = 10;

@@ -31,7 +31,7 @@ import { ratioFigure, reportFigures, type Figure } from './summary.js';
 import {
   createAgent,
   describeMachine,
-  envNumber,
+  loadKnobs,
   login,
   median,
   post,
@@ -47,10 +47,7 @@ import {
   type PreparedRequest,
 } from './support.js';
 
-const concurrency = envNumber('BENCH_CONCURRENCY', 50, 1024);
-const warmupMs = envNumber('BENCH_WARMUP_MS', 1000, 60_000);
-const durationMs = envNumber('BENCH_DURATION_MS', 5000, 120_000);
-const rounds = envNumber('BENCH_ROUNDS', 3, 20);
+const { concurrency, warmupMs, durationMs, rounds } = loadKnobs();
 const selection = (process.env.BENCH_SCENARIOS ?? 'ABCDEVYZX').toUpperCase();
 if (!/^[A-EVYZX]+$/.test(selection)) throw new Error(`BENCH_SCENARIOS=${selection}: expected letters from ABCDEVYZX`);
 

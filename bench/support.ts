@@ -576,3 +576,17 @@ export function envNumber(name: string, fallback: number, max: number, { integer
   }
   return value;
 }
+
+/**
+ * The load knobs of the HTTP load benches, read once: BENCH_CONCURRENCY (requests in flight,
+ * default 50), BENCH_WARMUP_MS (1000), BENCH_DURATION_MS (measured per scenario, 5000) and
+ * BENCH_ROUNDS (3).
+ */
+export function loadKnobs() {
+  return {
+    concurrency: envNumber('BENCH_CONCURRENCY', 50, 1024),
+    warmupMs: envNumber('BENCH_WARMUP_MS', 1000, 60_000),
+    durationMs: envNumber('BENCH_DURATION_MS', 5000, 120_000),
+    rounds: envNumber('BENCH_ROUNDS', 3, 20),
+  };
+}

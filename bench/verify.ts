@@ -29,6 +29,7 @@ import {
   describeMachine,
   envNumber,
   graphql,
+  loadKnobs,
   login,
   median,
   percentile,
@@ -41,10 +42,7 @@ import {
   type GraphQLTarget,
 } from './support.js';
 
-const concurrency = envNumber('BENCH_CONCURRENCY', 50, 1024);
-const warmupMs = envNumber('BENCH_WARMUP_MS', 1000, 60_000);
-const durationMs = envNumber('BENCH_DURATION_MS', 5000, 120_000);
-const rounds = envNumber('BENCH_ROUNDS', 3, 20);
+const { concurrency, warmupMs, durationMs, rounds } = loadKnobs();
 const sessions = envNumber('BENCH_VERIFY_SESSIONS', 100, 10_000, { integer: true });
 const kicks = envNumber('BENCH_VERIFY_KICKS', 50, 1000, { integer: true });
 /** Checks between two turns of the event loop. */
